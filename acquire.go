@@ -1,0 +1,207 @@
+package dynamutex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// lock takes the local key first, so that goroutines of one Session queue
+// in memory, then the record.
+func (s *Session) lock(ctx context.Context, m *Mutex, wait bool) (context.Context, error) {
+	if m.err != nil {
+		return nil, m.err
+	}
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	ks, err := s.enter(m.id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.lockLocal(ctx, ks, wait); err != nil {
+		s.leave(m.id, ks)
+		if errors.Is(err, ErrLocked) {
+			return nil, &HeldError{Key: m.id.key, Owner: s.cfg.owner, Local: true}
+		}
+		return nil, err
+	}
+	lctx, err := s.acquire(ctx, m, ks, wait)
+	if err != nil {
+		<-ks.sem
+		s.leave(m.id, ks)
+		return nil, err
+	}
+	return lctx, nil
+}
+
+func (s *Session) lockLocal(ctx context.Context, ks *keyState, wait bool) error {
+	if !wait {
+		select {
+		case ks.sem <- struct{}{}:
+			return nil
+		default:
+			return ErrLocked
+		}
+	}
+	select {
+	case ks.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-s.done:
+		return ErrSessionClosed
+	}
+}
+
+// acquire runs the attempts of one Lock or TryLock call. All attempts write
+// the same version, so that an attempt whose reply was lost is recognised in
+// the record a later attempt finds, and adopted.
+func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, wait bool) (context.Context, error) {
+	req := acquireReq{id: m.id, owner: s.cfg.owner, version: newVersion(), lease: s.cfg.lease, data: m.data}
+	var first time.Time // when the first attempt, which may be the one that landed, was sent
+	inDoubt := false    // an attempt may have landed without our hearing of it
+	giveUp := func(err error) (context.Context, error) {
+		if inDoubt {
+			s.abandonLater(m.id, req.version)
+		}
+		return nil, err
+	}
+	bo := s.cfg.newBackoff()
+	for {
+		req.takeover = s.expiredVersion(m.id, time.Now())
+		sent := time.Now()
+		if first.IsZero() {
+			first = sent
+		}
+		token, err := s.store.acquire(ctx, req)
+		if err == nil {
+			return s.grant(ctx, m, ks, req.version, token, sent)
+		}
+		var cf *conditionFailed
+		if errors.As(err, &cf) {
+			received := time.Now()
+			if v, _ := stringAttr(cf.item, attrVersion); v == req.version {
+				token, terr := tokenOf(cf.item)
+				if terr != nil {
+					return giveUp(&RecordError{Key: m.id.key, Attribute: attrToken, Problem: terr.Error()})
+				}
+				return s.grant(ctx, m, ks, req.version, token, first)
+			}
+			if len(cf.item) == 0 {
+				// Only a record that vanished between DynamoDB's check and its
+				// reply gets here; try again at once.
+				continue
+			}
+			rec, derr := decodeRecord(m.id.key, cf.item)
+			if derr != nil {
+				return giveUp(derr)
+			}
+			obs := s.observe(m.id, rec, received)
+			held := &HeldError{Key: m.id.key, Owner: rec.owner, Token: rec.token, Lease: rec.lease}
+			if !wait {
+				return giveUp(held)
+			}
+			d := bo.NextBackOff()
+			if d == backoffStop {
+				held.Reason = "the backoff policy gave up"
+				return giveUp(held)
+			}
+			// Never sleep past the moment a takeover becomes possible.
+			if until := time.Until(obs.seen.Add(obs.lease)); until < d {
+				d = max(until, 0)
+			}
+			if err := s.sleep(ctx, d); err != nil {
+				return giveUp(err)
+			}
+			continue
+		}
+		kind := classify(err)
+		if kind == kindUnknown {
+			inDoubt = true
+		}
+		if ctx.Err() != nil {
+			return giveUp(context.Cause(ctx))
+		}
+		err = fmt.Errorf("dynamutex: lock %q: %w", m.id.key, err)
+		if kind == kindFatal || !wait {
+			return giveUp(err)
+		}
+		d := bo.NextBackOff()
+		if d == backoffStop {
+			return giveUp(err)
+		}
+		s.log.Debug("dynamutex: acquire attempt failed; retrying", slog.String("key", m.id.key), slog.Any("error", err))
+		if err := s.sleep(ctx, d); err != nil {
+			return giveUp(err)
+		}
+	}
+}
+
+const backoffStop = -1 // backoff.Stop, spelled out to keep the comparison obvious
+
+// grant turns a landed acquisition, sent at sent, into a Lease and a lock
+// context, and hands the lease to the heartbeat loop.
+func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, version string, token uint64, sent time.Time) (context.Context, error) {
+	s.mu.Lock()
+	delete(s.obs, m.id)
+	s.mu.Unlock()
+
+	lctx, cancel := context.WithCancelCause(ctx)
+	l := &Lease{s: s, id: m.id, ks: ks, token: token, data: m.data, cancel: cancel,
+		version: version, confirmed: sent, index: -1}
+	l.danger = time.AfterFunc(time.Until(sent.Add(s.cfg.safe)), l.endangered)
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.danger.Stop()
+		cancel(ErrSessionClosed)
+		// Nobody else will release this record: do it now, within a lease.
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.lease)
+		defer rcancel()
+		_ = s.releaseRecord(rctx, m.id, version)
+		return nil, ErrSessionClosed
+	}
+	s.held[l] = struct{}{}
+	s.scheduleLocked(l, s.firstRenewal(sent))
+	s.mu.Unlock()
+
+	m.mu.Lock()
+	m.lease = l
+	m.mu.Unlock()
+	s.log.Debug("dynamutex: acquired", l.attrs()...)
+	return context.WithValue(lctx, leaseKey{}, l), nil
+}
+
+// release ends l: it cancels the lock context first, so the protected work
+// stops before anyone else can start, then marks the record released.
+func (s *Session) release(ctx context.Context, l *Lease) error {
+	l.cancel(ErrUnlocked)
+	l.danger.Stop()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state.Load() == stateLost {
+		return l.lost
+	}
+	l.state.Store(stateReleased)
+	s.forget(l)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.lease)
+	defer cancel()
+	err := s.releaseRecord(rctx, l.id, l.version)
+	var cf *conditionFailed
+	switch {
+	case err == nil:
+		s.log.Debug("dynamutex: released", l.attrs()...)
+		return nil
+	case errors.As(err, &cf):
+		le := lostFrom(l.id.key, l.token, cf.item)
+		s.log.Warn("dynamutex: lock lost before release", append(l.attrs(), slog.String("reason", le.Error()))...)
+		return le
+	default:
+		s.log.Warn("dynamutex: release failed; the record expires after its lease", append(l.attrs(), slog.Any("error", err))...)
+		return fmt.Errorf("dynamutex: unlock %q: %w", l.id.key, err)
+	}
+}

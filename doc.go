@@ -1,0 +1,76 @@
+// Package dynamutex provides distributed locks on Amazon DynamoDB that behave
+// like sync.Mutex and speak context.
+//
+// A Session owns one heartbeat loop and hands out Mutex values:
+//
+//	s, err := dynamutex.NewSession(ctx, client, "locks")
+//	defer s.Close(ctx)
+//	m := s.NewMutex("invoice/42")
+//	lctx, err := m.Lock(ctx)
+//	if err != nil { ... }
+//	defer m.Unlock(ctx)
+//	err = process(lctx) // lctx ends if the lock is lost or in danger
+//
+// The context that Lock returns is cancelled, with context.Cause saying why,
+// when the lock is lost (ErrLockLost), when its last confirmed renewal is older
+// than the safe time (ErrLeaseInDanger), when the Session closes
+// (ErrSessionClosed), when Unlock runs (ErrUnlocked), or when the parent ends.
+// There are no callbacks: pass the context to the work the lock protects.
+//
+// # Protocol and cost
+//
+// Each lock is one item. Every operation is one conditional UpdateItem:
+// an uncontended Lock, each retry while waiting, each renewal (one per held
+// lock per heartbeat period) and Unlock. There is no read before a write: a
+// failed condition returns the holder's record (ReturnValuesOnConditionCheckFailure),
+// which is all a waiter needs. No operation consumes read capacity.
+//
+// Every write stores a new random version chosen by the writer. If a reply is
+// lost after the write landed, the retry fails its condition and finds the
+// version it sent; the library recognises its own write and adopts it
+// instead of reporting a theft.
+//
+// # Expiry by observation
+//
+// A waiter never compares its clock with another machine's. It takes a lock
+// over only after it has itself watched the same record version unchanged for
+// the record's lease duration, measured on its own monotonic clock from when
+// it received the first observation, and only with a write conditional on that
+// exact version. The first-seen time of a version persists in the Session
+// across retries and across Lock and TryLock calls.
+//
+// A holder measures its safe time from when it sent the renewal that was
+// confirmed, on a timer that does not depend on the heartbeat loop, so a
+// stuck request or loop cannot delay ErrLeaseInDanger. A holder is therefore
+// told of danger at least lease − safe time before any waiter can take over.
+// That margin (5 s by default) must cover how long the holder takes to stop
+// its work after its context is cancelled (including process pauses such as
+// GC or a stopped VM), plus the difference in clock rates between the two
+// machines over one lease, which is tiny for real clocks (100 ppm of 20 s is
+// 2 ms). No bound on clock offset (wall-clock agreement) is assumed for
+// mutual exclusion.
+//
+// A crashed holder therefore costs waiters one full lease from the moment they
+// first look, not from the crash.
+//
+// # Fencing tokens
+//
+// Every acquisition gets Lease.Token, strictly greater than every earlier
+// token for the key: a release keeps the record (marked released) so the
+// counter survives, and a takeover increments it too. When DynamoDB's TTL
+// deletes a record idle for longer than the expiry (WithExpiry, 24 h by
+// default), the next acquisition seeds the counter from its clock in
+// microseconds. That keeps tokens increasing as long as the wall clocks of the
+// machines that lock one key differ by less than the expiry, because a single
+// item cannot absorb anywhere near a million writes a second.
+//
+// A lock alone cannot stop a holder that was paused past its lease from
+// writing after someone else took over. Tokens can: give them to the store you
+// write to and let it refuse a token lower than one it has already seen.
+//
+// # One process
+//
+// Goroutines of one Session that want the same key queue locally and are woken
+// as soon as the holder unlocks, without polling DynamoDB. Locks are not
+// reentrant.
+package dynamutex

@@ -1,0 +1,201 @@
+package dynamutex
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+)
+
+// DynamoDBAPI is the part of the DynamoDB API the library calls.
+// *dynamodb.Client from aws-sdk-go-v2 satisfies it; wrap one to add
+// instrumentation or fault injection.
+type DynamoDBAPI interface {
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
+	DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error)
+}
+
+var _ DynamoDBAPI = (*dynamodb.Client)(nil)
+
+// store issues the library's three conditional writes against one table. Each
+// write sets a fresh version chosen by the caller, so that a write whose reply
+// was lost can be recognised afterwards in the ALL_OLD item of a failed retry.
+type store struct {
+	client DynamoDBAPI
+	table  string
+	keys   keyNames
+	expiry time.Duration
+}
+
+// lockID identifies one lock record.
+type lockID struct {
+	key, sort string
+}
+
+func (s *store) itemKey(id lockID) map[string]types.AttributeValue {
+	k := map[string]types.AttributeValue{s.keys.partition: &types.AttributeValueMemberS{Value: id.key}}
+	if s.keys.sort != "" {
+		k[s.keys.sort] = &types.AttributeValueMemberS{Value: id.sort}
+	}
+	return k
+}
+
+func (s *store) expiresAt(now time.Time) types.AttributeValue {
+	return num(uint64(now.Add(s.expiry).Unix()))
+}
+
+func num(v uint64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatUint(v, 10)}
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+// acquireReq is one acquisition attempt.
+type acquireReq struct {
+	id      lockID
+	owner   string
+	version string // the version this attempt writes
+	// takeover, when set, is a version this Session has watched unchanged for a
+	// whole lease: the write may replace it.
+	takeover string
+	lease    time.Duration
+	data     []byte
+}
+
+// conditionFailed carries the item a conditional write found instead of the
+// one it expected (ReturnValuesOnConditionCheckFailure=ALL_OLD). item is nil
+// when there was no item.
+type conditionFailed struct {
+	item map[string]types.AttributeValue
+}
+
+func (c *conditionFailed) Error() string { return "dynamutex: conditional check failed" }
+
+// acquire makes one conditional write that takes the lock if the record is
+// missing, released, or still at the takeover version. The token grows by one
+// on every acquisition; a missing record is seeded from the clock in
+// microseconds, so that a record removed by TTL does not restart the count.
+// It returns the new token, or a *conditionFailed with the record that holds
+// the lock.
+func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, error) {
+	now := time.Now()
+	names := map[string]string{
+		"#pk": s.keys.partition, "#o": attrOwner, "#v": attrVersion, "#t": attrToken,
+		"#l": attrLease, "#r": attrReleased, "#e": ExpiresAttribute, "#d": attrData,
+	}
+	values := map[string]types.AttributeValue{
+		":o":    str(r.owner),
+		":v":    str(r.version),
+		":l":    num(uint64(r.lease / time.Millisecond)),
+		":f":    &types.AttributeValueMemberBOOL{Value: false},
+		":true": &types.AttributeValueMemberBOOL{Value: true},
+		":e":    s.expiresAt(now),
+		":seed": num(uint64(now.UnixMicro())),
+		":one":  num(1),
+	}
+	update := "SET #o = :o, #v = :v, #l = :l, #r = :f, #e = :e, #t = if_not_exists(#t, :seed) + :one"
+	if len(r.data) > 0 {
+		update += ", #d = :d"
+		values[":d"] = &types.AttributeValueMemberB{Value: r.data}
+	} else {
+		update += " REMOVE #d"
+	}
+	cond := "attribute_not_exists(#pk) OR #r = :true"
+	if r.takeover != "" {
+		cond += " OR #v = :old"
+		values[":old"] = str(r.takeover)
+	}
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 s.itemKey(r.id),
+		UpdateExpression:                    aws.String(update),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValues:                        types.ReturnValueUpdatedNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err != nil {
+		return 0, asConditionFailed(err)
+	}
+	tok, perr := tokenOf(out.Attributes)
+	if perr != nil {
+		return 0, &RecordError{Key: r.id.key, Attribute: attrToken, Problem: perr.Error()}
+	}
+	return tok, nil
+}
+
+// replace moves a record we hold from version cur to version next, for a
+// renewal (released=false) or a release (released=true). It fails with a
+// *conditionFailed when the record is no longer at cur.
+func (s *store) replace(ctx context.Context, id lockID, cur, next string, released bool) error {
+	update := "SET #v = :nv, #e = :e"
+	names := map[string]string{"#v": attrVersion, "#e": ExpiresAttribute}
+	values := map[string]types.AttributeValue{
+		":nv":  str(next),
+		":cur": str(cur),
+		":e":   s.expiresAt(time.Now()),
+	}
+	if released {
+		update += ", #r = :true"
+		names["#r"] = attrReleased
+		values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 s.itemKey(id),
+		UpdateExpression:                    aws.String(update),
+		ConditionExpression:                 aws.String("#v = :cur"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	return asConditionFailed(err)
+}
+
+func asConditionFailed(err error) error {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return &conditionFailed{item: ccf.Item}
+	}
+	return err
+}
+
+// errorKind sorts the errors of a write by what the caller may do next.
+type errorKind int
+
+const (
+	// kindFatal: the request was refused and will be refused again (bad
+	// input, missing table, no permission). It did not change the record.
+	kindFatal errorKind = iota
+	// kindRefused: the request was refused for now (throttling, a
+	// transaction conflict) and did not change the record. Retry.
+	kindRefused
+	// kindUnknown: no answer, or a server fault: the write may or may not
+	// have been applied. Retry with the same version to find out.
+	kindUnknown
+)
+
+func classify(err error) errorKind {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return kindUnknown
+	}
+	switch api.ErrorCode() {
+	case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+		"TransactionConflictException", "LimitExceededException":
+		return kindRefused
+	}
+	if api.ErrorFault() == smithy.FaultClient {
+		return kindFatal
+	}
+	return kindUnknown
+}

@@ -1,0 +1,133 @@
+package dynamutex
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors. Compare with errors.Is: the library wraps them with details,
+// and the typed errors below unwrap to them.
+var (
+	// ErrLocked means the lock is held by another owner (or by another Mutex of
+	// this Session) and the call did not wait. TryLock returns it, as a
+	// *HeldError that says who holds the lock.
+	ErrLocked = errors.New("dynamutex: lock is held")
+
+	// ErrLockLost is the cause of a lock context whose record was changed
+	// behind the holder's back: taken over by a waiter after the lease ran out,
+	// deleted, or overwritten. The holder must assume another process may be
+	// acting under the lock. The cause is a *LostError with details.
+	ErrLockLost = errors.New("dynamutex: lock lost")
+
+	// ErrLeaseInDanger is the cause of a lock context whose last confirmed
+	// renewal was sent longer ago than the safe time (WithSafeTime). The lock may
+	// still be held, but a waiter could take it over once the lease runs out, so
+	// the holder should stop its work and Unlock.
+	ErrLeaseInDanger = errors.New("dynamutex: lease in danger")
+
+	// ErrSessionClosed is returned by Lock and TryLock after Close, and is the
+	// cause of every lock context that was open when the Session closed.
+	ErrSessionClosed = errors.New("dynamutex: session closed")
+
+	// ErrNotLocked is returned by Unlock when the Mutex holds no lock.
+	ErrNotLocked = errors.New("dynamutex: not locked")
+
+	// ErrUnlocked is the cause of a lock context that ended because Unlock ran.
+	ErrUnlocked = errors.New("dynamutex: unlocked")
+
+	// ErrInvalidKey reports a lock key or sort-key value that DynamoDB would
+	// refuse, or that does not match the table's key schema. It is returned
+	// before any request is made.
+	ErrInvalidKey = errors.New("dynamutex: invalid key")
+
+	// ErrDataTooLarge reports data (WithData) that cannot fit in a DynamoDB item
+	// together with the lock's own attributes. It is returned before any request.
+	ErrDataTooLarge = errors.New("dynamutex: data too large")
+
+	// ErrInvalidOption reports an invalid option or option combination, such as
+	// a heartbeat period that is not shorter than the safe time.
+	ErrInvalidOption = errors.New("dynamutex: invalid option")
+
+	// ErrTableNotFound is returned by NewSession when the table does not exist.
+	ErrTableNotFound = errors.New("dynamutex: table not found")
+
+	// ErrTableMismatch is returned by NewSession and CreateTable when the
+	// table's key schema differs from the configured attribute names.
+	ErrTableMismatch = errors.New("dynamutex: table key schema mismatch")
+
+	// ErrCorruptRecord reports a record in the lock table that this library did
+	// not write, or that is damaged: a missing attribute or one of the wrong
+	// type. The record is left untouched. The error is a *RecordError.
+	ErrCorruptRecord = errors.New("dynamutex: corrupt or foreign lock record")
+)
+
+// HeldError says who holds a lock that the caller could not take. It unwraps
+// to ErrLocked.
+type HeldError struct {
+	Key   string        // the lock's partition-key value
+	Owner string        // the holder's owner name
+	Token uint64        // the holder's fencing token; 0 when held in this Session
+	Lease time.Duration // the holder's lease duration; 0 when held in this Session
+	// Local is true when the holder is another Mutex, or another goroutine, of
+	// this Session; no request was made.
+	Local bool
+	// Reason is set when Lock stopped waiting for a reason other than its
+	// context, such as the backoff policy (WithBackoff) giving up.
+	Reason string
+}
+
+func (e *HeldError) Error() string {
+	msg := fmt.Sprintf("dynamutex: lock %q is held by %q", e.Key, e.Owner)
+	if e.Local {
+		msg += " in this session"
+	} else {
+		msg += fmt.Sprintf(" (token %d, lease %v)", e.Token, e.Lease)
+	}
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	return msg
+}
+
+// Unwrap makes errors.Is(err, ErrLocked) true.
+func (e *HeldError) Unwrap() error { return ErrLocked }
+
+// LostError describes a lock whose record changed behind its holder. It is
+// the cause of the lock context and unwraps to ErrLockLost.
+type LostError struct {
+	Key   string // the lock's partition-key value
+	Token uint64 // the fencing token of the acquisition that was lost
+	// Owner and NewToken describe the record found in its place. Both are zero
+	// when the record was deleted or could not be decoded (see Reason).
+	Owner    string
+	NewToken uint64
+	Reason   string // what was found: "taken over", "released", "deleted", ...
+}
+
+func (e *LostError) Error() string {
+	msg := fmt.Sprintf("dynamutex: lock %q (token %d) lost: %s", e.Key, e.Token, e.Reason)
+	if e.Owner != "" {
+		msg += fmt.Sprintf(" by %q (token %d)", e.Owner, e.NewToken)
+	}
+	return msg
+}
+
+// Unwrap makes errors.Is(err, ErrLockLost) true.
+func (e *LostError) Unwrap() error { return ErrLockLost }
+
+// RecordError reports a lock record that cannot be decoded. It unwraps to
+// ErrCorruptRecord.
+type RecordError struct {
+	Key       string // the lock's partition-key value
+	Attribute string // the offending attribute
+	Problem   string // what is wrong with it
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("dynamutex: lock record %q is corrupt or was not written by dynamutex: attribute %q %s",
+		e.Key, e.Attribute, e.Problem)
+}
+
+// Unwrap makes errors.Is(err, ErrCorruptRecord) true.
+func (e *RecordError) Unwrap() error { return ErrCorruptRecord }

@@ -1,0 +1,203 @@
+package dynamutex
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"golang.org/x/sync/errgroup"
+)
+
+// schedule is a min-heap of held leases by their next renewal time, so the
+// loop costs O(log n) per renewal however many locks are held.
+type schedule []*Lease
+
+func (h schedule) Len() int           { return len(h) }
+func (h schedule) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h schedule) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *schedule) Push(x any) {
+	l := x.(*Lease)
+	l.index = len(*h)
+	*h = append(*h, l)
+}
+func (h *schedule) Pop() any {
+	old := *h
+	l := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	l.index = -1
+	return l
+}
+
+// firstRenewal spreads the first renewal of each lock over the last quarter
+// of its first period, so locks taken in a burst are not renewed in a burst.
+func (s *Session) firstRenewal(sent time.Time) time.Time {
+	p := s.cfg.heartbeat
+	return sent.Add(p - time.Duration(rand.Int64N(int64(p/4)+1)))
+}
+
+// scheduleLocked (re)places l in the schedule at due. Called with s.mu.
+func (s *Session) scheduleLocked(l *Lease, due time.Time) {
+	if s.closed || l.state.Load() != stateHeld {
+		return
+	}
+	l.due = due
+	if l.index >= 0 {
+		heap.Fix(&s.sched, l.index)
+	} else {
+		heap.Push(&s.sched, l)
+	}
+	if s.sched[0] == l {
+		s.poke()
+	}
+}
+
+func (s *Session) reschedule(l *Lease, due time.Time) {
+	s.mu.Lock()
+	s.scheduleLocked(l, due)
+	s.mu.Unlock()
+}
+
+// forget removes l from the schedule and the set of held leases.
+func (s *Session) forget(l *Lease) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.index >= 0 {
+		heap.Remove(&s.sched, l.index)
+	}
+	delete(s.held, l)
+}
+
+// run is the Session's only long-lived goroutine. It starts renewals when they
+// are due and releases abandoned acquisitions, with at most parallelism
+// requests in flight.
+func (s *Session) run() {
+	defer close(s.loopDone)
+	var g errgroup.Group
+	g.SetLimit(s.cfg.parallelism)
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		now := time.Now()
+		var due []*Lease
+		for len(s.sched) > 0 && !s.sched[0].due.After(now) {
+			due = append(due, heap.Pop(&s.sched).(*Lease))
+		}
+		abandoned := s.abandoned
+		s.abandoned = nil
+		s.pruneObservationsLocked(now)
+		wait := time.Hour
+		if len(s.sched) > 0 {
+			wait = s.sched[0].due.Sub(now)
+		}
+		s.mu.Unlock()
+
+		for _, l := range due {
+			g.Go(func() error { s.renew(l); return nil })
+		}
+		for _, a := range abandoned {
+			g.Go(func() error { s.abandon(a); return nil })
+		}
+		t.Reset(wait)
+		select {
+		case <-s.done:
+			_ = g.Wait()
+			s.stopDangerTimers()
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// stopDangerTimers runs once the loop has stopped, so that no renewal can
+// re-arm a timer after Close.
+func (s *Session) stopDangerTimers() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for l := range s.held {
+		l.danger.Stop()
+	}
+}
+
+// renew makes one renewal attempt for l and schedules what comes next: the
+// next renewal, a retry with backoff, or nothing if the lock was lost.
+// A failed request never means "lost"; only a record that changed does.
+func (s *Session) renew(l *Lease) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state.Load() != stateHeld {
+		return
+	}
+	sent := time.Now()
+	if l.round.version == "" {
+		l.round = renewal{version: newVersion(), first: sent}
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.heartbeat)
+	err := s.store.replace(ctx, l.id, l.version, l.round.version, false)
+	cancel()
+	var cf *conditionFailed
+	switch {
+	case err == nil:
+		l.confirm(sent)
+	case errors.As(err, &cf):
+		if v, _ := stringAttr(cf.item, attrVersion); v != l.round.version {
+			l.lose(cf.item)
+			return
+		}
+		// An earlier attempt of this round landed; its reply was lost. Count
+		// the lease from the earliest attempt, which is the safe side.
+		l.confirm(l.round.first)
+	default:
+		if s.ctx.Err() != nil {
+			return
+		}
+		if l.round.bo == nil {
+			l.round.bo = s.renewBackoff()
+		}
+		s.log.Warn("dynamutex: renewal failed; retrying", append(l.attrs(), slog.Any("error", err))...)
+		s.reschedule(l, time.Now().Add(l.round.bo.NextBackOff()))
+		return
+	}
+	s.reschedule(l, l.confirmed.Add(s.cfg.heartbeat))
+}
+
+// renewBackoff paces retries of a failed renewal: fast enough for several
+// tries before the safe time runs out, slow enough not to pile on a
+// struggling table.
+func (s *Session) renewBackoff() backoff.BackOff {
+	p := s.cfg.heartbeat
+	return backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(p/10),
+		backoff.WithMultiplier(1.5),
+		backoff.WithRandomizationFactor(0.5),
+		backoff.WithMaxInterval(p/2),
+		backoff.WithMaxElapsedTime(0),
+	)
+}
+
+// abandon releases a record that an acquisition may have written while its
+// caller gave up. A condition failure means the write never landed, or the
+// record has moved on: either way there is nothing to undo.
+func (s *Session) abandon(a lockVersion) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.lease)
+	defer cancel()
+	err := s.releaseRecord(ctx, a.id, a.version)
+	var cf *conditionFailed
+	switch {
+	case err == nil:
+		s.log.Debug("dynamutex: released an acquisition whose caller gave up", slog.String("key", a.id.key))
+	case errors.As(err, &cf):
+	default:
+		s.log.Warn("dynamutex: could not release an acquisition in doubt; if it landed, it expires after its lease",
+			slog.String("key", a.id.key), slog.Any("error", err))
+	}
+}

@@ -1,0 +1,146 @@
+package dynamutex
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/cenkalti/backoff/v4"
+)
+
+// A Lease is one acquisition of a lock. Get it from the context that Lock or
+// TryLock returned with LeaseFrom. Its methods are safe for concurrent use.
+type Lease struct {
+	s     *Session
+	id    lockID
+	ks    *keyState
+	token uint64
+	data  []byte
+
+	cancel context.CancelCauseFunc
+	danger *time.Timer // fires ErrLeaseInDanger; runs apart from the heartbeat loop
+	state  atomic.Int32
+
+	// mu serializes the writes of this lease: a renewal in flight finishes
+	// before a release starts, so a release is never undone by a renewal.
+	mu        sync.Mutex
+	version   string     // the record version we last confirmed
+	confirmed time.Time  // when the write that made that version was sent
+	lost      *LostError // set when state is stateLost
+	round     renewal
+
+	// due and index place the lease in the heartbeat schedule; guarded by
+	// Session.mu.
+	due   time.Time
+	index int
+}
+
+// renewal is a renewal in progress. Its version is kept across retries so a
+// retry can recognise an earlier attempt that landed without a reply.
+type renewal struct {
+	version string
+	first   time.Time
+	bo      backoff.BackOff
+}
+
+const (
+	stateHeld int32 = iota
+	stateReleased
+	stateLost
+)
+
+type leaseKey struct{}
+
+// LeaseFrom returns the Lease of the lock whose context ctx is, or descends
+// from. It reports false for any other context.
+func LeaseFrom(ctx context.Context) (*Lease, bool) {
+	l, ok := ctx.Value(leaseKey{}).(*Lease)
+	return l, ok
+}
+
+// Token returns the fencing token of this acquisition. Every acquisition of a
+// key gets a token strictly greater than all earlier ones, across releases,
+// takeovers and TTL deletion of the record (see the package documentation for
+// the assumption behind the last case). Pass it to any store that can refuse
+// writes carrying a token lower than one it has seen.
+func (l *Lease) Token() uint64 { return l.token }
+
+// Key returns the lock's partition-key value.
+func (l *Lease) Key() string { return l.id.key }
+
+// SortKey returns the lock's sort-key value, or "" for a table without one.
+func (l *Lease) SortKey() string { return l.id.sort }
+
+// Owner returns the owner name written in the record: the Session's owner.
+func (l *Lease) Owner() string { return l.s.cfg.owner }
+
+// Data returns a copy of the data stored with the lock (WithData), or nil.
+func (l *Lease) Data() []byte {
+	if l.data == nil {
+		return nil
+	}
+	return append([]byte(nil), l.data...)
+}
+
+func (l *Lease) attrs() []any {
+	return []any{slog.String("key", l.id.key), slog.Uint64("token", l.token)}
+}
+
+// endangered runs on the danger timer. It must not take l.mu, which a stuck
+// renewal may hold.
+func (l *Lease) endangered() {
+	if l.state.Load() != stateHeld {
+		return
+	}
+	l.cancel(fmt.Errorf("%w: lock %q (token %d): no renewal confirmed within the safe time of %v",
+		ErrLeaseInDanger, l.id.key, l.token, l.s.cfg.safe))
+	l.s.log.Warn("dynamutex: lease in danger", l.attrs()...)
+}
+
+// confirm records a write of ours that landed, sent at sent. Called with l.mu.
+func (l *Lease) confirm(sent time.Time) {
+	l.version = l.round.version
+	l.confirmed = sent
+	l.round = renewal{}
+	l.danger.Reset(time.Until(sent.Add(l.s.cfg.safe)))
+}
+
+// lose marks the lease lost after a write found item in place of our record.
+// Called with l.mu.
+func (l *Lease) lose(item map[string]types.AttributeValue) {
+	le := lostFrom(l.id.key, l.token, item)
+	l.lost = le
+	l.state.Store(stateLost)
+	l.danger.Stop()
+	l.cancel(le)
+	l.s.forget(l)
+	l.s.log.Warn("dynamutex: lock lost", append(l.attrs(), slog.String("reason", le.Error()))...)
+}
+
+// lostFrom describes what a write of lease token found in place of our record.
+func lostFrom(key string, token uint64, item map[string]types.AttributeValue) *LostError {
+	le := &LostError{Key: key, Token: token}
+	if len(item) == 0 {
+		le.Reason = "record deleted"
+		return le
+	}
+	rec, err := decodeRecord(key, item)
+	switch {
+	case err != nil:
+		le.Reason = "record replaced by one dynamutex cannot read (" + err.Error() + ")"
+	case rec.released:
+		le.Reason = "record released"
+		le.Owner, le.NewToken = rec.owner, rec.token
+	case rec.token == token:
+		le.Reason = "record version changed"
+		le.Owner, le.NewToken = rec.owner, rec.token
+	default:
+		le.Reason = "taken over"
+		le.Owner, le.NewToken = rec.owner, rec.token
+	}
+	return le
+}

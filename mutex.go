@@ -1,0 +1,145 @@
+package dynamutex
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"unicode/utf8"
+)
+
+// Limits of DynamoDB that the library checks before making a request.
+const (
+	maxPartitionKeyBytes = 2048
+	maxSortKeyBytes      = 1024
+	maxOwnerBytes        = 1024
+	maxItemBytes         = 400 * 1024
+)
+
+// A Mutex is a distributed lock on one key of the Session's table. Like
+// sync.Mutex it is not reentrant, and any goroutine may Unlock it. Goroutines
+// of one Session that share a Mutex, or hold Mutexes on the same key, exclude
+// each other locally: a waiter wakes as soon as the holder unlocks, without
+// polling DynamoDB. Create Mutexes with Session.NewMutex; a Mutex is cheap.
+type Mutex struct {
+	s       *Session
+	id      lockID
+	data    []byte
+	sortKey string
+	hasSort bool
+	err     error // bad input, reported by every method before any request
+
+	mu    sync.Mutex
+	lease *Lease
+}
+
+// NewMutex returns a Mutex for key. Bad input (an empty key, one over
+// DynamoDB's 2048-byte limit, data too large for an item, a missing or
+// unexpected sort-key value) is reported by the Mutex's methods, before any
+// request.
+func (s *Session) NewMutex(key string, opts ...MutexOption) *Mutex {
+	m := &Mutex{s: s}
+	for _, o := range opts {
+		if o != nil {
+			o(m)
+		}
+	}
+	m.id = lockID{key: key, sort: m.sortKey}
+	m.err = s.validate(m)
+	return m
+}
+
+func (s *Session) validate(m *Mutex) error {
+	key := m.id.key
+	switch {
+	case key == "":
+		return fmt.Errorf("%w: empty key", ErrInvalidKey)
+	case len(key) > maxPartitionKeyBytes:
+		return fmt.Errorf("%w: key is %d bytes, DynamoDB allows %d", ErrInvalidKey, len(key), maxPartitionKeyBytes)
+	case !utf8.ValidString(key):
+		return fmt.Errorf("%w: key %q is not valid UTF-8", ErrInvalidKey, key)
+	}
+	sk := s.cfg.keys.sort
+	switch {
+	case sk == "" && m.hasSort:
+		return fmt.Errorf("%w: WithSortKeyValue given, but the Session has no sort key (see WithSortKey)", ErrInvalidKey)
+	case sk != "" && (!m.hasSort || m.sortKey == ""):
+		return fmt.Errorf("%w: the table has sort key %q, so the Mutex needs a non-empty WithSortKeyValue", ErrInvalidKey, sk)
+	case len(m.sortKey) > maxSortKeyBytes:
+		return fmt.Errorf("%w: sort-key value is %d bytes, DynamoDB allows %d", ErrInvalidKey, len(m.sortKey), maxSortKeyBytes)
+	case !utf8.ValidString(m.sortKey):
+		return fmt.Errorf("%w: sort-key value %q is not valid UTF-8", ErrInvalidKey, m.sortKey)
+	}
+	if room := s.dataRoom(m.id); len(m.data) > room {
+		return fmt.Errorf("%w: %d bytes of data for key %q; at most %d fit in a DynamoDB item with the lock's own attributes",
+			ErrDataTooLarge, len(m.data), key, room)
+	}
+	return nil
+}
+
+// dataRoom is how many bytes of data fit in an item beside everything else a
+// lock record holds, sized for the largest values those attributes can take.
+func (s *Session) dataRoom(id lockID) int {
+	used := len(s.cfg.keys.partition) + len(id.key) + len(s.cfg.keys.sort) + len(id.sort)
+	used += len(attrOwner) + len(s.cfg.owner)
+	used += len(attrVersion) + 36 // a UUID
+	used += len(attrToken) + 21 + len(attrLease) + 21 + len(ExpiresAttribute) + 21
+	used += len(attrReleased) + 1 + len(attrData)
+	return maxItemBytes - used - 100 // DynamoDB's own per-attribute overhead
+}
+
+// Key returns the Mutex's partition-key value.
+func (m *Mutex) Key() string { return m.id.key }
+
+// Lock blocks until it holds the lock, ctx ends, or the Session closes. It
+// returns a child of ctx that carries the Lease (see LeaseFrom) and is
+// cancelled, with context.Cause telling why, when the lock is lost
+// (ErrLockLost), falls into danger (ErrLeaseInDanger), the Session closes
+// (ErrSessionClosed), Unlock runs (ErrUnlocked) or ctx ends. Pass it to the
+// work the lock protects.
+//
+// An uncontended Lock makes exactly one conditional write. While another
+// process holds the lock, Lock retries with jittered backoff, one request per
+// attempt, and takes the lock over only after it has itself watched the
+// holder's record unchanged for the holder's whole lease. If ctx ends while a
+// write's outcome is unknown, the Session releases that write in the
+// background if it landed.
+//
+// On error the lock is not held and Unlock must not be called.
+func (m *Mutex) Lock(ctx context.Context) (context.Context, error) {
+	return m.s.lock(ctx, m, true)
+}
+
+// TryLock makes one attempt to take the lock and returns ErrLocked, as a
+// *HeldError, if it is held elsewhere. It makes no request when another
+// goroutine of this Session holds the key. Observations persist in the
+// Session, so a TryLock repeated after the holder has stopped renewing for a
+// whole lease (and within ten minutes, or ten leases, of the first TryLock
+// that saw it) takes the abandoned lock over. Otherwise it behaves like Lock.
+func (m *Mutex) TryLock(ctx context.Context) (context.Context, error) {
+	return m.s.lock(ctx, m, false)
+}
+
+// Unlock releases the lock with one conditional write and cancels the lock's
+// context with ErrUnlocked. It releases the record even when ctx is already
+// cancelled, so `defer m.Unlock(ctx)` works at the end of a request; it waits
+// at most one lease duration for DynamoDB. It works after Session.Close.
+//
+// It returns ErrNotLocked if the Mutex holds no lock, and an error wrapping
+// ErrLockLost if the lock had been lost: the protected work may then have
+// overlapped with another holder's. The local lock is released in every case.
+func (m *Mutex) Unlock(ctx context.Context) error {
+	if m.err != nil {
+		return m.err
+	}
+	m.mu.Lock()
+	l := m.lease
+	m.lease = nil
+	m.mu.Unlock()
+	if l == nil {
+		return ErrNotLocked
+	}
+	err := m.s.release(ctx, l)
+	<-l.ks.sem
+	m.s.leave(l.id, l.ks)
+	return err
+}

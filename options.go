@@ -1,0 +1,282 @@
+package dynamutex
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/google/uuid"
+)
+
+// Defaults of the Session options. Together they give a 5 s margin
+// (lease − safe time) between a holder learning that its lease is in danger
+// and a waiter being allowed to take the lock over.
+const (
+	DefaultLeaseDuration   = 20 * time.Second
+	DefaultHeartbeatPeriod = 5 * time.Second
+	DefaultSafeTime        = 15 * time.Second
+	DefaultExpiry          = 24 * time.Hour
+	DefaultPartitionKey    = "key"
+	DefaultParallelism     = 16
+)
+
+// Attribute names of a lock record, besides the table's key attributes. They
+// are fixed so that every Session reads every other Session's records.
+const (
+	attrOwner    = "owner"
+	attrVersion  = "version"
+	attrToken    = "token"
+	attrLease    = "lease_ms"
+	attrReleased = "released"
+	attrData     = "data"
+	// ExpiresAttribute is the record attribute that holds the epoch second
+	// after which DynamoDB's TTL may delete an idle record. CreateTable enables
+	// TTL on it. It is only for clean-up: the library never decides a takeover
+	// by comparing it with a clock.
+	ExpiresAttribute = "expires_at"
+)
+
+var reservedAttrs = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData, ExpiresAttribute}
+
+// config holds a Session's settings after the options ran.
+type config struct {
+	lease, heartbeat, safe, expiry time.Duration
+	owner                          string
+	keys                           keyNames
+	logger                         *slog.Logger
+	newBackoff                     func() backoff.BackOff
+	parallelism                    int
+}
+
+// keyNames are the table's key attribute names; sort is empty for a table
+// with a partition key only.
+type keyNames struct {
+	partition, sort string
+}
+
+// Option configures a Session. See the With* functions.
+type Option interface {
+	applySession(*config)
+}
+
+// TableOption configures CreateTable. WithPartitionKey and WithSortKey are
+// both Options and TableOptions, so one value configures both.
+type TableOption interface {
+	applyTable(*keyNames)
+}
+
+type sessionOption func(*config)
+
+func (f sessionOption) applySession(c *config) { f(c) }
+
+// KeyOption names a key attribute of the lock table. It is both an Option
+// and a TableOption.
+type KeyOption struct {
+	apply func(*keyNames)
+}
+
+func (o KeyOption) applySession(c *config) { o.apply(&c.keys) }
+func (o KeyOption) applyTable(k *keyNames) { o.apply(k) }
+
+// WithPartitionKey sets the name of the table's partition-key attribute
+// (type string). Default: "key".
+func WithPartitionKey(name string) KeyOption {
+	return KeyOption{func(k *keyNames) { k.partition = name }}
+}
+
+// WithSortKey declares that the table has a sort-key attribute (type string)
+// of this name. Every Mutex of such a Session needs WithSortKeyValue.
+// Default: no sort key.
+func WithSortKey(name string) KeyOption {
+	return KeyOption{func(k *keyNames) { k.sort = name }}
+}
+
+// WithLeaseDuration sets how long a lock stays valid without a renewal. A
+// waiter in another process takes a lock over only after it has watched the
+// record unchanged for this long. It is stored in each record, so Sessions
+// with different leases share a table correctly. Default: 20 s.
+func WithLeaseDuration(d time.Duration) Option {
+	return sessionOption(func(c *config) { c.lease = d })
+}
+
+// WithHeartbeatPeriod sets how often each held lock is renewed, with one
+// request per lock per period. It must be shorter than the safe time.
+// Default: 5 s.
+func WithHeartbeatPeriod(d time.Duration) Option {
+	return sessionOption(func(c *config) { c.heartbeat = d })
+}
+
+// WithSafeTime sets the danger threshold: when the last confirmed renewal of a
+// lock was sent longer ago than this, its context is cancelled with
+// ErrLeaseInDanger. It must lie strictly between the heartbeat period and the
+// lease duration; lease − safe time is the margin that covers the holder's
+// reaction time and the clock-rate difference between machines. Default: 15 s.
+func WithSafeTime(d time.Duration) Option {
+	return sessionOption(func(c *config) { c.safe = d })
+}
+
+// WithExpiry sets how long an idle record (released, or no longer renewed)
+// stays in the table before DynamoDB's TTL may delete it. It must exceed the
+// lease duration. Fencing tokens stay increasing after such a deletion as long
+// as the clocks of the machines that use a key are within this much of each
+// other (see the package documentation). Default: 24 h.
+func WithExpiry(d time.Duration) Option {
+	return sessionOption(func(c *config) { c.expiry = d })
+}
+
+// WithOwner sets the owner name stored in each record this Session writes, for
+// people and tools that inspect the table. It should identify the process.
+// Correctness does not depend on it being unique. At most 1024 bytes of UTF-8.
+// Default: hostname/pid/random suffix.
+func WithOwner(name string) Option {
+	return sessionOption(func(c *config) { c.owner = name })
+}
+
+// WithLogger sets the logger for lifecycle events: acquisitions and releases
+// at Debug, lost and endangered locks and failing renewals at Warn.
+// Default: slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return sessionOption(func(c *config) { c.logger = l })
+}
+
+// WithBackoff sets the retry policy of Lock, as a factory called once per Lock
+// call. Whatever it returns, a waiter never sleeps past the moment its
+// observation of the holder makes a takeover possible. When the policy returns
+// backoff.Stop, Lock gives up with a *HeldError. Default: exponential from
+// 20 ms, factor 1.6, jitter ±50 %, capped at min(1 s, lease/4), no time limit
+// (the caller's context bounds the wait).
+func WithBackoff(newBackOff func() backoff.BackOff) Option {
+	return sessionOption(func(c *config) { c.newBackoff = newBackOff })
+}
+
+// WithParallelism bounds how many renewal requests the heartbeat loop has in
+// flight at once, so that a slow request does not delay the others.
+// Default: 16.
+func WithParallelism(n int) Option {
+	return sessionOption(func(c *config) { c.parallelism = n })
+}
+
+func newConfig(opts []Option) (*config, error) {
+	c := &config{
+		lease:       DefaultLeaseDuration,
+		heartbeat:   DefaultHeartbeatPeriod,
+		safe:        DefaultSafeTime,
+		expiry:      DefaultExpiry,
+		keys:        keyNames{partition: DefaultPartitionKey},
+		parallelism: DefaultParallelism,
+	}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrInvalidOption)
+		}
+		o.applySession(c)
+	}
+	if c.owner == "" {
+		c.owner = defaultOwner()
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if c.newBackoff == nil {
+		c.newBackoff = defaultBackoff(c.lease)
+	}
+	return c, nil
+}
+
+func (c *config) validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"lease duration", c.lease}, {"heartbeat period", c.heartbeat}, {"safe time", c.safe}, {"expiry", c.expiry}} {
+		if d.v <= 0 {
+			return fmt.Errorf("%w: %s must be positive, got %v", ErrInvalidOption, d.name, d.v)
+		}
+	}
+	switch {
+	case c.lease < time.Millisecond:
+		return fmt.Errorf("%w: lease duration must be at least 1ms, got %v", ErrInvalidOption, c.lease)
+	case c.heartbeat >= c.safe:
+		return fmt.Errorf("%w: heartbeat period (%v) must be shorter than the safe time (%v)", ErrInvalidOption, c.heartbeat, c.safe)
+	case c.safe >= c.lease:
+		return fmt.Errorf("%w: safe time (%v) must be shorter than the lease duration (%v)", ErrInvalidOption, c.safe, c.lease)
+	case c.expiry <= c.lease:
+		return fmt.Errorf("%w: expiry (%v) must be longer than the lease duration (%v)", ErrInvalidOption, c.expiry, c.lease)
+	case c.parallelism < 1:
+		return fmt.Errorf("%w: parallelism must be at least 1, got %d", ErrInvalidOption, c.parallelism)
+	case len(c.owner) > maxOwnerBytes || !utf8.ValidString(c.owner):
+		return fmt.Errorf("%w: owner must be valid UTF-8 of at most %d bytes", ErrInvalidOption, maxOwnerBytes)
+	}
+	return c.keys.validate()
+}
+
+func (k keyNames) validate() error {
+	check := func(what, name string) error {
+		if name == "" || len(name) > 255 || !utf8.ValidString(name) {
+			return fmt.Errorf("%w: %s attribute name must be 1 to 255 bytes of UTF-8, got %q", ErrInvalidOption, what, name)
+		}
+		for _, r := range reservedAttrs {
+			if name == r {
+				return fmt.Errorf("%w: %s attribute name %q is used by the lock record itself", ErrInvalidOption, what, name)
+			}
+		}
+		return nil
+	}
+	if err := check("partition-key", k.partition); err != nil {
+		return err
+	}
+	if k.sort == "" {
+		return nil
+	}
+	if err := check("sort-key", k.sort); err != nil {
+		return err
+	}
+	if k.sort == k.partition {
+		return fmt.Errorf("%w: sort key and partition key are both named %q", ErrInvalidOption, k.sort)
+	}
+	return nil
+}
+
+func defaultOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
+}
+
+// defaultBackoff caps the interval at a quarter of the lease so that, with
+// short test leases, a released lock is noticed well within one lease.
+func defaultBackoff(lease time.Duration) func() backoff.BackOff {
+	maxInterval := min(time.Second, lease/4)
+	return func() backoff.BackOff {
+		return backoff.NewExponentialBackOff(
+			backoff.WithInitialInterval(min(20*time.Millisecond, maxInterval)),
+			backoff.WithMultiplier(1.6),
+			backoff.WithRandomizationFactor(0.5),
+			backoff.WithMaxInterval(maxInterval),
+			backoff.WithMaxElapsedTime(0),
+		)
+	}
+}
+
+// MutexOption configures a Mutex. See WithData and WithSortKeyValue.
+type MutexOption func(*Mutex)
+
+// WithData stores b in the lock record with every acquisition; holders and
+// waiters read it through Lease.Data and HeldError. The slice is copied. It
+// must fit in a DynamoDB item (400 KB) with the lock's own attributes.
+func WithData(b []byte) MutexOption {
+	return func(m *Mutex) { m.data = append([]byte(nil), b...) }
+}
+
+// WithSortKeyValue sets the sort-key value of the lock record, for a Session
+// configured WithSortKey. At most 1024 bytes of UTF-8, not empty.
+func WithSortKeyValue(v string) MutexOption {
+	return func(m *Mutex) { m.sortKey = v; m.hasSort = true }
+}

@@ -1,0 +1,128 @@
+package dynamutex
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// maxRecordLease bounds the lease a record may ask waiters to respect, so that
+// a damaged record cannot make them wait for years.
+const maxRecordLease = 7 * 24 * time.Hour
+
+// record is a decoded lock item.
+type record struct {
+	owner    string
+	version  string
+	token    uint64
+	lease    time.Duration
+	released bool
+	data     []byte
+}
+
+// decodeRecord reads a lock item written by this library. Anything else (a
+// foreign item, a missing attribute, a wrong type, an absurd value) gives a
+// *RecordError, never a panic.
+func decodeRecord(key string, item map[string]types.AttributeValue) (record, error) {
+	var r record
+	fail := func(attr, problem string) (record, error) {
+		return record{}, &RecordError{Key: key, Attribute: attr, Problem: problem}
+	}
+	var err error
+	if r.version, err = stringAttr(item, attrVersion); err != nil {
+		return fail(attrVersion, err.Error())
+	}
+	if r.version == "" {
+		return fail(attrVersion, "is empty")
+	}
+	if r.owner, err = stringAttr(item, attrOwner); err != nil {
+		return fail(attrOwner, err.Error())
+	}
+	if r.token, err = tokenOf(item); err != nil {
+		return fail(attrToken, err.Error())
+	}
+	ms, err := numberAttr(item, attrLease)
+	if err != nil {
+		return fail(attrLease, err.Error())
+	}
+	if ms == 0 || ms > uint64(maxRecordLease/time.Millisecond) {
+		return fail(attrLease, fmt.Sprintf("is %d ms, outside 1 ms to %v", ms, maxRecordLease))
+	}
+	r.lease = time.Duration(ms) * time.Millisecond
+	switch v := item[attrReleased].(type) {
+	case *types.AttributeValueMemberBOOL:
+		r.released = v.Value
+	case nil:
+		return fail(attrReleased, "is missing")
+	default:
+		return fail(attrReleased, fmt.Sprintf("has type %s, want BOOL", typeName(v)))
+	}
+	switch v := item[attrData].(type) {
+	case nil:
+	case *types.AttributeValueMemberB:
+		r.data = v.Value
+	default:
+		return fail(attrData, fmt.Sprintf("has type %s, want B", typeName(v)))
+	}
+	return r, nil
+}
+
+func tokenOf(item map[string]types.AttributeValue) (uint64, error) {
+	return numberAttr(item, attrToken)
+}
+
+func stringAttr(item map[string]types.AttributeValue, name string) (string, error) {
+	switch v := item[name].(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value, nil
+	case nil:
+		return "", errors.New("is missing")
+	default:
+		return "", fmt.Errorf("has type %s, want S", typeName(v))
+	}
+}
+
+func numberAttr(item map[string]types.AttributeValue, name string) (uint64, error) {
+	switch v := item[name].(type) {
+	case *types.AttributeValueMemberN:
+		n, err := strconv.ParseUint(v.Value, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("is %q, want a whole number from 0 to 2^64-1", v.Value)
+		}
+		return n, nil
+	case nil:
+		return 0, errors.New("is missing")
+	default:
+		return 0, fmt.Errorf("has type %s, want N", typeName(v))
+	}
+}
+
+func typeName(v types.AttributeValue) string {
+	switch v.(type) {
+	case *types.AttributeValueMemberS:
+		return "S"
+	case *types.AttributeValueMemberN:
+		return "N"
+	case *types.AttributeValueMemberB:
+		return "B"
+	case *types.AttributeValueMemberBOOL:
+		return "BOOL"
+	case *types.AttributeValueMemberNULL:
+		return "NULL"
+	case *types.AttributeValueMemberM:
+		return "M"
+	case *types.AttributeValueMemberL:
+		return "L"
+	case *types.AttributeValueMemberSS:
+		return "SS"
+	case *types.AttributeValueMemberNS:
+		return "NS"
+	case *types.AttributeValueMemberBS:
+		return "BS"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}

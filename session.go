@@ -1,0 +1,284 @@
+package dynamutex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// A Session is one process's connection to a lock table. It owns a single
+// heartbeat goroutine that renews every lock it holds, whatever their number,
+// and hands out Mutex values. Create one per process and table with
+// NewSession, share it between goroutines, and Close it when done.
+type Session struct {
+	store store
+	cfg   *config
+	log   *slog.Logger
+
+	ctx      context.Context // cancelled by Close; parent of heartbeat requests
+	stop     context.CancelFunc
+	done     chan struct{}
+	loopDone chan struct{}
+	wake     chan struct{}
+	once     sync.Once
+
+	mu        sync.Mutex
+	closed    bool
+	keys      map[lockID]*keyState
+	obs       map[lockID]observation
+	held      map[*Lease]struct{}
+	sched     schedule
+	abandoned []lockVersion
+	pruned    time.Time
+}
+
+// keyState keeps the goroutines of one Session that want one key in line,
+// so that they wait for each other locally instead of polling DynamoDB.
+type keyState struct {
+	sem  chan struct{} // holds a token while a goroutine acquires or holds the key
+	refs int           // goroutines waiting for or holding the key; guarded by Session.mu
+}
+
+// observation is the first moment this Session saw a record version, on its
+// own monotonic clock. A takeover is allowed once a version has been seen
+// unchanged for its lease.
+type observation struct {
+	version string
+	seen    time.Time
+	lease   time.Duration
+}
+
+// lockVersion names a write of ours whose fate is unknown and that must be
+// released if it landed.
+type lockVersion struct {
+	id      lockID
+	version string
+}
+
+// NewSession checks that the table exists with the configured key schema and
+// starts the Session's heartbeat loop. It makes one DescribeTable request. A
+// missing table gives ErrTableNotFound; create it once with CreateTable.
+func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...Option) (*Session, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%w: nil DynamoDBAPI client", ErrInvalidOption)
+	}
+	if err := validateTableName(table); err != nil {
+		return nil, err
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTable(ctx, client, table, cfg.keys); err != nil {
+		return nil, err
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	s := &Session{
+		store:    store{client: client, table: table, keys: cfg.keys, expiry: cfg.expiry},
+		cfg:      cfg,
+		log:      cfg.logger.With(slog.String("table", table), slog.String("owner", cfg.owner)),
+		ctx:      sctx,
+		stop:     stop,
+		done:     make(chan struct{}),
+		loopDone: make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		keys:     make(map[lockID]*keyState),
+		obs:      make(map[lockID]observation),
+		held:     make(map[*Lease]struct{}),
+	}
+	go s.run()
+	return s, nil
+}
+
+// Owner returns the owner name this Session writes into its records.
+func (s *Session) Owner() string { return s.cfg.owner }
+
+// Done returns a channel that is closed when Close is called.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Close stops the heartbeat loop, makes waiting Lock calls return
+// ErrSessionClosed and cancels the context of every lock still held with
+// ErrSessionClosed.
+//
+// Close does not release the records of locks still held: their holders may
+// still be working, and releasing would let another process in alongside
+// them. Unlock still works after Close and releases the record; a record
+// never unlocked is taken over by other processes once its lease runs out.
+// Close waits for in-flight renewals to stop, or for ctx to end. It is safe to
+// call more than once.
+func (s *Session) Close(ctx context.Context) error {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		leases := make([]*Lease, 0, len(s.held))
+		for l := range s.held {
+			leases = append(leases, l)
+		}
+		dropped := len(s.abandoned)
+		s.mu.Unlock()
+		close(s.done)
+		s.stop()
+		for _, l := range leases {
+			l.cancel(ErrSessionClosed)
+		}
+		if len(leases) > 0 || dropped > 0 {
+			s.log.Debug("dynamutex: session closed", slog.Int("held", len(leases)))
+		}
+	})
+	select {
+	case <-s.loopDone:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// enter registers a goroutine that wants id.
+func (s *Session) enter(id lockID) (*keyState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrSessionClosed
+	}
+	ks := s.keys[id]
+	if ks == nil {
+		ks = &keyState{sem: make(chan struct{}, 1)}
+		s.keys[id] = ks
+	}
+	ks.refs++
+	return ks, nil
+}
+
+func (s *Session) leave(id lockID, ks *keyState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ks.refs--
+	if ks.refs == 0 {
+		delete(s.keys, id)
+	}
+}
+
+// observe records the version a failed acquisition found and returns the
+// observation, whose first-seen time survives as long as the version does.
+func (s *Session) observe(id lockID, rec record, received time.Time) observation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.obs[id]
+	if !ok || o.version != rec.version {
+		o = observation{version: rec.version, seen: received, lease: rec.lease}
+		s.obs[id] = o
+	}
+	return o
+}
+
+// expiredVersion returns the version of id that this Session has watched
+// unchanged for its whole lease, or "".
+func (s *Session) expiredVersion(id lockID, now time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o, ok := s.obs[id]; ok && now.Sub(o.seen) >= o.lease {
+		return o.version
+	}
+	return ""
+}
+
+// pruneObservations forgets observations nobody has used for a long time,
+// so that a Session that probes many keys does not grow without bound. The
+// retention is long on purpose: a TryLock repeated within it still takes an
+// abandoned lock over.
+func (s *Session) pruneObservationsLocked(now time.Time) {
+	if now.Sub(s.pruned) < s.cfg.heartbeat {
+		return
+	}
+	s.pruned = now
+	for id, o := range s.obs {
+		if now.Sub(o.seen) > observationRetention(o.lease) {
+			if _, busy := s.keys[id]; !busy {
+				delete(s.obs, id)
+			}
+		}
+	}
+}
+
+func observationRetention(lease time.Duration) time.Duration {
+	return max(10*time.Minute, 10*lease)
+}
+
+// abandonLater asks the heartbeat loop to release a record that an acquire
+// attempt may have written without the caller hearing back.
+func (s *Session) abandonLater(id lockID, version string) {
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.abandoned = append(s.abandoned, lockVersion{id, version})
+	}
+	s.mu.Unlock()
+	if closed {
+		s.log.Warn("dynamutex: session closed with an acquisition in doubt; if it landed, it expires after its lease",
+			slog.String("key", id.key))
+		return
+	}
+	s.poke()
+}
+
+func (s *Session) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sleep waits for d, the end of ctx or the end of the Session.
+func (s *Session) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-s.done:
+		return ErrSessionClosed
+	}
+}
+
+// releaseRecord marks the record released if it is still at version cur. It
+// retries transient errors until ctx ends. A *conditionFailed means the
+// record is no longer ours.
+func (s *Session) releaseRecord(ctx context.Context, id lockID, cur string) error {
+	next := newVersion()
+	bo := s.cfg.newBackoff()
+	for {
+		err := s.store.replace(ctx, id, cur, next, true)
+		var cf *conditionFailed
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &cf):
+			if v, _ := stringAttr(cf.item, attrVersion); v == next {
+				return nil // an earlier attempt landed and its reply was lost
+			}
+			return cf
+		case classify(err) == kindFatal || ctx.Err() != nil:
+			return err
+		}
+		d := bo.NextBackOff()
+		if d < 0 {
+			return err
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
+}
+
+func newVersion() string { return uuid.NewString() }

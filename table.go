@@ -1,0 +1,163 @@
+package dynamutex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/cenkalti/backoff/v4"
+)
+
+var tableName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+
+func validateTableName(table string) error {
+	if !tableName.MatchString(table) {
+		return fmt.Errorf("%w: table name %q must be 3 to 255 of a-z, A-Z, 0-9, '_', '-', '.'", ErrInvalidOption, table)
+	}
+	return nil
+}
+
+// CreateTable creates an on-demand lock table with a string partition key
+// (WithPartitionKey, default "key") and, with WithSortKey, a string sort key;
+// waits until it is active; and enables TTL on ExpiresAttribute so DynamoDB
+// deletes idle records. If the table exists with the same key schema, it
+// only makes sure TTL is enabled, so it is safe to call at every start.
+func CreateTable(ctx context.Context, client DynamoDBAPI, table string, opts ...TableOption) error {
+	if client == nil {
+		return fmt.Errorf("%w: nil DynamoDBAPI client", ErrInvalidOption)
+	}
+	if err := validateTableName(table); err != nil {
+		return err
+	}
+	keys := keyNames{partition: DefaultPartitionKey}
+	for _, o := range opts {
+		if o == nil {
+			return fmt.Errorf("%w: nil TableOption", ErrInvalidOption)
+		}
+		o.applyTable(&keys)
+	}
+	if err := keys.validate(); err != nil {
+		return err
+	}
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(keys.partition), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(keys.partition), KeyType: types.KeyTypeHash},
+		},
+	}
+	if keys.sort != "" {
+		in.AttributeDefinitions = append(in.AttributeDefinitions,
+			types.AttributeDefinition{AttributeName: aws.String(keys.sort), AttributeType: types.ScalarAttributeTypeS})
+		in.KeySchema = append(in.KeySchema,
+			types.KeySchemaElement{AttributeName: aws.String(keys.sort), KeyType: types.KeyTypeRange})
+	}
+	_, err := client.CreateTable(ctx, in)
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("dynamutex: create table %q: %w", table, err)
+	}
+	if err := waitActive(ctx, client, table, keys); err != nil {
+		return err
+	}
+	return enableTTL(ctx, client, table)
+}
+
+func waitActive(ctx context.Context, client DynamoDBAPI, table string, keys keyNames) error {
+	bo := backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(50*time.Millisecond),
+		backoff.WithMaxInterval(5*time.Second),
+		backoff.WithMaxElapsedTime(0),
+	)
+	for {
+		out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if err != nil {
+			return fmt.Errorf("dynamutex: describe table %q: %w", table, err)
+		}
+		if err := matchSchema(table, out.Table, keys); err != nil {
+			return err
+		}
+		if out.Table.TableStatus == types.TableStatusActive {
+			return nil
+		}
+		t := time.NewTimer(bo.NextBackOff())
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("dynamutex: waiting for table %q to become active: %w", table, context.Cause(ctx))
+		}
+	}
+}
+
+func enableTTL(ctx context.Context, client DynamoDBAPI, table string) error {
+	d, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		return fmt.Errorf("dynamutex: describe TTL of table %q: %w", table, err)
+	}
+	if t := d.TimeToLiveDescription; t != nil && aws.ToString(t.AttributeName) == ExpiresAttribute &&
+		(t.TimeToLiveStatus == types.TimeToLiveStatusEnabled || t.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(ExpiresAttribute),
+			Enabled:       aws.Bool(true),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("dynamutex: enable TTL on %q.%s: %w", table, ExpiresAttribute, err)
+	}
+	return nil
+}
+
+// checkTable makes sure the table exists with the key schema the Session
+// will write, so that a typo fails at start-up rather than at the first Lock.
+func checkTable(ctx context.Context, client DynamoDBAPI, table string, keys keyNames) error {
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	var nf *types.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w: %q does not exist; create it once with dynamutex.CreateTable(ctx, client, %q) "+
+			"(or the AWS console/CLI: on-demand, string partition key %q)", ErrTableNotFound, table, table, keys.partition)
+	}
+	if err != nil {
+		return fmt.Errorf("dynamutex: describe table %q: %w", table, err)
+	}
+	return matchSchema(table, out.Table, keys)
+}
+
+func matchSchema(table string, d *types.TableDescription, keys keyNames) error {
+	if d == nil {
+		return fmt.Errorf("dynamutex: describe table %q returned no description", table)
+	}
+	var hash, rng string
+	for _, k := range d.KeySchema {
+		switch k.KeyType {
+		case types.KeyTypeHash:
+			hash = aws.ToString(k.AttributeName)
+		case types.KeyTypeRange:
+			rng = aws.ToString(k.AttributeName)
+		}
+	}
+	if hash != keys.partition || rng != keys.sort {
+		return fmt.Errorf("%w: table %q has partition key %q and sort key %q; the Session expects %q and %q "+
+			"(see WithPartitionKey and WithSortKey)", ErrTableMismatch, table, hash, rng, keys.partition, keys.sort)
+	}
+	for _, a := range d.AttributeDefinitions {
+		name := aws.ToString(a.AttributeName)
+		if (name == hash || name == rng) && a.AttributeType != types.ScalarAttributeTypeS {
+			return fmt.Errorf("%w: key attribute %q of table %q has type %s; dynamutex needs S (string)",
+				ErrTableMismatch, name, table, a.AttributeType)
+		}
+	}
+	return nil
+}
