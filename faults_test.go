@@ -1,0 +1,283 @@
+package dynamutex_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"go.uber.org/goleak"
+
+	"github.com/dynamutex/dynamutex"
+)
+
+// dropFirst loses the reply of the first request of op, after DynamoDB applied it.
+func dropFirst(op string) func(string, string, map[string]any) fault {
+	var once sync.Once
+	return func(got, _ string, _ map[string]any) fault {
+		f := fault{}
+		if got == op {
+			once.Do(func() { f.drop = true })
+		}
+		return f
+	}
+}
+
+// Pitfall 7: writes whose replies were lost are recognised and adopted.
+func TestLostRepliesAreAdopted(t *testing.T) {
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	sess := newSession(t, c, table)
+	ctx := ctxTimeout(t, 10*time.Second)
+	m := sess.NewMutex("lost-reply")
+
+	tr.setFault(dropFirst(opAcquire))
+	lctx, err := m.Lock(ctx)
+	if err != nil {
+		t.Fatalf("Lock whose first reply was lost: %v", err)
+	}
+	if n := tr.count(opAcquire); n != 2 {
+		t.Fatalf("%d acquire requests, want 2 (the lost one and the retry that adopts it)", n)
+	}
+	l, _ := dynamutex.LeaseFrom(lctx)
+	item := getItem(t, c, table, "lost-reply")
+	if attrS(item, "owner") != sess.Owner() || item["token"].(*types.AttributeValueMemberN).Value != strconv.FormatUint(l.Token(), 10) {
+		t.Fatalf("adopted lease token %d does not match the record %v", l.Token(), item)
+	}
+
+	tr.setFault(dropFirst(opRenew))
+	time.Sleep(6 * testHeartbeat) // well past the safe time: several renewals, the first reply lost
+	if lctx.Err() != nil {
+		t.Fatalf("lock ended after a lost renewal reply: %v", context.Cause(lctx))
+	}
+
+	tr.setFault(dropFirst(opRelease))
+	if err := m.Unlock(ctx); err != nil {
+		t.Fatalf("Unlock whose first reply was lost: %v", err)
+	}
+	if !attrBool(getItem(t, c, table, "lost-reply"), "released") {
+		t.Fatal("record not released")
+	}
+}
+
+// Pitfall 6: failing renewals are retried; a lock is lost only when its record changed.
+func TestTransientRenewalErrorsAreRetried(t *testing.T) {
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	sess := newSession(t, c, table)
+	ctx := ctxTimeout(t, 10*time.Second)
+	m := sess.NewMutex("flaky")
+	lctx, err := m.Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	failures := 0
+	tr.setFault(func(op, _ string, _ map[string]any) fault {
+		if op != opRenew {
+			return fault{}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		failures++
+		switch failures {
+		case 1:
+			return fault{status: 500}
+		case 2:
+			return fault{status: 400, errCode: "ThrottlingException"}
+		case 3:
+			return fault{status: 400, errCode: "ProvisionedThroughputExceededException"}
+		}
+		return fault{}
+	})
+	time.Sleep(8 * testHeartbeat)
+	mu.Lock()
+	n := failures
+	mu.Unlock()
+	if n < 4 {
+		t.Fatalf("only %d renewal attempts", n)
+	}
+	if lctx.Err() != nil {
+		t.Fatalf("lock ended after transient renewal errors: %v", context.Cause(lctx))
+	}
+	if err := m.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Point 5: one heartbeat goroutine for many locks, and a stuck renewal does not delay the others.
+func TestStuckRenewalDoesNotDelayOthers(t *testing.T) {
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	base := runtime.NumGoroutine()
+	sess := newSession(t, c, table, dynamutex.WithParallelism(4))
+	ctx := ctxTimeout(t, 20*time.Second)
+	const locks = 100
+	ctxs := map[string]context.Context{}
+	var ms []*dynamutex.Mutex
+	for i := range locks {
+		key := "many-" + strconv.Itoa(i)
+		m := sess.NewMutex(key)
+		lctx, err := m.Lock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctxs[key] = lctx
+		ms = append(ms, m)
+	}
+	// Goroutines: the heartbeat loop, up to parallelism renewals and a few
+	// HTTP connections; nothing per lock.
+	if g := runtime.NumGoroutine() - base; g > 1+4+2*8 {
+		t.Fatalf("%d goroutines for %d locks", g, locks)
+	}
+	tr.setFault(func(op, key string, _ map[string]any) fault {
+		return fault{block: op == opRenew && key == "many-0"}
+	})
+	time.Sleep(testSafe + 3*testHeartbeat)
+	if cause := context.Cause(ctxs["many-0"]); !errors.Is(cause, dynamutex.ErrLeaseInDanger) {
+		t.Fatalf("stuck lock: cause %v, want ErrLeaseInDanger", cause)
+	}
+	for key, lctx := range ctxs {
+		if key != "many-0" && lctx.Err() != nil {
+			t.Fatalf("%s ended while only many-0 was stuck: %v", key, context.Cause(lctx))
+		}
+	}
+	tr.setFault(nil)
+	for _, m := range ms {
+		if err := m.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Pitfall 8: a renewal in flight when Unlock runs cannot revive the released record.
+func TestReleaseWaitsForRenewalInFlight(t *testing.T) {
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	sess := newSession(t, c, table)
+	ctx := ctxTimeout(t, 10*time.Second)
+	m := sess.NewMutex("race")
+	if _, err := m.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inFlight := make(chan struct{}, 1)
+	tr.setFault(func(op, _ string, _ map[string]any) fault {
+		if op == opRenew {
+			select {
+			case inFlight <- struct{}{}:
+			default:
+			}
+			return fault{delay: 50 * time.Millisecond}
+		}
+		return fault{}
+	})
+	<-inFlight
+	if err := m.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	renewals := tr.count(opRenew)
+	time.Sleep(3 * testHeartbeat)
+	if tr.count(opRenew) != renewals {
+		t.Fatal("renewals continued after Unlock")
+	}
+	if !attrBool(getItem(t, c, table, "race"), "released") {
+		t.Fatal("record is not released after Unlock")
+	}
+}
+
+// A Lock abandoned while its write is in doubt leaves no held record behind.
+func TestInDoubtAcquisitionIsReleased(t *testing.T) {
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	sess := newSession(t, c, table)
+	ctx, cancel := context.WithCancel(context.Background())
+	tr.setFault(func(op, _ string, _ map[string]any) fault {
+		if op == opAcquire {
+			return fault{drop: true}
+		}
+		return fault{}
+	})
+	errc := make(chan error, 1)
+	go func() { _, err := sess.NewMutex("doubt").Lock(ctx); errc <- err }()
+	waitFor(t, 2*time.Second, "an acquire attempt", func() bool { return tr.count(opAcquire) >= 1 })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Lock = %v, want context.Canceled", err)
+	}
+	waitFor(t, 2*time.Second, "the in-doubt record to be released", func() bool {
+		return attrBool(getItem(t, c, table, "doubt"), "released")
+	})
+}
+
+// Pitfall 10: foreign or partial records give a clear error and are left untouched.
+func TestForeignRecords(t *testing.T) {
+	c, _ := newClient(t)
+	table := newTable(t, c)
+	sess := newSession(t, c, table)
+	ctx := ctxTimeout(t, 10*time.Second)
+	cases := map[string]map[string]types.AttributeValue{
+		"foreign":       {"payload": avS("someone else's")},
+		"version-num":   {"owner": avS("x"), "version": avN("7"), "token": avN("1"), "lease_ms": avN("100"), "released": avB(false)},
+		"no-lease":      {"owner": avS("x"), "version": avS("v"), "token": avN("1"), "released": avB(false)},
+		"released-str":  {"owner": avS("x"), "version": avS("v"), "token": avN("1"), "lease_ms": avN("100"), "released": avS("true")},
+		"token-neg":     {"owner": avS("x"), "version": avS("v"), "token": avN("-5"), "lease_ms": avN("100"), "released": avB(false)},
+		"lease-absurd":  {"owner": avS("x"), "version": avS("v"), "token": avN("1"), "lease_ms": avN("99999999999"), "released": avB(false)},
+		"data-string":   {"owner": avS("x"), "version": avS("v"), "token": avN("1"), "lease_ms": avN("100"), "released": avB(false), "data": avS("d")},
+		"owner-missing": {"version": avS("v"), "token": avN("1"), "lease_ms": avN("100"), "released": avB(false)},
+	}
+	for key, item := range cases {
+		t.Run(key, func(t *testing.T) {
+			item["key"] = avS(key)
+			putItem(t, c, table, item)
+			for _, try := range []func(context.Context) (context.Context, error){
+				sess.NewMutex(key).TryLock, sess.NewMutex(key).Lock,
+			} {
+				_, err := try(ctx)
+				var re *dynamutex.RecordError
+				if !errors.Is(err, dynamutex.ErrCorruptRecord) || !errors.As(err, &re) || re.Key != key {
+					t.Fatalf("got %v, want a *RecordError for %q", err, key)
+				}
+				if !strings.Contains(err.Error(), re.Attribute) {
+					t.Fatalf("error %q does not name the attribute", err)
+				}
+			}
+			got := getItem(t, c, table, key)
+			if len(got) != len(item) {
+				t.Fatalf("record changed: %v", got)
+			}
+		})
+	}
+}
+
+// Point 5: Close leaves no goroutine behind, even with locks held and waiters blocked.
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	sess, err := dynamutex.NewSession(context.Background(), c, table, fastOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxTimeout(t, 10*time.Second)
+	for i := range 20 {
+		if _, err := sess.NewMutex("leak-" + strconv.Itoa(i)).Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr.setFault(func(op, key string, _ map[string]any) fault { return fault{block: op == opRenew && key == "leak-3"} })
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _, _ = sess.NewMutex("leak-1").Lock(ctx) }()
+	time.Sleep(3 * testHeartbeat)
+	if err := sess.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	closeTransports()
+	goleak.VerifyNone(t, ignore)
+}

@@ -1,0 +1,67 @@
+package dynamutex
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// The danger timer fires exactly the safe time after the confirmed write was
+// sent, on its own timer, and each confirmed renewal pushes it back.
+func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const safe = 400 * time.Millisecond
+		s := &Session{cfg: &config{safe: safe}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		ctx, cancel := context.WithCancelCause(context.Background())
+		defer cancel(nil)
+		sent := time.Now()
+		l := &Lease{s: s, id: lockID{key: "k"}, cancel: cancel, index: -1}
+		l.danger = time.AfterFunc(time.Until(sent.Add(safe)), l.endangered)
+
+		// A renewal sent 300ms in and confirmed 80ms later counts from its
+		// send time, not its reply.
+		time.Sleep(300 * time.Millisecond)
+		renewalSent := time.Now()
+		l.round = renewal{version: "v2", first: renewalSent}
+		time.Sleep(80 * time.Millisecond)
+		l.confirm(renewalSent)
+		if ctx.Err() != nil {
+			t.Fatalf("danger at %v, before the first safe time ran out", time.Since(sent))
+		}
+		time.Sleep(safe - 80*time.Millisecond - time.Nanosecond)
+		synctest.Wait()
+		if ctx.Err() != nil {
+			t.Fatal("danger fired before renewalSent + safe")
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if !errors.Is(context.Cause(ctx), ErrLeaseInDanger) {
+			t.Fatalf("cause at renewalSent + safe = %v, want ErrLeaseInDanger", context.Cause(ctx))
+		}
+		if l.version != "v2" {
+			t.Fatalf("confirm did not adopt the round's version: %q", l.version)
+		}
+	})
+}
+
+// Danger fires while the lease's write lock is held by a stuck renewal.
+func TestDangerFiresWhileRenewalIsStuck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &Session{cfg: &config{safe: time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		ctx, cancel := context.WithCancelCause(context.Background())
+		defer cancel(nil)
+		l := &Lease{s: s, cancel: cancel, index: -1}
+		l.danger = time.AfterFunc(time.Second, l.endangered)
+		l.mu.Lock() // a renewal that never returns
+		defer l.mu.Unlock()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if !errors.Is(context.Cause(ctx), ErrLeaseInDanger) {
+			t.Fatalf("cause = %v, want ErrLeaseInDanger", context.Cause(ctx))
+		}
+	})
+}
