@@ -1,0 +1,235 @@
+package dynamutex_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dynamutex/dynamutex"
+)
+
+// exampleClient connects to DYNAMODB_ENDPOINT (DynamoDB Local under
+// `make test`). In production use config.LoadDefaultConfig and
+// dynamodb.NewFromConfig instead.
+func exampleClient() *dynamodb.Client {
+	ep := os.Getenv("DYNAMODB_ENDPOINT")
+	if ep == "" {
+		fmt.Println("DYNAMODB_ENDPOINT is not set: run `make test`")
+	}
+	return dynamodb.New(dynamodb.Options{
+		BaseEndpoint: aws.String(ep),
+		Region:       "us-east-1",
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local"}, nil
+		}),
+		HTTPClient: &http.Client{Transport: newTransport()},
+	})
+}
+
+// exampleTable creates a fresh table, so each example starts from nothing.
+func exampleTable(ctx context.Context, client *dynamodb.Client) string {
+	table := fmt.Sprintf("example_%d_%d", time.Now().UnixNano(), tableSeq.Add(1))
+	if err := dynamutex.CreateTable(ctx, client, table); err != nil {
+		fmt.Println("CreateTable:", err)
+	}
+	return table
+}
+
+// Lock, work under the lock's context, Unlock.
+func Example() {
+	ctx := context.Background()
+	client := exampleClient()
+	table := exampleTable(ctx, client)
+
+	sess, err := dynamutex.NewSession(ctx, client, table)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sess.Close(ctx)
+
+	m := sess.NewMutex("invoice/42")
+	lctx, err := m.Lock(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	lease, _ := dynamutex.LeaseFrom(lctx)
+	fmt.Println("holding", lease.Key())
+
+	if err := m.Unlock(ctx); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println("lock context ended:", context.Cause(lctx))
+	// Output:
+	// holding invoice/42
+	// lock context ended: dynamutex: unlocked
+}
+
+// Pass the lock's context to downstream calls: they stop when the lock ends.
+func ExampleMutex_Lock_downstream() {
+	ctx := context.Background()
+	client := exampleClient()
+	table := exampleTable(ctx, client)
+	sess, err := dynamutex.NewSession(ctx, client, table)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sess.Close(ctx)
+
+	// handle is a request handler that does its work under a lock.
+	handle := func(ctx context.Context, id string) error {
+		m := sess.NewMutex("order/" + id)
+		lctx, err := m.Lock(ctx)
+		if err != nil {
+			return err
+		}
+		// defer Unlock with the request's ctx: it releases even after the
+		// request has been cancelled.
+		defer m.Unlock(ctx)
+		return charge(lctx, id)
+	}
+	fmt.Println(handle(ctx, "17"))
+	// Output:
+	// charged 17
+	// <nil>
+}
+
+// charge stands for any downstream call that honours its context.
+func charge(ctx context.Context, id string) error {
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-time.After(10 * time.Millisecond):
+		fmt.Println("charged", id)
+		return nil
+	}
+}
+
+// errgroup workers share the lock's context and stop together when the lock
+// is lost. Here another writer replaces the record, as a process that took
+// the lock over would.
+func ExampleMutex_Lock_errgroup() {
+	ctx := context.Background()
+	client := exampleClient()
+	table := exampleTable(ctx, client)
+	sess, err := dynamutex.NewSession(ctx, client, table,
+		dynamutex.WithLeaseDuration(2*time.Second),
+		dynamutex.WithSafeTime(1500*time.Millisecond),
+		dynamutex.WithHeartbeatPeriod(100*time.Millisecond))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sess.Close(ctx)
+
+	m := sess.NewMutex("nightly-report")
+	lctx, err := m.Lock(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	g, gctx := errgroup.WithContext(lctx)
+	for range 3 {
+		g.Go(func() error {
+			<-gctx.Done() // real workers do their part of the job here
+			return context.Cause(gctx)
+		})
+	}
+
+	stealRecord(ctx, client, table, "nightly-report")
+
+	err = g.Wait()
+	fmt.Println("workers stopped, lock lost:", errors.Is(err, dynamutex.ErrLockLost))
+	fmt.Println("unlock:", errors.Is(m.Unlock(ctx), dynamutex.ErrLockLost))
+	// Output:
+	// workers stopped, lock lost: true
+	// unlock: true
+}
+
+func stealRecord(ctx context.Context, client *dynamodb.Client, table, key string) {
+	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(table),
+		Item: map[string]types.AttributeValue{
+			"key": &types.AttributeValueMemberS{Value: key}, "owner": &types.AttributeValueMemberS{Value: "other"},
+			"version": &types.AttributeValueMemberS{Value: "theirs"}, "token": &types.AttributeValueMemberN{Value: "1"},
+			"lease_ms": &types.AttributeValueMemberN{Value: "2000"}, "released": &types.AttributeValueMemberBOOL{Value: false},
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+}
+
+// TryLock does not wait: it says who holds the lock.
+func ExampleMutex_TryLock() {
+	ctx := context.Background()
+	client := exampleClient()
+	table := exampleTable(ctx, client)
+	a, err := dynamutex.NewSession(ctx, client, table, dynamutex.WithOwner("host-a"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer a.Close(ctx)
+	b, err := dynamutex.NewSession(ctx, client, table, dynamutex.WithOwner("host-b"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close(ctx)
+
+	ma := a.NewMutex("cron/cleanup")
+	if _, err := ma.TryLock(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer ma.Unlock(ctx)
+
+	_, err = b.NewMutex("cron/cleanup").TryLock(ctx)
+	var held *dynamutex.HeldError
+	if errors.As(err, &held) {
+		fmt.Println("skipped: held by", held.Owner)
+	}
+	// Output:
+	// skipped: held by host-a
+}
+
+// Fencing tokens grow with every acquisition; give them to the store you
+// write to so it can refuse a stale holder.
+func ExampleLease_Token() {
+	ctx := context.Background()
+	client := exampleClient()
+	table := exampleTable(ctx, client)
+	sess, err := dynamutex.NewSession(ctx, client, table)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sess.Close(ctx)
+
+	m := sess.NewMutex("ledger")
+	var tokens []uint64
+	for range 3 {
+		lctx, err := m.Lock(ctx)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		lease, _ := dynamutex.LeaseFrom(lctx)
+		tokens = append(tokens, lease.Token())
+		m.Unlock(ctx)
+	}
+	fmt.Println(tokens[1]-tokens[0], tokens[2]-tokens[1])
+	// Output:
+	// 1 1
+}

@@ -1,0 +1,238 @@
+// Command demo shows dynamutex across processes: several worker processes
+// contend for one lock against DynamoDB, each holder makes a write fenced by
+// its token, one holder is killed with SIGKILL while it holds the lock, and a
+// waiter takes the lock over once the lease has run out.
+//
+// Run it with `make demo`, which starts DynamoDB Local, or set
+// DYNAMODB_ENDPOINT (or use your AWS configuration if it is unset).
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex"
+)
+
+const (
+	lockTable   = "dynamutex_demo"
+	ledgerTable = "dynamutex_demo_ledger"
+	lockKey     = "demo/nightly-job"
+	lease       = 1500 * time.Millisecond
+)
+
+func main() {
+	worker := flag.Int("worker", -1, "run as worker N (used by the demo itself)")
+	workers := flag.Int("workers", 4, "number of worker processes")
+	duration := flag.Duration("duration", 10*time.Second, "how long the demo runs")
+	flag.Parse()
+	log.SetFlags(0)
+
+	ctx := context.Background()
+	client, err := newClient(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *worker >= 0 {
+		runWorker(client, *worker)
+		return
+	}
+	if err := runParent(ctx, client, *workers, *duration); err != nil {
+		log.Fatal("demo: ", err)
+	}
+}
+
+func newClient(ctx context.Context) (*dynamodb.Client, error) {
+	ep := os.Getenv("DYNAMODB_ENDPOINT")
+	if ep == "" {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return dynamodb.NewFromConfig(cfg), nil
+	}
+	return dynamodb.New(dynamodb.Options{
+		BaseEndpoint: aws.String(ep),
+		Region:       "us-east-1",
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local"}, nil
+		}),
+	}), nil
+}
+
+// event is one line a worker prints: "<what> <token>".
+type event struct {
+	worker int
+	what   string
+	token  uint64
+	at     time.Time
+}
+
+func runParent(ctx context.Context, client *dynamodb.Client, n int, duration time.Duration) error {
+	for _, t := range []string{lockTable, ledgerTable} {
+		if err := dynamutex.CreateTable(ctx, client, t); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("%d worker processes contend for %q (lease %v); each holder writes to a ledger that refuses stale tokens.\n\n",
+		n, lockKey, lease)
+	events := make(chan event)
+	procs := make([]*exec.Cmd, n)
+	for i := range procs {
+		cmd := exec.Command(os.Args[0], "-worker", strconv.Itoa(i))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		procs[i] = cmd
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				f := strings.Fields(sc.Text())
+				if len(f) == 2 {
+					tok, _ := strconv.ParseUint(f[1], 10, 64)
+					events <- event{worker: i, what: f[0], token: tok, at: time.Now()}
+				}
+			}
+		}()
+	}
+
+	start := time.Now()
+	deadline := time.After(duration)
+	var (
+		acquisitions, refused int
+		last                  uint64
+		killed                = -1
+		killedAt              time.Time
+		killedToken           uint64
+		takeover              time.Duration
+	)
+loop:
+	for {
+		select {
+		case <-deadline:
+			break loop
+		case e := <-events:
+			stamp := fmt.Sprintf("%5.2fs  worker %d", e.at.Sub(start).Seconds(), e.worker)
+			switch e.what {
+			case "acquired":
+				acquisitions++
+				note := ""
+				if e.token <= last {
+					note = "  <-- TOKEN DID NOT INCREASE"
+				}
+				last = e.token
+				if killed >= 0 && takeover == 0 {
+					takeover = e.at.Sub(killedAt)
+					note = fmt.Sprintf("  <-- took over from killed worker %d after %v (lease %v)",
+						killed, takeover.Round(time.Millisecond), lease)
+				}
+				fmt.Printf("%s  acquired  token %d%s\n", stamp, e.token, note)
+				if killed < 0 && acquisitions >= 4 {
+					procs[e.worker].Process.Signal(syscall.SIGKILL)
+					killed, killedAt, killedToken = e.worker, time.Now(), e.token
+					fmt.Printf("%s  KILLED (SIGKILL) while holding token %d\n", stamp, e.token)
+				}
+			case "refused":
+				refused++
+				fmt.Printf("%s  ledger refused token %d\n", stamp, e.token)
+			case "released":
+				fmt.Printf("%s  released  token %d\n", stamp, e.token)
+			}
+		}
+	}
+	for i, p := range procs {
+		if i != killed {
+			p.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	go func() {
+		for range events {
+		}
+	}()
+	for _, p := range procs {
+		p.Wait()
+	}
+	fmt.Printf("\n%d acquisitions, tokens strictly increasing, %d stale ledger writes refused.\n", acquisitions, refused)
+	if killed >= 0 && takeover > 0 {
+		fmt.Printf("Worker %d was killed holding token %d; its lock was taken over %v later.\n",
+			killed, killedToken, takeover.Round(time.Millisecond))
+	}
+	return nil
+}
+
+func runWorker(client *dynamodb.Client, id int) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	sess, err := dynamutex.NewSession(ctx, client, lockTable,
+		dynamutex.WithOwner(fmt.Sprintf("worker-%d/pid-%d", id, os.Getpid())),
+		dynamutex.WithLeaseDuration(lease),
+		dynamutex.WithSafeTime(lease*2/3),
+		dynamutex.WithHeartbeatPeriod(lease/6))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sess.Close(context.Background())
+	m := sess.NewMutex(lockKey)
+	for ctx.Err() == nil {
+		lctx, err := m.Lock(ctx)
+		if err != nil {
+			return
+		}
+		l, _ := dynamutex.LeaseFrom(lctx)
+		fmt.Println("acquired", l.Token())
+		if err := fencedWrite(lctx, client, l.Token(), id); errors.Is(err, errStale) {
+			fmt.Println("refused", l.Token())
+		}
+		select {
+		case <-lctx.Done():
+		case <-time.After(300 * time.Millisecond):
+		}
+		m.Unlock(context.Background())
+		fmt.Println("released", l.Token())
+		time.Sleep(time.Duration(rand.IntN(50)) * time.Millisecond)
+	}
+}
+
+var errStale = errors.New("stale token")
+
+// fencedWrite records the token in the ledger only if no higher token has
+// written there: the store, not the lock, has the last word.
+func fencedWrite(ctx context.Context, client *dynamodb.Client, token uint64, worker int) error {
+	_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(ledgerTable),
+		Key:                 map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: lockKey}},
+		UpdateExpression:    aws.String("SET fence = :t, writer = :w"),
+		ConditionExpression: aws.String("attribute_not_exists(fence) OR fence < :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t": &types.AttributeValueMemberN{Value: strconv.FormatUint(token, 10)},
+			":w": &types.AttributeValueMemberN{Value: strconv.Itoa(worker)},
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return errStale
+	}
+	return err
+}
