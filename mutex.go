@@ -104,7 +104,9 @@ func (m *Mutex) Key() string { return m.id.key }
 // write's outcome is unknown, the Session releases that write in the
 // background if it landed.
 //
-// On error the lock is not held and Unlock must not be called.
+// On error the lock is not held and Unlock must not be called. On success
+// the lock is held until Unlock, even after ctx ends: ending ctx ends the
+// lock's context but does not release the record.
 func (m *Mutex) Lock(ctx context.Context) (context.Context, error) {
 	return m.s.lock(ctx, m, true)
 }

@@ -126,9 +126,11 @@ func (s *Session) Close(ctx context.Context) error {
 		for _, l := range leases {
 			l.cancel(ErrSessionClosed)
 		}
-		if len(leases) > 0 || dropped > 0 {
-			s.log.Debug("dynamutex: session closed", slog.Int("held", len(leases)))
+		if dropped > 0 {
+			s.log.Warn("dynamutex: session closed with acquisitions in doubt; any that landed expire after their lease",
+				slog.Int("count", dropped))
 		}
+		s.log.Debug("dynamutex: session closed", slog.Int("held", len(leases)))
 	})
 	select {
 	case <-s.loopDone:

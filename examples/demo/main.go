@@ -122,6 +122,7 @@ func runParent(ctx context.Context, client *dynamodb.Client, n int, duration tim
 	deadline := time.After(duration)
 	var (
 		acquisitions, refused int
+		violations            int
 		last                  uint64
 		killed                = -1
 		killedAt              time.Time
@@ -141,6 +142,7 @@ loop:
 				note := ""
 				if e.token <= last {
 					note = "  <-- TOKEN DID NOT INCREASE"
+					violations++
 				}
 				last = e.token
 				if killed >= 0 && takeover == 0 {
@@ -174,11 +176,15 @@ loop:
 	for _, p := range procs {
 		p.Wait()
 	}
-	fmt.Printf("\n%d acquisitions, tokens strictly increasing, %d stale ledger writes refused.\n", acquisitions, refused)
-	if killed >= 0 && takeover > 0 {
-		fmt.Printf("Worker %d was killed holding token %d; its lock was taken over %v later.\n",
-			killed, killedToken, takeover.Round(time.Millisecond))
+	if violations > 0 {
+		return fmt.Errorf("%d acquisitions did not increase the token", violations)
 	}
+	fmt.Printf("\n%d acquisitions, tokens strictly increasing, %d stale ledger writes refused.\n", acquisitions, refused)
+	if killed < 0 || takeover == 0 {
+		return fmt.Errorf("no holder was killed and taken over within %v; run longer with -duration", duration)
+	}
+	fmt.Printf("Worker %d was killed holding token %d; its lock was taken over %v later.\n",
+		killed, killedToken, takeover.Round(time.Millisecond))
 	return nil
 }
 
