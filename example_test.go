@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dynamutex/dynamutex"
@@ -24,14 +22,7 @@ func exampleClient() *dynamodb.Client {
 	if ep == "" {
 		fmt.Println("DYNAMODB_ENDPOINT is not set: run `make test`")
 	}
-	return dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(ep),
-		Region:       "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local"}, nil
-		}),
-		HTTPClient: &http.Client{Transport: newTransport()},
-	})
+	return localClient(ep, newTransport())
 }
 
 // exampleTable creates a fresh table, so each example starts from nothing.
@@ -159,11 +150,7 @@ func ExampleMutex_Lock_errgroup() {
 func stealRecord(ctx context.Context, client *dynamodb.Client, table, key string) {
 	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(table),
-		Item: map[string]types.AttributeValue{
-			"key": &types.AttributeValueMemberS{Value: key}, "owner": &types.AttributeValueMemberS{Value: "other"},
-			"version": &types.AttributeValueMemberS{Value: "theirs"}, "token": &types.AttributeValueMemberN{Value: "1"},
-			"lease_ms": &types.AttributeValueMemberN{Value: "2000"}, "released": &types.AttributeValueMemberBOOL{Value: false},
-		},
+		Item:      heldRecord(key, "other", "theirs", 1, 2*time.Second),
 	})
 	if err != nil {
 		fmt.Println(err)

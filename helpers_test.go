@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,12 +59,11 @@ const (
 
 // fault decides what happens to one request. The zero value sends it.
 type fault struct {
-	block    bool // hold the request until its context ends
-	drop     bool // send it, then lose the reply
-	status   int  // answer with this HTTP status without sending it
-	errCode  string
-	delay    time.Duration
-	passThru bool
+	block   bool // hold the request until its context ends
+	drop    bool // send it, then lose the reply
+	status  int  // answer with this HTTP status without sending it
+	errCode string
+	delay   time.Duration
 }
 
 // transport counts requests by operation and injects faults.
@@ -209,16 +209,30 @@ func newClient(tb testing.TB) (*dynamodb.Client, *transport) {
 	tb.Helper()
 	ep := endpoint(tb)
 	tr := newTransport()
-	c := dynamodb.New(dynamodb.Options{
+	return localClient(ep, tr, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 }), tr
+}
+
+// localClient builds a client for DynamoDB Local at ep, which accepts any
+// credentials.
+func localClient(ep string, tr http.RoundTripper, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
 		BaseEndpoint: aws.String(ep),
 		Region:       "us-east-1",
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "test"}, nil
 		}),
-		HTTPClient:       &http.Client{Transport: tr},
-		RetryMaxAttempts: 1,
-	})
-	return c, tr
+		HTTPClient: &http.Client{Transport: tr},
+	}, optFns...)
+}
+
+// heldRecord is a well-formed lock record held by owner, as another process
+// would have written it.
+func heldRecord(key, owner, version string, token uint64, lease time.Duration) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"key": avS(key), "owner": avS(owner), "version": avS(version),
+		"token": avN(strconv.FormatUint(token, 10)), "lease_ms": avN(strconv.FormatInt(lease.Milliseconds(), 10)),
+		"released": avB(false),
+	}
 }
 
 var tableSeq atomic.Int64

@@ -161,10 +161,7 @@ func TestStolenLockCancelsContext(t *testing.T) {
 	}
 	l, _ := dynamutex.LeaseFrom(lctx)
 	// Another writer replaces the record, as a takeover would.
-	putItem(t, c, table, map[string]types.AttributeValue{
-		"key": avS("stolen"), "owner": avS("thief"), "version": avS("v-thief"),
-		"token": avN(strconv.FormatUint(l.Token()+1, 10)), "lease_ms": avN("600"), "released": avB(false),
-	})
+	putItem(t, c, table, heldRecord("stolen", "thief", "v-thief", l.Token()+1, 600*time.Millisecond))
 	select {
 	case <-lctx.Done():
 	case <-time.After(5 * testHeartbeat):
@@ -243,10 +240,7 @@ func TestAbandonedLockTakenOverAfterLease(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
 	// A record left by a crashed process: never renewed again.
-	putItem(t, c, table, map[string]types.AttributeValue{
-		"key": avS("abandoned"), "owner": avS("crashed"), "version": avS("v-old"),
-		"token": avN("41"), "lease_ms": avN("500"), "released": avB(false),
-	})
+	putItem(t, c, table, heldRecord("abandoned", "crashed", "v-old", 41, 500*time.Millisecond))
 	sess := newSession(t, c, table)
 	ctx := ctxTimeout(t, 10*time.Second)
 	start := time.Now()
@@ -274,10 +268,7 @@ func TestAbandonedLockTakenOverAfterLease(t *testing.T) {
 func TestBackoffNeverSleepsPastTakeover(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
-	putItem(t, c, table, map[string]types.AttributeValue{
-		"key": avS("k"), "owner": avS("crashed"), "version": avS("v1"),
-		"token": avN("1"), "lease_ms": avN("300"), "released": avB(false),
-	})
+	putItem(t, c, table, heldRecord("k", "crashed", "v1", 1, 300*time.Millisecond))
 	sess := newSession(t, c, table, dynamutex.WithBackoff(func() backoffPolicy { return constant(time.Hour) }))
 	ctx := ctxTimeout(t, 5*time.Second)
 	start := time.Now()
