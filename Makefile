@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: test demo bench fmt vet
+.PHONY: test demo bench chaos fuzz fmt vet
 
 ## test: the whole suite with the race detector and goleak, against DynamoDB Local.
 test:
@@ -17,6 +17,22 @@ demo:
 ## bench: the library's Lock+Unlock cycle next to the same two writes with the raw SDK.
 bench:
 	scripts/with-dynamodb-local.sh $(GO) test -run '^$$' -bench . -benchtime 1000x -count 6 .
+
+## chaos: worker processes contend through injected faults, kills and pauses;
+## a checker replays the log and fails on any broken guarantee. Longer runs:
+## make chaos CHAOS_FLAGS='-duration 10m -procs 6'. See docs/RELIABILITY.md.
+CHAOS_FLAGS ?=
+chaos:
+	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos $(CHAOS_FLAGS)
+
+## fuzz: each fuzz target for FUZZTIME (go test runs one target at a time).
+FUZZTIME ?= 10s
+FUZZ_TARGETS = FuzzDecodeRecord FuzzMutexValidate
+fuzz:
+	@for f in $(FUZZ_TARGETS); do \
+		echo "fuzz $$f for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) . || exit 1; \
+	done
 
 vet:
 	$(GO) vet ./...

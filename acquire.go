@@ -76,7 +76,9 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, wait bool
 		if first.IsZero() {
 			first = sent
 		}
-		token, err := s.store.acquire(ctx, req)
+		actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
+		token, err := s.store.acquire(actx, req)
+		cancel()
 		if err == nil {
 			return s.grant(ctx, m, ks, req.version, token, sent)
 		}
@@ -152,7 +154,19 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, version str
 	lctx, cancel := context.WithCancelCause(ctx)
 	l := &Lease{s: s, id: m.id, ks: ks, token: token, data: m.data, cancel: cancel,
 		version: version, confirmed: sent, index: -1}
-	l.danger = time.AfterFunc(time.Until(sent.Add(s.cfg.safe)), l.endangered)
+	// A process paused between sending the write and reading its reply can
+	// be past its safe time already; then the caller must get a context that
+	// is cancelled on return, not one a timer goroutine cancels a little later.
+	l.setSafeAt(sent)
+	wait := time.Until(sent.Add(s.cfg.safe))
+	late := wait <= 0
+	if late {
+		wait = time.Hour // a timer that never fires: endangered runs by hand below
+	}
+	l.danger = time.AfterFunc(wait, l.endangered)
+	if late {
+		l.danger.Stop()
+	}
 
 	s.mu.Lock()
 	if s.closed {
@@ -172,6 +186,9 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, version str
 	m.mu.Lock()
 	m.lease = l
 	m.mu.Unlock()
+	if late {
+		l.endangered()
+	}
 	s.log.Debug("dynamutex: acquired", l.attrs()...)
 	return context.WithValue(lctx, leaseKey{}, l), nil
 }
@@ -179,6 +196,12 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, version str
 // release ends l: it cancels the lock context first, so the protected work
 // stops before anyone else can start, then marks the record released.
 func (s *Session) release(ctx context.Context, l *Lease) error {
+	// An Unlock that comes after the safe time, typically from a process
+	// that was just paused, must leave the lock context saying so, even if it
+	// runs before the danger timer's goroutine does.
+	if l.pastSafe() {
+		l.endangered()
+	}
 	l.cancel(ErrUnlocked)
 	l.danger.Stop()
 	l.mu.Lock()

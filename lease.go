@@ -24,6 +24,10 @@ type Lease struct {
 	cancel context.CancelCauseFunc
 	danger *time.Timer // fires ErrLeaseInDanger; runs apart from the heartbeat loop
 	state  atomic.Int32
+	// safeAt is when the lease reaches its safe time, on the Session's
+	// monotonic clock; read without l.mu, which a stuck renewal may hold.
+	safeAt   atomic.Int64
+	inDanger atomic.Bool
 
 	// mu serializes the writes of this lease: a renewal in flight finishes
 	// before a release starts, so a release is never undone by a renewal.
@@ -93,7 +97,7 @@ func (l *Lease) attrs() []any {
 // endangered runs on the danger timer. It must not take l.mu, which a stuck
 // renewal may hold.
 func (l *Lease) endangered() {
-	if l.state.Load() != stateHeld {
+	if l.state.Load() != stateHeld || !l.inDanger.CompareAndSwap(false, true) {
 		return
 	}
 	l.cancel(fmt.Errorf("%w: lock %q (token %d): no renewal confirmed within the safe time of %v",
@@ -106,7 +110,21 @@ func (l *Lease) confirm(sent time.Time) {
 	l.version = l.round.version
 	l.confirmed = sent
 	l.round = renewal{}
+	l.setSafeAt(sent)
 	l.danger.Reset(time.Until(sent.Add(l.s.cfg.safe)))
+}
+
+// setSafeAt starts the safe time from sent, the send time of a write that
+// landed.
+func (l *Lease) setSafeAt(sent time.Time) {
+	l.safeAt.Store(int64(sent.Add(l.s.cfg.safe).Sub(l.s.epoch)))
+}
+
+// pastSafe reports whether the safe time has run out. It does not wait for
+// the danger timer, whose goroutine may not have run yet: after a process
+// pause every overdue timer is due at once.
+func (l *Lease) pastSafe() bool {
+	return int64(time.Since(l.s.epoch)) >= l.safeAt.Load()
 }
 
 // lose marks the lease lost after a write found item in place of our record.

@@ -102,7 +102,12 @@ func (m *Mutex) Key() string { return m.id.key }
 // attempt, and takes the lock over only after it has itself watched the
 // holder's record unchanged for the holder's whole lease. If ctx ends while a
 // write's outcome is unknown, the Session releases that write in the
-// background if it landed.
+// background if it landed. Each request is abandoned after half a lease
+// without an answer and retried, so a dead connection cannot hold Lock up.
+//
+// If the process was paused between sending the winning write and reading
+// its answer for longer than the safe time, Lock still returns the lock, but
+// its context is already cancelled with ErrLeaseInDanger.
 //
 // On error the lock is not held and Unlock must not be called. On success
 // the lock is held until Unlock, even after ctx ends: ending ctx ends the
@@ -122,7 +127,10 @@ func (m *Mutex) TryLock(ctx context.Context) (context.Context, error) {
 }
 
 // Unlock releases the lock with one conditional write and cancels the lock's
-// context with ErrUnlocked. It releases the record even when ctx is already
+// context with ErrUnlocked, or with ErrLeaseInDanger if the safe time had
+// already run out (say, after the process was paused), so that
+// context.Cause tells afterwards whether the work may have overlapped with
+// another holder's. It releases the record even when ctx is already
 // cancelled, so `defer m.Unlock(ctx)` works at the end of a request; it waits
 // at most one lease duration for DynamoDB. It works after Session.Close.
 //

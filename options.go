@@ -97,7 +97,9 @@ func WithSortKey(name string) KeyOption {
 // WithLeaseDuration sets how long a lock stays valid without a renewal. A
 // waiter in another process takes a lock over only after it has watched the
 // record unchanged for this long. It is stored in each record, so Sessions
-// with different leases share a table correctly. Default: 20 s.
+// with different leases share a table correctly; that is why it must be a
+// whole number of milliseconds, from 1 ms to the 7 days a Session accepts in
+// a record. Default: 20 s.
 func WithLeaseDuration(d time.Duration) Option {
 	return sessionOption(func(c *config) { c.lease = d })
 }
@@ -201,6 +203,13 @@ func (c *config) validate() error {
 	switch {
 	case c.lease < time.Millisecond:
 		return fmt.Errorf("%w: lease duration must be at least 1ms, got %v", ErrInvalidOption, c.lease)
+	case c.lease > maxRecordLease:
+		// Other Sessions would refuse our records as corrupt instead of waiting.
+		return fmt.Errorf("%w: lease duration must be at most %v, got %v", ErrInvalidOption, maxRecordLease, c.lease)
+	case c.lease%time.Millisecond != 0:
+		// Records store whole milliseconds. A cut-off fraction would let waiters
+		// take over before the holder's safe time has run out.
+		return fmt.Errorf("%w: lease duration must be a whole number of milliseconds, got %v", ErrInvalidOption, c.lease)
 	case c.heartbeat >= c.safe:
 		return fmt.Errorf("%w: heartbeat period (%v) must be shorter than the safe time (%v)", ErrInvalidOption, c.heartbeat, c.safe)
 	case c.safe >= c.lease:
@@ -280,3 +289,10 @@ func WithData(b []byte) MutexOption {
 func WithSortKeyValue(v string) MutexOption {
 	return func(m *Mutex) { m.sortKey = v; m.hasSort = true }
 }
+
+// attemptTimeout bounds one acquire or release request. Without it a request
+// lost in a dead connection would hold a Lock until its caller's deadline, or
+// forever under context.Background. Half a lease leaves room for a retry
+// before waiters could take the lock over, and is far beyond a healthy
+// request's latency. Renewals use the shorter heartbeat period instead.
+func (c *config) attemptTimeout() time.Duration { return c.lease / 2 }

@@ -20,6 +20,7 @@ type Session struct {
 	cfg   *config
 	log   *slog.Logger
 
+	epoch    time.Time       // origin of the monotonic times kept in atomics
 	ctx      context.Context // cancelled by Close; parent of heartbeat requests
 	stop     context.CancelFunc
 	done     chan struct{}
@@ -81,6 +82,7 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 	s := &Session{
 		store:    store{client: client, table: table, keys: cfg.keys, expiry: cfg.expiry},
 		cfg:      cfg,
+		epoch:    time.Now(),
 		log:      cfg.logger.With(slog.String("table", table), slog.String("owner", cfg.owner)),
 		ctx:      sctx,
 		stop:     stop,
@@ -256,7 +258,9 @@ func (s *Session) releaseRecord(ctx context.Context, id lockID, cur string) erro
 	next := newVersion()
 	bo := s.cfg.newBackoff()
 	for {
-		err := s.store.replace(ctx, id, cur, next, true)
+		actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
+		err := s.store.replace(actx, id, cur, next, true)
+		cancel()
 		var cf *conditionFailed
 		switch {
 		case err == nil:

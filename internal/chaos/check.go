@@ -1,0 +1,562 @@
+package chaos
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Params are the run's settings that the checks depend on.
+type Params struct {
+	Lease, Safe time.Duration
+	End         int64 // when the run ended; holders never released hold until then
+}
+
+// acq is one acquisition, joined from the events that concern it.
+type acq struct {
+	proc, g    int
+	key        string
+	token      uint64
+	start, at  int64  // Lock called, Lock returned
+	sent       int64  // the landed acquire write was sent; 0 if unknown
+	cancelAt   int64  // the lock context ended; 0 if never seen
+	cause      string // why
+	releasedAt int64  // Unlock returned; 0 if never
+	unlock     string // Unlock's error class
+}
+
+// attempt is one lock-table request the transport sent.
+type attempt struct {
+	send, answer int64
+	outcome      string // KindLanded, KindFound, KindRefused, or "" for no answer
+	token        uint64
+	dropped      bool
+}
+
+// version is one write of the library: all attempts that carried the same
+// new version. At most one of them lands.
+type version struct {
+	op, key, from string
+	proc          int
+	attempts      []*attempt
+	chain         *chain
+}
+
+func (v *version) landed() bool {
+	for _, a := range v.attempts {
+		if a.outcome == KindLanded || a.outcome == KindFound {
+			return true
+		}
+	}
+	return false
+}
+
+// sendBounds returns the earliest and latest send time the attempt that
+// landed can have had: the one answered with 200, or, when a retry found
+// the write already there, one of the unanswered attempts before it.
+func (v *version) sendBounds() (low, high int64) {
+	var found int64
+	for _, a := range v.attempts {
+		if a.outcome == KindLanded {
+			return a.send, a.send
+		}
+		if a.outcome == KindFound && found == 0 {
+			found = a.send
+		}
+	}
+	low, high = found, 0
+	for _, a := range v.attempts {
+		if a.outcome == "" && a.send < found {
+			low, high = min(low, a.send), max(high, a.send)
+		}
+	}
+	if high == 0 {
+		high = found
+	}
+	return low, high
+}
+
+// unanswered returns the latest send of an attempt nobody answered.
+func (v *version) unanswered() int64 {
+	var t int64
+	for _, a := range v.attempts {
+		if a.outcome == "" {
+			t = max(t, a.send)
+		}
+	}
+	return t
+}
+
+// chain is one acquisition as the lock table saw it: its acquire, renewals
+// and release, linked by the versions they replaced.
+type chain struct {
+	token        uint64
+	proc         int
+	acquired     int64 // earliest possible send of the acquire that landed
+	answered     int64 // when DynamoDB answered it
+	dropped      int64 // when its reply was dropped; 0 if none was
+	last         int64 // latest possible send of its last write that landed
+	doubt        int64 // latest send of a write of it whose fate is unknown
+	released     bool
+	releaseDoubt bool // a release was sent and never answered
+}
+
+type stop struct{ from, to int64 }
+
+type history struct {
+	p      Params
+	acqs   map[string][]*acq // by key, in token order
+	chains map[string]map[uint64]*chain
+	stops  map[int][]stop
+	kills  map[int]int64
+	writes []Event
+	rep    *Report
+}
+
+// Check replays a run's events and reports its figures and every violation
+// of the library's guarantees.
+func Check(evs []Event, p Params) *Report {
+	h := &history{p: p, acqs: map[string][]*acq{}, chains: map[string]map[uint64]*chain{},
+		stops: map[int][]stop{}, kills: map[int]int64{}, rep: newReport()}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At < evs[j].At })
+	if len(evs) > 0 {
+		h.rep.first = evs[0].At
+	}
+	h.load(evs)
+	h.checkTokens()
+	h.checkLedger()
+	h.checkOverlaps()
+	h.checkTakeovers()
+	h.checkLosses()
+	h.checkPauses()
+	h.rep.finish()
+	return h.rep
+}
+
+func (h *history) load(evs []Event) {
+	rep := h.rep
+	byID := map[string]*acq{} // proc/key/token
+	id := func(proc int, key string, tok uint64) string { return fmt.Sprintf("%d/%s/%d", proc, key, tok) }
+	open := map[int]int64{}
+	procs := map[int]bool{}
+	var order []*version
+	versions := map[string]*version{}
+	attempts := map[string]*attempt{} // proc/req
+	for _, e := range evs {
+		if e.Proc > 0 {
+			procs[e.Proc] = true
+		}
+		switch e.Kind {
+		case KindAcquired:
+			a := &acq{proc: e.Proc, g: e.G, key: e.Key, token: e.Token, start: e.Start, at: e.At}
+			if byID[id(e.Proc, e.Key, e.Token)] != nil {
+				rep.violate("key %s: token %d handed out twice to process %d", e.Key, e.Token, e.Proc)
+			}
+			byID[id(e.Proc, e.Key, e.Token)] = a
+			h.acqs[e.Key] = append(h.acqs[e.Key], a)
+			rep.Acquisitions++
+		case KindLockFailed:
+			rep.LockFailures[e.Cause]++
+		case KindCancelled:
+			if a := byID[id(e.Proc, e.Key, e.Token)]; a != nil && a.cancelAt == 0 {
+				a.cancelAt, a.cause = e.At, e.Cause
+			}
+			rep.Cancellations[e.Cause]++
+		case KindReleased:
+			if a := byID[id(e.Proc, e.Key, e.Token)]; a != nil {
+				a.releasedAt, a.unlock = e.At, e.Cause
+			}
+			rep.Releases[orNil(e.Cause)]++
+		case KindWrite:
+			h.writes = append(h.writes, e)
+		case KindSent:
+			v := versions[e.Version]
+			if v == nil {
+				v = &version{op: e.Op, key: e.Key, from: e.From, proc: e.Proc}
+				versions[e.Version] = v
+				order = append(order, v)
+			}
+			at := &attempt{send: e.At}
+			v.attempts = append(v.attempts, at)
+			attempts[fmt.Sprintf("%d/%d", e.Proc, e.Req)] = at
+		case KindLanded, KindFound, KindRefused:
+			if at := attempts[fmt.Sprintf("%d/%d", e.Proc, e.Req)]; at != nil {
+				at.outcome, at.answer, at.token, at.dropped = e.Kind, e.At, e.Token, e.Dropped
+			}
+			if e.Dropped {
+				rep.LostReplies[e.Op+" "+e.Kind]++
+			}
+		case KindFault:
+			rep.Faults[e.Fault]++
+			rep.FaultsByOp[e.Op]++
+		case KindKill:
+			h.kills[e.Proc] = e.At
+			rep.Kills++
+		case KindStop:
+			open[e.Proc] = e.At
+		case KindCont:
+			if from, ok := open[e.Proc]; ok {
+				h.stops[e.Proc] = append(h.stops[e.Proc], stop{from, e.At})
+				delete(open, e.Proc)
+				rep.Pauses++
+				rep.PauseTotal += time.Duration(e.At - from)
+			}
+		case KindExit:
+			if _, killed := h.kills[e.Proc]; !killed && e.Cause != "exit 0" {
+				rep.violate("process %d ended with %q", e.Proc, e.Cause)
+			}
+		}
+	}
+	for p, from := range open {
+		h.stops[p] = append(h.stops[p], stop{from, h.p.End})
+	}
+	rep.Processes = len(procs)
+	h.link(order, versions)
+	for _, as := range h.acqs {
+		sort.Slice(as, func(i, j int) bool { return as[i].token < as[j].token })
+		for _, a := range as {
+			if c := h.chains[a.key][a.token]; c != nil {
+				a.sent = c.acquired
+			}
+		}
+	}
+	// An acquisition whose reply was lost after it landed must come back
+	// from the same Lock call as that token (adopted), not be lost.
+	for key, cs := range h.chains {
+		for tok, c := range cs {
+			if c.dropped == 0 {
+				continue
+			}
+			a := byID[id(c.proc, key, tok)]
+			switch {
+			case a != nil:
+				rep.AdoptedAcquires++
+				rep.adoption = append(rep.adoption, time.Duration(a.at-c.dropped))
+			case c.released:
+				rep.AbandonedAcquires++ // the Lock call gave up; the loop released the record
+			}
+		}
+	}
+}
+
+// link builds the chains: an acquire that landed starts one, and each
+// renewal or release joins the chain of the version it replaced.
+func (h *history) link(order []*version, versions map[string]*version) {
+	for _, v := range order {
+		switch v.op {
+		case OpAcquire:
+			if !v.landed() {
+				continue
+			}
+			var tok uint64
+			var answered, dropped int64
+			for _, a := range v.attempts {
+				if a.outcome == KindLanded || a.outcome == KindFound {
+					tok, answered = a.token, a.answer
+					if a.dropped && a.outcome == KindLanded {
+						dropped = a.answer
+					}
+					break
+				}
+			}
+			if tok == 0 {
+				h.rep.violate("key %s: an acquisition by process %d landed without a readable token", v.key, v.proc)
+				continue
+			}
+			cs := h.chains[v.key]
+			if cs == nil {
+				cs = map[uint64]*chain{}
+				h.chains[v.key] = cs
+			}
+			if old := cs[tok]; old != nil {
+				h.rep.violate("key %s: token %d granted twice (processes %d and %d)", v.key, tok, old.proc, v.proc)
+				continue
+			}
+			low, high := v.sendBounds()
+			c := &chain{token: tok, proc: v.proc, acquired: low, answered: answered, dropped: dropped, last: high}
+			cs[tok] = c
+			v.chain = c
+		case OpRenew, OpRelease:
+			from := versions[v.from]
+			if from == nil || from.chain == nil {
+				continue // replaced a version whose acquire was never seen to land
+			}
+			c := from.chain
+			v.chain = c
+			switch {
+			case v.landed():
+				_, high := v.sendBounds()
+				c.last = max(c.last, high)
+				c.released = c.released || v.op == OpRelease
+			default:
+				if t := v.unanswered(); t != 0 {
+					c.doubt = max(c.doubt, t)
+					c.releaseDoubt = c.releaseDoubt || v.op == OpRelease
+				}
+			}
+		}
+	}
+}
+
+// checkTokens: per key, every acquisition has its own token, and one that
+// completed before another started has the smaller token.
+func (h *history) checkTokens() {
+	for key, cs := range h.chains {
+		var spans []span
+		for tok, c := range cs {
+			spans = append(spans, span{tok, c.acquired, c.answered})
+		}
+		h.realTimeOrder(key, "granted", spans)
+	}
+	for key, as := range h.acqs {
+		spans := make([]span, len(as))
+		for i, a := range as {
+			spans[i] = span{a.token, a.start, a.at}
+		}
+		h.realTimeOrder(key, "returned by Lock", spans)
+	}
+}
+
+type span struct {
+	token      uint64
+	start, end int64
+}
+
+// realTimeOrder finds a pair where the span with the higher token ended
+// before the one with the lower token started.
+func (h *history) realTimeOrder(key, what string, spans []span) {
+	sort.Slice(spans, func(i, j int) bool { return spans[i].token < spans[j].token })
+	minEnd := int64(1<<63 - 1)
+	minTok := uint64(0)
+	for i := len(spans) - 1; i >= 0; i-- {
+		s := spans[i]
+		if i+1 < len(spans) && spans[i+1].token == s.token {
+			h.rep.violate("key %s: token %d %s twice", key, s.token, what)
+		}
+		if minEnd < s.start {
+			h.rep.violate("key %s: token %d was %s after token %d had been: tokens must grow in the order of grants",
+				key, s.token, what, minTok)
+		}
+		if s.end < minEnd {
+			minEnd, minTok = s.end, s.token
+		}
+	}
+}
+
+// checkLedger: the ledger accepted tokens in order, and refused every write
+// made with a token below one it had already accepted.
+func (h *history) checkLedger() {
+	rep := h.rep
+	accepted := map[string][]Event{}
+	for _, w := range h.writes {
+		switch {
+		case w.OK:
+			rep.WritesAccepted++
+			accepted[w.Key] = append(accepted[w.Key], w)
+		case w.Cause == "refused":
+			rep.WritesRefused++
+			if w.Live {
+				rep.RefusedWhileLive++
+			}
+		default:
+			rep.WritesFailed++
+		}
+		if w.Zombie {
+			if w.OK {
+				rep.ZombieAccepted++
+			} else if w.Cause == "refused" {
+				rep.ZombieRefused++
+			}
+		}
+	}
+	for key, ws := range accepted {
+		sort.Slice(ws, func(i, j int) bool { return ws[i].Seq < ws[j].Seq })
+		for i := 1; i < len(ws); i++ {
+			if ws[i].Seq == ws[i-1].Seq {
+				rep.violate("ledger %s: two writes accepted as number %d", key, ws[i].Seq)
+			}
+			if ws[i].Token < ws[i-1].Token {
+				rep.violate("ledger %s: token %d accepted after token %d", key, ws[i].Token, ws[i-1].Token)
+			}
+		}
+	}
+	// A write sent after a higher token's write was acknowledged must be refused.
+	for _, w := range h.writes {
+		for _, a := range accepted[w.Key] {
+			if a.Token > w.Token && a.At < w.Start && w.OK {
+				rep.violate("ledger %s: token %d accepted at +%v after token %d had been",
+					w.Key, w.Token, h.rel(w.At), a.Token)
+				break
+			}
+		}
+	}
+}
+
+// checkOverlaps: whenever a holder acquired a key while an older holder had
+// not yet unlocked it, the older holder's context had already ended, or its
+// process had been killed or paused. Overlaps are counted once per older
+// holder, by the reason that excused the first.
+func (h *history) checkOverlaps() {
+	for key, as := range h.acqs {
+		for i, a := range as {
+			counted := false
+			for _, b := range as[i+1:] {
+				if b.at >= h.holdEnd(a) {
+					continue
+				}
+				cause := h.excuse(a, b)
+				if cause == "" {
+					h.rep.violate("key %s: token %d (process %d) acquired at +%v while token %d (process %d) was held with a live context",
+						key, b.token, b.proc, h.rel(b.at), a.token, a.proc)
+				}
+				if cause == "" || counted {
+					continue
+				}
+				counted = true
+				h.rep.Overlaps[cause]++
+				if cause == "paused" && a.cancelAt != 0 && a.cause != CauseDanger && a.cause != CauseLost {
+					h.rep.violate("key %s: token %d (process %d) was taken over while paused, but its context ended with %q, not danger or lost",
+						key, a.token, a.proc, a.cause)
+				}
+			}
+		}
+	}
+}
+
+func (h *history) holdEnd(a *acq) int64 {
+	switch {
+	case a.releasedAt != 0:
+		return a.releasedAt
+	case h.kills[a.proc] > a.at:
+		return 1<<63 - 1 // a killed holder never unlocks; its record waits for a takeover
+	}
+	return h.p.End
+}
+
+func (h *history) excuse(a, b *acq) string {
+	if k, ok := h.kills[a.proc]; ok && k > a.at && k <= b.at {
+		return "killed"
+	}
+	if a.cancelAt != 0 && a.cancelAt <= b.at {
+		return "cancelled (" + a.cause + ")"
+	}
+	from := a.start
+	if a.sent != 0 {
+		from = a.sent
+	}
+	for _, s := range h.stops[a.proc] {
+		if s.from <= b.at && s.to >= from {
+			return "paused"
+		}
+	}
+	return ""
+}
+
+// checkTakeovers: an acquisition that replaced a record nobody released was
+// sent no sooner than a full lease after the last write of the old holder
+// that landed. Where a write of the old holder was never answered (its
+// process was killed mid-request, or the request timed out) and might have
+// landed later, the bound cannot be decided; such takeovers are counted
+// apart, never passed silently.
+func (h *history) checkTakeovers() {
+	lease := int64(h.p.Lease)
+	for key, cs := range h.chains {
+		for tok, b := range cs {
+			a := cs[tok-1]
+			if a == nil || a.released {
+				continue
+			}
+			d := b.acquired - a.last
+			switch {
+			case d < lease && a.releaseDoubt:
+				h.rep.TakeoversUndecided++ // the release may have landed: then this was a plain handoff
+				continue
+			case d >= lease && a.doubt != 0 && b.acquired-a.doubt < lease:
+				h.rep.TakeoversUndecided++ // fine unless the unanswered write landed
+				continue
+			}
+			h.rep.Takeovers++
+			h.rep.takeover = append(h.rep.takeover, float64(d)/float64(lease))
+			if d < lease {
+				h.rep.violate("key %s: token %d (process %d) took over token %d (process %d) %v after its last landed write, within the %v lease",
+					key, tok, b.proc, a.token, a.proc, time.Duration(d), h.p.Lease)
+			}
+			if k, ok := h.kills[a.proc]; ok && k > a.acquired && k < b.acquired {
+				h.rep.afterKill = append(h.rep.afterKill, float64(b.acquired-k)/float64(lease))
+			}
+		}
+	}
+}
+
+// checkLosses: a lease reported lost was really replaced by a later
+// acquisition; a lost reply of our own must never be mistaken for theft.
+func (h *history) checkLosses() {
+	for key, as := range h.acqs {
+		for _, a := range as {
+			var end int64
+			switch {
+			case a.cause == CauseLost:
+				end = a.cancelAt
+			case a.unlock == CauseLost:
+				end = a.releasedAt
+			default:
+				continue
+			}
+			found := false
+			for tok, c := range h.chains[key] {
+				if tok > a.token && c.acquired <= end {
+					found = true
+					break
+				}
+			}
+			if !found {
+				h.rep.violate("key %s: token %d (process %d) was reported lost at +%v, but no later acquisition had landed",
+					key, a.token, a.proc, h.rel(end))
+			}
+		}
+	}
+}
+
+// checkPauses: a holder paused past its safe time learns of it when it
+// resumes, and every write it then makes with its old token after a newer
+// holder's write is refused (the ledger check covers the refusal).
+func (h *history) checkPauses() {
+	for _, as := range h.acqs {
+		for _, a := range as {
+			from := a.start
+			if a.sent != 0 {
+				from = a.sent
+			}
+			for _, s := range h.stops[a.proc] {
+				if time.Duration(s.to-s.from) <= h.p.Safe || s.from < from || s.from >= h.holdEnd(a) || a.cancelAt != 0 && a.cancelAt <= s.from {
+					continue
+				}
+				h.rep.PausedHolders++
+				if a.cancelAt != 0 && a.cause != CauseDanger && a.cause != CauseLost {
+					h.rep.violate("key %s: token %d (process %d) was paused for %v, past its safe time, but its context ended with %q",
+						a.key, a.token, a.proc, time.Duration(s.to-s.from), a.cause)
+				}
+				for _, w := range h.writes {
+					if w.Proc == a.proc && w.Key == a.key && w.Token == a.token && w.Start >= s.to {
+						if w.OK {
+							h.rep.ResumedAccepted++
+						} else {
+							h.rep.ResumedRefused++
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func (h *history) rel(t int64) time.Duration {
+	return time.Duration(t - h.rep.first).Round(time.Millisecond)
+}
+
+func orNil(s string) string {
+	if s == "" {
+		return "nil"
+	}
+	return s
+}

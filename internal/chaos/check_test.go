@@ -1,0 +1,239 @@
+package chaos
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// ms turns milliseconds since the start of a made-up run into event times.
+func ms(n int) int64 { return int64(n) * int64(time.Millisecond) }
+
+const testLease = time.Second
+
+// hist builds a history for the checker: a few helpers that write the
+// events a worker and its transport would.
+type hist struct {
+	evs []Event
+	req uint64
+}
+
+func (h *hist) add(e Event) { h.evs = append(h.evs, e) }
+
+// write logs one lock-table write: its send and, if outcome is set, its answer.
+func (h *hist) write(proc int, op, key, from, version string, sent, answered int, outcome string, token uint64) {
+	h.req++
+	h.add(Event{Kind: KindSent, At: ms(sent), Proc: proc, Req: h.req, Op: op, Key: key, From: from, Version: version})
+	if outcome != "" {
+		h.add(Event{Kind: outcome, At: ms(answered), Proc: proc, Req: h.req, Op: op, Key: key, Token: token})
+	}
+}
+
+// hold logs a whole acquisition by proc: Lock from start to start+2, then
+// the acquire write, a fenced write, and Unlock at end (0: never).
+func (h *hist) hold(proc int, key string, token uint64, start, end int, version string) {
+	h.write(proc, OpAcquire, key, "", version, start, start+1, KindLanded, token)
+	h.add(Event{Kind: KindAcquired, At: ms(start + 2), Start: ms(start), Proc: proc, Key: key, Token: token})
+	h.add(Event{Kind: KindWrite, At: ms(start + 4), Start: ms(start + 3), Proc: proc, Key: key, Token: token, OK: true, Seq: token, Live: true})
+	if end == 0 {
+		return
+	}
+	h.add(Event{Kind: KindCancelled, At: ms(end - 2), Proc: proc, Key: key, Token: token, Cause: CauseUnlocked})
+	h.write(proc, OpRelease, key, version, version+"-released", end-2, end-1, KindLanded, 0)
+	h.add(Event{Kind: KindReleased, At: ms(end), Proc: proc, Key: key, Token: token})
+}
+
+func (h *hist) check(t *testing.T) *Report {
+	t.Helper()
+	end := int64(0)
+	for _, e := range h.evs {
+		end = max(end, e.At)
+	}
+	return Check(append([]Event(nil), h.evs...), Params{Lease: testLease, Safe: testLease * 6 / 10, End: end + ms(1)})
+}
+
+func wantViolation(t *testing.T, r *Report, substr string) {
+	t.Helper()
+	for _, v := range r.Violations {
+		if strings.Contains(v, substr) {
+			return
+		}
+	}
+	t.Fatalf("no violation containing %q; got %q", substr, r.Violations)
+}
+
+func wantClean(t *testing.T, r *Report) {
+	t.Helper()
+	if !r.OK() {
+		t.Fatalf("violations in a correct history: %q", r.Violations)
+	}
+}
+
+func TestCheckCleanHandoff(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 10, 0, 100, "v1")
+	h.hold(2, "k", 11, 101, 200, "v2")
+	r := h.check(t)
+	wantClean(t, r)
+	if r.Acquisitions != 2 || r.Takeovers != 0 || r.WritesAccepted != 2 || sum(r.Overlaps) != 0 {
+		t.Fatalf("report %+v", r)
+	}
+}
+
+func TestCheckTokenOrder(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 11, 0, 100, "v1")
+	h.hold(2, "k", 10, 101, 200, "v2") // granted later, with a smaller token
+	wantViolation(t, h.check(t), "tokens must grow")
+}
+
+func TestCheckTokenGrantedTwice(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 10, 0, 100, "v1")
+	h.hold(2, "k", 10, 101, 200, "v2")
+	wantViolation(t, h.check(t), "granted twice")
+}
+
+func TestCheckOverlapWithLiveContext(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 10, 0, 0, "v1") // never unlocks, never cancelled, not paused or killed
+	h.hold(2, "k", 11, 1500, 1600, "v2")
+	wantViolation(t, h.check(t), "with a live context")
+}
+
+func TestCheckOverlapExcused(t *testing.T) {
+	t.Run("killed", func(t *testing.T) {
+		var h hist
+		h.hold(1, "k", 10, 0, 0, "v1")
+		h.add(Event{Kind: KindKill, At: ms(50), Proc: 1})
+		h.hold(2, "k", 11, 1100, 1200, "v2")
+		r := h.check(t)
+		wantClean(t, r)
+		if r.Overlaps["killed"] != 1 || r.Takeovers != 1 || r.AfterKill != 1 {
+			t.Fatalf("overlaps %v, takeovers %d, after kill %d", r.Overlaps, r.Takeovers, r.AfterKill)
+		}
+	})
+	t.Run("danger", func(t *testing.T) {
+		var h hist
+		h.hold(1, "k", 10, 0, 0, "v1")
+		h.add(Event{Kind: KindCancelled, At: ms(600), Proc: 1, Key: "k", Token: 10, Cause: CauseDanger})
+		h.hold(2, "k", 11, 1100, 1200, "v2")
+		r := h.check(t)
+		wantClean(t, r)
+		if r.Overlaps["cancelled (danger)"] != 1 {
+			t.Fatalf("overlaps %v", r.Overlaps)
+		}
+	})
+	t.Run("paused", func(t *testing.T) {
+		var h hist
+		h.hold(1, "k", 10, 0, 0, "v1")
+		h.add(Event{Kind: KindStop, At: ms(50), Proc: 1})
+		h.hold(2, "k", 11, 1100, 1200, "v2")
+		h.add(Event{Kind: KindCont, At: ms(2500), Proc: 1})
+		h.add(Event{Kind: KindCancelled, At: ms(2501), Proc: 1, Key: "k", Token: 10, Cause: CauseDanger})
+		h.add(Event{Kind: KindWrite, At: ms(2503), Start: ms(2502), Proc: 1, Key: "k", Token: 10, Cause: "refused", Zombie: true})
+		r := h.check(t)
+		wantClean(t, r)
+		if r.Overlaps["paused"] != 1 || r.PausedHolders != 1 || r.ResumedRefused != 1 || r.ZombieRefused != 1 {
+			t.Fatalf("report %+v", r)
+		}
+	})
+}
+
+func TestCheckPausedHolderNotTold(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 10, 0, 0, "v1")
+	h.add(Event{Kind: KindStop, At: ms(50), Proc: 1})
+	h.hold(2, "k", 11, 1100, 1200, "v2")
+	h.add(Event{Kind: KindCont, At: ms(2500), Proc: 1})
+	h.add(Event{Kind: KindCancelled, At: ms(2501), Proc: 1, Key: "k", Token: 10, Cause: CauseUnlocked})
+	wantViolation(t, h.check(t), "not danger or lost")
+}
+
+func TestCheckTakeoverTooSoon(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 10, 0, 0, "v1")
+	h.write(1, OpRenew, "k", "v1", "v1b", 200, 201, KindLanded, 0)
+	h.add(Event{Kind: KindKill, At: ms(250), Proc: 1})
+	h.hold(2, "k", 11, 1100, 1200, "v2") // 900 ms after the renewal sent at 200
+	wantViolation(t, h.check(t), "within the 1s lease")
+}
+
+func TestCheckTakeoverUndecided(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 10, 0, 0, "v1")
+	h.write(1, OpRelease, "k", "v1", "v1r", 200, 0, "", 0) // killed before the answer
+	h.add(Event{Kind: KindKill, At: ms(201), Proc: 1})
+	h.hold(2, "k", 11, 300, 400, "v2")
+	r := h.check(t)
+	wantClean(t, r)
+	if r.TakeoversUndecided != 1 || r.Takeovers != 0 {
+		t.Fatalf("undecided %d, takeovers %d", r.TakeoversUndecided, r.Takeovers)
+	}
+}
+
+func TestCheckAdoptedSendBounds(t *testing.T) {
+	// The first renewal attempt, sent at 700, got no answer; the retry at
+	// 800 found it had landed. So the renewal landed from the send at 700:
+	// a takeover sent at 1650 came too soon, one at 1750 did not.
+	for _, tc := range []struct {
+		takeover int
+		ok       bool
+	}{{1650, false}, {1750, true}} {
+		var h hist
+		h.hold(1, "k", 10, 0, 0, "v1")
+		h.write(1, OpRenew, "k", "v1", "v1b", 700, 0, "", 0)
+		h.write(1, OpRenew, "k", "v1", "v1b", 800, 801, KindFound, 10)
+		h.add(Event{Kind: KindKill, At: ms(850), Proc: 1})
+		h.hold(2, "k", 11, tc.takeover, tc.takeover+50, "v2")
+		r := h.check(t)
+		if tc.ok {
+			wantClean(t, r)
+		} else {
+			wantViolation(t, r, "within the 1s lease")
+		}
+	}
+}
+
+func TestCheckLedger(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 10, 0, 100, "v1")
+	h.hold(2, "k", 11, 101, 200, "v2")
+	// A stale write accepted after the newer holder's write was acknowledged.
+	h.add(Event{Kind: KindWrite, At: ms(301), Start: ms(300), Proc: 1, Key: "k", Token: 10, OK: true, Seq: 12})
+	r := h.check(t)
+	wantViolation(t, r, "token 10 accepted after token 11")
+	wantViolation(t, r, "after token 11 had been")
+}
+
+func TestCheckFalseLoss(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 10, 0, 0, "v1")
+	h.add(Event{Kind: KindCancelled, At: ms(300), Proc: 1, Key: "k", Token: 10, Cause: CauseLost})
+	wantViolation(t, h.check(t), "no later acquisition had landed")
+}
+
+func TestCheckAdoptedAcquire(t *testing.T) {
+	var h hist
+	h.write(1, OpAcquire, "k", "", "v1", 0, 1, KindLanded, 10)
+	h.evs[len(h.evs)-1].Dropped = true
+	h.write(1, OpAcquire, "k", "", "v1", 30, 31, KindFound, 10)
+	h.add(Event{Kind: KindAcquired, At: ms(32), Start: ms(0), Proc: 1, Key: "k", Token: 10})
+	r := h.check(t)
+	wantClean(t, r)
+	if r.AdoptedAcquires != 1 || r.AdoptionMax != 31*time.Millisecond || r.LostReplies["acquire landed"] != 1 {
+		t.Fatalf("adopted %d in %v, lost replies %v", r.AdoptedAcquires, r.AdoptionMax, r.LostReplies)
+	}
+}
+
+func TestCheckProcessExit(t *testing.T) {
+	var h hist
+	h.add(Event{Kind: KindExit, At: ms(5), Proc: 3, Cause: "exit status 2"})
+	h.add(Event{Kind: KindKill, At: ms(6), Proc: 4})
+	h.add(Event{Kind: KindExit, At: ms(7), Proc: 4, Cause: "signal: killed"})
+	r := h.check(t)
+	wantViolation(t, r, `process 3 ended with "exit status 2"`)
+	if len(r.Violations) != 1 {
+		t.Fatalf("a killed process was reported too: %q", r.Violations)
+	}
+}

@@ -1,0 +1,146 @@
+package chaos
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// Kinds of Event.
+const (
+	// KindAcquired: Lock returned a lock context. Start is when Lock was
+	// called, At when it returned.
+	KindAcquired = "acquired"
+	// KindLockFailed: Lock returned an error (Cause).
+	KindLockFailed = "lock-failed"
+	// KindCancelled: a lock context ended, for Cause (see causes below).
+	KindCancelled = "cancelled"
+	// KindReleased: Unlock returned; Cause is its error class, "" for nil.
+	KindReleased = "released"
+	// KindWrite: a fenced ledger write, sent at Start, answered at At. OK
+	// means accepted, with the ledger's apply order in Seq.
+	KindWrite = "write"
+	// KindSent: the transport sent a lock-table write of the library (Op,
+	// From, Version) to DynamoDB as request Req of its process.
+	KindSent = "sent"
+	// KindLanded: DynamoDB applied request Req (HTTP 200), whether or not
+	// its reply reached the library (Dropped). Token is an acquisition's.
+	KindLanded = "landed"
+	// KindFound: request Req failed its condition because an earlier request
+	// with the same version had landed; Token is the one that write got.
+	KindFound = "found"
+	// KindRefused: request Req got another answer and did not land.
+	KindRefused = "refused"
+	// KindFault: the transport injected Fault into an Op request.
+	KindFault = "fault"
+	// KindKill, KindStop, KindCont: the parent sent SIGKILL, SIGSTOP or
+	// SIGCONT to process Proc at At.
+	KindKill = "kill"
+	KindStop = "stop"
+	KindCont = "cont"
+	// KindExit: the parent saw process Proc exit (Cause: its status).
+	KindExit = "exit"
+)
+
+// Cancellation causes, as workers classify them.
+const (
+	CauseDanger   = "danger"   // ErrLeaseInDanger
+	CauseLost     = "lost"     // ErrLockLost
+	CauseUnlocked = "unlocked" // ErrUnlocked: the holder's own Unlock
+	CauseClosed   = "closed"   // ErrSessionClosed
+	CauseShutdown = "shutdown" // the worker's own context, at the end of the run
+)
+
+// Lock-table operations, as the transport tells them apart.
+const (
+	OpAcquire = "acquire"
+	OpRenew   = "renew"
+	OpRelease = "release"
+	OpOther   = "other"
+)
+
+// An Event is one line of the run's log. Times are wall-clock Unix
+// nanoseconds: all processes run on one machine and share that clock.
+type Event struct {
+	Kind  string `json:"kind"`
+	At    int64  `json:"at"`
+	Start int64  `json:"start,omitempty"`
+	Proc  int    `json:"proc"`
+	G     int    `json:"g,omitempty"`
+	Key   string `json:"key,omitempty"`
+	Token uint64 `json:"token,omitempty"`
+	Cause string `json:"cause,omitempty"`
+
+	// Writes to the ledger.
+	OK     bool   `json:"ok,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+	Live   bool   `json:"live,omitempty"`   // the lock context was live when the write was sent
+	Zombie bool   `json:"zombie,omitempty"` // sent on purpose after the context ended
+
+	// Lock-table writes and faults.
+	Req     uint64 `json:"req,omitempty"`
+	Op      string `json:"op,omitempty"`
+	From    string `json:"from,omitempty"`    // the version a renewal or release replaced
+	Version string `json:"version,omitempty"` // the version the write set
+	Dropped bool   `json:"dropped,omitempty"`
+	Fault   string `json:"fault,omitempty"`
+}
+
+// Log writes events as JSON lines. Each event is one write(2), so that a
+// process killed with SIGKILL loses at most the event it was writing.
+type Log struct {
+	mu   sync.Mutex
+	w    io.Writer
+	proc int
+}
+
+// NewLog returns a Log that stamps proc on every event. The parent, whose
+// events name the process they act on, passes 0.
+func NewLog(w io.Writer, proc int) *Log { return &Log{w: w, proc: proc} }
+
+// Add stamps e with the process and, if unset, the current time, and writes it.
+func (l *Log) Add(e Event) {
+	if l.proc != 0 {
+		e.Proc = l.proc
+	}
+	if e.At == 0 {
+		e.At = time.Now().UnixNano()
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		panic(err) // Event has only plain fields
+	}
+	b = append(b, '\n')
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, _ = l.w.Write(b)
+}
+
+// ReadEvents reads a log of events, one JSON object a line.
+func ReadEvents(r io.Reader) ([]Event, error) {
+	var evs []Event
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		var e Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return nil, fmt.Errorf("chaos: event line %d: %w", line, err)
+		}
+		evs = append(evs, e)
+	}
+	return evs, sc.Err()
+}
+
+// ReadEventsFile reads the log at path.
+func ReadEventsFile(path string) ([]Event, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadEvents(f)
+}

@@ -1,0 +1,152 @@
+package chaos
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Report is what Check found: the run's figures and its violations. A run
+// passes when Violations is empty.
+type Report struct {
+	Duration   time.Duration
+	Processes  int
+	Kills      int
+	Pauses     int
+	PauseTotal time.Duration
+	TornLines  int // event lines cut short by SIGKILL, skipped
+
+	Acquisitions  int
+	LockFailures  map[string]int // Lock errors by class
+	Cancellations map[string]int // lock contexts ended, by cause
+	Releases      map[string]int // Unlock results by class
+
+	Faults      map[string]int // injected, by kind
+	FaultsByOp  map[string]int
+	LostReplies map[string]int // writes that landed but whose reply was dropped, by operation
+
+	AdoptedAcquires   int // acquire replies lost after landing, then adopted by the same Lock call
+	AbandonedAcquires int // ... whose Lock call gave up, and whose record was released
+	AdoptionMedian    time.Duration
+	AdoptionMax       time.Duration
+
+	Takeovers          int     // acquisitions of a record nobody released
+	TakeoversUndecided int     // ... where an unanswered write of the old holder leaves the bound undecidable
+	TakeoverMin        float64 // delay from the old holder's last landed write, in leases
+	TakeoverMedian     float64
+	TakeoverMax        float64
+	AfterKill          int
+	AfterKillMedian    float64 // delay from SIGKILL, in leases
+
+	Overlaps map[string]int // a holder acquired while an older one had not unlocked, by the older one's state
+
+	WritesAccepted   int
+	WritesRefused    int // refused by the fence
+	WritesFailed     int // no answer from the ledger
+	RefusedWhileLive int // refused although the writer's context was live (its process had been paused)
+	ZombieRefused    int // writes made on purpose after danger or loss
+	ZombieAccepted   int // ... accepted because no newer holder had written yet
+	PausedHolders    int // holders paused past their safe time
+	ResumedRefused   int // their writes after resuming, refused
+	ResumedAccepted  int // ... accepted because no newer holder had written
+
+	Violations []string
+
+	first     int64
+	adoption  []time.Duration
+	takeover  []float64
+	afterKill []float64
+}
+
+func newReport() *Report {
+	return &Report{LockFailures: map[string]int{}, Cancellations: map[string]int{}, Releases: map[string]int{},
+		Faults: map[string]int{}, FaultsByOp: map[string]int{}, LostReplies: map[string]int{}, Overlaps: map[string]int{}}
+}
+
+const maxViolations = 50
+
+func (r *Report) violate(format string, args ...any) {
+	if len(r.Violations) < maxViolations {
+		r.Violations = append(r.Violations, fmt.Sprintf(format, args...))
+	} else if len(r.Violations) == maxViolations {
+		r.Violations = append(r.Violations, "... more violations not shown")
+	}
+}
+
+func (r *Report) finish() {
+	if n := len(r.adoption); n > 0 {
+		slices.Sort(r.adoption)
+		r.AdoptionMedian, r.AdoptionMax = r.adoption[n/2], r.adoption[n-1]
+	}
+	if n := len(r.takeover); n > 0 {
+		sort.Float64s(r.takeover)
+		r.TakeoverMin, r.TakeoverMedian, r.TakeoverMax = r.takeover[0], r.takeover[n/2], r.takeover[n-1]
+	}
+	if n := len(r.afterKill); n > 0 {
+		sort.Float64s(r.afterKill)
+		r.AfterKill, r.AfterKillMedian = n, r.afterKill[n/2]
+	}
+}
+
+// OK reports whether the run broke no guarantee.
+func (r *Report) OK() bool { return len(r.Violations) == 0 }
+
+// Write prints the report for people.
+func (r *Report) Write(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p("duration              %v", r.Duration.Round(time.Millisecond))
+	p("processes             %d (%d killed with SIGKILL, %d paused with SIGSTOP for %v in all)",
+		r.Processes, r.Kills, r.Pauses, r.PauseTotal.Round(time.Millisecond))
+	p("acquisitions          %d", r.Acquisitions)
+	p("lock calls failed     %s", counts(r.LockFailures))
+	p("contexts ended        %s", counts(r.Cancellations))
+	p("unlock results        %s", counts(r.Releases))
+	p("faults injected       %d: %s", sum(r.Faults), counts(r.Faults))
+	p("  by operation        %s", counts(r.FaultsByOp))
+	p("lost replies (landed) %s", counts(r.LostReplies))
+	p("  acquires adopted    %d (median %v, slowest %v from the lost reply to Lock returning); %d given up and released",
+		r.AdoptedAcquires, r.AdoptionMedian.Round(time.Millisecond), r.AdoptionMax.Round(time.Millisecond), r.AbandonedAcquires)
+	p("takeovers             %d; delay after the old holder's last landed write: min %.2f, median %.2f, max %.2f leases",
+		r.Takeovers, r.TakeoverMin, r.TakeoverMedian, r.TakeoverMax)
+	p("  undecided           %d (an unanswered write of the old holder may have landed)", r.TakeoversUndecided)
+	p("  of killed holders   %d; median %.2f leases after SIGKILL", r.AfterKill, r.AfterKillMedian)
+	p("overlapping holders   %d: %s", sum(r.Overlaps), counts(r.Overlaps))
+	p("fenced writes         %d accepted, %d refused (%d while the writer's context was live), %d unanswered",
+		r.WritesAccepted, r.WritesRefused, r.RefusedWhileLive, r.WritesFailed)
+	p("  after danger/loss   %d refused, %d accepted (no newer holder had written)", r.ZombieRefused, r.ZombieAccepted)
+	p("  paused holders      %d; writes after resuming: %d refused, %d accepted (no newer holder had written)",
+		r.PausedHolders, r.ResumedRefused, r.ResumedAccepted)
+	if r.TornLines > 0 {
+		p("torn event lines      %d (from killed processes)", r.TornLines)
+	}
+	p("violations            %d", len(r.Violations))
+	for _, v := range r.Violations {
+		p("  VIOLATION: %s", v)
+	}
+}
+
+func counts(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var b strings.Builder
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, m[k])
+	}
+	return b.String()
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}

@@ -1,0 +1,418 @@
+package chaos
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex"
+)
+
+// Config is a whole run.
+type Config struct {
+	Endpoint   string
+	Binary     string   // the program to start as a worker
+	WorkerArgs []string // arguments before the worker's own flags
+	Out        string   // folder for the event log, worker logs and the report
+
+	Procs      int // worker processes alive at a time
+	Goroutines int
+	Keys       int
+	Duration   time.Duration
+	Lease      time.Duration
+	Wait       time.Duration
+	Hold       time.Duration
+	Faults     Faults
+	KillEvery  time.Duration // 0: no kills
+	PauseEvery time.Duration // 0: no pauses
+	Seed       uint64
+}
+
+// WorkerFlags are the flags that make Binary run one worker.
+func (c Config) WorkerFlags(w WorkerConfig) []string {
+	kinds, _ := json.Marshal(w.Faults.Kinds)
+	return append(append([]string(nil), c.WorkerArgs...),
+		"-worker", strconv.Itoa(w.Proc), "-endpoint", w.Endpoint, "-table", w.Table, "-ledger", w.Ledger,
+		"-goroutines", strconv.Itoa(w.Goroutines), "-keys", strconv.Itoa(w.Keys),
+		"-lease", w.Lease.String(), "-wait", w.Wait.String(), "-hold", w.Hold.String(),
+		"-fault-rate", strconv.FormatFloat(w.Faults.Rate, 'g', -1, 64), "-fault-kinds", string(kinds),
+		"-spike", w.Faults.Spike.String(), "-seed", strconv.FormatUint(w.Seed, 10), "-events", w.Events)
+}
+
+// run is the parent's state while workers run.
+type run struct {
+	cfg    Config
+	log    *Log
+	rng    *rand.Rand
+	table  string
+	ledger string
+
+	mu      sync.Mutex
+	procs   map[int]*proc
+	next    int
+	readers sync.WaitGroup
+}
+
+type proc struct {
+	n       int
+	cmd     *exec.Cmd
+	holding map[string]bool // keys this process holds, from its events
+	paused  bool
+	gone    bool
+	done    chan struct{}
+}
+
+// Run creates fresh tables, runs the workers for cfg.Duration while killing
+// and pausing them, then checks the event log. The report says whether any
+// guarantee was broken; the error is for a run that could not be made.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, err
+	}
+	db := client(cfg.Endpoint, nil, cfg.Lease)
+	stamp := time.Now().Format("20060102_150405")
+	r := &run{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 1)), procs: map[int]*proc{},
+		table: "chaos_locks_" + stamp, ledger: "chaos_ledger_" + stamp}
+	for _, t := range []string{r.table, r.ledger} {
+		if err := dynamutex.CreateTable(ctx, db, t); err != nil {
+			return nil, fmt.Errorf("chaos: create table %s: %w", t, err)
+		}
+	}
+	own, err := os.Create(filepath.Join(cfg.Out, "events-0.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	r.log = NewLog(own, 0)
+
+	started := time.Now()
+	for range cfg.Procs {
+		if err := r.start(); err != nil {
+			r.stopAll()
+			own.Close()
+			return nil, err
+		}
+	}
+	r.chaos(ctx, started.Add(cfg.Duration))
+	r.stopAll()
+	r.readers.Wait()
+	ended := time.Now()
+	if err := own.Close(); err != nil {
+		return nil, err
+	}
+	evs, torn, err := merge(cfg.Out, r.next)
+	if err != nil {
+		return nil, err
+	}
+	rep := Check(evs, Params{Lease: cfg.Lease, Safe: safeTime(cfg.Lease), End: ended.UnixNano()})
+	rep.Duration = ended.Sub(started)
+	rep.TornLines = torn
+	r.checkLedger(ctx, db, evs, rep)
+	return rep, nil
+}
+
+func (r *run) start() error {
+	r.mu.Lock()
+	r.next++
+	n := r.next
+	r.mu.Unlock()
+	w := WorkerConfig{Endpoint: r.cfg.Endpoint, Table: r.table, Ledger: r.ledger, Proc: n,
+		Goroutines: r.cfg.Goroutines, Keys: r.cfg.Keys, Lease: r.cfg.Lease, Wait: r.cfg.Wait, Hold: r.cfg.Hold,
+		Faults: r.cfg.Faults, Seed: r.cfg.Seed*1000 + uint64(n), Events: eventsFile(r.cfg.Out, n)}
+	events, err := os.Create(w.Events)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(r.cfg.Binary, r.cfg.WorkerFlags(w)...)
+	logs, err := os.Create(filepath.Join(r.cfg.Out, fmt.Sprintf("worker-%d.log", n)))
+	if err != nil {
+		events.Close()
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		events.Close()
+		logs.Close()
+		return fmt.Errorf("chaos: start worker %d: %w", n, err)
+	}
+	p := &proc{n: n, cmd: cmd, holding: map[string]bool{}, done: make(chan struct{})}
+	r.mu.Lock()
+	r.procs[n] = p
+	r.mu.Unlock()
+	exited := make(chan struct{})
+	r.readers.Add(1)
+	go func() {
+		defer r.readers.Done()
+		r.follow(p, events, exited)
+		events.Close()
+		close(p.done)
+	}()
+	go func() {
+		err := cmd.Wait()
+		logs.Close()
+		status := "exit 0"
+		if err != nil {
+			status = err.Error()
+		}
+		r.mu.Lock()
+		p.gone = true
+		r.mu.Unlock()
+		r.log.Add(Event{Kind: KindExit, Proc: n, Cause: status})
+		close(exited)
+	}()
+	return nil
+}
+
+func eventsFile(dir string, proc int) string {
+	return filepath.Join(dir, fmt.Sprintf("events-%d.jsonl", proc))
+}
+
+// follow tails a worker's event file to learn which keys it holds, so the
+// chaos can aim at holders. Workers write to files, not to a pipe, so that
+// a slow parent can never stall them.
+func (r *run) follow(p *proc, f *os.File, exited <-chan struct{}) {
+	rd := bufio.NewReader(f)
+	var partial []byte
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for {
+			line, err := rd.ReadBytes('\n')
+			if err != nil {
+				partial = append(partial, line...)
+				break
+			}
+			if len(partial) > 0 {
+				line, partial = append(partial, line...), nil
+			}
+			var e Event
+			if json.Unmarshal(line, &e) != nil {
+				continue
+			}
+			r.mu.Lock()
+			switch e.Kind {
+			case KindAcquired:
+				p.holding[e.Key] = true
+			case KindReleased:
+				delete(p.holding, e.Key)
+			}
+			r.mu.Unlock()
+		}
+		select {
+		case <-exited:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// merge reads the event files of the parent and of workers 1..n. Only the
+// last line of a file can be torn, by a SIGKILL; such lines are counted and
+// skipped.
+func merge(dir string, n int) ([]Event, int, error) {
+	var all []Event
+	torn := 0
+	for i := 0; i <= n; i++ {
+		b, err := os.ReadFile(eventsFile(dir, i))
+		if err != nil {
+			return nil, 0, err
+		}
+		lines := bytes.Split(b, []byte("\n"))
+		for j, line := range lines {
+			if len(line) == 0 {
+				continue
+			}
+			var e Event
+			if err := json.Unmarshal(line, &e); err != nil {
+				if j == len(lines)-1 {
+					torn++
+					continue
+				}
+				return nil, 0, fmt.Errorf("chaos: %s line %d: %w", eventsFile(dir, i), j+1, err)
+			}
+			all = append(all, e)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].At < all[j].At })
+	f, err := os.Create(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		return nil, 0, err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for _, e := range all {
+		if err := enc.Encode(e); err != nil {
+			f.Close()
+			return nil, 0, err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return all, torn, f.Close()
+}
+
+// chaos kills and pauses holders until the deadline.
+func (r *run) chaos(ctx context.Context, deadline time.Time) {
+	next := func(every time.Duration) time.Time {
+		if every <= 0 {
+			return deadline.Add(time.Hour)
+		}
+		return time.Now().Add(every/2 + time.Duration(r.rng.Int64N(int64(every))))
+	}
+	nextKill, nextPause := next(r.cfg.KillEvery), next(r.cfg.PauseEvery)
+	var pauses sync.WaitGroup
+	defer pauses.Wait()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if now.After(deadline) {
+				return
+			}
+			if now.After(nextKill) {
+				if p := r.pickHolder(); p != nil {
+					r.log.Add(Event{Kind: KindKill, Proc: p.n})
+					_ = p.cmd.Process.Signal(syscall.SIGKILL)
+					<-p.done
+					if err := r.start(); err != nil {
+						fmt.Fprintln(os.Stderr, "chaos:", err)
+					}
+					nextKill = next(r.cfg.KillEvery)
+				}
+			}
+			if now.After(nextPause) {
+				if p := r.pickHolder(); p != nil {
+					d := r.cfg.Lease*3/2 + time.Duration(r.rng.Int64N(int64(r.cfg.Lease)*3/2))
+					r.pause(p, d, &pauses)
+					nextPause = next(r.cfg.PauseEvery).Add(d)
+				}
+			}
+		}
+	}
+}
+
+// pickHolder returns a random live, running process that holds a lock.
+func (r *run) pickHolder() *proc {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var c []*proc
+	for _, p := range r.procs {
+		if !p.gone && !p.paused && len(p.holding) > 0 {
+			c = append(c, p)
+		}
+	}
+	if len(c) == 0 {
+		return nil
+	}
+	return c[r.rng.IntN(len(c))]
+}
+
+// pause stops p for d with SIGSTOP. The stop event is logged before the
+// signal and the cont event after, so the logged interval covers the pause.
+func (r *run) pause(p *proc, d time.Duration, wg *sync.WaitGroup) {
+	r.mu.Lock()
+	p.paused = true
+	r.mu.Unlock()
+	r.log.Add(Event{Kind: KindStop, Proc: p.n})
+	_ = p.cmd.Process.Signal(syscall.SIGSTOP)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		time.Sleep(d)
+		r.resume(p)
+	}()
+}
+
+func (r *run) resume(p *proc) {
+	r.mu.Lock()
+	paused := p.paused
+	p.paused = false
+	r.mu.Unlock()
+	if paused {
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
+		r.log.Add(Event{Kind: KindCont, Proc: p.n})
+	}
+}
+
+// stopAll asks every worker to finish with SIGTERM, and kills those that do
+// not within a few leases.
+func (r *run) stopAll() {
+	r.mu.Lock()
+	var ps []*proc
+	for _, p := range r.procs {
+		if !p.gone {
+			ps = append(ps, p)
+		}
+	}
+	r.mu.Unlock()
+	for _, p := range ps {
+		r.resume(p)
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, p := range ps {
+		select {
+		case <-p.done:
+		case <-time.After(5*r.cfg.Lease + 5*time.Second):
+			r.log.Add(Event{Kind: KindKill, Proc: p.n, Cause: "did not stop after SIGTERM"})
+			_ = p.cmd.Process.Signal(syscall.SIGKILL)
+			<-p.done
+		}
+	}
+}
+
+// checkLedger compares the ledger's final state with the accepted writes in
+// the log: DynamoDB's own count of accepted writes must cover every logged one.
+func (r *run) checkLedger(ctx context.Context, db *dynamodb.Client, evs []Event, rep *Report) {
+	maxSeq := map[string]uint64{}
+	maxTok := map[string]uint64{}
+	for _, e := range evs {
+		if e.Kind == KindWrite && e.OK {
+			maxSeq[e.Key] = max(maxSeq[e.Key], e.Seq)
+			maxTok[e.Key] = max(maxTok[e.Key], e.Token)
+		}
+	}
+	for key := range maxSeq {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(r.ledger), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}},
+		})
+		if err != nil {
+			rep.violate("ledger %s: read failed: %v", key, err)
+			continue
+		}
+		fence := numAttr(out.Item, "fence")
+		seq := numAttr(out.Item, "seq")
+		if fence < maxTok[key] || seq < maxSeq[key] {
+			rep.violate("ledger %s: final fence %d and count %d are below the logged %d and %d",
+				key, fence, seq, maxTok[key], maxSeq[key])
+		}
+	}
+}
+
+func numAttr(item map[string]types.AttributeValue, name string) uint64 {
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.ParseUint(v.Value, 10, 64)
+	return n
+}

@@ -1,0 +1,252 @@
+package chaos
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Faults the Transport injects. Each names what the library sees and whether
+// DynamoDB applied the request.
+const (
+	FaultThrottling  = "throttling"             // HTTP 400 ThrottlingException; not applied
+	FaultProvisioned = "provisioned-throughput" // HTTP 400 ProvisionedThroughputExceededException; not applied
+	Fault500         = "http-500"               // HTTP 500 InternalServerError; not applied
+	Fault503         = "http-503"               // HTTP 503 ServiceUnavailable; not applied
+	FaultTimeout     = "timeout"                // no answer until the request's context ends; not applied
+	FaultReset       = "reset"                  // connection reset before sending; not applied
+	FaultLostReply   = "lost-reply"             // sent and answered, then the connection resets: applied, reply lost
+	FaultLatency     = "latency"                // sent after a delay of up to Faults.Spike
+)
+
+// AllFaults lists every fault kind.
+var AllFaults = []string{FaultThrottling, FaultProvisioned, Fault500, Fault503, FaultTimeout, FaultReset, FaultLostReply, FaultLatency}
+
+// Faults configures a Transport.
+type Faults struct {
+	Rate  float64       // probability that a lock-table write gets a fault
+	Kinds []string      // the kinds to choose from, uniformly; nil means AllFaults
+	Spike time.Duration // the longest FaultLatency delay
+}
+
+// Transport is an http.RoundTripper for the library's DynamoDB client. It
+// injects faults into the library's writes to one table and logs every such
+// write that DynamoDB applied, with the versions and token it carried, so the
+// checker can follow each lease's chain of writes.
+type Transport struct {
+	Base   http.RoundTripper
+	Table  string
+	Faults Faults
+	Log    *Log
+
+	mu   sync.Mutex
+	rng  *rand.Rand
+	reqs atomic.Uint64
+}
+
+// NewTransport returns a Transport over base, with a random source seeded
+// from seed.
+func NewTransport(base http.RoundTripper, table string, f Faults, log *Log, seed uint64) *Transport {
+	if f.Kinds == nil {
+		f.Kinds = AllFaults
+	}
+	return &Transport{Base: base, Table: table, Faults: f, Log: log, rng: rand.New(rand.NewPCG(seed, seed^0x5eed))}
+}
+
+// write is what the transport reads from one UpdateItem request.
+type write struct {
+	op, key, from, version string
+}
+
+func parseWrite(target string, body []byte) (write, bool, string) {
+	if !strings.HasSuffix(target, ".UpdateItem") {
+		return write{}, false, ""
+	}
+	var in struct {
+		TableName string
+		Key       map[string]map[string]any
+		Values    map[string]map[string]any `json:"ExpressionAttributeValues"`
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return write{}, false, ""
+	}
+	s := func(m map[string]any) string { v, _ := m["S"].(string); return v }
+	w := write{key: s(in.Key["key"]), from: s(in.Values[":cur"])}
+	switch {
+	case in.Values[":seed"] != nil:
+		w.op, w.version = OpAcquire, s(in.Values[":v"])
+	case in.Values[":true"] != nil:
+		w.op, w.version = OpRelease, s(in.Values[":nv"])
+	case in.Values[":nv"] != nil:
+		w.op, w.version = OpRenew, s(in.Values[":nv"])
+	default:
+		w.op = OpOther
+	}
+	return w, true, in.TableName
+}
+
+// SetFaults changes the faults injected from now on.
+func (t *Transport) SetFaults(f Faults) {
+	if f.Kinds == nil {
+		f.Kinds = AllFaults
+	}
+	t.mu.Lock()
+	t.Faults = f
+	t.mu.Unlock()
+}
+
+func (t *Transport) pick() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.rng.Float64() >= t.Faults.Rate {
+		return ""
+	}
+	return t.Faults.Kinds[t.rng.IntN(len(t.Faults.Kinds))]
+}
+
+func (t *Transport) spike() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return time.Duration(t.rng.Int64N(int64(t.Faults.Spike) + 1))
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			return nil, err
+		}
+		r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	w, ok, table := parseWrite(r.Header.Get("X-Amz-Target"), body)
+	if !ok || table != t.Table {
+		return t.Base.RoundTrip(r)
+	}
+	fault := t.pick()
+	if fault != "" {
+		t.Log.Add(Event{Kind: KindFault, Op: w.op, Key: w.key, Fault: fault})
+	}
+	switch fault {
+	case FaultThrottling:
+		return errorResponse(r, 400, "ThrottlingException"), nil
+	case FaultProvisioned:
+		return errorResponse(r, 400, "ProvisionedThroughputExceededException"), nil
+	case Fault500:
+		return errorResponse(r, 500, "InternalServerError"), nil
+	case Fault503:
+		return errorResponse(r, 503, "ServiceUnavailable"), nil
+	case FaultTimeout:
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	case FaultReset:
+		return nil, resetError()
+	case FaultLatency:
+		tm := time.NewTimer(t.spike())
+		select {
+		case <-tm.C:
+		case <-r.Context().Done():
+			tm.Stop()
+			return nil, r.Context().Err()
+		}
+	}
+	n := t.reqs.Add(1)
+	t.Log.Add(Event{Kind: KindSent, Req: n, Op: w.op, Key: w.key, From: w.from, Version: w.version})
+	resp, err := t.Base.RoundTrip(r)
+	if err != nil {
+		return nil, err // no answer: the checker treats the write as in doubt
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	body = decoded(resp.Header.Get("Content-Encoding"), raw)
+	e := Event{Req: n, Op: w.op, Key: w.key, Dropped: fault == FaultLostReply}
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		e.Kind, e.Token = KindLanded, tokenIn(body, "Attributes")
+	case ownVersionIn(body, w.version):
+		e.Kind, e.Token = KindFound, tokenIn(body, "Item")
+	default:
+		e.Kind = KindRefused
+	}
+	t.Log.Add(e)
+	if e.Dropped {
+		return nil, resetError()
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	return resp, nil
+}
+
+// decoded returns the JSON of a reply body, gunzipped if need be.
+func decoded(encoding string, raw []byte) []byte {
+	if encoding != "gzip" {
+		return raw
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// attrs reads the item under field ("Attributes" of an UPDATED_NEW reply,
+// "Item" of a condition failure's ALL_OLD).
+func attrs(body []byte, field string) map[string]map[string]any {
+	var reply map[string]json.RawMessage
+	if json.Unmarshal(body, &reply) != nil || reply[field] == nil {
+		return nil
+	}
+	var item map[string]map[string]any
+	_ = json.Unmarshal(reply[field], &item)
+	return item
+}
+
+func tokenIn(body []byte, field string) uint64 {
+	s, _ := attrs(body, field)["token"]["N"].(string)
+	n, _ := strconv.ParseUint(s, 10, 64)
+	return n
+}
+
+func ownVersionIn(body []byte, version string) bool {
+	v, _ := attrs(body, "Item")["version"]["S"].(string)
+	return version != "" && v == version
+}
+
+// resetError is what net/http returns when the peer resets the connection,
+// so the SDK and the library see the real thing.
+func resetError() error {
+	return &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+}
+
+func errorResponse(req *http.Request, status int, code string) *http.Response {
+	msg := fmt.Sprintf(`{"__type":"com.amazonaws.dynamodb.v20120810#%s","message":"injected by the chaos transport"}`, code)
+	return &http.Response{
+		StatusCode: status, Status: fmt.Sprintf("%d %s", status, http.StatusText(status)),
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{
+			"Content-Type":     []string{"application/x-amz-json-1.0"},
+			"X-Amzn-Requestid": []string{"chaos"},
+		},
+		Body: io.NopCloser(strings.NewReader(msg)), ContentLength: int64(len(msg)), Request: req,
+	}
+}

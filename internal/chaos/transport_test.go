@@ -1,0 +1,149 @@
+package chaos
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/dynamutex/dynamutex"
+)
+
+// TestTransportFaults proves against DynamoDB Local that each injected fault
+// does what its name says: whether the write reached the table, what the
+// SDK reports, and what the transport logs for the checker.
+func TestTransportFaults(t *testing.T) {
+	ep := os.Getenv("DYNAMODB_ENDPOINT")
+	if ep == "" {
+		t.Fatal("DYNAMODB_ENDPOINT is not set. Run `make test`, which installs and starts DynamoDB Local.")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	plain := client(ep, nil, time.Second)
+	table := "chaos_transport_" + time.Now().Format("150405.000000")
+	if err := dynamutex.CreateTable(ctx, plain, table); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	base := newBase()
+	defer base.CloseIdleConnections()
+	tr := NewTransport(base, table, Faults{}, NewLog(&buf, 1), 1)
+	c := dynamodb.New(dynamodb.Options{
+		BaseEndpoint: aws.String(ep), Region: "us-east-1", RetryMaxAttempts: 1,
+		Credentials: plain.Options().Credentials, HTTPClient: httpClient(tr),
+	})
+
+	// write makes an acquire-shaped write that lands only on a missing item.
+	write := func(key, version string, timeout time.Duration) error {
+		wctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		_, err := c.UpdateItem(wctx, &dynamodb.UpdateItemInput{
+			TableName:           aws.String(table),
+			Key:                 map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}},
+			UpdateExpression:    aws.String("SET version = :v, #t = if_not_exists(#t, :seed) + :one"),
+			ConditionExpression: aws.String("attribute_not_exists(#k)"),
+			ExpressionAttributeNames: map[string]string{
+				"#t": "token", "#k": "key",
+			},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":v": &types.AttributeValueMemberS{Value: version}, ":seed": &types.AttributeValueMemberN{Value: "41"},
+				":one": &types.AttributeValueMemberN{Value: "1"},
+			},
+			ReturnValues:                        types.ReturnValueUpdatedNew,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		return err
+	}
+	stored := func(key string) bool {
+		out, err := plain.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item != nil
+	}
+	kinds := func() []string {
+		evs, err := ReadEvents(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Reset()
+		var ks []string
+		for _, e := range evs {
+			k := e.Kind
+			if e.Kind == KindFault {
+				k += ":" + e.Fault
+			}
+			if e.Dropped {
+				k += ":dropped"
+			}
+			if e.Token != 0 {
+				k += ":token"
+			}
+			ks = append(ks, k)
+		}
+		return ks
+	}
+
+	cases := []struct {
+		fault   string
+		code    string // the API error code the SDK reports, or a text in the error
+		applied bool
+		events  string
+	}{
+		{FaultThrottling, "ThrottlingException", false, "fault:throttling"},
+		{FaultProvisioned, "ProvisionedThroughputExceededException", false, "fault:provisioned-throughput"},
+		{Fault500, "InternalServerError", false, "fault:http-500"},
+		{Fault503, "ServiceUnavailable", false, "fault:http-503"},
+		{FaultTimeout, "deadline exceeded", false, "fault:timeout"},
+		{FaultReset, "connection reset", false, "fault:reset"},
+		{FaultLostReply, "connection reset", true, "fault:lost-reply sent landed:dropped:token"},
+		{FaultLatency, "", true, "fault:latency sent landed:token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.fault, func(t *testing.T) {
+			tr.SetFaults(Faults{Rate: 1, Kinds: []string{tc.fault}, Spike: 20 * time.Millisecond})
+			err := write(tc.fault, "v-"+tc.fault, 300*time.Millisecond)
+			tr.SetFaults(Faults{})
+			var api smithy.APIError
+			switch {
+			case tc.code == "" && err != nil:
+				t.Fatalf("write failed: %v", err)
+			case tc.code != "" && err == nil:
+				t.Fatalf("write succeeded, want %s", tc.code)
+			case tc.code != "" && !(errors.As(err, &api) && api.ErrorCode() == tc.code) && !strings.Contains(err.Error(), tc.code):
+				t.Fatalf("error %v, want %s", err, tc.code)
+			}
+			if got := stored(tc.fault); got != tc.applied {
+				t.Fatalf("item stored = %v, want %v", got, tc.applied)
+			}
+			if got := strings.Join(kinds(), " "); got != tc.events {
+				t.Fatalf("events %q, want %q", got, tc.events)
+			}
+		})
+	}
+
+	// A retry of a write that landed fails its condition and finds its own
+	// version: the transport reports it found, with the token it got.
+	if err := write("again", "v-again", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if err := write("again", "v-again", time.Second); !errors.As(err, &ccf) {
+		t.Fatalf("retry: %v, want a condition failure", err)
+	}
+	if err := write("again", "v-other", time.Second); !errors.As(err, &ccf) {
+		t.Fatalf("other version: %v, want a condition failure", err)
+	}
+	if got, want := strings.Join(kinds(), " "), "sent landed:token sent found:token sent refused"; got != want {
+		t.Fatalf("events %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,232 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dynamutex/dynamutex"
+)
+
+// WorkerConfig is one worker process's share of a run.
+type WorkerConfig struct {
+	Endpoint   string
+	Table      string // the lock table
+	Ledger     string // the fenced ledger table
+	Proc       int    // this process's number, from 1
+	Goroutines int
+	Keys       int
+	Lease      time.Duration
+	Wait       time.Duration // how long one Lock call may wait
+	Hold       time.Duration // the longest pause between two writes of a holder
+	Faults     Faults
+	Seed       uint64
+	Events     string // the file this worker appends its events to
+}
+
+// Timing derived from the lease, shared by workers and the checker.
+func safeTime(lease time.Duration) time.Duration  { return lease * 6 / 10 }
+func heartbeat(lease time.Duration) time.Duration { return lease / 5 }
+
+// KeyName is the name of lock number i.
+func KeyName(i int) string { return "chaos/key-" + strconv.Itoa(i) }
+
+// RunWorker contends for locks until ctx ends, writing events to out. Its
+// lock-table client goes through a fault-injecting Transport; its ledger
+// client does not, so that every refused ledger write is the fence at work.
+func RunWorker(ctx context.Context, cfg WorkerConfig, out io.Writer) error {
+	log := NewLog(out, cfg.Proc)
+	base := newBase()
+	defer base.CloseIdleConnections()
+	tr := NewTransport(base, cfg.Table, cfg.Faults, log, cfg.Seed)
+	locks := client(cfg.Endpoint, tr, cfg.Lease)
+	ledger := client(cfg.Endpoint, base, cfg.Lease)
+
+	sess, err := dynamutex.NewSession(ctx, locks, cfg.Table,
+		dynamutex.WithOwner(fmt.Sprintf("proc-%d/pid-%d", cfg.Proc, os.Getpid())),
+		dynamutex.WithLeaseDuration(cfg.Lease),
+		dynamutex.WithSafeTime(safeTime(cfg.Lease)),
+		dynamutex.WithHeartbeatPeriod(heartbeat(cfg.Lease)),
+		dynamutex.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	if err != nil {
+		return err
+	}
+	defer sess.Close(context.Background())
+
+	var g errgroup.Group
+	for i := range cfg.Goroutines {
+		w := &holder{cfg: cfg, g: i + 1, sess: sess, ledger: ledger, log: log,
+			rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)))}
+		g.Go(func() error { w.run(ctx); return nil })
+	}
+	return g.Wait()
+}
+
+// client builds a DynamoDB client for DynamoDB Local. The SDK's own retries
+// stay on, as users run them, but with a backoff scaled to the short lease.
+func client(endpoint string, rt http.RoundTripper, lease time.Duration) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		BaseEndpoint: aws.String(endpoint),
+		Region:       "us-east-1",
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "chaos"}, nil
+		}),
+		HTTPClient: httpClient(rt),
+		Retryer:    retry.AddWithMaxBackoffDelay(retry.NewStandard(), lease/20),
+	})
+}
+
+func newBase() *http.Transport { return http.DefaultTransport.(*http.Transport).Clone() }
+
+// httpClient returns a client over rt; nil means net/http's default.
+func httpClient(rt http.RoundTripper) *http.Client { return &http.Client{Transport: rt} }
+
+// holder is one goroutine of a worker: it locks a random key, makes a few
+// fenced writes and unlocks, over and over.
+type holder struct {
+	cfg    WorkerConfig
+	g      int
+	sess   *dynamutex.Session
+	ledger *dynamodb.Client
+	log    *Log
+	rng    *rand.Rand
+}
+
+func (h *holder) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		h.once(ctx)
+		sleepCtx(ctx, time.Duration(h.rng.Int64N(int64(h.cfg.Hold)/4+1)))
+	}
+}
+
+func (h *holder) once(ctx context.Context) {
+	key := KeyName(h.rng.IntN(h.cfg.Keys))
+	m := h.sess.NewMutex(key)
+	// The wait is bounded by a timer that stops once Lock returns, not by a
+	// deadline, which the lock context would inherit and which would end
+	// the context for a reason of the worker's own.
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	waited := time.AfterFunc(h.cfg.Wait, func() { cancel(errWaited) })
+	start := time.Now().UnixNano()
+	lctx, err := m.Lock(wctx)
+	waited.Stop()
+	if err != nil {
+		h.log.Add(Event{Kind: KindLockFailed, G: h.g, Key: key, Start: start, Cause: errClass(err)})
+		return
+	}
+	l, _ := dynamutex.LeaseFrom(lctx)
+	tok := l.Token()
+	h.log.Add(Event{Kind: KindAcquired, G: h.g, Key: key, Token: tok, Start: start})
+	context.AfterFunc(lctx, func() {
+		h.log.Add(Event{Kind: KindCancelled, G: h.g, Key: key, Token: tok, Cause: errClass(context.Cause(lctx))})
+	})
+
+	// One holder in five works for up to two leases, so renewals, and faults
+	// in them, happen while it holds.
+	hold := h.cfg.Hold
+	if h.rng.IntN(5) == 0 {
+		hold = h.cfg.Lease
+	}
+	for n := 1 + h.rng.IntN(3); n > 0; n-- {
+		h.write(lctx, key, tok, false)
+		if n > 1 && !sleepCtx(lctx, time.Duration(h.rng.Int64N(int64(hold)+1))) {
+			break
+		}
+	}
+	// A holder told it is in danger or lost may already be mid-write; make
+	// that write, as such a holder would, and let the fence refuse it.
+	if c := errClass(context.Cause(lctx)); c == CauseDanger || c == CauseLost {
+		h.write(lctx, key, tok, true)
+	}
+	err = m.Unlock(context.Background())
+	h.log.Add(Event{Kind: KindReleased, G: h.g, Key: key, Token: tok, Cause: errClass(err)})
+}
+
+// write is a fenced write to the ledger: it lands only if no higher token
+// has landed for key. It deliberately ignores the lock context: the fence,
+// not the holder's diligence, is what is tested.
+func (h *holder) write(lctx context.Context, key string, token uint64, zombie bool) {
+	live := lctx.Err() == nil
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now().UnixNano()
+	out, err := h.ledger.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(h.cfg.Ledger),
+		Key:                 map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}},
+		UpdateExpression:    aws.String("SET fence = :t ADD seq :one"),
+		ConditionExpression: aws.String("attribute_not_exists(fence) OR fence <= :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t":   &types.AttributeValueMemberN{Value: strconv.FormatUint(token, 10)},
+			":one": &types.AttributeValueMemberN{Value: "1"},
+		},
+		ReturnValues: types.ReturnValueUpdatedNew,
+	})
+	e := Event{Kind: KindWrite, G: h.g, Key: key, Token: token, Start: start, Live: live, Zombie: zombie}
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		e.OK = true
+		if v, ok := out.Attributes["seq"].(*types.AttributeValueMemberN); ok {
+			e.Seq, _ = strconv.ParseUint(v.Value, 10, 64)
+		}
+	case errors.As(err, &ccf):
+		e.Cause = "refused"
+	default:
+		e.Cause = "error: " + err.Error()
+	}
+	h.log.Add(e)
+}
+
+var errWaited = errors.New("waited too long")
+
+// errClass names an error by the sentinel it wraps.
+func errClass(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, dynamutex.ErrLeaseInDanger):
+		return CauseDanger
+	case errors.Is(err, dynamutex.ErrLockLost):
+		return CauseLost
+	case errors.Is(err, dynamutex.ErrUnlocked):
+		return CauseUnlocked
+	case errors.Is(err, dynamutex.ErrSessionClosed):
+		return CauseClosed
+	case errors.Is(err, errWaited):
+		return "waited too long"
+	case errors.Is(err, context.Canceled):
+		return CauseShutdown
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline"
+	case errors.Is(err, dynamutex.ErrLocked):
+		return "locked"
+	default:
+		return "error: " + err.Error()
+	}
+}
+
+// sleepCtx sleeps for d and reports whether ctx was still live after it.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

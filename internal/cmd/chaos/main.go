@@ -1,0 +1,175 @@
+// Command chaos runs dynamutex's reliability harness: worker processes
+// contend for locks through injected faults while this process kills and
+// pauses them, then a checker replays the event log. It exits 1 if any
+// guarantee was broken, 2 if the run could not be made.
+//
+//	make chaos                         # the default run, at most 2 minutes
+//	make chaos CHAOS_FLAGS='-duration 10m -procs 6'
+//	go run ./internal/cmd/chaos -check out/chaos/events.jsonl -lease 1s
+//
+// DYNAMODB_ENDPOINT names the DynamoDB Local to use; `make chaos` starts one.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/dynamutex/dynamutex/internal/chaos"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	var (
+		cfg    chaos.Config
+		w      chaos.WorkerConfig
+		kinds  string
+		check  string
+		worker = flag.Int("worker", 0, "run as worker process N (the harness starts these itself)")
+	)
+	flag.StringVar(&cfg.Endpoint, "endpoint", os.Getenv("DYNAMODB_ENDPOINT"), "DynamoDB endpoint (default $DYNAMODB_ENDPOINT)")
+	flag.StringVar(&cfg.Out, "out", filepath.Join("out", "chaos"), "folder for events.jsonl, worker logs and report.{txt,json}")
+	flag.IntVar(&cfg.Procs, "procs", 4, "worker processes alive at a time")
+	flag.IntVar(&cfg.Goroutines, "goroutines", 3, "goroutines per worker")
+	flag.IntVar(&cfg.Keys, "keys", 3, "lock keys contended for")
+	flag.DurationVar(&cfg.Duration, "duration", 90*time.Second, "how long the workers run (at most 2m by default; longer on request)")
+	flag.DurationVar(&cfg.Lease, "lease", time.Second, "lease duration; safe time is 0.6 and heartbeat 0.2 of it")
+	flag.DurationVar(&cfg.Wait, "wait", 3*time.Second, "how long one Lock call may wait")
+	flag.DurationVar(&cfg.Hold, "hold", 100*time.Millisecond, "longest pause between a holder's fenced writes")
+	flag.Float64Var(&cfg.Faults.Rate, "fault-rate", 0.05, "probability that a lock-table write gets a fault")
+	flag.StringVar(&kinds, "fault-kinds", "", `JSON list of fault kinds (default all: `+fmt.Sprint(chaos.AllFaults)+`)`)
+	flag.DurationVar(&cfg.Faults.Spike, "spike", 300*time.Millisecond, "longest injected latency spike")
+	flag.DurationVar(&cfg.KillEvery, "kill-every", 8*time.Second, "mean time between SIGKILLs of a holder (0: none)")
+	flag.DurationVar(&cfg.PauseEvery, "pause-every", 8*time.Second, "mean time between SIGSTOPs of a holder (0: none)")
+	flag.Uint64Var(&cfg.Seed, "seed", uint64(time.Now().UnixNano()), "random seed")
+	flag.StringVar(&w.Table, "table", "", "lock table (worker only)")
+	flag.StringVar(&w.Ledger, "ledger", "", "ledger table (worker only)")
+	flag.StringVar(&w.Events, "events", "", "file to append events to (worker only)")
+	flag.StringVar(&check, "check", "", "only check this event log, written by an earlier run")
+	flag.Parse()
+
+	if kinds != "" {
+		if err := json.Unmarshal([]byte(kinds), &cfg.Faults.Kinds); err != nil {
+			fmt.Fprintln(os.Stderr, "chaos: -fault-kinds:", err)
+			return 2
+		}
+	}
+	if err := validate(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		return 2
+	}
+	if check != "" {
+		evs, err := chaos.ReadEventsFile(check)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "chaos:", err)
+			return 2
+		}
+		rep := chaos.Check(evs, chaos.Params{Lease: cfg.Lease, Safe: cfg.Lease * 6 / 10, End: evs[len(evs)-1].At})
+		rep.Write(os.Stdout)
+		return exitCode(rep)
+	}
+	if cfg.Endpoint == "" {
+		fmt.Fprintln(os.Stderr, "chaos: no endpoint: set DYNAMODB_ENDPOINT or -endpoint, or run `make chaos`, which starts DynamoDB Local")
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *worker > 0 {
+		w.Endpoint, w.Proc, w.Goroutines, w.Keys = cfg.Endpoint, *worker, cfg.Goroutines, cfg.Keys
+		w.Lease, w.Wait, w.Hold, w.Faults, w.Seed = cfg.Lease, cfg.Wait, cfg.Hold, cfg.Faults, cfg.Seed
+		f, err := os.OpenFile(w.Events, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "chaos worker:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := chaos.RunWorker(ctx, w, f); err != nil {
+			fmt.Fprintln(os.Stderr, "chaos worker:", err)
+			return 2
+		}
+		return 0
+	}
+
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		return 2
+	}
+	cfg.Binary = self
+	fmt.Printf("chaos: %d processes × %d goroutines on %d keys for %v, lease %v, faults %.0f%%, seed %d\n",
+		cfg.Procs, cfg.Goroutines, cfg.Keys, cfg.Duration, cfg.Lease, cfg.Faults.Rate*100, cfg.Seed)
+	rep, err := chaos.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		return 2
+	}
+	rep.Write(os.Stdout)
+	if err := save(cfg.Out, rep); err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		return 2
+	}
+	return exitCode(rep)
+}
+
+func validate(c chaos.Config) error {
+	switch {
+	case c.Procs < 2:
+		return fmt.Errorf("-procs must be at least 2 for processes to contend, got %d", c.Procs)
+	case c.Goroutines < 1 || c.Keys < 1:
+		return fmt.Errorf("-goroutines and -keys must be at least 1")
+	case c.Duration <= 0 || c.Lease < 10*time.Millisecond:
+		return fmt.Errorf("-duration must be positive and -lease at least 10ms")
+	case c.Wait <= 0 || c.Hold <= 0:
+		return fmt.Errorf("-wait and -hold must be positive")
+	case c.Faults.Rate < 0 || c.Faults.Rate > 1:
+		return fmt.Errorf("-fault-rate must be between 0 and 1, got %v", c.Faults.Rate)
+	}
+	for _, k := range c.Faults.Kinds {
+		if !contains(chaos.AllFaults, k) {
+			return fmt.Errorf("unknown fault kind %q; known: %v", k, chaos.AllFaults)
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func save(dir string, rep *chaos.Report) error {
+	f, err := os.Create(filepath.Join(dir, "report.txt"))
+	if err != nil {
+		return err
+	}
+	rep.Write(f)
+	if err := f.Close(); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "report.json"), b, 0o644)
+}
+
+func exitCode(rep *chaos.Report) int {
+	if rep.OK() {
+		return 0
+	}
+	return 1
+}
