@@ -7,49 +7,106 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+
 	"github.com/dynamutex/dynamutex"
 )
 
-// Point 9: bad input gets a clear error before any request.
+// Point 9: bad input gets a clear error before any request. Each case names
+// the rule it breaks, so that a case rejected by some other rule by accident
+// does not pass for the wrong reason.
 func TestBadOptions(t *testing.T) {
 	c, tr := newClient(t)
 	ctx := ctxTimeout(t, 10*time.Second)
+	week := 7 * 24 * time.Hour
 	cases := []struct {
-		name string
-		opts []dynamutex.Option
+		name, rule string
+		opts       []dynamutex.Option
 	}{
-		{"zero lease", []dynamutex.Option{dynamutex.WithLeaseDuration(0)}},
-		{"negative heartbeat", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(-time.Second)}},
-		{"zero safe time", []dynamutex.Option{dynamutex.WithSafeTime(0)}},
-		{"zero expiry", []dynamutex.Option{dynamutex.WithExpiry(0)}},
-		{"heartbeat equals safe", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(15 * time.Second)}},
-		{"heartbeat above safe", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(16 * time.Second)}},
-		{"safe equals lease", []dynamutex.Option{dynamutex.WithSafeTime(20 * time.Second)}},
-		{"safe above lease", []dynamutex.Option{dynamutex.WithLeaseDuration(10 * time.Second)}},
-		{"expiry below lease", []dynamutex.Option{dynamutex.WithExpiry(10 * time.Second)}},
-		{"lease under 1ms", []dynamutex.Option{dynamutex.WithLeaseDuration(time.Microsecond * 900), dynamutex.WithSafeTime(time.Microsecond * 500), dynamutex.WithHeartbeatPeriod(time.Microsecond)}},
-		{"parallelism 0", []dynamutex.Option{dynamutex.WithParallelism(0)}},
-		{"owner too long", []dynamutex.Option{dynamutex.WithOwner(strings.Repeat("o", 1025))}},
-		{"owner not UTF-8", []dynamutex.Option{dynamutex.WithOwner("\xff")}},
-		{"empty partition key name", []dynamutex.Option{dynamutex.WithPartitionKey("")}},
-		{"partition key clashes", []dynamutex.Option{dynamutex.WithPartitionKey("token")}},
-		{"sort key clashes", []dynamutex.Option{dynamutex.WithSortKey("expires_at")}},
-		{"sort equals partition", []dynamutex.Option{dynamutex.WithSortKey("key")}},
-		{"nil option", []dynamutex.Option{nil}},
+		{"zero lease", "lease duration must be positive", []dynamutex.Option{dynamutex.WithLeaseDuration(0)}},
+		{"negative lease", "lease duration must be positive", []dynamutex.Option{dynamutex.WithLeaseDuration(-time.Second)}},
+		{"zero heartbeat", "heartbeat period must be positive", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(0)}},
+		{"negative heartbeat", "heartbeat period must be positive", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(-time.Second)}},
+		{"zero safe time", "safe time must be positive", []dynamutex.Option{dynamutex.WithSafeTime(0)}},
+		{"negative safe time", "safe time must be positive", []dynamutex.Option{dynamutex.WithSafeTime(-time.Second)}},
+		{"zero expiry", "expiry must be positive", []dynamutex.Option{dynamutex.WithExpiry(0)}},
+		{"negative expiry", "expiry must be positive", []dynamutex.Option{dynamutex.WithExpiry(-time.Hour)}},
+		{"lease under 1ms", "at least 1ms", []dynamutex.Option{dynamutex.WithLeaseDuration(time.Microsecond * 900), dynamutex.WithSafeTime(time.Microsecond * 500), dynamutex.WithHeartbeatPeriod(time.Microsecond)}},
+		// Records store the lease in whole milliseconds: a fraction would be
+		// cut off, and waiters could take over before the holder's safe time.
+		{"lease not whole milliseconds", "whole number of milliseconds", []dynamutex.Option{dynamutex.WithLeaseDuration(20*time.Second + time.Microsecond), dynamutex.WithSafeTime(20 * time.Second)}},
+		// Other Sessions refuse a record with a longer lease as corrupt.
+		{"lease over a week", "at most", []dynamutex.Option{dynamutex.WithLeaseDuration(week + time.Millisecond), dynamutex.WithExpiry(30 * 24 * time.Hour)}},
+		{"heartbeat equals safe", "shorter than the safe time", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(15 * time.Second)}},
+		{"heartbeat above safe", "shorter than the safe time", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(16 * time.Second)}},
+		{"safe equals lease", "shorter than the lease duration", []dynamutex.Option{dynamutex.WithSafeTime(20 * time.Second)}},
+		{"safe above lease", "shorter than the lease duration", []dynamutex.Option{dynamutex.WithLeaseDuration(10 * time.Second)}},
+		{"expiry below lease", "longer than the lease duration", []dynamutex.Option{dynamutex.WithExpiry(10 * time.Second)}},
+		{"expiry equals lease", "longer than the lease duration", []dynamutex.Option{dynamutex.WithExpiry(20 * time.Second)}},
+		{"parallelism 0", "parallelism", []dynamutex.Option{dynamutex.WithParallelism(0)}},
+		{"negative parallelism", "parallelism", []dynamutex.Option{dynamutex.WithParallelism(-1)}},
+		{"owner too long", "owner", []dynamutex.Option{dynamutex.WithOwner(strings.Repeat("o", 1025))}},
+		{"owner not UTF-8", "owner", []dynamutex.Option{dynamutex.WithOwner("\xff")}},
+		{"empty partition key name", "partition-key attribute name", []dynamutex.Option{dynamutex.WithPartitionKey("")}},
+		{"partition key name over 255 bytes", "partition-key attribute name", []dynamutex.Option{dynamutex.WithPartitionKey(strings.Repeat("p", 256))}},
+		{"partition key name not UTF-8", "partition-key attribute name", []dynamutex.Option{dynamutex.WithPartitionKey("\xc3\x28")}},
+		{"sort key name over 255 bytes", "sort-key attribute name", []dynamutex.Option{dynamutex.WithSortKey(strings.Repeat("s", 256))}},
+		{"sort key name not UTF-8", "sort-key attribute name", []dynamutex.Option{dynamutex.WithSortKey("\xff")}},
+		{"sort equals default partition", "both named", []dynamutex.Option{dynamutex.WithSortKey("key")}},
+		{"sort equals custom partition", "both named", []dynamutex.Option{dynamutex.WithPartitionKey("id"), dynamutex.WithSortKey("id")}},
+		{"backoff factory returns nil", "nil BackOff", []dynamutex.Option{dynamutex.WithBackoff(func() backoff.BackOff { return nil })}},
+		{"nil option", "nil Option", []dynamutex.Option{nil}},
+		{"nil option after good ones", "nil Option", []dynamutex.Option{dynamutex.WithParallelism(2), nil}},
+	}
+	// Every attribute of the record itself is refused as either key name.
+	for _, attr := range []string{"owner", "version", "token", "lease_ms", "released", "data", dynamutex.ExpiresAttribute} {
+		cases = append(cases,
+			struct {
+				name, rule string
+				opts       []dynamutex.Option
+			}{"partition key named " + attr, "used by the lock record", []dynamutex.Option{dynamutex.WithPartitionKey(attr)}},
+			struct {
+				name, rule string
+				opts       []dynamutex.Option
+			}{"sort key named " + attr, "used by the lock record", []dynamutex.Option{dynamutex.WithSortKey(attr)}})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := tr.total()
 			_, err := dynamutex.NewSession(ctx, c, "any-table", tc.opts...)
-			if !errors.Is(err, dynamutex.ErrInvalidOption) {
-				t.Fatalf("NewSession = %v, want ErrInvalidOption", err)
+			if !errors.Is(err, dynamutex.ErrInvalidOption) || !strings.Contains(err.Error(), tc.rule) {
+				t.Fatalf("NewSession = %v, want ErrInvalidOption about %q", err, tc.rule)
 			}
 			if n := tr.total() - before; n != 0 {
 				t.Fatalf("%d requests made before the error", n)
 			}
 		})
 	}
-	for _, name := range []string{"", "ab", "bad name", strings.Repeat("t", 256)} {
+
+	// CreateTable checks the same key names, and its own nil option.
+	tableCases := map[string][]dynamutex.TableOption{
+		"nil table option":            {nil},
+		"empty partition key name":    {dynamutex.WithPartitionKey("")},
+		"partition key name too long": {dynamutex.WithPartitionKey(strings.Repeat("p", 256))},
+		"partition key named token":   {dynamutex.WithPartitionKey("token")},
+		"sort key name not UTF-8":     {dynamutex.WithSortKey("\xff")},
+		"sort key named data":         {dynamutex.WithSortKey("data")},
+		"sort equals partition":       {dynamutex.WithPartitionKey("id"), dynamutex.WithSortKey("id")},
+	}
+	for name, opts := range tableCases {
+		t.Run("CreateTable "+name, func(t *testing.T) {
+			before := tr.total()
+			if err := dynamutex.CreateTable(ctx, c, "any-table", opts...); !errors.Is(err, dynamutex.ErrInvalidOption) {
+				t.Fatalf("CreateTable = %v, want ErrInvalidOption", err)
+			}
+			if n := tr.total() - before; n != 0 {
+				t.Fatalf("%d requests made before the error", n)
+			}
+		})
+	}
+
+	before := tr.total()
+	for _, name := range []string{"", "ab", "bad name", "t\xff\xfet", strings.Repeat("t", 256)} {
 		if _, err := dynamutex.NewSession(ctx, c, name); !errors.Is(err, dynamutex.ErrInvalidOption) {
 			t.Errorf("NewSession(table %q) = %v, want ErrInvalidOption", name, err)
 		}
@@ -59,6 +116,37 @@ func TestBadOptions(t *testing.T) {
 	}
 	if _, err := dynamutex.NewSession(ctx, nil, "locks"); !errors.Is(err, dynamutex.ErrInvalidOption) {
 		t.Errorf("NewSession(nil client) = %v", err)
+	}
+	if err := dynamutex.CreateTable(ctx, nil, "locks"); !errors.Is(err, dynamutex.ErrInvalidOption) {
+		t.Errorf("CreateTable(nil client) = %v", err)
+	}
+	if n := tr.total() - before; n != 0 {
+		t.Errorf("%d requests made for bad table names or a nil client", n)
+	}
+
+	// The limits themselves are accepted, and so are the options whose zero
+	// value means "the default": rejecting them would take settings from users.
+	table := newTable(t, c)
+	for name, opts := range map[string][]dynamutex.Option{
+		"lease of 1ms":                {dynamutex.WithLeaseDuration(time.Millisecond), dynamutex.WithSafeTime(500 * time.Microsecond), dynamutex.WithHeartbeatPeriod(100 * time.Microsecond)},
+		"lease of a week":             {dynamutex.WithLeaseDuration(week), dynamutex.WithExpiry(week + time.Second)},
+		"owner of 1024 bytes":         {dynamutex.WithOwner(strings.Repeat("o", 1024))},
+		"empty owner":                 {dynamutex.WithOwner("")},
+		"nil logger and nil backoff":  {dynamutex.WithLogger(nil), dynamutex.WithBackoff(nil)},
+		"parallelism 1":               {dynamutex.WithParallelism(1)},
+		"partition key named default": {dynamutex.WithPartitionKey("key")},
+	} {
+		s, err := dynamutex.NewSession(ctx, c, table, opts...)
+		if err != nil {
+			t.Errorf("%s: NewSession = %v, want a Session", name, err)
+			continue
+		}
+		if s.Owner() == "" {
+			t.Errorf("%s: the Session has no owner name", name)
+		}
+		if err := s.Close(ctx); err != nil {
+			t.Errorf("%s: Close = %v", name, err)
+		}
 	}
 }
 
@@ -85,11 +173,33 @@ func TestMissingAndMismatchedTable(t *testing.T) {
 	}
 }
 
+// rejects asserts that every method of m fails with want, before any request.
+func rejects(t *testing.T, ctx context.Context, tr *transport, m *dynamutex.Mutex, want error) {
+	t.Helper()
+	before := tr.total()
+	if _, err := m.Lock(ctx); !errors.Is(err, want) {
+		t.Fatalf("Lock = %v, want %v", err, want)
+	}
+	if _, err := m.TryLock(ctx); !errors.Is(err, want) {
+		t.Fatalf("TryLock = %v, want %v", err, want)
+	}
+	if err := m.Unlock(ctx); !errors.Is(err, want) {
+		t.Fatalf("Unlock = %v, want %v", err, want)
+	}
+	if n := tr.total() - before; n != 0 {
+		t.Fatalf("%d requests made before the error", n)
+	}
+}
+
 func TestBadKeysAndData(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
 	sess := newSession(t, c, table)
+	longOwner := newSession(t, c, table, dynamutex.WithOwner(strings.Repeat("o", 1024)))
 	ctx := ctxTimeout(t, 10*time.Second)
+	// nearlyFull fits beside the largest key and a short owner, so that the
+	// cases below show which other part of the record leaves it no room.
+	nearlyFull := dynamutex.WithData(make([]byte, 400*1024-2048-500))
 	cases := []struct {
 		name string
 		m    *dynamutex.Mutex
@@ -97,31 +207,22 @@ func TestBadKeysAndData(t *testing.T) {
 	}{
 		{"empty key", sess.NewMutex(""), dynamutex.ErrInvalidKey},
 		{"key over 2048 bytes", sess.NewMutex(strings.Repeat("k", 2049)), dynamutex.ErrInvalidKey},
+		{"key over 2048 bytes in 2-byte runes", sess.NewMutex(strings.Repeat("é", 1025)), dynamutex.ErrInvalidKey},
 		{"key not UTF-8", sess.NewMutex("\xc3\x28"), dynamutex.ErrInvalidKey},
+		{"key ends in a cut rune", sess.NewMutex("k\xe2\x82"), dynamutex.ErrInvalidKey},
 		{"sort value without sort key", sess.NewMutex("k", dynamutex.WithSortKeyValue("s")), dynamutex.ErrInvalidKey},
+		{"empty sort value without sort key", sess.NewMutex("k", dynamutex.WithSortKeyValue("")), dynamutex.ErrInvalidKey},
+		{"bad key and too much data", sess.NewMutex("", dynamutex.WithData(make([]byte, 400*1024))), dynamutex.ErrInvalidKey},
 		{"data over 400 KB", sess.NewMutex("k", dynamutex.WithData(make([]byte, 400*1024))), dynamutex.ErrDataTooLarge},
 		{"data just under 400 KB", sess.NewMutex("k", dynamutex.WithData(make([]byte, 400*1024-100))), dynamutex.ErrDataTooLarge},
+		{"data beside a 1024-byte owner", longOwner.NewMutex(strings.Repeat("k", 2048), nearlyFull), dynamutex.ErrDataTooLarge},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			before := tr.total()
-			if _, err := tc.m.Lock(ctx); !errors.Is(err, tc.want) {
-				t.Fatalf("Lock = %v, want %v", err, tc.want)
-			}
-			if _, err := tc.m.TryLock(ctx); !errors.Is(err, tc.want) {
-				t.Fatalf("TryLock = %v, want %v", err, tc.want)
-			}
-			if err := tc.m.Unlock(ctx); !errors.Is(err, tc.want) {
-				t.Fatalf("Unlock = %v, want %v", err, tc.want)
-			}
-			if n := tr.total() - before; n != 0 {
-				t.Fatalf("%d requests made before the error", n)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { rejects(t, ctx, tr, tc.m, tc.want) })
 	}
 	// Data within a few hundred bytes of the item limit, beside the largest
 	// key, is accepted and really fits in an item.
-	big := sess.NewMutex(strings.Repeat("k", 2048), dynamutex.WithData(make([]byte, 400*1024-2048-500)))
+	big := sess.NewMutex(strings.Repeat("k", 2048), nearlyFull)
 	if _, err := big.Lock(ctx); err != nil {
 		t.Fatalf("2048-byte key with nearly 400 KB of data: %v", err)
 	}
@@ -131,16 +232,30 @@ func TestBadKeysAndData(t *testing.T) {
 
 	sk := newTable(t, c, dynamutex.WithSortKey("sk"))
 	skSess := newSession(t, c, sk, dynamutex.WithSortKey("sk"))
-	for name, m := range map[string]*dynamutex.Mutex{
-		"missing sort value":   skSess.NewMutex("k"),
-		"empty sort value":     skSess.NewMutex("k", dynamutex.WithSortKeyValue("")),
-		"sort value over 1024": skSess.NewMutex("k", dynamutex.WithSortKeyValue(strings.Repeat("s", 1025))),
-		"sort value not UTF-8": skSess.NewMutex("k", dynamutex.WithSortKeyValue("\xff")),
+	for _, tc := range []struct {
+		name string
+		m    *dynamutex.Mutex
+		want error
+	}{
+		{"missing sort value", skSess.NewMutex("k"), dynamutex.ErrInvalidKey},
+		{"empty sort value", skSess.NewMutex("k", dynamutex.WithSortKeyValue("")), dynamutex.ErrInvalidKey},
+		{"sort value over 1024", skSess.NewMutex("k", dynamutex.WithSortKeyValue(strings.Repeat("s", 1025))), dynamutex.ErrInvalidKey},
+		{"sort value not UTF-8", skSess.NewMutex("k", dynamutex.WithSortKeyValue("\xff")), dynamutex.ErrInvalidKey},
+		{"bad key with a good sort value", skSess.NewMutex("", dynamutex.WithSortKeyValue("s")), dynamutex.ErrInvalidKey},
+		{"data beside a 1024-byte sort value", skSess.NewMutex(strings.Repeat("k", 2048),
+			dynamutex.WithSortKeyValue(strings.Repeat("s", 1024)), nearlyFull), dynamutex.ErrDataTooLarge},
 	} {
-		if _, err := m.Lock(ctx); !errors.Is(err, dynamutex.ErrInvalidKey) {
-			t.Errorf("%s: Lock = %v, want ErrInvalidKey", name, err)
-		}
+		t.Run(tc.name, func(t *testing.T) { rejects(t, ctx, tr, tc.m, tc.want) })
 	}
+	// The largest sort value is accepted beside the largest key.
+	edge := skSess.NewMutex(strings.Repeat("k", 2048), dynamutex.WithSortKeyValue(strings.Repeat("s", 1024)))
+	if _, err := edge.Lock(ctx); err != nil {
+		t.Fatalf("2048-byte key with a 1024-byte sort value: %v", err)
+	}
+	if err := edge.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+
 	// A cancelled context is reported without a request.
 	done, cancel := context.WithCancel(ctx)
 	cancel()

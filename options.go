@@ -149,7 +149,8 @@ func WithLogger(l *slog.Logger) Option {
 // observation of the holder makes a takeover possible. When the policy returns
 // backoff.Stop, Lock gives up with a *HeldError. Default: exponential from
 // 20 ms, factor 1.6, jitter ±50 %, capped at min(1 s, lease/4), no time limit
-// (the caller's context bounds the wait).
+// (the caller's context bounds the wait). NewSession calls the factory once to
+// check that it returns a BackOff.
 func WithBackoff(newBackOff func() backoff.BackOff) Option {
 	return sessionOption(func(c *config) { c.newBackoff = newBackOff })
 }
@@ -187,6 +188,9 @@ func newConfig(opts []Option) (*config, error) {
 	}
 	if c.newBackoff == nil {
 		c.newBackoff = defaultBackoff(c.lease)
+	} else if c.newBackoff() == nil {
+		// Caught here rather than as a panic at the first contended Lock.
+		return nil, fmt.Errorf("%w: the WithBackoff function returned a nil BackOff", ErrInvalidOption)
 	}
 	return c, nil
 }

@@ -1,0 +1,441 @@
+package dynamutex
+
+import (
+	"bytes"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// The lock-record fuzz target reads an attribute map from the fuzzer's bytes.
+// The format is the smallest one that reaches every AttributeValue member and
+// every name the decoder looks at, so that mutations of one byte turn a good
+// record into a bad one (another type, another name, another length).
+//
+//	item  = { name value }                 until the input ends
+//	name  = 0..7 (fuzzNames[i]) | 8..255 then text
+//	value = type byte mod 10 (0 S, 1 N, 2 B, 3 BOOL, 4 NULL, 5 M, 6 L,
+//	        7 SS, 8 NS, 9 BS), then:
+//	        S, N, B: text   BOOL, NULL: a byte, low bit
+//	        M: count { name value }   L: count { value }
+//	        SS, NS, BS: count { text }
+//	count = a byte mod 8
+//	text  = length byte, then that many bytes (fewer if the input ends)
+//
+// M and L nest at most fuzzDepth deep, so that an item stays small. A read
+// past the end yields zeros, so every input, even a truncated one, decodes.
+var fuzzNames = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData, ExpiresAttribute, DefaultPartitionKey}
+
+const (
+	fuzzDepth = 3
+	fuzzKey   = "fuzz/key"
+	// maxFuzzItem holds a whole record and several foreign attributes.
+	maxFuzzItem = 512
+)
+
+type fuzzReader struct{ b []byte }
+
+func (r *fuzzReader) byte() byte {
+	if len(r.b) == 0 {
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// text copies, as the SDK gives every value its own bytes: a decoder that
+// wrote into one must not show up in another.
+func (r *fuzzReader) text() []byte {
+	n := min(int(r.byte()), len(r.b))
+	v := append([]byte{}, r.b[:n]...)
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *fuzzReader) name() string {
+	if c := r.byte(); int(c) < len(fuzzNames) {
+		return fuzzNames[c]
+	}
+	return string(r.text())
+}
+
+func (r *fuzzReader) value(depth int) types.AttributeValue {
+	switch r.byte() % 10 {
+	case 0:
+		return &types.AttributeValueMemberS{Value: string(r.text())}
+	case 1:
+		return &types.AttributeValueMemberN{Value: string(r.text())}
+	case 2:
+		return &types.AttributeValueMemberB{Value: r.text()}
+	case 3:
+		return &types.AttributeValueMemberBOOL{Value: r.byte()&1 == 1}
+	case 4:
+		return &types.AttributeValueMemberNULL{Value: r.byte()&1 == 1}
+	case 5:
+		m := map[string]types.AttributeValue{}
+		for n := r.count(depth); n > 0; n-- {
+			m[r.name()] = r.value(depth - 1)
+		}
+		return &types.AttributeValueMemberM{Value: m}
+	case 6:
+		l := []types.AttributeValue{}
+		for n := r.count(depth); n > 0; n-- {
+			l = append(l, r.value(depth-1))
+		}
+		return &types.AttributeValueMemberL{Value: l}
+	case 7:
+		return &types.AttributeValueMemberSS{Value: r.strings()}
+	case 8:
+		return &types.AttributeValueMemberNS{Value: r.strings()}
+	default:
+		bs := [][]byte{}
+		for n := r.count(1); n > 0; n-- {
+			bs = append(bs, r.text())
+		}
+		return &types.AttributeValueMemberBS{Value: bs}
+	}
+}
+
+func (r *fuzzReader) strings() []string {
+	ss := []string{}
+	for n := r.count(1); n > 0; n-- {
+		ss = append(ss, string(r.text()))
+	}
+	return ss
+}
+
+// count reads a container's length. An M or L at the depth limit is left
+// empty, though its count byte is still read, so that the layout of the bytes
+// does not depend on where they sit.
+func (r *fuzzReader) count(depth int) int {
+	n := int(r.byte() % 8)
+	if depth <= 0 {
+		return 0
+	}
+	return n
+}
+
+func fuzzItem(b []byte) map[string]types.AttributeValue {
+	r := &fuzzReader{b: b}
+	item := map[string]types.AttributeValue{}
+	for len(r.b) > 0 {
+		item[r.name()] = r.value(fuzzDepth)
+	}
+	return item
+}
+
+// encodeItem is fuzzItem's inverse. Seeds are written as attribute maps, so
+// that a reader sees what each one holds, and encoded here.
+func encodeItem(tb testing.TB, item map[string]types.AttributeValue) []byte {
+	var b []byte
+	for _, name := range slices.Sorted(maps.Keys(item)) {
+		b = encodeValue(tb, encodeName(tb, b, name), item[name])
+	}
+	return b
+}
+
+func encodeName(tb testing.TB, b []byte, name string) []byte {
+	if i := slices.Index(fuzzNames, name); i >= 0 {
+		return append(b, byte(i))
+	}
+	return encodeText(tb, append(b, byte(len(fuzzNames))), name)
+}
+
+func encodeText(tb testing.TB, b []byte, s string) []byte {
+	if len(s) > 255 {
+		tb.Fatalf("seed text of %d bytes does not fit the one-byte length", len(s))
+	}
+	return append(append(b, byte(len(s))), s...)
+}
+
+func encodeCount(tb testing.TB, b []byte, n int) []byte {
+	if n > 7 {
+		tb.Fatalf("seed container of %d elements does not fit the count", n)
+	}
+	return append(b, byte(n))
+}
+
+func encodeValue(tb testing.TB, b []byte, v types.AttributeValue) []byte {
+	bit := func(v bool) byte {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return encodeText(tb, append(b, 0), v.Value)
+	case *types.AttributeValueMemberN:
+		return encodeText(tb, append(b, 1), v.Value)
+	case *types.AttributeValueMemberB:
+		return encodeText(tb, append(b, 2), string(v.Value))
+	case *types.AttributeValueMemberBOOL:
+		return append(b, 3, bit(v.Value))
+	case *types.AttributeValueMemberNULL:
+		return append(b, 4, bit(v.Value))
+	case *types.AttributeValueMemberM:
+		b = encodeCount(tb, append(b, 5), len(v.Value))
+		for _, name := range slices.Sorted(maps.Keys(v.Value)) {
+			b = encodeValue(tb, encodeName(tb, b, name), v.Value[name])
+		}
+		return b
+	case *types.AttributeValueMemberL:
+		b = encodeCount(tb, append(b, 6), len(v.Value))
+		for _, e := range v.Value {
+			b = encodeValue(tb, b, e)
+		}
+		return b
+	case *types.AttributeValueMemberSS:
+		return encodeTexts(tb, append(b, 7), v.Value)
+	case *types.AttributeValueMemberNS:
+		return encodeTexts(tb, append(b, 8), v.Value)
+	case *types.AttributeValueMemberBS:
+		b = encodeCount(tb, append(b, 9), len(v.Value))
+		for _, e := range v.Value {
+			b = encodeText(tb, b, string(e))
+		}
+		return b
+	}
+	tb.Fatalf("seed holds an attribute of type %T", v)
+	return nil
+}
+
+func encodeTexts(tb testing.TB, b []byte, ss []string) []byte {
+	b = encodeCount(tb, b, len(ss))
+	for _, s := range ss {
+		b = encodeText(tb, b, s)
+	}
+	return b
+}
+
+// wantRecord is the record format restated apart from decodeRecord's code:
+// what a record holding item should decode to, and which attributes keep item
+// from being a record at all.
+func wantRecord(item map[string]types.AttributeValue) (record, map[string]bool) {
+	var r record
+	bad := map[string]bool{}
+	if v, ok := item[attrVersion].(*types.AttributeValueMemberS); ok && v.Value != "" {
+		r.version = v.Value
+	} else {
+		bad[attrVersion] = true
+	}
+	if v, ok := item[attrOwner].(*types.AttributeValueMemberS); ok {
+		r.owner = v.Value
+	} else {
+		bad[attrOwner] = true
+	}
+	if n, ok := decimal(item[attrToken]); ok {
+		r.token = n
+	} else {
+		bad[attrToken] = true
+	}
+	if n, ok := decimal(item[attrLease]); ok && n > 0 && n <= uint64(maxRecordLease/time.Millisecond) {
+		r.lease = time.Duration(n) * time.Millisecond
+	} else {
+		bad[attrLease] = true
+	}
+	if v, ok := item[attrReleased].(*types.AttributeValueMemberBOOL); ok {
+		r.released = v.Value
+	} else {
+		bad[attrReleased] = true
+	}
+	switch v := item[attrData].(type) {
+	case nil:
+	case *types.AttributeValueMemberB:
+		r.data = v.Value
+	default:
+		bad[attrData] = true
+	}
+	return r, bad
+}
+
+// decimal reads a uint64 in the one form dynamutex writes, plain decimal
+// digits. Signs, fractions and exponents are foreign even when DynamoDB would
+// call them whole numbers. It compares digit strings rather than parse, so
+// that it shares no code with the decoder it checks.
+func decimal(v types.AttributeValue) (uint64, bool) {
+	n, ok := v.(*types.AttributeValueMemberN)
+	if !ok || n.Value == "" || strings.Trim(n.Value, "0123456789") != "" {
+		return 0, false
+	}
+	const maxUint64 = "18446744073709551615"
+	digits := strings.TrimLeft(n.Value, "0")
+	if len(digits) > len(maxUint64) || len(digits) == len(maxUint64) && digits > maxUint64 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range digits {
+		u = u*10 + uint64(c-'0')
+	}
+	return u, true
+}
+
+// FuzzDecodeRecord feeds decodeRecord, and lostFrom which reports what a
+// failed write found, the items a foreign writer or a damaged table could
+// hold. Seeds beyond these are in testdata/fuzz/FuzzDecodeRecord.
+func FuzzDecodeRecord(f *testing.F) {
+	valid := map[string]types.AttributeValue{
+		attrOwner: &types.AttributeValueMemberS{Value: "host/1/abc"}, attrVersion: &types.AttributeValueMemberS{Value: "v1"},
+		attrToken: &types.AttributeValueMemberN{Value: "42"}, attrLease: &types.AttributeValueMemberN{Value: "20000"},
+		attrReleased: &types.AttributeValueMemberBOOL{}, attrData: &types.AttributeValueMemberB{Value: []byte("d")},
+		ExpiresAttribute: &types.AttributeValueMemberN{Value: "1800000000"}, DefaultPartitionKey: &types.AttributeValueMemberS{Value: fuzzKey},
+	}
+	nested := map[string]types.AttributeValue{attrVersion: &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+		attrToken: &types.AttributeValueMemberL{Value: []types.AttributeValue{
+			&types.AttributeValueMemberNS{Value: []string{"1"}}, &types.AttributeValueMemberBS{Value: [][]byte{{0xff}}},
+		}},
+	}}}
+	f.Add(encodeItem(f, valid), uint64(42))
+	f.Add(encodeItem(f, valid), uint64(41))
+	f.Add([]byte{}, uint64(0))
+	f.Add(encodeItem(f, nested), uint64(1))
+	f.Fuzz(func(t *testing.T, b []byte, token uint64) {
+		// Bytes past the cap change nothing, so the fuzzer's minimizer, whose
+		// last passes are quadratic in the input's length, cuts them at once.
+		item := fuzzItem(b[:min(len(b), maxFuzzItem)])
+		rec, err := decodeRecord(fuzzKey, item)
+		want, bad := wantRecord(item)
+		if err != nil {
+			var re *RecordError
+			if !errors.Is(err, ErrCorruptRecord) || !errors.As(err, &re) || re.Key != fuzzKey || re.Attribute == "" || re.Problem == "" {
+				t.Fatalf("decodeRecord error %#v, want a *RecordError with the key, an attribute and a problem", err)
+			}
+			if !bad[re.Attribute] {
+				t.Fatalf("decodeRecord blames %q, but the bad attributes are %v: %v", re.Attribute, bad, err)
+			}
+			_ = err.Error() // it reaches logs and callers, so formatting must not panic either
+		} else {
+			if len(bad) > 0 {
+				t.Fatalf("decodeRecord accepted an item whose %v are bad: %+v", bad, rec)
+			}
+			if rec.version == "" || rec.lease < time.Millisecond || rec.lease > maxRecordLease {
+				t.Fatalf("decoded record breaks an invariant: %+v", rec)
+			}
+			if rec.owner != want.owner || rec.version != want.version || rec.token != want.token ||
+				rec.lease != want.lease || rec.released != want.released || !bytes.Equal(rec.data, want.data) {
+				t.Fatalf("decoded %+v, the item holds %+v", rec, want)
+			}
+		}
+
+		le := lostFrom(fuzzKey, token, item)
+		if le == nil || le.Reason == "" || le.Key != fuzzKey || le.Token != token || !errors.Is(le, ErrLockLost) {
+			t.Fatalf("lostFrom = %#v, want a *LostError with the key, token and a reason", le)
+		}
+		_ = le.Error()
+		// The successor's owner and token come only from a record that decodes;
+		// anything else must not be shown as if it were one.
+		if err != nil || len(item) == 0 {
+			if le.Owner != "" || le.NewToken != 0 {
+				t.Fatalf("lostFrom names successor %q (token %d) from an item that is not a record", le.Owner, le.NewToken)
+			}
+		} else if le.Owner != rec.owner || le.NewToken != rec.token {
+			t.Fatalf("lostFrom names successor %q (token %d), the record holds %q (token %d)", le.Owner, le.NewToken, rec.owner, rec.token)
+		}
+	})
+}
+
+const (
+	// maxDataLen is beyond DynamoDB's 400 KB item limit, so that the fuzzer
+	// crosses the limit from both sides.
+	maxDataLen = 500 * 1024
+	// maxFuzzTail bounds the arbitrary part of a key or sort value, for the
+	// same minimizer; it leaves room for any mix of bad and multi-byte runes.
+	maxFuzzTail = 64
+)
+
+// fuzzSessions returns Sessions without a client, with and without a sort key,
+// as NewSession configures them: NewMutex's checks read nothing else. The owner
+// is as long as allowed, so it weighs the most on the room left for data.
+func fuzzSessions(tb testing.TB) (plain, sorted *Session) {
+	owner := WithOwner(strings.Repeat("o", maxOwnerBytes))
+	c1, err := newConfig([]Option{owner})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c2, err := newConfig([]Option{owner, WithSortKey("sk")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Session{cfg: c1}, &Session{cfg: c2}
+}
+
+// itemBound is the size DynamoDB would count for the largest record of this
+// lock: attribute names plus values, with numbers at their longest (a uint64
+// in decimal) and the boolean at one byte.
+func itemBound(cfg *config, key, sortValue string, data int) int {
+	n := len(cfg.keys.partition) + len(key) + len(attrOwner) + len(cfg.owner) + len(attrVersion) + len("00000000-0000-0000-0000-000000000000")
+	if cfg.keys.sort != "" {
+		n += len(cfg.keys.sort) + len(sortValue)
+	}
+	maxUint := len("18446744073709551615")
+	n += len(attrToken) + maxUint + len(attrLease) + maxUint + len(ExpiresAttribute) + maxUint
+	n += len(attrReleased) + 1
+	if data > 0 {
+		n += len(attrData) + data
+	}
+	return n
+}
+
+// FuzzMutexValidate runs arbitrary keys, sort-key values and data sizes
+// through the checks NewMutex makes before any request. A key is a run of
+// padding then arbitrary bytes, so that short inputs reach both sides of
+// DynamoDB's 2048-byte key and 1024-byte sort-key limits; a 2 KB string
+// argument would stall the fuzzer's quadratic minimizer. Seeds beyond these
+// are in testdata/fuzz/FuzzMutexValidate.
+func FuzzMutexValidate(f *testing.F) {
+	plain, sorted := fuzzSessions(f)
+	f.Add(uint16(0), "invoice/42", false, uint16(0), "", false, uint32(0))
+	f.Add(uint16(0), "", false, uint16(0), "", false, uint32(0))
+	f.Add(uint16(2048), "", true, uint16(1024), "", true, uint32(400*1024))
+	f.Add(uint16(1), "\xc3\x28", true, uint16(0), "\xff", true, uint32(1))
+	f.Fuzz(func(t *testing.T, keyPad uint16, keyTail string, withSortKey bool, sortPad uint16, sortTail string, giveSortValue bool, dataLen uint32) {
+		key := strings.Repeat("k", int(keyPad)%2050) + keyTail[:min(len(keyTail), maxFuzzTail)]
+		sortValue := strings.Repeat("s", int(sortPad)%1026) + sortTail[:min(len(sortTail), maxFuzzTail)]
+		s := plain
+		if withSortKey {
+			s = sorted
+		}
+		n := int(dataLen % (maxDataLen + 1))
+		opts := []MutexOption{WithData(make([]byte, n))}
+		if giveSortValue {
+			opts = append(opts, WithSortKeyValue(sortValue))
+		}
+		err := s.NewMutex(key, opts...).err
+
+		keyOK := len(key) >= 1 && len(key) <= 2048 && utf8.ValidString(key)
+		sortOK := !giveSortValue
+		if withSortKey {
+			sortOK = giveSortValue && len(sortValue) >= 1 && len(sortValue) <= 1024 && utf8.ValidString(sortValue)
+		}
+		if !keyOK || !sortOK {
+			if !errors.Is(err, ErrInvalidKey) {
+				t.Fatalf("%d-byte key %q, %d-byte sort value %q (given %v, table has one %v): got %v, want ErrInvalidKey",
+					len(key), keyTail, len(sortValue), sortTail, giveSortValue, withSortKey, err)
+			}
+			return
+		}
+		if !giveSortValue {
+			sortValue = ""
+		}
+		size := itemBound(s.cfg, key, sortValue, n)
+		switch {
+		case err == nil && size > maxItemBytes:
+			t.Fatalf("accepted %d bytes of data in a record of up to %d bytes, over DynamoDB's %d", n, size, maxItemBytes)
+		case err != nil && !errors.Is(err, ErrDataTooLarge):
+			t.Fatalf("valid key and sort value: got %v, want nil or ErrDataTooLarge", err)
+		case err != nil && n == 0:
+			t.Fatalf("valid key and sort value without data: %v", err)
+		case err != nil && size+1024 <= maxItemBytes:
+			// A kilobyte covers any per-item overhead DynamoDB may count;
+			// refusing data further below the limit takes room from users.
+			t.Fatalf("refused %d bytes of data in a record of up to %d bytes: %v", n, size, err)
+		}
+	})
+}
