@@ -176,7 +176,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, version str
 		// Nobody else will release this record: do it now, within a lease.
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.lease)
 		defer rcancel()
-		_ = s.releaseRecord(rctx, m.id, version)
+		_ = s.releaseRecord(rctx, m.id, []string{version})
 		return nil, ErrSessionClosed
 	}
 	s.held[l] = struct{}{}
@@ -213,7 +213,13 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 	s.forget(l)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.lease)
 	defer cancel()
-	err := s.releaseRecord(rctx, l.id, l.version)
+	// A renewal in doubt (sent, never answered) may have landed: then the
+	// record is still ours, at that renewal's version.
+	cur := []string{l.version}
+	if l.round.version != "" {
+		cur = append(cur, l.round.version)
+	}
+	err := s.releaseRecord(rctx, l.id, cur)
 	var cf *conditionFailed
 	switch {
 	case err == nil:

@@ -133,27 +133,47 @@ func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, error) {
 	return tok, nil
 }
 
-// replace moves a record we hold from version cur to version next, for a
-// renewal (released=false) or a release (released=true). It fails with a
-// *conditionFailed when the record is no longer at cur.
-func (s *store) replace(ctx context.Context, id lockID, cur, next string, released bool) error {
+// replaceReq moves a record we hold to a new version: a renewal, or a
+// release (released=true).
+type replaceReq struct {
+	id lockID
+	// cur lists the versions the record may be at for it still to be ours:
+	// the one we confirmed and, while a renewal is in doubt, the one that
+	// renewal wrote.
+	cur      []string
+	next     string
+	released bool
+}
+
+// replace makes one conditional write for r. It fails with a
+// *conditionFailed when the record is at none of r.cur.
+func (s *store) replace(ctx context.Context, r replaceReq) error {
 	update := "SET #v = :nv, #e = :e"
 	names := map[string]string{"#v": attrVersion, "#e": ExpiresAttribute}
 	values := map[string]types.AttributeValue{
-		":nv":  str(next),
-		":cur": str(cur),
-		":e":   s.expiresAt(time.Now()),
+		":nv": str(r.next),
+		":e":  s.expiresAt(time.Now()),
 	}
-	if released {
+	cond := ""
+	for i, v := range r.cur {
+		name := ":cur"
+		if i > 0 {
+			name += strconv.Itoa(i)
+			cond += " OR "
+		}
+		cond += "#v = " + name
+		values[name] = str(v)
+	}
+	if r.released {
 		update += ", #r = :true"
 		names["#r"] = attrReleased
 		values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
 	}
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           aws.String(s.table),
-		Key:                                 s.itemKey(id),
+		Key:                                 s.itemKey(r.id),
 		UpdateExpression:                    aws.String(update),
-		ConditionExpression:                 aws.String("#v = :cur"),
+		ConditionExpression:                 aws.String(cond),
 		ExpressionAttributeNames:            names,
 		ExpressionAttributeValues:           values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,

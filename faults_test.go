@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -284,4 +285,43 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	wg.Wait()
 	closeTransports()
 	goleak.VerifyNone(t, ignore)
+}
+
+// A renewal that lands but whose reply is lost leaves the record at the
+// renewal's version while the lease still knows the previous one. Found by
+// the soak with the tests' short heartbeat, whose renewal deadline a loaded
+// machine overran: Unlock then reported ErrLockLost for a lock nobody else
+// had touched, and left the record held until its lease ran out.
+func TestUnlockAfterLostRenewalReply(t *testing.T) {
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	sess := newSession(t, c, table)
+	ctx := ctxTimeout(t, 10*time.Second)
+	var renewals atomic.Int32
+	tr.setFault(func(op, _ string, _ map[string]any) fault {
+		if op != opRenew {
+			return fault{}
+		}
+		if renewals.Add(1) == 1 {
+			return fault{drop: true}
+		}
+		// Later attempts, which would find and adopt the landed one, fail
+		// before reaching DynamoDB, so that Unlock runs while it is in doubt.
+		return fault{status: 500}
+	})
+	m := sess.NewMutex("lost-renewal-reply")
+	if _, err := m.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "a renewal retry after the lost reply", func() bool { return renewals.Load() >= 2 })
+	before := tr.count(opRelease)
+	if err := m.Unlock(ctx); err != nil {
+		t.Fatalf("Unlock after a renewal whose reply was lost: %v", err)
+	}
+	if item := getItem(t, c, table, m.Key()); !attrBool(item, "released") {
+		t.Fatalf("record not released: %v", item)
+	}
+	if n := tr.count(opRelease) - before; n != 1 {
+		t.Fatalf("Unlock made %d release requests, want 1: the release names both versions that are ours", n)
+	}
 }

@@ -142,7 +142,7 @@ func (s *Session) renew(l *Lease) {
 		l.round = renewal{version: newVersion(), first: sent}
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.heartbeat)
-	err := s.store.replace(ctx, l.id, l.version, l.round.version, false)
+	err := s.store.replace(ctx, replaceReq{id: l.id, cur: []string{l.version}, next: l.round.version})
 	cancel()
 	var cf *conditionFailed
 	switch {
@@ -190,7 +190,7 @@ func (s *Session) renewBackoff() backoff.BackOff {
 func (s *Session) abandon(a lockVersion) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.lease)
 	defer cancel()
-	err := s.releaseRecord(ctx, a.id, a.version)
+	err := s.releaseRecord(ctx, a.id, []string{a.version})
 	var cf *conditionFailed
 	switch {
 	case err == nil:

@@ -251,15 +251,15 @@ func (s *Session) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// releaseRecord marks the record released if it is still at version cur. It
-// retries transient errors until ctx ends. A *conditionFailed means the
-// record is no longer ours.
-func (s *Session) releaseRecord(ctx context.Context, id lockID, cur string) error {
+// releaseRecord marks the record released if it is still at one of the
+// versions cur. It retries transient errors until ctx ends. A
+// *conditionFailed means the record is no longer ours.
+func (s *Session) releaseRecord(ctx context.Context, id lockID, cur []string) error {
 	next := newVersion()
 	bo := s.cfg.newBackoff()
 	for {
 		actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
-		err := s.store.replace(actx, id, cur, next, true)
+		err := s.store.replace(actx, replaceReq{id: id, cur: cur, next: next, released: true})
 		cancel()
 		var cf *conditionFailed
 		switch {

@@ -1,0 +1,415 @@
+package dynamutex_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dynamutex/dynamutex"
+)
+
+// Issue 3, point 5: soaks. They assert counts (requests, goroutines, heap
+// objects), never elapsed times, so that a slow machine makes them slower but
+// not red.
+
+const (
+	soakCycles   = 10_000
+	soakWorkers  = 16
+	soakHotKeys  = 4 // shared by every worker, so that local waiters queue
+	soakHeld     = 1_000
+	warmUpCycles = soakWorkers * 10
+
+	// heapSlack bounds how far the live heap-object count may drift from its
+	// baseline. A healthy library drifts by 100 to 300: maps keep the
+	// capacity they grew to (the Session's per-key and held-lock maps, the
+	// parent context's children) and the runtime keeps the descriptors of
+	// ended goroutines for reuse. A leak of one object per cycle would add
+	// 10,000, one per held lock 1,000.
+	heapSlack = 500
+)
+
+// The tests' 100 ms heartbeat would bound each renewal request by 100 ms and
+// each release by a 600 ms lease, which a 2-core machine running DynamoDB
+// Local and the race detector at full load does not always meet. These are
+// long enough that one period renews a thousand locks with a wide margin even
+// at a few hundred requests per second, and that renewals may fall a whole
+// period behind before any lock is in danger.
+const (
+	soakLease     = 12 * time.Second
+	soakSafe      = 8 * time.Second
+	soakHeartbeat = 4 * time.Second
+)
+
+func soakOptions() []dynamutex.Option {
+	return []dynamutex.Option{dynamutex.WithLeaseDuration(soakLease),
+		dynamutex.WithSafeTime(soakSafe), dynamutex.WithHeartbeatPeriod(soakHeartbeat)}
+}
+
+type heapSample struct {
+	objects uint64
+	bytes   uint64
+}
+
+// liveHeap collects twice, so that sync.Pool contents, which survive one
+// collection in the victim cache, are gone before counting.
+func liveHeap() heapSample {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return heapSample{objects: ms.HeapObjects, bytes: ms.HeapAlloc}
+}
+
+// quietGoroutines closes idle HTTP connections, whose read and write loops
+// would otherwise be counted, and waits until the goroutine count stops
+// changing, since those loops end asynchronously. It closes the idle
+// connections of every test transport, not only this test's: connections of
+// earlier tests would otherwise time out in the middle of a measurement.
+func quietGoroutines() int {
+	closeTransports()
+	n, same := runtime.NumGoroutine(), 0
+	for range 400 {
+		time.Sleep(5 * time.Millisecond)
+		m := runtime.NumGoroutine()
+		if m == n {
+			if same++; same == 20 {
+				break
+			}
+		} else {
+			n, same = m, 0
+		}
+	}
+	return n
+}
+
+// goroutinesAtMost waits, a bounded number of times, for the goroutine count
+// to fall to want and returns the last count seen.
+func goroutinesAtMost(want int) int {
+	closeTransports()
+	n := runtime.NumGoroutine()
+	for i := 0; i < 1000 && n > want; i++ {
+		time.Sleep(5 * time.Millisecond)
+		closeTransports()
+		n = runtime.NumGoroutine()
+	}
+	return n
+}
+
+func allStacks() string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// goroutineCounts splits the goroutines into HTTP connections (each has a
+// read loop and a write loop) and all others, so that the library's own
+// goroutines can be bounded tightly while connections come and go.
+func goroutineCounts() (others, conns int) {
+	for g := range strings.SplitSeq(allStacks(), "\n\n") {
+		switch {
+		case strings.Contains(g, "net/http.(*persistConn).readLoop("):
+			conns++
+		case strings.Contains(g, "net/http.(*persistConn).writeLoop("),
+			strings.Contains(g, "net/http.(*Transport).dialConnFor("):
+		default:
+			others++
+		}
+	}
+	return others, conns
+}
+
+func checkGoroutines(t *testing.T, when string, want int) {
+	t.Helper()
+	if got := goroutinesAtMost(want); got > want {
+		t.Fatalf("%s: %d goroutines, want at most %d\n%s", when, got, want, allStacks())
+	} else {
+		t.Logf("%s: %d goroutines (want at most %d)", when, got, want)
+	}
+}
+
+func checkHeap(t *testing.T, when string, base heapSample) {
+	t.Helper()
+	h := liveHeap()
+	d := int64(h.objects) - int64(base.objects)
+	t.Logf("%s: %d heap objects (%+d from baseline), %d heap bytes (%+d)",
+		when, h.objects, d, h.bytes, int64(h.bytes)-int64(base.bytes))
+	if d > heapSlack {
+		t.Fatalf("%s: %d heap objects, %d more than the baseline of %d; at most %d allowed",
+			when, h.objects, d, base.objects, heapSlack)
+	}
+}
+
+// warmUp runs a few cycles through a short-lived Session so that the SDK's
+// lazily built state and the runtime's caches exist before the baseline.
+func warmUp(t *testing.T, c dynamutex.DynamoDBAPI, table string) {
+	t.Helper()
+	s, err := dynamutex.NewSession(context.Background(), c, table, fastOptions(soakOptions()...)...)
+	if err != nil {
+		t.Fatalf("NewSession: %v", err)
+	}
+	ctx := ctxTimeout(t, time.Minute)
+	var wg sync.WaitGroup
+	for w := range soakWorkers {
+		wg.Go(func() {
+			for i := range warmUpCycles / soakWorkers {
+				m := s.NewMutex(fmt.Sprintf("warm/%d/%d", w, i%2))
+				if _, err := m.Lock(ctx); err != nil {
+					t.Errorf("warm-up Lock: %v", err)
+					return
+				}
+				if err := m.Unlock(ctx); err != nil {
+					t.Errorf("warm-up Unlock: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := s.Close(ctx); err != nil {
+		t.Fatalf("warm-up Close: %v", err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+// Point 5: 10,000 Lock/Unlock cycles in one Session, on keys shared by all
+// workers (local queueing) and on keys used once (fresh per-key state), leave
+// neither goroutines nor heap objects behind, before or after Close.
+func TestSoakLockUnlockCycles(t *testing.T) {
+	start := time.Now()
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	warmUp(t, c, table)
+	baseG := quietGoroutines()
+	baseH := liveHeap()
+	t.Logf("baseline: %d goroutines, %d heap objects, %d heap bytes", baseG, baseH.objects, baseH.bytes)
+
+	sess := newSession(t, c, table, soakOptions()...)
+	ctx := ctxTimeout(t, 10*time.Minute)
+	acquires0, releases0 := tr.count(opAcquire), tr.count(opRelease)
+
+	var (
+		locks, unlocks, queued atomic.Int64
+		interested, holders    [soakHotKeys]atomic.Int32
+		wg                     sync.WaitGroup
+	)
+	for w := range soakWorkers {
+		wg.Go(func() {
+			for i := range soakCycles / soakWorkers {
+				hot := i%2 == 0
+				hk := (w + i/2) % soakHotKeys
+				key := fmt.Sprintf("fresh/%d/%d", w, i)
+				if hot {
+					key = fmt.Sprintf("hot/%d", hk)
+					if interested[hk].Add(1) > 1 {
+						queued.Add(1)
+					}
+				}
+				// A new Mutex per cycle: distinct Mutex values on one key
+				// must queue locally just like goroutines sharing one.
+				m := sess.NewMutex(key)
+				if _, err := m.Lock(ctx); err != nil {
+					t.Errorf("worker %d cycle %d: Lock(%q): %v", w, i, key, err)
+					return
+				}
+				locks.Add(1)
+				if hot {
+					if holders[hk].Add(1) != 1 {
+						t.Errorf("worker %d cycle %d: two holders of %q in one Session", w, i, key)
+					}
+					holders[hk].Add(-1)
+				}
+				if err := m.Unlock(ctx); err != nil {
+					t.Errorf("worker %d cycle %d: Unlock(%q): %v", w, i, key, err)
+					return
+				}
+				unlocks.Add(1)
+				if hot {
+					interested[hk].Add(-1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Logf("%d cycles by %d workers in %v; %d hot-key Locks found another goroutine of the Session on the key; requests: %d acquire, %d release, %d renew",
+		locks.Load(), soakWorkers, time.Since(start).Round(time.Millisecond), queued.Load(),
+		tr.count(opAcquire)-acquires0, tr.count(opRelease)-releases0, tr.count(opRenew))
+	if locks.Load() != soakCycles || unlocks.Load() != soakCycles {
+		t.Fatalf("%d Locks and %d Unlocks succeeded, want %d each", locks.Load(), unlocks.Load(), soakCycles)
+	}
+	// Only this Session uses the keys, and local queueing keeps its own
+	// goroutines from meeting at DynamoDB, so a write is repeated only after
+	// a request timed out or failed in transit, which a loaded machine does
+	// now and then; one write per operation plus 1 % allows for that.
+	lo, hi := soakCycles, soakCycles+soakCycles/100
+	if a, r := tr.count(opAcquire)-acquires0, tr.count(opRelease)-releases0; a < lo || a > hi || r < lo || r > hi {
+		t.Fatalf("%d acquire and %d release requests, want %d..%d each", a, r, lo, hi)
+	}
+	if queued.Load() == 0 {
+		t.Fatal("no Lock ever queued behind another goroutine on a hot key; the soak did not exercise local waiting")
+	}
+
+	// The open Session keeps its heartbeat goroutine, and nothing per key.
+	checkGoroutines(t, "after the cycles, Session open", baseG+1)
+	checkHeap(t, "after the cycles, Session open", baseH)
+
+	if err := sess.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	checkGoroutines(t, "after Close", baseG)
+	checkHeap(t, "after Close", baseH)
+	t.Logf("duration %v", time.Since(start).Round(time.Millisecond))
+}
+
+// Point 5: one Session holds 1,000 locks through several heartbeat periods
+// with one goroutine, renewing each lock once per period, and leaves nothing
+// behind once they are unlocked and the Session is closed.
+func TestSoakThousandHeldLocks(t *testing.T) {
+	start := time.Now()
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	warmUp(t, c, table)
+	baseG := quietGoroutines()
+	baseH := liveHeap()
+	t.Logf("baseline: %d goroutines, %d heap objects, %d heap bytes", baseG, baseH.objects, baseH.bytes)
+
+	sess := newSession(t, c, table, soakOptions()...)
+	ctx := ctxTimeout(t, 10*time.Minute)
+
+	ms := make([]*dynamutex.Mutex, soakHeld)
+	lctxs := make([]context.Context, soakHeld)
+	lock := func(i int) error {
+		ms[i] = sess.NewMutex(fmt.Sprintf("held/%d", i))
+		lctx, err := ms[i].Lock(ctx)
+		lctxs[i] = lctx
+		return err
+	}
+	if err := lock(0); err != nil {
+		t.Fatalf("Lock 0: %v", err)
+	}
+	oneG := quietGoroutines()
+	oneOthers, oneConns := goroutineCounts()
+	t.Logf("1 lock held: %d goroutines (%d HTTP connections)", oneG, oneConns)
+	if oneG > baseG+1 {
+		t.Fatalf("1 lock held: %d goroutines, want at most %d (the baseline and the heartbeat loop)", oneG, baseG+1)
+	}
+
+	var wg sync.WaitGroup
+	for w := range soakWorkers {
+		wg.Go(func() {
+			for i := 1 + w; i < soakHeld; i += soakWorkers {
+				if err := lock(i); err != nil {
+					t.Errorf("Lock %d: %v", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Logf("%d locks held after %v", soakHeld, time.Since(start).Round(time.Millisecond))
+
+	// Connections the acquiring workers left idle are closed so that they
+	// count neither as heap nor as goroutines; from here on only renewals
+	// make requests.
+	closeTransports()
+	heldH := liveHeap()
+	t.Logf("%d locks held: %d heap objects (%+d), %d heap bytes (%+d): %d bytes per held lock, its Mutex and lock context included",
+		soakHeld, heldH.objects, int64(heldH.objects)-int64(baseH.objects), heldH.bytes,
+		int64(heldH.bytes)-int64(baseH.bytes), (int64(heldH.bytes)-int64(baseH.bytes))/soakHeld)
+
+	// Over two and three quarter periods every lock is renewed at least twice,
+	// unless renewals fall behind by more than a third of a period, and at
+	// most three times, since a lock's renewals are sent a period apart.
+	from := time.Now()
+	renew0 := tr.count(opRenew)
+	maxG, maxOthers, maxConns := 0, 0, 0
+	for time.Since(from) < 11*soakHeartbeat/4 {
+		maxG = max(maxG, runtime.NumGoroutine())
+		o, n := goroutineCounts()
+		maxOthers, maxConns = max(maxOthers, o), max(maxConns, n)
+		time.Sleep(50 * time.Millisecond)
+	}
+	renewals := tr.count(opRenew) - renew0
+	elapsed := time.Since(from)
+	periods := int(elapsed / soakHeartbeat)
+	t.Logf("%d renewals of %d locks in %v (%d full periods)", renewals, soakHeld, elapsed.Round(time.Millisecond), periods)
+	t.Logf("goroutines: %d with 1 lock held, at most %d with %d held; besides HTTP connections %d and at most %d; HTTP connections %d and at most %d",
+		oneG, maxG, soakHeld, oneOthers, maxOthers, oneConns, maxConns)
+
+	// Besides connections, only the renewals in flight may add goroutines,
+	// and the heartbeat loop runs at most parallelism of them. Connections
+	// serve those renewals; a few more appear when a dial finishes after an
+	// idle connection already took its request.
+	const p = dynamutex.DefaultParallelism
+	if maxOthers > oneOthers+p+2 {
+		t.Errorf("%d goroutines besides HTTP connections while holding %d locks, %d with 1 held: more than %d renewals in flight explain",
+			maxOthers, soakHeld, oneOthers, p)
+	}
+	if maxConns > 2*p {
+		t.Errorf("%d HTTP connections while holding %d locks; at most %d renewals are in flight at once", maxConns, soakHeld, p)
+	}
+	const tolerance = soakHeld / 100
+	if lo, hi := soakHeld*periods-tolerance, soakHeld*(periods+1); renewals < lo || renewals > hi {
+		t.Errorf("%d renewals of %d locks over %d full periods, want %d..%d", renewals, soakHeld, periods, lo, hi)
+	}
+	ended, first := 0, -1
+	for i, lctx := range lctxs {
+		if lctx.Err() != nil {
+			if ended++; first < 0 {
+				first = i
+			}
+		}
+	}
+	if ended > 0 {
+		t.Errorf("%d of %d lock contexts ended while held; lock %d: %v", ended, soakHeld, first, context.Cause(lctxs[first]))
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	release0 := tr.count(opRelease)
+	for w := range soakWorkers {
+		wg.Go(func() {
+			for i := w; i < soakHeld; i += soakWorkers {
+				if err := ms[i].Unlock(ctx); err != nil {
+					t.Errorf("Unlock %d: %v", i, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	// One write per Unlock, plus the odd retry after a request timed out.
+	if n := tr.count(opRelease) - release0; n < soakHeld || n > soakHeld+soakHeld/100 {
+		t.Errorf("%d release requests for %d Unlocks", n, soakHeld)
+	}
+	ms, lctxs = nil, nil // the heap checks below must not see them
+
+	checkGoroutines(t, "after Unlock of all, Session open", baseG+1)
+	checkHeap(t, "after Unlock of all, Session open", baseH)
+	if err := sess.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	checkGoroutines(t, "after Close", baseG)
+	checkHeap(t, "after Close", baseH)
+	t.Logf("duration %v", time.Since(start).Round(time.Millisecond))
+}
