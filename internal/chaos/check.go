@@ -357,6 +357,10 @@ func (h *history) checkLedger() {
 			rep.WritesRefused++
 			if w.Live {
 				rep.RefusedWhileLive++
+				if !h.pausedBefore(w) {
+					rep.violate("ledger %s: token %d (process %d) refused at +%v while its lock context was live, and its process had not been paused",
+						w.Key, w.Token, w.Proc, h.rel(w.At))
+				}
 			}
 		default:
 			rep.WritesFailed++
@@ -421,6 +425,27 @@ func (h *history) checkOverlaps() {
 			}
 		}
 	}
+}
+
+// pausedBefore reports whether the process of write w was paused between
+// the acquisition whose token w carries and w's send: the only way a holder
+// with a live context can meet a newer holder's fence.
+func (h *history) pausedBefore(w Event) bool {
+	for _, a := range h.acqs[w.Key] {
+		if a.proc != w.Proc || a.token != w.Token {
+			continue
+		}
+		from := a.start
+		if a.sent != 0 {
+			from = a.sent
+		}
+		for _, s := range h.stops[w.Proc] {
+			if s.to >= from && s.from <= w.Start {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (h *history) holdEnd(a *acq) int64 {

@@ -206,6 +206,19 @@ func TestCheckLedger(t *testing.T) {
 	wantViolation(t, r, "after token 11 had been")
 }
 
+func TestCheckRefusedWhileLive(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 10, 0, 0, "v1")
+	h.hold(2, "k", 11, 1100, 1200, "v2")
+	h.add(Event{Kind: KindCancelled, At: ms(600), Proc: 1, Key: "k", Token: 10, Cause: CauseDanger})
+	h.add(Event{Kind: KindWrite, At: ms(1301), Start: ms(1300), Proc: 1, Key: "k", Token: 10, Cause: "refused", Live: true})
+	wantViolation(t, h.check(t), "had not been paused")
+
+	h.add(Event{Kind: KindStop, At: ms(100), Proc: 1})
+	h.add(Event{Kind: KindCont, At: ms(1250), Proc: 1})
+	wantClean(t, h.check(t))
+}
+
 func TestCheckFalseLoss(t *testing.T) {
 	var h hist
 	h.hold(1, "k", 10, 0, 0, "v1")
