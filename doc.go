@@ -67,6 +67,12 @@
 // A lock alone cannot stop a holder that was paused past its lease from
 // writing after someone else took over. Tokens can: give them to the store you
 // write to and let it refuse a token lower than one it has already seen.
+// When such a holder resumes, its context is already cancelled: a Lock whose
+// winning reply is read after the safe time returns a context cancelled with
+// ErrLeaseInDanger, and an Unlock after the safe time records that cause too.
+//
+// docs/RELIABILITY.md in the repository describes the chaos harness that
+// tests these guarantees with faults, SIGKILL and SIGSTOP, and its figures.
 //
 // # One process
 //

@@ -151,6 +151,24 @@ func checkHeap(t *testing.T, when string, base heapSample) {
 
 // warmUp runs a few cycles through a short-lived Session so that the SDK's
 // lazily built state and the runtime's caches exist before the baseline.
+// baseline is what a soak must return to.
+type baseline struct {
+	g int
+	h heapSample
+}
+
+// soakStart warms a fresh table up, takes the baseline, and opens the
+// Session under test.
+func soakStart(t *testing.T) (*transport, *dynamutex.Session, context.Context, baseline) {
+	t.Helper()
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	warmUp(t, c, table)
+	base := baseline{g: quietGoroutines(), h: liveHeap()}
+	t.Logf("baseline: %d goroutines, %d heap objects, %d heap bytes", base.g, base.h.objects, base.h.bytes)
+	return tr, newSession(t, c, table, soakOptions()...), ctxTimeout(t, 10*time.Minute), base
+}
+
 func warmUp(t *testing.T, c dynamutex.DynamoDBAPI, table string) {
 	t.Helper()
 	s, err := dynamutex.NewSession(context.Background(), c, table, fastOptions(soakOptions()...)...)
@@ -188,15 +206,7 @@ func warmUp(t *testing.T, c dynamutex.DynamoDBAPI, table string) {
 // neither goroutines nor heap objects behind, before or after Close.
 func TestSoakLockUnlockCycles(t *testing.T) {
 	start := time.Now()
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	warmUp(t, c, table)
-	baseG := quietGoroutines()
-	baseH := liveHeap()
-	t.Logf("baseline: %d goroutines, %d heap objects, %d heap bytes", baseG, baseH.objects, baseH.bytes)
-
-	sess := newSession(t, c, table, soakOptions()...)
-	ctx := ctxTimeout(t, 10*time.Minute)
+	tr, sess, ctx, base := soakStart(t)
 	acquires0, releases0 := tr.count(opAcquire), tr.count(opRelease)
 
 	var (
@@ -264,14 +274,14 @@ func TestSoakLockUnlockCycles(t *testing.T) {
 	}
 
 	// The open Session keeps its heartbeat goroutine, and nothing per key.
-	checkGoroutines(t, "after the cycles, Session open", baseG+1)
-	checkHeap(t, "after the cycles, Session open", baseH)
+	checkGoroutines(t, "after the cycles, Session open", base.g+1)
+	checkHeap(t, "after the cycles, Session open", base.h)
 
 	if err := sess.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	checkGoroutines(t, "after Close", baseG)
-	checkHeap(t, "after Close", baseH)
+	checkGoroutines(t, "after Close", base.g)
+	checkHeap(t, "after Close", base.h)
 	t.Logf("duration %v", time.Since(start).Round(time.Millisecond))
 }
 
@@ -280,15 +290,7 @@ func TestSoakLockUnlockCycles(t *testing.T) {
 // behind once they are unlocked and the Session is closed.
 func TestSoakThousandHeldLocks(t *testing.T) {
 	start := time.Now()
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	warmUp(t, c, table)
-	baseG := quietGoroutines()
-	baseH := liveHeap()
-	t.Logf("baseline: %d goroutines, %d heap objects, %d heap bytes", baseG, baseH.objects, baseH.bytes)
-
-	sess := newSession(t, c, table, soakOptions()...)
-	ctx := ctxTimeout(t, 10*time.Minute)
+	tr, sess, ctx, base := soakStart(t)
 
 	ms := make([]*dynamutex.Mutex, soakHeld)
 	lctxs := make([]context.Context, soakHeld)
@@ -304,8 +306,8 @@ func TestSoakThousandHeldLocks(t *testing.T) {
 	oneG := quietGoroutines()
 	oneOthers, oneConns := goroutineCounts()
 	t.Logf("1 lock held: %d goroutines (%d HTTP connections)", oneG, oneConns)
-	if oneG > baseG+1 {
-		t.Fatalf("1 lock held: %d goroutines, want at most %d (the baseline and the heartbeat loop)", oneG, baseG+1)
+	if oneG > base.g+1 {
+		t.Fatalf("1 lock held: %d goroutines, want at most %d (the baseline and the heartbeat loop)", oneG, base.g+1)
 	}
 
 	var wg sync.WaitGroup
@@ -331,8 +333,8 @@ func TestSoakThousandHeldLocks(t *testing.T) {
 	closeTransports()
 	heldH := liveHeap()
 	t.Logf("%d locks held: %d heap objects (%+d), %d heap bytes (%+d): %d bytes per held lock, its Mutex and lock context included",
-		soakHeld, heldH.objects, int64(heldH.objects)-int64(baseH.objects), heldH.bytes,
-		int64(heldH.bytes)-int64(baseH.bytes), (int64(heldH.bytes)-int64(baseH.bytes))/soakHeld)
+		soakHeld, heldH.objects, int64(heldH.objects)-int64(base.h.objects), heldH.bytes,
+		int64(heldH.bytes)-int64(base.h.bytes), (int64(heldH.bytes)-int64(base.h.bytes))/soakHeld)
 
 	// Over two and three quarter periods every lock is renewed at least twice,
 	// unless renewals fall behind by more than a third of a period, and at
@@ -404,12 +406,12 @@ func TestSoakThousandHeldLocks(t *testing.T) {
 	}
 	ms, lctxs = nil, nil // the heap checks below must not see them
 
-	checkGoroutines(t, "after Unlock of all, Session open", baseG+1)
-	checkHeap(t, "after Unlock of all, Session open", baseH)
+	checkGoroutines(t, "after Unlock of all, Session open", base.g+1)
+	checkHeap(t, "after Unlock of all, Session open", base.h)
 	if err := sess.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	checkGoroutines(t, "after Close", baseG)
-	checkHeap(t, "after Close", baseH)
+	checkGoroutines(t, "after Close", base.g)
+	checkHeap(t, "after Close", base.h)
 	t.Logf("duration %v", time.Since(start).Round(time.Millisecond))
 }

@@ -125,12 +125,7 @@ func TestCheckOverlapExcused(t *testing.T) {
 		}
 	})
 	t.Run("paused", func(t *testing.T) {
-		var h hist
-		h.hold(1, "k", 10, 0, 0, "v1")
-		h.add(Event{Kind: KindStop, At: ms(50), Proc: 1})
-		h.hold(2, "k", 11, 1100, 1200, "v2")
-		h.add(Event{Kind: KindCont, At: ms(2500), Proc: 1})
-		h.add(Event{Kind: KindCancelled, At: ms(2501), Proc: 1, Key: "k", Token: 10, Cause: CauseDanger})
+		h := pausedTakeover(CauseDanger)
 		h.add(Event{Kind: KindWrite, At: ms(2503), Start: ms(2502), Proc: 1, Key: "k", Token: 10, Cause: "refused", Zombie: true})
 		r := h.check(t)
 		wantClean(t, r)
@@ -140,14 +135,20 @@ func TestCheckOverlapExcused(t *testing.T) {
 	})
 }
 
-func TestCheckPausedHolderNotTold(t *testing.T) {
-	var h hist
+// pausedTakeover: process 1 is frozen while it holds token 10, process 2
+// takes the key over, and process 1's context ends with cause on resuming.
+func pausedTakeover(cause string) *hist {
+	h := &hist{}
 	h.hold(1, "k", 10, 0, 0, "v1")
 	h.add(Event{Kind: KindStop, At: ms(50), Proc: 1})
 	h.hold(2, "k", 11, 1100, 1200, "v2")
 	h.add(Event{Kind: KindCont, At: ms(2500), Proc: 1})
-	h.add(Event{Kind: KindCancelled, At: ms(2501), Proc: 1, Key: "k", Token: 10, Cause: CauseUnlocked})
-	wantViolation(t, h.check(t), "not danger or lost")
+	h.add(Event{Kind: KindCancelled, At: ms(2501), Proc: 1, Key: "k", Token: 10, Cause: cause})
+	return h
+}
+
+func TestCheckPausedHolderNotTold(t *testing.T) {
+	wantViolation(t, pausedTakeover(CauseUnlocked).check(t), "not danger or lost")
 }
 
 func TestCheckTakeoverTooSoon(t *testing.T) {
