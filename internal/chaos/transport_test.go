@@ -27,7 +27,9 @@ func TestTransportFaults(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	plain := client(ep, nil, time.Second)
+	plainBase := newBase()
+	defer plainBase.CloseIdleConnections()
+	plain := client(ep, plainBase, time.Second)
 	table := "chaos_transport_" + time.Now().Format("150405.000000")
 	if err := dynamutex.CreateTable(ctx, plain, table); err != nil {
 		t.Fatal(err)
