@@ -25,6 +25,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	warmEmulator()
 	code := m.Run()
 	closeTransports()
 	if code == 0 {
@@ -34,6 +35,46 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// warmEmulator sends a few hundred writes to DynamoDB Local before the tests
+// start. A freshly started JVM answers its first requests ten times slower
+// than a warm one, which would eat the 400 ms safe time of the first tests
+// to run. Without an endpoint it does nothing: the tests then fail and say
+// how to get one.
+func warmEmulator() {
+	ep := os.Getenv("DYNAMODB_ENDPOINT")
+	if ep == "" {
+		return
+	}
+	tr := newTransport()
+	c := localClient(ep, tr)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	table := fmt.Sprintf("warm_up_%d", time.Now().UnixNano())
+	if err := dynamutex.CreateTable(ctx, c, table); err != nil {
+		return // the tests will report the endpoint's trouble themselves
+	}
+	s, err := dynamutex.NewSession(ctx, c, table, fastOptions()...)
+	if err != nil {
+		return
+	}
+	defer s.Close(ctx)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := s.NewMutex(fmt.Sprintf("warm-%d", g))
+			for range 75 {
+				if _, err := m.Lock(ctx); err != nil {
+					return
+				}
+				_ = m.Unlock(ctx)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // endpoint returns the DynamoDB endpoint under test. Tests never skip without
