@@ -167,8 +167,14 @@ func (s *Session) renew(l *Lease) {
 		s.reschedule(l, time.Now().Add(l.round.bo.NextBackOff()))
 		return
 	}
-	s.reschedule(l, l.confirmed.Add(s.cfg.heartbeat))
+	s.reschedule(l, l.confirmed.Add(s.renewEvery()))
 }
+
+// renewEvery is the time from one renewal's send to the next. It is a
+// twentieth of a period short of the heartbeat, so that the loop's own
+// scheduling delay and slow replies keep consecutive renewals inside one
+// period instead of drifting past it, at the cost of 5 % more renewals.
+func (s *Session) renewEvery() time.Duration { return s.cfg.heartbeat - s.cfg.heartbeat/20 }
 
 // renewBackoff paces retries of a failed renewal: fast enough for several
 // tries before the safe time runs out, slow enough not to pile on a

@@ -55,7 +55,9 @@ func warmEmulator() {
 	if err := dynamutex.CreateTable(ctx, c, table); err != nil {
 		return // the tests will report the endpoint's trouble themselves
 	}
-	s, err := dynamutex.NewSession(ctx, c, table, fastOptions()...)
+	// A lease long enough that a cold emulator's slow first replies do not
+	// put the warm-up's own locks in danger.
+	s, err := dynamutex.NewSession(ctx, c, table, dynamutex.WithLeaseDuration(10*time.Second))
 	if err != nil {
 		return
 	}
