@@ -14,9 +14,12 @@ test:
 demo:
 	scripts/with-dynamodb-local.sh $(GO) run ./examples/demo
 
-## bench: the library's Lock+Unlock cycle next to the same two writes with the raw SDK.
+## bench: every benchmark group of docs/PERFORMANCE.md, the classic-protocol
+## baseline included, with benchstat tables; under 10 minutes. Raw output in out/bench/.
 bench:
-	scripts/with-dynamodb-local.sh $(GO) test -run '^$$' -bench . -benchtime 1000x -count 6 .
+	scripts/with-dynamodb-local.sh scripts/bench.sh
+	rm -f out/bench/classic.txt
+	OUT=$(CURDIR)/out/bench/classic.txt bench/classic/run.sh 4
 
 ## chaos: worker processes contend through injected faults, kills and pauses;
 ## a checker replays the log and fails on any broken guarantee. Longer runs:

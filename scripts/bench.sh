@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Usage: scripts/with-dynamodb-local.sh scripts/bench.sh
+#
+# Runs the library's benchmark groups of docs/PERFORMANCE.md against the
+# DynamoDB Local at $DYNAMODB_ENDPOINT, saves the raw output in out/bench/ and
+# prints a benchstat table per group. BENCH_COUNT repeats the cycle (default 6).
+# The comparison with the classic protocol is bench/classic/run.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=out/bench
+mkdir -p "$out"
+count=${BENCH_COUNT:-6}
+benchstat=$(go env GOPATH)/bin/benchstat
+[ -x "$benchstat" ] || go install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+
+run() { # name, then go test arguments
+  local name=$1; shift
+  echo "== $name: go test $*" >&2
+  go test -run '^$' "$@" | tee "$out/$name.txt"
+}
+
+run cycle -bench 'LockUnlock|RawTwoWrites' -benchtime 1000x -count "$count" .
+run handoff -bench 'Handoff' -benchtime 200x -count 3 .
+run takeover -bench 'Takeover' -benchtime 50x -count 1 .
+run scale -bench HeldLocks -benchtime 1x -count 1 .
+
+for f in cycle handoff takeover scale; do
+  echo
+  echo "== $f"
+  "$benchstat" "$out/$f.txt"
+done
