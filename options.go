@@ -105,7 +105,10 @@ func WithLeaseDuration(d time.Duration) Option {
 }
 
 // WithHeartbeatPeriod sets how often each held lock is renewed, with one
-// request per lock per period. It must be shorter than the safe time.
+// request per lock per period. Each renewal starts a twentieth of a period
+// early, so that delays never push it past its period. It must be shorter
+// than the safe time. A Session renews about WithParallelism ÷ round-trip
+// time locks per second; size the period for the number of locks it holds.
 // Default: 5 s.
 func WithHeartbeatPeriod(d time.Duration) Option {
 	return sessionOption(func(c *config) { c.heartbeat = d })

@@ -19,6 +19,10 @@ run() { # name, then go test arguments
   go test -run '^$' "$@" | tee "$out/$name.txt"
 }
 
+# The emulator's JIT keeps speeding up for a few thousand requests after the
+# test binary's own warm-up: without this, the first cycle runs look slow.
+echo "== warm-up" >&2
+go test -run '^$' -bench LockUnlock -benchtime 3000x . >/dev/null
 run cycle -bench 'LockUnlock|RawTwoWrites' -benchtime 1000x -count "$count" .
 run handoff -bench 'Handoff' -benchtime 200x -count 3 .
 run takeover -bench 'Takeover' -benchtime 50x -count 1 .
