@@ -65,19 +65,6 @@ func (r *sendRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// classifyUpdate is classifyRequest's rule for UpdateItem, without the map.
-func classifyUpdate(update string) string {
-	switch {
-	case strings.Contains(update, "if_not_exists"):
-		return opAcquire
-	case strings.Contains(update, "#r = :true"):
-		return opRelease
-	case strings.HasPrefix(update, "SET #v = :nv, #e = :e"):
-		return opRenew
-	}
-	return opOther
-}
-
 // takeoverOptions make a takeover fast: a 300 ms lease with renewals every
 // 50 ms.
 func takeoverOptions() []dynamutex.Option {

@@ -270,14 +270,19 @@ func maxAttempts(window, lease time.Duration) int {
 	}
 }
 
+// twoSessions opens a holder's and a waiter's Session on one fresh table,
+// each with its own counting transport.
+func twoSessions(t *testing.T) (*dynamutex.Session, *transport, *dynamutex.Session, *transport, context.Context) {
+	t.Helper()
+	hc, htr := newClient(t)
+	table := newTable(t, hc)
+	wc, wtr := newClient(t)
+	return newSession(t, hc, table), htr, newSession(t, wc, table), wtr, ctxTimeout(t, 30*time.Second)
+}
+
 func TestContendedRequests(t *testing.T) {
 	t.Run("live holder", func(t *testing.T) {
-		hc, htr := newClient(t)
-		table := newTable(t, hc)
-		wc, wtr := newClient(t)
-		holder := newSession(t, hc, table)
-		waiter := newSession(t, wc, table)
-		ctx := ctxTimeout(t, 30*time.Second)
+		holder, htr, waiter, wtr, ctx := twoSessions(t)
 		hm := holder.NewMutex("contended")
 		hctx, err := hm.Lock(ctx)
 		if err != nil {
@@ -318,12 +323,7 @@ func TestContendedRequests(t *testing.T) {
 	// timeout), and the waiter never sleeps past the moment it may take
 	// over, which is one more request.
 	takeover := func(t *testing.T, stop func(t *testing.T, holder *dynamutex.Session, htr *transport)) {
-		hc, htr := newClient(t)
-		table := newTable(t, hc)
-		wc, wtr := newClient(t)
-		holder := newSession(t, hc, table)
-		waiter := newSession(t, wc, table)
-		ctx := ctxTimeout(t, 30*time.Second)
+		holder, htr, waiter, wtr, ctx := twoSessions(t)
 		hm := holder.NewMutex("abandoned")
 		hctx, err := hm.Lock(ctx)
 		if err != nil {

@@ -168,6 +168,11 @@ func classifyRequest(target string, body map[string]any) string {
 		return strings.TrimPrefix(target, "DynamoDB_20120810.")
 	}
 	update, _ := body["UpdateExpression"].(string)
+	return classifyUpdate(update)
+}
+
+// classifyUpdate tells the library's writes apart by their update expression.
+func classifyUpdate(update string) string {
 	switch {
 	case strings.Contains(update, "if_not_exists"):
 		return opAcquire
