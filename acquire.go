@@ -176,7 +176,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, version str
 		// Nobody else will release this record: do it now, within a lease.
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.lease)
 		defer rcancel()
-		_ = s.releaseRecord(rctx, m.id, []string{version})
+		_ = s.releaseRecord(rctx, m.id, []string{version}, time.Time{})
 		return nil, ErrSessionClosed
 	}
 	s.held[l] = struct{}{}
@@ -219,7 +219,7 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 	if l.round.version != "" {
 		cur = append(cur, l.round.version)
 	}
-	err := s.releaseRecord(rctx, l.id, cur)
+	err := s.releaseRecord(rctx, l.id, cur, l.confirmed.Add(s.cfg.safe))
 	var cf *conditionFailed
 	switch {
 	case err == nil:

@@ -325,3 +325,54 @@ func TestUnlockAfterLostRenewalReply(t *testing.T) {
 		t.Fatalf("Unlock made %d release requests, want 1: the release names both versions that are ours", n)
 	}
 }
+
+// A release that landed without a reply, after which another Session took
+// the free record before the retry, is still a successful release: the retry
+// finds a stranger's record within the holder's safe time, when nobody could
+// have taken the lock over unless the release had landed. Found by the
+// chaos harness, where such an Unlock reported ErrLockLost.
+func TestReleaseLostReplyThenAcquiredElsewhere(t *testing.T) {
+	c, tr := newClient(t)
+	table := newTable(t, c)
+	sess := newSession(t, c, table)
+	other := newSession(t, c, table)
+	ctx := ctxTimeout(t, 10*time.Second)
+	m := sess.NewMutex("released-then-taken")
+	if _, err := m.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	om := other.NewMutex("released-then-taken")
+	var releases atomic.Int32
+	var taken context.Context
+	var takeErr error
+	tr.setFault(func(op, _ string, _ map[string]any) fault {
+		if op != opRelease {
+			return fault{}
+		}
+		switch releases.Add(1) {
+		case 1:
+			return fault{drop: true}
+		case 2:
+			// Before the retry reaches DynamoDB, the other Session takes
+			// the record the lost release freed.
+			taken, takeErr = om.TryLock(ctx)
+		}
+		return fault{}
+	})
+	if err := m.Unlock(ctx); err != nil {
+		t.Fatalf("Unlock whose release landed before another Session took the lock: %v", err)
+	}
+	if takeErr != nil {
+		t.Fatalf("the other Session could not take the released lock: %v", takeErr)
+	}
+	if releases.Load() != 2 {
+		t.Fatalf("%d release requests, want 2 (the lost one and its retry)", releases.Load())
+	}
+	if taken.Err() != nil {
+		t.Fatalf("the other Session's lock ended: %v", context.Cause(taken))
+	}
+	tr.setFault(nil)
+	if err := om.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -191,19 +191,29 @@ func (s *Session) renewBackoff() backoff.BackOff {
 }
 
 // abandon releases a record that an acquisition may have written while its
-// caller gave up. A condition failure means the write never landed, or the
-// record has moved on: either way there is nothing to undo.
+// caller gave up. A condition failure means the write never landed, the
+// record has moved on, or the write is still on its way: a request given up
+// by the client can reach DynamoDB after this release does. So a condition
+// failure is checked once more, an attempt's timeout later.
 func (s *Session) abandon(a lockVersion) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.lease)
 	defer cancel()
-	err := s.releaseRecord(ctx, a.id, []string{a.version})
-	var cf *conditionFailed
-	switch {
-	case err == nil:
-		s.log.Debug("dynamutex: released an acquisition whose caller gave up", slog.String("key", a.id.key))
-	case errors.As(err, &cf):
-	default:
-		s.log.Warn("dynamutex: could not release an acquisition in doubt; if it landed, it expires after its lease",
-			slog.String("key", a.id.key), slog.Any("error", err))
+	for try := 0; ; try++ {
+		err := s.releaseRecord(ctx, a.id, []string{a.version}, time.Time{})
+		var cf *conditionFailed
+		switch {
+		case err == nil:
+			s.log.Debug("dynamutex: released an acquisition whose caller gave up", slog.String("key", a.id.key))
+			return
+		case errors.As(err, &cf):
+			if try == 0 && s.sleep(ctx, s.cfg.attemptTimeout()) == nil {
+				continue
+			}
+			return
+		default:
+			s.log.Warn("dynamutex: could not release an acquisition in doubt; if it landed, it expires after its lease",
+				slog.String("key", a.id.key), slog.Any("error", err))
+			return
+		}
 	}
 }

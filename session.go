@@ -254,9 +254,16 @@ func (s *Session) sleep(ctx context.Context, d time.Duration) error {
 // releaseRecord marks the record released if it is still at one of the
 // versions cur. It retries transient errors until ctx ends. A
 // *conditionFailed means the record is no longer ours.
-func (s *Session) releaseRecord(ctx context.Context, id lockID, cur []string) error {
+//
+// ownedUntil is when others could first have taken the record over: the
+// holder's safe time, or zero if unknown. A retry that finds someone else's
+// record before then, after an attempt whose outcome was unknown, proves
+// that attempt landed: nobody else could have written the record otherwise.
+// The release then succeeded, and the record moved on after it.
+func (s *Session) releaseRecord(ctx context.Context, id lockID, cur []string, ownedUntil time.Time) error {
 	next := newVersion()
 	bo := s.cfg.newBackoff()
+	inDoubt := false
 	for {
 		actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
 		err := s.store.replace(actx, replaceReq{id: id, cur: cur, next: next, released: true})
@@ -269,9 +276,14 @@ func (s *Session) releaseRecord(ctx context.Context, id lockID, cur []string) er
 			if v, _ := stringAttr(cf.item, attrVersion); v == next {
 				return nil // an earlier attempt landed and its reply was lost
 			}
+			if inDoubt && time.Now().Before(ownedUntil) {
+				return nil
+			}
 			return cf
 		case classify(err) == kindFatal || ctx.Err() != nil:
 			return err
+		case classify(err) == kindUnknown:
+			inDoubt = true
 		}
 		d := bo.NextBackOff()
 		if d < 0 {

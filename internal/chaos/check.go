@@ -239,43 +239,65 @@ func (h *history) load(evs []Event) {
 	}
 }
 
+// landings splits the attempts of an acquire version at each attempt that
+// landed or found its write: every segment ends with one acquisition.
+func (v *version) landings() []*version {
+	var segs []*version
+	cur := &version{op: v.op, key: v.key, from: v.from, proc: v.proc}
+	for _, a := range v.attempts {
+		cur.attempts = append(cur.attempts, a)
+		if a.outcome == KindLanded || a.outcome == KindFound {
+			segs = append(segs, cur)
+			cur = &version{op: v.op, key: v.key, from: v.from, proc: v.proc}
+		}
+	}
+	return segs
+}
+
+// startChain starts the chain of the acquisition that ends segment seg of
+// acquire version v, and makes it the chain that v's renewals continue.
+func (h *history) startChain(v, seg *version) {
+	last := seg.attempts[len(seg.attempts)-1]
+	tok, answered := last.token, last.answer
+	var dropped int64
+	if last.dropped && last.outcome == KindLanded {
+		dropped = last.answer
+	}
+	if tok == 0 {
+		h.rep.violate("key %s: an acquisition by process %d landed without a readable token", v.key, v.proc)
+		return
+	}
+	cs := h.chains[v.key]
+	if cs == nil {
+		cs = map[uint64]*chain{}
+		h.chains[v.key] = cs
+	}
+	if old := cs[tok]; old != nil {
+		if old.proc == v.proc && last.outcome == KindFound {
+			return // a retry found the landing already counted
+		}
+		h.rep.violate("key %s: token %d granted twice (processes %d and %d)", v.key, tok, old.proc, v.proc)
+		return
+	}
+	low, high := seg.sendBounds()
+	c := &chain{token: tok, proc: v.proc, acquired: low, answered: answered, dropped: dropped, last: high}
+	cs[tok] = c
+	v.chain = c
+}
+
 // link builds the chains: an acquire that landed starts one, and each
 // renewal or release joins the chain of the version it replaced.
 func (h *history) link(order []*version, versions map[string]*version) {
 	for _, v := range order {
 		switch v.op {
 		case OpAcquire:
-			if !v.landed() {
-				continue
+			// One Lock call writes one version in every attempt, so the
+			// version can land twice: once unheard, and then again after
+			// someone else took that first acquisition over. Each landing is
+			// an acquisition of its own, with its own token.
+			for _, seg := range v.landings() {
+				h.startChain(v, seg)
 			}
-			var tok uint64
-			var answered, dropped int64
-			for _, a := range v.attempts {
-				if a.outcome == KindLanded || a.outcome == KindFound {
-					tok, answered = a.token, a.answer
-					if a.dropped && a.outcome == KindLanded {
-						dropped = a.answer
-					}
-					break
-				}
-			}
-			if tok == 0 {
-				h.rep.violate("key %s: an acquisition by process %d landed without a readable token", v.key, v.proc)
-				continue
-			}
-			cs := h.chains[v.key]
-			if cs == nil {
-				cs = map[uint64]*chain{}
-				h.chains[v.key] = cs
-			}
-			if old := cs[tok]; old != nil {
-				h.rep.violate("key %s: token %d granted twice (processes %d and %d)", v.key, tok, old.proc, v.proc)
-				continue
-			}
-			low, high := v.sendBounds()
-			c := &chain{token: tok, proc: v.proc, acquired: low, answered: answered, dropped: dropped, last: high}
-			cs[tok] = c
-			v.chain = c
 		case OpRenew, OpRelease:
 			from := versions[v.from]
 			if from == nil || from.chain == nil {

@@ -251,3 +251,27 @@ func TestCheckProcessExit(t *testing.T) {
 		t.Fatalf("a killed process was reported too: %q", r.Violations)
 	}
 }
+
+func TestCheckVersionLandsTwice(t *testing.T) {
+	// Process 1's first attempt lands as token 10 but its reply is lost,
+	// and the process is frozen. Process 2 takes token 10 over after the
+	// lease. Process 1 resumes, and the same Lock call, with the same
+	// version, acquires again as token 12. Token 12 is a fresh acquisition
+	// made after the pause, not a paused holder.
+	var h hist
+	h.write(1, OpAcquire, "k", "", "v1", 0, 1, KindLanded, 10)
+	h.evs[len(h.evs)-1].Dropped = true
+	h.add(Event{Kind: KindStop, At: ms(10), Proc: 1})
+	h.hold(2, "k", 11, 1100, 1200, "v2")
+	h.add(Event{Kind: KindCont, At: ms(2000), Proc: 1})
+	h.write(1, OpAcquire, "k", "", "v1", 2001, 2002, KindRefused, 0)
+	h.write(1, OpAcquire, "k", "", "v1", 2010, 2011, KindLanded, 12)
+	h.add(Event{Kind: KindAcquired, At: ms(2012), Start: ms(0), Proc: 1, Key: "k", Token: 12})
+	h.add(Event{Kind: KindCancelled, At: ms(2050), Proc: 1, Key: "k", Token: 12, Cause: CauseUnlocked})
+	h.add(Event{Kind: KindReleased, At: ms(2051), Proc: 1, Key: "k", Token: 12})
+	r := h.check(t)
+	wantClean(t, r)
+	if r.Takeovers != 1 {
+		t.Fatalf("takeovers %d, want 1 (token 11 over the unheard token 10)", r.Takeovers)
+	}
+}
