@@ -355,12 +355,14 @@ func TestSoakThousandHeldLocks(t *testing.T) {
 	t.Logf("goroutines: %d with 1 lock held, at most %d with %d held; besides HTTP connections %d and at most %d; HTTP connections %d and at most %d",
 		oneG, maxG, soakHeld, oneOthers, maxOthers, oneConns, maxConns)
 
-	// Besides connections, only the renewals in flight may add goroutines,
-	// and the heartbeat loop runs at most parallelism of them. Connections
-	// serve those renewals; a few more appear when a dial finishes after an
-	// idle connection already took its request.
+	// Besides connections, the renewals in flight add goroutines, and the
+	// heartbeat loop runs at most parallelism of them. On a loaded machine
+	// short-lived goroutines of net/http and the runtime (request
+	// cancellation, dials, timers) come on top; CI once saw 30 against 3 with
+	// one lock. The bound is meant to catch growth per held lock, which would
+	// show as about a thousand.
 	const p = dynamutex.DefaultParallelism
-	if maxOthers > oneOthers+p+2 {
+	if maxOthers > oneOthers+2*p+10 {
 		t.Errorf("%d goroutines besides HTTP connections while holding %d locks, %d with 1 held: more than %d renewals in flight explain",
 			maxOthers, soakHeld, oneOthers, p)
 	}
