@@ -30,12 +30,7 @@ import (
 // Holds of 2 ms never reach the first renewal, due 300 to 400 ms after the
 // acquire.
 func handoffOptions() []dynamutex.Option {
-	return []dynamutex.Option{
-		dynamutex.WithLeaseDuration(2 * time.Second),
-		dynamutex.WithHeartbeatPeriod(400 * time.Millisecond),
-		dynamutex.WithSafeTime(1200 * time.Millisecond),
-		dynamutex.WithExpiry(time.Hour),
-	}
+	return leaseOptions(2*time.Second, 1200*time.Millisecond, 400*time.Millisecond)
 }
 
 const handoffHold = 2 * time.Millisecond

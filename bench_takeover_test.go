@@ -68,12 +68,7 @@ func (r *sendRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 // takeoverOptions make a takeover fast: a 300 ms lease with renewals every
 // 50 ms.
 func takeoverOptions() []dynamutex.Option {
-	return []dynamutex.Option{
-		dynamutex.WithLeaseDuration(300 * time.Millisecond),
-		dynamutex.WithHeartbeatPeriod(50 * time.Millisecond),
-		dynamutex.WithSafeTime(200 * time.Millisecond),
-		dynamutex.WithExpiry(time.Hour),
-	}
+	return leaseOptions(300*time.Millisecond, 200*time.Millisecond, 50*time.Millisecond)
 }
 
 // BenchmarkTakeover crashes a holder and times the waiter that takes over.

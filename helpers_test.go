@@ -311,12 +311,18 @@ const (
 )
 
 func fastOptions(extra ...dynamutex.Option) []dynamutex.Option {
-	return append([]dynamutex.Option{
-		dynamutex.WithLeaseDuration(testLease),
-		dynamutex.WithSafeTime(testSafe),
-		dynamutex.WithHeartbeatPeriod(testHeartbeat),
+	return append(leaseOptions(testLease, testSafe, testHeartbeat), extra...)
+}
+
+// leaseOptions sets a Session's lease, safe time and heartbeat, with an
+// expiry of an hour so that test records do not linger.
+func leaseOptions(lease, safe, heartbeat time.Duration) []dynamutex.Option {
+	return []dynamutex.Option{
+		dynamutex.WithLeaseDuration(lease),
+		dynamutex.WithSafeTime(safe),
+		dynamutex.WithHeartbeatPeriod(heartbeat),
 		dynamutex.WithExpiry(time.Hour),
-	}, extra...)
+	}
 }
 
 // newSession opens a Session with short leases and closes it when the test ends.
