@@ -14,9 +14,18 @@ import (
 
 // DynamoDBAPI is the part of the DynamoDB API the library calls.
 // *dynamodb.Client from aws-sdk-go-v2 satisfies it; wrap one to add
-// instrumentation or fault injection.
+// instrumentation or fault injection, or use the in-memory implementation of
+// package dynamutextest in unit tests.
+//
+// Locking itself only calls UpdateItem. GetItem and Scan serve
+// Session.Inspect and Session.List, TransactWriteItems serves
+// Lease.GuardedWrite, and the table operations serve NewSession and
+// CreateTable.
 type DynamoDBAPI interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
 	UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
