@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Sentinel errors. Compare with errors.Is: the library wraps them with details,
@@ -55,6 +57,15 @@ var (
 	// ErrTableMismatch is returned by NewSession and CreateTable when the
 	// table's key schema differs from the configured attribute names.
 	ErrTableMismatch = errors.New("dynamutex: table key schema mismatch")
+
+	// ErrConditionFailed reports that Lease.GuardedWrite wrote nothing
+	// because the condition of one of the caller's own items failed while
+	// the lock was still held. The error is a *ConditionError.
+	ErrConditionFailed = errors.New("dynamutex: condition of a guarded item failed")
+
+	// ErrNoRecord is returned by Session.Inspect for a key that has no
+	// record: it was never locked, or DynamoDB's TTL deleted its idle record.
+	ErrNoRecord = errors.New("dynamutex: no lock record")
 
 	// ErrCorruptRecord reports a record in the lock table that this library did
 	// not write, or that is damaged: a missing attribute or one of the wrong
@@ -131,3 +142,24 @@ func (e *RecordError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrCorruptRecord) true.
 func (e *RecordError) Unwrap() error { return ErrCorruptRecord }
+
+// ConditionError reports a GuardedWrite that wrote nothing because the
+// condition of one of the caller's items failed; the lock was still held.
+// It unwraps to ErrConditionFailed, and to the DynamoDB error.
+type ConditionError struct {
+	Key   string // the lock's partition-key value
+	Index int    // which of the items passed to GuardedWrite failed, from 0
+	// Item is the item as DynamoDB found it, when the failed item asked for
+	// it with ReturnValuesOnConditionCheckFailure ALL_OLD; nil otherwise, or
+	// when there was no item.
+	Item map[string]types.AttributeValue
+	err  error
+}
+
+func (e *ConditionError) Error() string {
+	return fmt.Sprintf("dynamutex: guarded write under lock %q: the condition of item %d failed", e.Key, e.Index)
+}
+
+// Unwrap makes errors.Is(err, ErrConditionFailed) true and gives access to
+// the TransactionCanceledException.
+func (e *ConditionError) Unwrap() []error { return []error{ErrConditionFailed, e.err} }

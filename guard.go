@@ -1,0 +1,108 @@
+package dynamutex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// maxGuardedItems is how many items of the caller's fit in one
+// TransactWriteItems request beside the guard: DynamoDB allows 100.
+const maxGuardedItems = 99
+
+// Guard returns a ConditionCheck on the lock record for the caller's own
+// TransactWriteItems request. The transaction then commits only while this
+// acquisition still holds the lock: the record still carries this Lease's
+// token and owner and is not released. Any later acquisition, takeovers
+// included, has a greater token, so a holder that was paused past its lease
+// and taken over has its transaction refused, however late it wakes up.
+//
+// The guard names the token, not the record's version, so renewals by the
+// heartbeat never make it fail. It does not look at clocks either: a lease
+// in danger whose record nobody took over still passes, because no one else
+// can have written under the lock.
+//
+// When the guard fails, the TransactionCanceledException has
+// CancellationReasons[i].Code "ConditionalCheckFailed" at the guard's index
+// i, and that reason's Item is the record that replaced ours. GuardedWrite
+// does this bookkeeping for the common case. DynamoDB does not allow two
+// items of one transaction on the same item, so the caller's items must not
+// include the lock record.
+func (l *Lease) Guard() types.TransactWriteItem {
+	st := &l.s.store
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:           aws.String(st.table),
+		Key:                 st.itemKey(l.id),
+		ConditionExpression: aws.String("#t = :t AND #o = :o AND #r = :f"),
+		ExpressionAttributeNames: map[string]string{
+			"#t": attrToken, "#o": attrOwner, "#r": attrReleased,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t": &types.AttributeValueMemberN{Value: strconv.FormatUint(l.token, 10)},
+			":o": str(l.s.cfg.owner),
+			":f": &types.AttributeValueMemberBOOL{Value: false},
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}
+}
+
+// GuardedWrite writes items (the caller's Put, Update, Delete or
+// ConditionCheck items, 1 to 99 of them, in any table) in one
+// TransactWriteItems request together with Guard, so that they are written
+// only if this acquisition still holds the lock when DynamoDB commits them.
+//
+// It returns nil when everything was written. Otherwise nothing was written
+// and the error tells why:
+//   - a *LostError (errors.Is(err, ErrLockLost)) when the lock is no longer
+//     held: taken over, released or deleted. The lock's context is cancelled
+//     with the same error.
+//   - a *ConditionError (errors.Is(err, ErrConditionFailed)) when the lock
+//     is held but the condition of one of the caller's items failed.
+//   - the DynamoDB error, wrapped, in any other case. An error that leaves
+//     the outcome unknown, such as a timeout, is retried by the AWS SDK's
+//     retryer; the SDK sends one idempotency token for all its attempts, so
+//     a retry cannot write twice.
+//
+// Each call makes exactly one request (plus the SDK's retries), so it costs
+// what the caller's items cost plus one read for the guard, twice over as
+// all transactional requests do. GuardedWrite works after Unlock, but then
+// fails with ErrLockLost ("record released").
+func (l *Lease) GuardedWrite(ctx context.Context, items ...types.TransactWriteItem) error {
+	if len(items) == 0 || len(items) > maxGuardedItems {
+		return fmt.Errorf("%w: GuardedWrite takes 1 to %d items, got %d", ErrInvalidOption, maxGuardedItems, len(items))
+	}
+	all := make([]types.TransactWriteItem, 0, len(items)+1)
+	all = append(all, l.Guard())
+	all = append(all, items...)
+	_, err := l.s.store.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: all})
+	if err == nil {
+		return nil
+	}
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) || len(tc.CancellationReasons) != len(all) {
+		return fmt.Errorf("dynamutex: guarded write under lock %q (token %d): %w", l.id.key, l.token, err)
+	}
+	if r := tc.CancellationReasons[0]; aws.ToString(r.Code) == "ConditionalCheckFailed" {
+		le := lostFrom(l.id.key, l.token, r.Item)
+		if l.state.Load() == stateHeld {
+			// Cancel at once so the protected work stops now; the heartbeat's
+			// next renewal finds the same record and marks the lease lost.
+			l.cancel(le)
+			l.s.log.Warn("dynamutex: guarded write refused: lock lost",
+				append(l.attrs(), slog.String("reason", le.Error()))...)
+		}
+		return le
+	}
+	for i, r := range tc.CancellationReasons[1:] {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			return &ConditionError{Key: l.id.key, Index: i, Item: r.Item, err: err}
+		}
+	}
+	return fmt.Errorf("dynamutex: guarded write under lock %q (token %d): %w", l.id.key, l.token, err)
+}
