@@ -17,6 +17,7 @@ func (s *Session) lock(ctx context.Context, m *Mutex, wait bool) (context.Contex
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
+	start := time.Now()
 	ks, err := s.enter(m.id)
 	if err != nil {
 		return nil, err
@@ -28,7 +29,7 @@ func (s *Session) lock(ctx context.Context, m *Mutex, wait bool) (context.Contex
 		}
 		return nil, err
 	}
-	lctx, err := s.acquire(ctx, m, ks, wait)
+	lctx, err := s.acquire(ctx, m, ks, lockCall{wait: wait, start: start})
 	if err != nil {
 		<-ks.sem
 		s.leave(m.id, ks)
@@ -56,13 +57,31 @@ func (s *Session) lockLocal(ctx context.Context, ks *keyState, wait bool) error 
 	}
 }
 
+// lockCall is what acquire needs to know of the Lock or TryLock call.
+type lockCall struct {
+	wait  bool      // Lock rather than TryLock
+	start time.Time // when the call began, for EventAcquired's Wait
+}
+
+// landed describes the write that took the lock.
+type landed struct {
+	version  string
+	token    uint64
+	sent     time.Time     // when it was sent: the lease counts from here
+	latency  time.Duration // its round trip
+	attempts int           // requests the Lock call made
+	start    time.Time     // when the Lock call began
+}
+
 // acquire runs the attempts of one Lock or TryLock call. All attempts write
 // the same version, so that an attempt whose reply was lost is recognised in
 // the record a later attempt finds, and adopted.
-func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, wait bool) (context.Context, error) {
+func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lockCall) (context.Context, error) {
+	wait := call.wait
 	req := acquireReq{id: m.id, owner: s.cfg.owner, version: newVersion(), lease: s.cfg.lease, data: m.data}
 	var first time.Time // when the first attempt, which may be the one that landed, was sent
 	inDoubt := false    // an attempt may have landed without our hearing of it
+	attempts := 0
 	giveUp := func(err error) (context.Context, error) {
 		if inDoubt {
 			s.abandonLater(m.id, req.version)
@@ -79,8 +98,10 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, wait bool
 		actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
 		token, err := s.store.acquire(actx, req)
 		cancel()
+		attempts++
 		if err == nil {
-			return s.grant(ctx, m, ks, req.version, token, sent)
+			return s.grant(ctx, m, ks, landed{version: req.version, token: token, sent: sent,
+				latency: time.Since(sent), attempts: attempts, start: call.start})
 		}
 		var cf *conditionFailed
 		if errors.As(err, &cf) {
@@ -90,7 +111,8 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, wait bool
 				if terr != nil {
 					return giveUp(&RecordError{Key: m.id.key, Attribute: attrToken, Problem: terr.Error()})
 				}
-				return s.grant(ctx, m, ks, req.version, token, first)
+				return s.grant(ctx, m, ks, landed{version: req.version, token: token, sent: first,
+					latency: received.Sub(sent), attempts: attempts, start: call.start})
 			}
 			if len(cf.item) == 0 {
 				// Only a record that vanished between DynamoDB's check and its
@@ -144,9 +166,10 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, wait bool
 
 const backoffStop = -1 // backoff.Stop, spelled out to keep the comparison obvious
 
-// grant turns a landed acquisition, sent at sent, into a Lease and a lock
-// context, and hands the lease to the heartbeat loop.
-func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, version string, token uint64, sent time.Time) (context.Context, error) {
+// grant turns a landed acquisition into a Lease and a lock context, and
+// hands the lease to the heartbeat loop.
+func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (context.Context, error) {
+	version, token, sent := w.version, w.token, w.sent
 	s.mu.Lock()
 	delete(s.obs, m.id)
 	s.mu.Unlock()
@@ -186,10 +209,14 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, version str
 	m.mu.Lock()
 	m.lease = l
 	m.mu.Unlock()
+	ev := l.event(EventAcquired)
+	ev.Wait, ev.Latency, ev.Attempts = time.Since(w.start), w.latency, w.attempts
+	s.log.Debug("dynamutex: acquired", append(l.attrs(),
+		slog.Duration("wait", ev.Wait), slog.Int("attempts", ev.Attempts))...)
+	s.emit(ev)
 	if late {
 		l.endangered()
 	}
-	s.log.Debug("dynamutex: acquired", l.attrs()...)
 	return context.WithValue(lctx, leaseKey{}, l), nil
 }
 
@@ -219,15 +246,22 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 	if l.round.version != "" {
 		cur = append(cur, l.round.version)
 	}
+	sent := time.Now()
 	err := s.releaseRecord(rctx, l.id, cur, l.confirmed.Add(s.cfg.safe))
 	var cf *conditionFailed
 	switch {
 	case err == nil:
+		ev := l.event(EventReleased)
+		ev.Latency = time.Since(sent)
 		s.log.Debug("dynamutex: released", l.attrs()...)
+		s.emit(ev)
 		return nil
 	case errors.As(err, &cf):
 		le := lostFrom(l.id.key, l.token, cf.item)
+		ev := l.event(EventLost)
+		ev.Err = le
 		s.log.Warn("dynamutex: lock lost before release", append(l.attrs(), slog.String("reason", le.Error()))...)
+		s.emit(ev)
 		return le
 	default:
 		s.log.Warn("dynamutex: release failed; the record expires after its lease", append(l.attrs(), slog.Any("error", err))...)

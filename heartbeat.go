@@ -141,9 +141,13 @@ func (s *Session) renew(l *Lease) {
 	if l.round.version == "" {
 		l.round = renewal{version: newVersion(), first: sent}
 	}
+	l.round.attempts++
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.heartbeat)
 	err := s.store.replace(ctx, replaceReq{id: l.id, cur: []string{l.version}, next: l.round.version})
 	cancel()
+	ev := l.event(EventRenewed)
+	ev.Latency, ev.Attempts = time.Since(sent), l.round.attempts
+	prev := l.confirmed
 	var cf *conditionFailed
 	switch {
 	case err == nil:
@@ -164,9 +168,21 @@ func (s *Session) renew(l *Lease) {
 			l.round.bo = s.renewBackoff()
 		}
 		s.log.Warn("dynamutex: renewal failed; retrying", append(l.attrs(), slog.Any("error", err))...)
+		s.emit(Event{Kind: EventRenewalFailed, Key: l.id.key, SortKey: l.id.sort, Token: l.token,
+			Attempts: l.round.attempts, Err: err})
 		s.reschedule(l, time.Now().Add(l.round.bo.NextBackOff()))
 		return
 	}
+	ev.Wait = l.confirmed.Sub(prev)
+	ev.Late = ev.Attempts > 1 || ev.Wait > s.cfg.heartbeat
+	if ev.Late {
+		s.log.Warn("dynamutex: renewed late", append(l.attrs(),
+			slog.Duration("since_previous", ev.Wait), slog.Int("attempts", ev.Attempts))...)
+	} else if s.log.Enabled(s.ctx, slog.LevelDebug) {
+		// Checked first: this runs for every held lock every period.
+		s.log.Debug("dynamutex: renewed", l.attrs()...)
+	}
+	s.emit(ev)
 	s.reschedule(l, l.confirmed.Add(s.renewEvery()))
 }
 

@@ -46,9 +46,10 @@ type Lease struct {
 // renewal is a renewal in progress. Its version is kept across retries so a
 // retry can recognise an earlier attempt that landed without a reply.
 type renewal struct {
-	version string
-	first   time.Time
-	bo      backoff.BackOff
+	version  string
+	first    time.Time
+	attempts int
+	bo       backoff.BackOff
 }
 
 const (
@@ -100,9 +101,13 @@ func (l *Lease) endangered() {
 	if l.state.Load() != stateHeld || !l.inDanger.CompareAndSwap(false, true) {
 		return
 	}
-	l.cancel(fmt.Errorf("%w: lock %q (token %d): no renewal confirmed within the safe time of %v",
-		ErrLeaseInDanger, l.id.key, l.token, l.s.cfg.safe))
+	err := fmt.Errorf("%w: lock %q (token %d): no renewal confirmed within the safe time of %v",
+		ErrLeaseInDanger, l.id.key, l.token, l.s.cfg.safe)
+	l.cancel(err)
 	l.s.log.Warn("dynamutex: lease in danger", l.attrs()...)
+	ev := l.event(EventInDanger)
+	ev.Err = err
+	l.s.emit(ev)
 }
 
 // confirm records a write of ours that landed, sent at sent. Called with l.mu.
@@ -137,6 +142,9 @@ func (l *Lease) lose(item map[string]types.AttributeValue) {
 	l.cancel(le)
 	l.s.forget(l)
 	l.s.log.Warn("dynamutex: lock lost", append(l.attrs(), slog.String("reason", le.Error()))...)
+	ev := l.event(EventLost)
+	ev.Err = le
+	l.s.emit(ev)
 }
 
 // lostFrom describes what a write of lease token found in place of our record.

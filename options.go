@@ -49,6 +49,7 @@ type config struct {
 	logger                         *slog.Logger
 	newBackoff                     func() backoff.BackOff
 	parallelism                    int
+	observer                       Observer
 }
 
 // keyNames are the table's key attribute names; sort is empty for a table
@@ -140,8 +141,9 @@ func WithOwner(name string) Option {
 	return sessionOption(func(c *config) { c.owner = name })
 }
 
-// WithLogger sets the logger for lifecycle events: acquisitions and releases
-// at Debug, lost and endangered locks and failing renewals at Warn.
+// WithLogger sets the logger for lifecycle events, each with the table,
+// owner, key and token: acquisitions, renewals and releases at Debug; late
+// or failing renewals, endangered and lost locks at Warn.
 // Default: slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return sessionOption(func(c *config) { c.logger = l })
@@ -156,6 +158,13 @@ func WithLogger(l *slog.Logger) Option {
 // check that it returns a BackOff.
 func WithBackoff(newBackOff func() backoff.BackOff) Option {
 	return sessionOption(func(c *config) { c.newBackoff = newBackOff })
+}
+
+// WithObserver sends every lifecycle event of the Session's locks to o, for
+// metrics such as acquire latency, wait time, renewals and losses by cause.
+// See Observer for the rules o must follow. Default: none.
+func WithObserver(o Observer) Option {
+	return sessionOption(func(c *config) { c.observer = o })
 }
 
 // WithParallelism bounds how many renewal requests the heartbeat loop has in

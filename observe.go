@@ -1,0 +1,91 @@
+package dynamutex
+
+import (
+	"fmt"
+	"time"
+)
+
+// An Observer receives a Session's lifecycle events, to feed metrics without
+// the library depending on a metrics package (WithObserver). Observe is
+// called synchronously on the goroutine where the event happens: a Lock
+// caller, Unlock, the heartbeat loop or a danger timer. It must return
+// quickly, must be safe for concurrent use, and must not call the Session.
+type Observer interface {
+	Observe(Event)
+}
+
+// EventKind tells what happened to a lock.
+type EventKind int
+
+// The events. Every lifecycle event is also logged (WithLogger) with the
+// table, owner, key and token: acquired, renewed and released at Debug; a
+// late renewal, a failed renewal attempt, danger and loss at Warn.
+const (
+	// EventAcquired: Lock or TryLock took the lock. Wait is the time from the
+	// call to the grant, local queueing included; Latency is the winning
+	// request's round trip; Attempts counts the requests made.
+	EventAcquired EventKind = iota + 1
+	// EventRenewed: a renewal landed. Wait is the time since the previous
+	// confirmed write was sent; Latency is the request's round trip;
+	// Attempts counts this renewal's requests. Late is set when it took more
+	// than one attempt or came more than a heartbeat period after the
+	// previous one.
+	EventRenewed
+	// EventRenewalFailed: a renewal request failed and will be retried. Err
+	// is the request's error. The lock is still held.
+	EventRenewalFailed
+	// EventInDanger: no renewal was confirmed within the safe time; the lock
+	// context was cancelled with Err, which wraps ErrLeaseInDanger.
+	EventInDanger
+	// EventLost: the record was found changed behind the holder. Err is the
+	// *LostError. It comes from a renewal, or from an Unlock that found the
+	// record gone.
+	EventLost
+	// EventReleased: Unlock released the record. Latency is the time Unlock
+	// spent on DynamoDB.
+	EventReleased
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventAcquired:
+		return "acquired"
+	case EventRenewed:
+		return "renewed"
+	case EventRenewalFailed:
+		return "renewal failed"
+	case EventInDanger:
+		return "in danger"
+	case EventLost:
+		return "lost"
+	case EventReleased:
+		return "released"
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// An Event is one lifecycle event of one lock. Fields that do not apply to
+// the Kind are zero.
+type Event struct {
+	Kind     EventKind
+	Key      string // the lock's partition-key value
+	SortKey  string // the lock's sort-key value, or ""
+	Token    uint64 // the fencing token of the acquisition
+	Wait     time.Duration
+	Latency  time.Duration
+	Attempts int
+	Late     bool
+	Err      error
+}
+
+// emit hands ev to the Observer, if there is one.
+func (s *Session) emit(ev Event) {
+	if s.cfg.observer != nil {
+		s.cfg.observer.Observe(ev)
+	}
+}
+
+// event starts an Event about l.
+func (l *Lease) event(kind EventKind) Event {
+	return Event{Kind: kind, Key: l.id.key, SortKey: l.id.sort, Token: l.token}
+}
