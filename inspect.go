@@ -1,0 +1,147 @@
+package dynamutex
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// LockInfo describes one lock record, as Session.Inspect and Session.List
+// read it.
+type LockInfo struct {
+	Key     string // the partition-key value
+	SortKey string // the sort-key value, or "" for a table without one
+
+	Owner    string        // the owner of the last acquisition
+	Token    uint64        // the fencing token of the last acquisition
+	Data     []byte        // the data stored with the lock (WithData), or nil
+	Lease    time.Duration // the lease duration the holder asked waiters to respect
+	Released bool          // the last holder released the lock; it is free
+
+	// Unchanged is how long this Session has seen the record at its current
+	// version, from the first read, Lock or TryLock of this Session that saw
+	// that version; zero when this read is the first. A holder that renews
+	// changes the version every heartbeat period, so a record unchanged for
+	// longer than that has a holder that stopped renewing.
+	Unchanged time.Duration
+
+	// Err is set for a record this library cannot read: an item it did not
+	// write, or a damaged one. It is a *RecordError (ErrCorruptRecord), and
+	// only Key and SortKey are filled in. Lock refuses such a key with the
+	// same error and leaves the item alone.
+	Err error
+}
+
+// Free reports whether a Lock of this Session would take the lock at its
+// next attempt: the record is released, or this Session has watched it
+// unchanged for its whole lease, which is when it may take it over.
+func (i LockInfo) Free() bool {
+	return i.Err == nil && (i.Released || (i.Lease > 0 && i.Unchanged >= i.Lease))
+}
+
+// Inspect reads the record of key (WithSortKeyValue selects the sort-key
+// value, other MutexOptions are ignored) with one strongly consistent
+// GetItem. It returns ErrNoRecord if there is none, and the LockInfo with
+// its *RecordError for a foreign or damaged record.
+//
+// A read counts as an observation for takeovers, as a failed TryLock does: a
+// Lock of this Session after Inspect has watched a record unchanged for its
+// whole lease takes it over at once.
+func (s *Session) Inspect(ctx context.Context, key string, opts ...MutexOption) (LockInfo, error) {
+	m := s.NewMutex(key, opts...)
+	if m.err != nil {
+		return LockInfo{}, m.err
+	}
+	out, err := s.store.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.store.table),
+		Key:            s.store.itemKey(m.id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return LockInfo{}, fmt.Errorf("dynamutex: inspect %q: %w", key, err)
+	}
+	if len(out.Item) == 0 {
+		return LockInfo{}, fmt.Errorf("%w: %q", ErrNoRecord, key)
+	}
+	info := s.describe(m.id, out.Item, time.Now())
+	return info, info.Err
+}
+
+// List returns every record of the table, read with strongly consistent
+// Scan requests of up to 1 MB each, one page at a time as the loop
+// advances. Foreign or damaged records come with LockInfo.Err set and the
+// iteration goes on; the iteration's own error is set only when a request
+// fails, and then it stops. Like Inspect, List counts as an observation of
+// each record for takeovers. Stop early by breaking out of the loop.
+//
+//	for info, err := range sess.List(ctx) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(info.Key, info.Owner, info.Token, info.Released)
+//	}
+func (s *Session) List(ctx context.Context) iter.Seq2[LockInfo, error] {
+	return func(yield func(LockInfo, error) bool) {
+		var start map[string]types.AttributeValue
+		for {
+			out, err := s.store.client.Scan(ctx, &dynamodb.ScanInput{
+				TableName:         aws.String(s.store.table),
+				ConsistentRead:    aws.Bool(true),
+				ExclusiveStartKey: start,
+			})
+			if err != nil {
+				yield(LockInfo{}, fmt.Errorf("dynamutex: list %q: %w", s.store.table, err))
+				return
+			}
+			received := time.Now()
+			for _, item := range out.Items {
+				if !yield(s.describeItem(item, received), nil) {
+					return
+				}
+			}
+			if len(out.LastEvaluatedKey) == 0 {
+				return
+			}
+			start = out.LastEvaluatedKey
+		}
+	}
+}
+
+// describeItem reads the key of a scanned item, then describes it.
+func (s *Session) describeItem(item map[string]types.AttributeValue, received time.Time) LockInfo {
+	var id lockID
+	var err error
+	if id.key, err = stringAttr(item, s.cfg.keys.partition); err != nil {
+		return LockInfo{Err: &RecordError{Attribute: s.cfg.keys.partition, Problem: err.Error()}}
+	}
+	if s.cfg.keys.sort != "" {
+		if id.sort, err = stringAttr(item, s.cfg.keys.sort); err != nil {
+			return LockInfo{Key: id.key, Err: &RecordError{Key: id.key, Attribute: s.cfg.keys.sort, Problem: err.Error()}}
+		}
+	}
+	return s.describe(id, item, received)
+}
+
+// describe decodes the record of id, received at received, and notes its
+// version as observed.
+func (s *Session) describe(id lockID, item map[string]types.AttributeValue, received time.Time) LockInfo {
+	info := LockInfo{Key: id.key, SortKey: id.sort}
+	rec, err := decodeRecord(id.key, item)
+	if err != nil {
+		info.Err = err
+		return info
+	}
+	info.Owner, info.Token, info.Data = rec.owner, rec.token, rec.data
+	info.Lease, info.Released = rec.lease, rec.released
+	if !rec.released {
+		// A released record needs no watching: anyone may take it.
+		o := s.observe(id, rec, received)
+		info.Unchanged = received.Sub(o.seen)
+	}
+	return info
+}
