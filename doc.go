@@ -19,11 +19,12 @@
 //
 // # Protocol and cost
 //
-// Each lock is one item. Every operation is one conditional UpdateItem:
-// an uncontended Lock, each retry while waiting, each renewal (one per held
-// lock per heartbeat period) and Unlock. There is no read before a write: a
-// failed condition returns the holder's record (ReturnValuesOnConditionCheckFailure),
-// which is all a waiter needs. No operation consumes read capacity.
+// Each lock is one item. Every locking operation is one conditional
+// UpdateItem: an uncontended Lock, each retry while waiting, each renewal
+// (one per held lock per heartbeat period) and Unlock. There is no read
+// before a write: a failed condition returns the holder's record
+// (ReturnValuesOnConditionCheckFailure), which is all a waiter needs. No
+// locking operation consumes read capacity; only Inspect and List read.
 //
 // Every write stores a new random version chosen by the writer. If a reply is
 // lost after the write landed, the retry fails its condition and finds the
@@ -70,6 +71,46 @@
 // When such a holder resumes, its context is already cancelled: a Lock whose
 // winning reply is read after the safe time returns a context cancelled with
 // ErrLeaseInDanger, and an Unlock after the safe time records that cause too.
+//
+// # Guarded writes
+//
+// For data in DynamoDB there is a stronger tool than a fence. Lease.Guard
+// returns a ConditionCheck on the lock record that holds only while this
+// acquisition owns it and has not released it; put it in a
+// TransactWriteItems request and the write commits only while the lock is
+// held, even if the holder was paused and the new holder has not written
+// yet. Lease.GuardedWrite does that for the caller's items and tells a lost
+// lock (ErrLockLost) from the caller's own condition failing
+// (ErrConditionFailed). The guard names the token, so renewals never make
+// it fail.
+//
+// Three modes, three guarantees: plain (stop when the context ends; safe
+// while pauses stay under lease − safe time), token-fenced (the store
+// refuses stale tokens; no timing assumption) and guarded (the write
+// commits only under the lock; no timing assumption). docs/FENCING.md in the
+// repository sets out the argument and the limits of each.
+//
+// # Inspection
+//
+// Session.Inspect tells who holds a key, with its token, data, lease and
+// whether it is released, in one consistent read; Session.List iterates over
+// every record of the table. Foreign or damaged records are reported with a
+// *RecordError, never a panic. Both count as observations for takeovers.
+//
+// # Observability
+//
+// Every lifecycle event (acquired, renewed, renewed late, renewal failed, in
+// danger, lost, released) is logged through log/slog with the table, owner,
+// key and token (WithLogger), and handed to an optional Observer
+// (WithObserver) with wait time, latency and attempts, to feed counters and
+// histograms without a metrics dependency.
+//
+// # Testing
+//
+// Package dynamutextest provides an in-memory DynamoDBAPI for unit tests
+// without Java. It passes the same conformance suite as DynamoDB Local, is
+// safe for concurrent use, and works under testing/synctest, where the
+// library's timers and the store's TTL follow the bubble's fake clock.
 //
 // docs/RELIABILITY.md in the repository describes the chaos harness that
 // tests these guarantees with faults, SIGKILL and SIGSTOP, and its figures.
