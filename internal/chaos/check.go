@@ -125,6 +125,7 @@ func Check(evs []Event, p Params) *Report {
 	h.load(evs)
 	h.checkTokens()
 	h.checkLedger()
+	h.checkGuarded()
 	h.checkOverlaps()
 	h.checkTakeovers()
 	h.checkLosses()
@@ -371,6 +372,9 @@ func (h *history) checkLedger() {
 	rep := h.rep
 	accepted := map[string][]Event{}
 	for _, w := range h.writes {
+		if w.Guarded {
+			continue
+		}
 		switch {
 		case w.OK:
 			rep.WritesAccepted++
@@ -408,6 +412,9 @@ func (h *history) checkLedger() {
 	}
 	// A write sent after a higher token's write was acknowledged must be refused.
 	for _, w := range h.writes {
+		if w.Guarded {
+			continue
+		}
 		for _, a := range accepted[w.Key] {
 			if a.Token > w.Token && a.At < w.Start && w.OK {
 				rep.violate("ledger %s: token %d accepted at +%v after token %d had been",
@@ -416,6 +423,61 @@ func (h *history) checkLedger() {
 			}
 		}
 	}
+}
+
+// checkGuarded: a guarded write commits only while its acquisition still
+// holds the record. It is never accepted once a later acquisition had been
+// granted before it was sent, even if the new holder has not written yet,
+// and never refused while its writer's context was live in a process that
+// had not been paused.
+func (h *history) checkGuarded() {
+	rep := h.rep
+	for _, w := range h.writes {
+		if !w.Guarded {
+			continue
+		}
+		switch {
+		case w.OK:
+			rep.GuardedAccepted++
+			if w.Zombie {
+				rep.GuardedZombieAccepted++
+			}
+			if tok, at := h.grantedBefore(w.Key, w.Token, w.Start); tok != 0 {
+				rep.violate("guarded %s: token %d (process %d) accepted at +%v although token %d had been granted at +%v",
+					w.Key, w.Token, w.Proc, h.rel(w.At), tok, h.rel(at))
+			}
+		case w.Cause == "refused":
+			rep.GuardedRefused++
+			if w.Zombie {
+				rep.GuardedZombieRefused++
+			}
+			if w.Live {
+				rep.RefusedWhileLive++
+				if !h.pausedBefore(w) {
+					rep.violate("guarded %s: token %d (process %d) refused at +%v while its lock context was live, and its process had not been paused",
+						w.Key, w.Token, w.Proc, h.rel(w.At))
+				}
+			}
+		default:
+			rep.GuardedFailed++
+		}
+	}
+}
+
+// grantedBefore returns a token of key above tok, and when, if DynamoDB
+// had answered its acquisition, or Lock had returned it, before t.
+func (h *history) grantedBefore(key string, tok uint64, t int64) (uint64, int64) {
+	for ct, c := range h.chains[key] {
+		if ct > tok && c.answered != 0 && c.answered < t {
+			return ct, c.answered
+		}
+	}
+	for _, a := range h.acqs[key] {
+		if a.token > tok && a.at < t {
+			return a.token, a.at
+		}
+	}
+	return 0, 0
 }
 
 // checkOverlaps: whenever a holder acquired a key while an older holder had
@@ -584,7 +646,7 @@ func (h *history) checkPauses() {
 						a.key, a.token, a.proc, time.Duration(s.to-s.from), a.cause)
 				}
 				for _, w := range h.writes {
-					if w.Proc == a.proc && w.Key == a.key && w.Token == a.token && w.Start >= s.to {
+					if !w.Guarded && w.Proc == a.proc && w.Key == a.key && w.Token == a.token && w.Start >= s.to {
 						if w.OK {
 							h.rep.ResumedAccepted++
 						} else {

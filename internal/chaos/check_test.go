@@ -275,3 +275,41 @@ func TestCheckVersionLandsTwice(t *testing.T) {
 		t.Fatalf("takeovers %d, want 1 (token 11 over the unheard token 10)", r.Takeovers)
 	}
 }
+
+func TestCheckGuardedWrites(t *testing.T) {
+	guarded := func(proc int, token uint64, sent int, ok, live bool) Event {
+		e := Event{Kind: KindWrite, At: ms(sent + 1), Start: ms(sent), Proc: proc, Key: "k", Token: token,
+			Guarded: true, OK: ok, Live: live}
+		if !ok {
+			e.Cause = "refused"
+		}
+		return e
+	}
+	t.Run("clean", func(t *testing.T) {
+		var h hist
+		h.hold(1, "k", 10, 0, 100, "v1")
+		h.add(guarded(1, 10, 50, true, true))
+		h.hold(2, "k", 11, 101, 200, "v2")
+		h.add(guarded(1, 10, 150, false, false)) // after its Unlock: refused
+		r := h.check(t)
+		wantClean(t, r)
+		if r.GuardedAccepted != 1 || r.GuardedRefused != 1 || r.WritesAccepted != 2 {
+			t.Fatalf("report %+v", r)
+		}
+	})
+	t.Run("accepted after a later grant", func(t *testing.T) {
+		var h hist
+		h.hold(1, "k", 10, 0, 0, "v1")
+		h.add(Event{Kind: KindCancelled, At: ms(600), Proc: 1, Key: "k", Token: 10, Cause: CauseDanger})
+		h.hold(2, "k", 11, 1100, 1200, "v2")
+		// Sent after token 11 was granted, and before its holder wrote.
+		h.add(guarded(1, 10, 1102, true, false))
+		wantViolation(t, h.check(t), "accepted at +1.103s although token 11")
+	})
+	t.Run("refused while live", func(t *testing.T) {
+		var h hist
+		h.hold(1, "k", 10, 0, 100, "v1")
+		h.add(guarded(1, 10, 50, false, true))
+		wantViolation(t, h.check(t), "guarded k: token 10 (process 1) refused")
+	})
+}

@@ -21,8 +21,9 @@ const (
 	KindCancelled = "cancelled"
 	// KindReleased: Unlock returned; Cause is its error class, "" for nil.
 	KindReleased = "released"
-	// KindWrite: a fenced ledger write, sent at Start, answered at At. OK
-	// means accepted, with the ledger's apply order in Seq.
+	// KindWrite: a ledger write, sent at Start, answered at At. OK means
+	// accepted, with the ledger's apply order in Seq for a fenced write.
+	// Guarded writes go through Lease.GuardedWrite and carry no Seq.
 	KindWrite = "write"
 	// KindSent: the transport sent a lock-table write of the library (Op,
 	// From, Version) to DynamoDB as request Req of its process.
@@ -76,10 +77,11 @@ type Event struct {
 	Cause string `json:"cause,omitempty"`
 
 	// Writes to the ledger.
-	OK     bool   `json:"ok,omitempty"`
-	Seq    uint64 `json:"seq,omitempty"`
-	Live   bool   `json:"live,omitempty"`   // the lock context was live when the write was sent
-	Zombie bool   `json:"zombie,omitempty"` // sent on purpose after the context ended
+	OK      bool   `json:"ok,omitempty"`
+	Seq     uint64 `json:"seq,omitempty"`
+	Live    bool   `json:"live,omitempty"`    // the lock context was live when the write was sent
+	Zombie  bool   `json:"zombie,omitempty"`  // sent on purpose after the context ended
+	Guarded bool   `json:"guarded,omitempty"` // a guarded write, not a fenced one
 
 	// Lock-table writes and faults.
 	Req     uint64 `json:"req,omitempty"`

@@ -44,15 +44,20 @@ type Report struct {
 
 	Overlaps map[string]int // a holder acquired while an older one had not unlocked, by the older one's state
 
-	WritesAccepted   int
-	WritesRefused    int // refused by the fence
-	WritesFailed     int // no answer from the ledger
-	RefusedWhileLive int // refused although the writer's context was live (its process had been paused)
-	ZombieRefused    int // writes made on purpose after danger or loss
-	ZombieAccepted   int // ... accepted because no newer holder had written yet
-	PausedHolders    int // holders paused past their safe time
-	ResumedRefused   int // their writes after resuming, refused
-	ResumedAccepted  int // ... accepted because no newer holder had written
+	WritesAccepted        int
+	WritesRefused         int // refused by the fence
+	WritesFailed          int // no answer from the ledger
+	RefusedWhileLive      int // fenced or guarded, refused although the writer's context was live (its process had been paused)
+	ZombieRefused         int // writes made on purpose after danger or loss
+	ZombieAccepted        int // ... accepted because no newer holder had written yet
+	GuardedAccepted       int // writes under Lease.GuardedWrite, accepted
+	GuardedRefused        int // ... refused because the lock had moved on
+	GuardedFailed         int // ... with another error
+	GuardedZombieRefused  int // ... made on purpose after danger or loss, refused
+	GuardedZombieAccepted int // ... accepted because no later acquisition had landed
+	PausedHolders         int // holders paused past their safe time
+	ResumedRefused        int // their writes after resuming, refused
+	ResumedAccepted       int // ... accepted because no newer holder had written
 
 	Violations []string
 
@@ -118,7 +123,9 @@ func (r *Report) Write(w io.Writer) {
 	p("fenced writes         %d accepted, %d refused (%d while the writer's context was live), %d unanswered",
 		r.WritesAccepted, r.WritesRefused, r.RefusedWhileLive, r.WritesFailed)
 	p("  after danger/loss   %d refused, %d accepted (no newer holder had written)", r.ZombieRefused, r.ZombieAccepted)
-	p("  paused holders      %d; writes after resuming: %d refused, %d accepted (no newer holder had written)",
+	p("guarded writes        %d accepted, %d refused, %d failed; after danger/loss %d refused, %d accepted (no later acquisition yet)",
+		r.GuardedAccepted, r.GuardedRefused, r.GuardedFailed, r.GuardedZombieRefused, r.GuardedZombieAccepted)
+	p("  paused holders      %d; fenced writes after resuming: %d refused, %d accepted (no newer holder had written)",
 		r.PausedHolders, r.ResumedRefused, r.ResumedAccepted)
 	if r.TornLines > 0 {
 		p("torn event lines      %d (from killed processes)", r.TornLines)

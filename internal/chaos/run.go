@@ -380,32 +380,94 @@ func (r *run) stopAll() {
 }
 
 // checkLedger compares the ledger's final state with the accepted writes in
-// the log: DynamoDB's own count of accepted writes must cover every logged one.
+// the log: DynamoDB's own count of accepted fenced writes must cover every
+// logged one. Guarded writes commit in token order, since each commits only
+// while its token is the record's, so each key's guarded item cannot end
+// below the highest accepted token. It must count exactly the accepted
+// guarded writes when none went unanswered and no process was killed (a
+// killed process may have committed a write it never logged), as the SDK's
+// retries carry one idempotency token.
 func (r *run) checkLedger(ctx context.Context, db *dynamodb.Client, evs []Event, rep *Report) {
 	maxSeq := map[string]uint64{}
 	maxTok := map[string]uint64{}
+	guarded := map[string]*guardedTally{}
 	for _, e := range evs {
-		if e.Kind == KindWrite && e.OK {
+		if e.Kind != KindWrite {
+			continue
+		}
+		if e.Guarded {
+			g := guarded[e.Key]
+			if g == nil {
+				g = &guardedTally{}
+				guarded[e.Key] = g
+			}
+			g.add(e)
+			continue
+		}
+		if e.OK {
 			maxSeq[e.Key] = max(maxSeq[e.Key], e.Seq)
 			maxTok[e.Key] = max(maxTok[e.Key], e.Token)
 		}
 	}
 	for key := range maxSeq {
-		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: aws.String(r.ledger), ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}},
-		})
+		item, err := r.ledgerItem(ctx, db, key)
 		if err != nil {
 			rep.violate("ledger %s: read failed: %v", key, err)
 			continue
 		}
-		fence := numAttr(out.Item, "fence")
-		seq := numAttr(out.Item, "seq")
+		fence := numAttr(item, "fence")
+		seq := numAttr(item, "seq")
 		if fence < maxTok[key] || seq < maxSeq[key] {
 			rep.violate("ledger %s: final fence %d and count %d are below the logged %d and %d",
 				key, fence, seq, maxTok[key], maxSeq[key])
 		}
 	}
+	for key, g := range guarded {
+		if g.accepted == 0 {
+			continue
+		}
+		item, err := r.ledgerItem(ctx, db, key+"#guarded")
+		if err != nil {
+			rep.violate("guarded %s: read failed: %v", key, err)
+			continue
+		}
+		holder, seq := numAttr(item, "holder"), numAttr(item, "seq")
+		if holder < g.maxTok {
+			rep.violate("guarded %s: the last guarded write committed was token %d's, but token %d's was accepted",
+				key, holder, g.maxTok)
+		}
+		if seq < g.accepted || (g.failed == 0 && rep.Kills == 0 && seq != g.accepted) {
+			rep.violate("guarded %s: %d guarded writes committed, %d accepted and %d unanswered",
+				key, seq, g.accepted, g.failed)
+		}
+	}
+}
+
+// guardedTally adds up the guarded writes of one key.
+type guardedTally struct {
+	accepted, failed uint64
+	maxTok           uint64
+}
+
+func (g *guardedTally) add(e Event) {
+	switch {
+	case e.OK:
+		g.accepted++
+		g.maxTok = max(g.maxTok, e.Token)
+	case e.Cause != "refused":
+		g.failed++
+	}
+}
+
+func (r *run) ledgerItem(ctx context.Context, db *dynamodb.Client, key string) (map[string]types.AttributeValue, error) {
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(r.ledger), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Item, nil
 }
 
 func numAttr(item map[string]types.AttributeValue, name string) uint64 {

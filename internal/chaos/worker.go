@@ -142,7 +142,7 @@ func (h *holder) once(ctx context.Context) {
 		hold = h.cfg.Lease
 	}
 	for n := 1 + h.rng.IntN(3); n > 0; n-- {
-		h.write(lctx, key, tok, false)
+		h.write(lctx, l, false)
 		if n > 1 && !sleepCtx(lctx, time.Duration(h.rng.Int64N(int64(hold)+1))) {
 			break
 		}
@@ -150,20 +150,58 @@ func (h *holder) once(ctx context.Context) {
 	// A holder told it is in danger or lost may already be mid-write; make
 	// that write, as such a holder would, and let the fence refuse it.
 	if c := errClass(context.Cause(lctx)); c == CauseDanger || c == CauseLost {
-		h.write(lctx, key, tok, true)
+		h.write(lctx, l, true)
 	}
 	err = m.Unlock(context.Background())
 	h.log.Add(Event{Kind: KindReleased, G: h.g, Key: key, Token: tok, Cause: errClass(err)})
 }
 
-// write is a fenced write to the ledger: it lands only if no higher token
-// has landed for key. It deliberately ignores the lock context: the fence,
-// not the holder's diligence, is what is tested.
-func (h *holder) write(lctx context.Context, key string, token uint64, zombie bool) {
+// write makes, at random, a fenced or a guarded write to the ledger. It
+// deliberately ignores the lock context: the fence and the guard, not the
+// holder's diligence, are what is tested.
+func (h *holder) write(lctx context.Context, l *dynamutex.Lease, zombie bool) {
 	live := lctx.Err() == nil
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now().UnixNano()
+	e := Event{Kind: KindWrite, G: h.g, Key: l.Key(), Token: l.Token(), Start: start, Live: live, Zombie: zombie}
+	if h.rng.IntN(2) == 0 {
+		e.Guarded = true
+		h.guarded(ctx, l, &e)
+	} else {
+		h.fenced(ctx, l, &e)
+	}
+	h.log.Add(e)
+}
+
+// guarded is a write under Lease.GuardedWrite to the key's guarded ledger
+// item: it lands only while the lock record still carries the lease's
+// token, unreleased. It goes through the Session's client, whose transport
+// leaves transactions alone.
+func (h *holder) guarded(ctx context.Context, l *dynamutex.Lease, e *Event) {
+	err := l.GuardedWrite(ctx, types.TransactWriteItem{Update: &types.Update{
+		TableName:        aws.String(h.cfg.Ledger),
+		Key:              map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: l.Key() + "#guarded"}},
+		UpdateExpression: aws.String("SET holder = :t ADD seq :one"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t":   &types.AttributeValueMemberN{Value: strconv.FormatUint(l.Token(), 10)},
+			":one": &types.AttributeValueMemberN{Value: "1"},
+		},
+	}})
+	switch {
+	case err == nil:
+		e.OK = true
+	case errors.Is(err, dynamutex.ErrLockLost):
+		e.Cause = "refused"
+	default:
+		e.Cause = "error: " + err.Error()
+	}
+}
+
+// fenced is a fenced write to the ledger: it lands only if no higher token
+// has landed for the key.
+func (h *holder) fenced(ctx context.Context, l *dynamutex.Lease, e *Event) {
+	key, token := l.Key(), l.Token()
 	out, err := h.ledger.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(h.cfg.Ledger),
 		Key:                 map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}},
@@ -175,7 +213,6 @@ func (h *holder) write(lctx context.Context, key string, token uint64, zombie bo
 		},
 		ReturnValues: types.ReturnValueUpdatedNew,
 	})
-	e := Event{Kind: KindWrite, G: h.g, Key: key, Token: token, Start: start, Live: live, Zombie: zombie}
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case err == nil:
@@ -188,7 +225,6 @@ func (h *holder) write(lctx context.Context, key string, token uint64, zombie bo
 	default:
 		e.Cause = "error: " + err.Error()
 	}
-	h.log.Add(e)
 }
 
 var errWaited = errors.New("waited too long")
