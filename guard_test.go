@@ -33,6 +33,33 @@ func incDoc(table, id string) types.TransactWriteItem {
 	}}
 }
 
+// guardFixture is a lock held by a fresh Session, and a data table for the
+// caller's own items.
+type guardFixture struct {
+	c         *dynamodb.Client
+	tr        *transport
+	data      string
+	m         *dynamutex.Mutex
+	ctx, lctx context.Context
+	l         *dynamutex.Lease
+}
+
+func lockForGuard(t *testing.T) *guardFixture {
+	t.Helper()
+	f := &guardFixture{}
+	f.c, f.tr = newClient(t)
+	table := newTable(t, f.c)
+	f.data = newTable(t, f.c)
+	f.m = newSession(t, f.c, table).NewMutex("k")
+	f.ctx = ctxTimeout(t, 20*time.Second)
+	var err error
+	if f.lctx, err = f.m.Lock(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.l = mustLease(t, f.lctx)
+	return f
+}
+
 func mustLease(t *testing.T, ctx context.Context) *dynamutex.Lease {
 	t.Helper()
 	l, ok := dynamutex.LeaseFrom(ctx)
@@ -104,22 +131,12 @@ func TestGuardedWriteAfterTakeover(t *testing.T) {
 
 // After Unlock the guard refuses, even though nobody else took the lock.
 func TestGuardedWriteAfterUnlock(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
-	data := newTable(t, c)
-	s := newSession(t, c, table)
-	ctx := ctxTimeout(t, 10*time.Second)
-
-	m := s.NewMutex("k")
-	lctx, err := m.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := mustLease(t, lctx)
+	f := lockForGuard(t)
+	c, data, m, ctx, lctx, l := f.c, f.data, f.m, f.ctx, f.lctx, f.l
 	if err := m.Unlock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	err = l.GuardedWrite(ctx, putDoc(data, "doc", l.Token()))
+	err := l.GuardedWrite(ctx, putDoc(data, "doc", l.Token()))
 	var le *dynamutex.LostError
 	if !errors.As(err, &le) || le.Reason != "record released" {
 		t.Fatalf("GuardedWrite after Unlock = %v, want a *LostError for a released record", err)
@@ -137,18 +154,9 @@ func TestGuardedWriteAfterUnlock(t *testing.T) {
 // renewals change. Lost renewal replies, which leave the lease with a
 // version in doubt, do not matter either.
 func TestGuardedWriteDuringRenewals(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	data := newTable(t, c)
-	s := newSession(t, c, table)
-	ctx := ctxTimeout(t, 20*time.Second)
-
-	m := s.NewMutex("k")
-	lctx, err := m.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := mustLease(t, lctx)
+	f := lockForGuard(t)
+	c, data, m, ctx, lctx, l := f.c, f.data, f.m, f.ctx, f.lctx, f.l
+	tr := f.tr
 	renewals := tr.count(opRenew)
 	dropped := 0
 	tr.setFault(func(op, key string, body map[string]any) fault {
@@ -182,25 +190,15 @@ func TestGuardedWriteDuringRenewals(t *testing.T) {
 // The caller's own condition failing is told apart from a lost lock, and
 // the lock stays held.
 func TestGuardedWriteConditionFails(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
-	data := newTable(t, c)
-	s := newSession(t, c, table)
-	ctx := ctxTimeout(t, 10*time.Second)
+	f := lockForGuard(t)
+	c, data, m, ctx, lctx, l := f.c, f.data, f.m, f.ctx, f.lctx, f.l
 	putItem(t, c, data, map[string]types.AttributeValue{"key": avS("doc"), "writer": avN("7")})
-
-	m := s.NewMutex("k")
-	lctx, err := m.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := mustLease(t, lctx)
 	create := putDoc(data, "doc", l.Token())
 	create.Put.ConditionExpression = aws.String("attribute_not_exists(#k)")
 	create.Put.ExpressionAttributeNames = map[string]string{"#k": "key"}
 	create.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 
-	err = l.GuardedWrite(ctx, incDoc(data, "other"), create)
+	err := l.GuardedWrite(ctx, incDoc(data, "other"), create)
 	var ce *dynamutex.ConditionError
 	if !errors.Is(err, dynamutex.ErrConditionFailed) || !errors.As(err, &ce) || errors.Is(err, dynamutex.ErrLockLost) {
 		t.Fatalf("GuardedWrite = %v, want a *ConditionError only", err)
@@ -225,18 +223,8 @@ func TestGuardedWriteConditionFails(t *testing.T) {
 
 // Guard goes into the caller's own TransactWriteItems request.
 func TestGuardInOwnTransaction(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
-	data := newTable(t, c)
-	s := newSession(t, c, table)
-	ctx := ctxTimeout(t, 10*time.Second)
-
-	m := s.NewMutex("k")
-	lctx, err := m.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := mustLease(t, lctx)
+	f := lockForGuard(t)
+	c, data, m, ctx, l := f.c, f.data, f.m, f.ctx, f.l
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		putDoc(data, "a", l.Token()), l.Guard(), putDoc(data, "b", l.Token()),
 	}}
@@ -253,7 +241,7 @@ func TestGuardInOwnTransaction(t *testing.T) {
 	in = &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		putDoc(data, "c", l.Token()), l.Guard(), putDoc(data, "b", l.Token()),
 	}}
-	_, err = c.TransactWriteItems(ctx, in)
+	_, err := c.TransactWriteItems(ctx, in)
 	var tc *types.TransactionCanceledException
 	if !errors.As(err, &tc) || len(tc.CancellationReasons) != 3 ||
 		aws.ToString(tc.CancellationReasons[1].Code) != "ConditionalCheckFailed" {
@@ -268,17 +256,9 @@ func TestGuardInOwnTransaction(t *testing.T) {
 }
 
 func TestGuardedWriteItemCount(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	s := newSession(t, c, table)
-	ctx := ctxTimeout(t, 10*time.Second)
-	m := s.NewMutex("k")
-	lctx, err := m.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Unlock(ctx)
-	l := mustLease(t, lctx)
+	f := lockForGuard(t)
+	ctx, l, tr := f.ctx, f.l, f.tr
+	defer f.m.Unlock(ctx)
 	before := tr.count("TransactWriteItems")
 	if err := l.GuardedWrite(ctx); !errors.Is(err, dynamutex.ErrInvalidOption) {
 		t.Errorf("GuardedWrite() = %v, want ErrInvalidOption", err)
