@@ -33,7 +33,10 @@ const maxGuardedItems = 99
 // i, and that reason's Item is the record that replaced ours. GuardedWrite
 // does this bookkeeping for the common case. DynamoDB does not allow two
 // items of one transaction on the same item, so the caller's items must not
-// include the lock record.
+// include the lock record. Build a new TransactWriteItemsInput for each
+// request: the AWS SDK stores its idempotency token in the input, and
+// DynamoDB refuses a token reused with other items
+// (IdempotentParameterMismatchException).
 func (l *Lease) Guard() types.TransactWriteItem {
 	st := &l.s.store
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
