@@ -1,0 +1,31 @@
+package main
+
+// Environment variables. Every option of dynamutex can come from one, so
+// that cron tables, systemd units and CI jobs can configure the tool once;
+// an option given on the command line wins over its variable. --region and
+// --profile have none of their own: the AWS SDK already reads AWS_REGION
+// and AWS_PROFILE.
+var flagEnv = map[string]string{
+	"table":          "DYNAMUTEX_TABLE",
+	"endpoint":       "DYNAMUTEX_ENDPOINT",
+	"verbose":        "DYNAMUTEX_VERBOSE",
+	"key":            "DYNAMUTEX_KEY",
+	"lease":          "DYNAMUTEX_LEASE",
+	"wait":           "DYNAMUTEX_WAIT",
+	"no-wait":        "DYNAMUTEX_NO_WAIT",
+	"grace":          "DYNAMUTEX_GRACE",
+	"owner":          "DYNAMUTEX_OWNER",
+	"data":           "DYNAMUTEX_DATA",
+	"busy-exit-code": "DYNAMUTEX_BUSY_EXIT_CODE",
+}
+
+// Variables that `dynamutex run` sets for CMD, describing the lock it holds.
+// DYNAMUTEX_KEY, DYNAMUTEX_TABLE and DYNAMUTEX_OWNER double as configuration
+// of a nested dynamutex, which is why run refuses a key inherited this way
+// (see inheritedKey).
+const (
+	envToken = "DYNAMUTEX_TOKEN"
+	envKey   = "DYNAMUTEX_KEY"
+	envTable = "DYNAMUTEX_TABLE"
+	envOwner = "DYNAMUTEX_OWNER"
+)

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"text/tabwriter"
+)
+
+// listTimeout bounds the whole scan of the table.
+const listTimeout = 2 * setupTimeout
+
+// dataColumn is how much of each record's data the list shows; status
+// shows it all.
+const dataColumn = 40
+
+// listCommand implements `dynamutex list`: every record of the table, read
+// with strongly consistent Scan requests (Session.List), which write
+// nothing. Lock tables are small, so the records are collected and sorted
+// by key, which makes the output stable from one run to the next.
+func (a *app) listCommand(c *common, args []string) int {
+	fs, asJSON := listFlags(c)
+	operands, err := c.parseInterleaved("list", fs, args)
+	if err != nil {
+		return a.helpOrUsage(err, listHelp)
+	}
+	if len(operands) > 0 {
+		return a.fail(usageError("list", "list takes no arguments, got %q", operands))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
+	defer cancel()
+	sess, err := a.connect(ctx, c)
+	if err != nil {
+		return a.fail(err)
+	}
+	defer sess.Close(ctx)
+	views := []lockView{} // JSON [] rather than null for an empty table
+	for info, err := range sess.List(ctx) {
+		if err != nil {
+			return a.fail(err)
+		}
+		views = append(views, viewOf(info))
+	}
+	slices.SortFunc(views, func(x, y lockView) int {
+		return cmp.Or(cmp.Compare(x.Key, y.Key), cmp.Compare(x.SortKey, y.SortKey))
+	})
+	if *asJSON {
+		if err := writeJSON(a.stdout, views); err != nil {
+			return a.fail(err)
+		}
+		return exitOK
+	}
+	a.printList(c.table, views)
+	return exitOK
+}
+
+// listFlags returns the flag set of list and its --json option.
+func listFlags(c *common) (*flag.FlagSet, *bool) {
+	fs := c.flagSet("list")
+	return fs, fs.Bool("json", false, "print JSON")
+}
+
+// printList prints the records as aligned columns, then one line for each
+// corrupt record saying what is wrong with it.
+func (a *app) printList(table string, views []lockView) {
+	if len(views) == 0 {
+		fmt.Fprintf(a.stdout, "no lock records in table %q\n", table)
+		return
+	}
+	sorted := slices.ContainsFunc(views, func(v lockView) bool { return v.SortKey != "" })
+	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	if sorted {
+		fmt.Fprintln(w, "KEY\tSORT KEY\tSTATE\tTOKEN\tLEASE\tOWNER\tDATA")
+	} else {
+		fmt.Fprintln(w, "KEY\tSTATE\tTOKEN\tLEASE\tOWNER\tDATA")
+	}
+	var corrupt []lockView
+	for _, v := range views {
+		if v.State == stateCorrupt {
+			corrupt = append(corrupt, v)
+		}
+		fmt.Fprint(w, display(v.Key), "\t")
+		if sorted {
+			fmt.Fprint(w, display(v.SortKey), "\t")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", v.State, v.tokenText(), v.leaseText(), v.ownerText(), v.dataText(dataColumn))
+	}
+	_ = w.Flush()
+	for _, v := range corrupt {
+		fmt.Fprintf(a.stdout, "corrupt record %s: %s\n", display(v.Key), problem(v.err))
+	}
+}

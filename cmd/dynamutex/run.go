@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/dynamutex/dynamutex"
+)
+
+// defaultGrace is how long CMD has between SIGTERM and SIGKILL when the
+// lock is lost. It fits inside the default lease − safe time margin (5 s)
+// only partly on purpose: see the help of --grace.
+const defaultGrace = 10 * time.Second
+
+// closeTimeout bounds Session.Close at exit, which only waits for a renewal
+// in flight.
+const closeTimeout = 5 * time.Second
+
+// runOptions are the options of `dynamutex run`.
+type runOptions struct {
+	key      string
+	owner    string
+	data     string
+	lease    time.Duration
+	wait     time.Duration // 0: wait forever
+	noWait   bool
+	grace    time.Duration
+	busyCode int
+	argv     []string // CMD and its arguments
+}
+
+// runCommand implements `dynamutex run`.
+func (a *app) runCommand(c *common, args []string) int {
+	o, err := parseRun(c, args)
+	if err != nil {
+		return a.helpOrUsage(err, runHelp)
+	}
+	if err := checkPlatform(); err != nil {
+		return a.fail(err)
+	}
+	return a.runLocked(c, o)
+}
+
+// parseRun parses and checks the options of run. Checks that need the
+// library (the lease, the key) are left to it, so that the tool never
+// accepts less or more than the library does.
+func parseRun(c *common, args []string) (*runOptions, error) {
+	fs, o := runFlags(c)
+	if err := c.parse("run", fs, args); err != nil {
+		return nil, err
+	}
+	o.argv = fs.Args()
+	switch {
+	case o.key == "":
+		return nil, usageError("run", "no lock key: pass --key KEY (or set DYNAMUTEX_KEY)")
+	case c.given["key"] == envKey && os.Getenv(envToken) != "":
+		return nil, usageError("run", "DYNAMUTEX_KEY=%q was set by an enclosing 'dynamutex run' that holds that lock, "+
+			"so this run would wait for itself; pass --key explicitly", o.key)
+	case len(o.argv) == 0:
+		return nil, usageError("run", "no command to run: put it after --, as in: dynamutex run --key KEY -- CMD ARGS...")
+	case o.noWait && c.isGiven("wait"):
+		return nil, usageError("run", "%s and %s cannot be used together", c.source("wait"), c.source("no-wait"))
+	case o.wait < 0:
+		return nil, usageError("run", "%s must not be negative, got %v", c.source("wait"), o.wait)
+	case o.grace < 0:
+		return nil, usageError("run", "%s must not be negative, got %v", c.source("grace"), o.grace)
+	case o.busyCode < 0 || o.busyCode > 255:
+		return nil, usageError("run", "%s must be from 0 to 255, got %d", c.source("busy-exit-code"), o.busyCode)
+	}
+	return o, nil
+}
+
+// runFlags returns the flag set of run and the options it fills.
+func runFlags(c *common) (*flag.FlagSet, *runOptions) {
+	o := &runOptions{lease: dynamutex.DefaultLeaseDuration, grace: defaultGrace, busyCode: exitBusy}
+	fs := c.flagSet("run")
+	fs.StringVar(&o.key, "key", "", "lock key")
+	fs.DurationVar(&o.lease, "lease", o.lease, "lease duration")
+	fs.DurationVar(&o.wait, "wait", 0, "how long to wait for the lock")
+	fs.BoolVar(&o.noWait, "no-wait", false, "fail at once if the lock is held")
+	fs.DurationVar(&o.grace, "grace", o.grace, "time between SIGTERM and SIGKILL")
+	fs.StringVar(&o.owner, "owner", "", "owner name stored in the record")
+	fs.StringVar(&o.data, "data", "", "data stored in the record")
+	fs.IntVar(&o.busyCode, "busy-exit-code", o.busyCode, "exit code when the lock is busy")
+	return fs, o
+}
+
+// sessionOptions derive the Session's timings from --lease in the
+// proportions of the library's defaults (20 s lease, 5 s heartbeat, 15 s
+// safe time): renewals every quarter lease leave two more tries before the
+// safe time at three quarters, and the last quarter is the margin for CMD
+// to be told before anyone may take over.
+func (o *runOptions) sessionOptions() []dynamutex.Option {
+	opts := []dynamutex.Option{
+		dynamutex.WithLeaseDuration(o.lease),
+		dynamutex.WithHeartbeatPeriod(o.heartbeat()),
+		dynamutex.WithSafeTime(o.safeTime()),
+	}
+	if o.owner != "" {
+		opts = append(opts, dynamutex.WithOwner(o.owner))
+	}
+	return opts
+}
+
+// heartbeat is the renewal period: a quarter of the lease.
+func (o *runOptions) heartbeat() time.Duration { return o.lease / 4 }
+
+// safeTime is when the lock falls into danger without a confirmed renewal:
+// three quarters of the lease.
+func (o *runOptions) safeTime() time.Duration { return o.lease * 3 / 4 }
+
+// runLocked connects, takes the lock, runs CMD under it and releases it.
+func (a *app) runLocked(c *common, o *runOptions) int {
+	// Caught from the very start: a signal while connecting or waiting must
+	// end the wait cleanly rather than kill the process mid-request.
+	sigs := make(chan os.Signal, 8)
+	notifySignals(sigs)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+
+	watch := watchWait(cancel, sigs, o.wait)
+	sess, err := a.connect(ctx, c, o.sessionOptions()...)
+	if err != nil {
+		watch.end()
+		return a.notAcquired(o, err, context.Cause(ctx))
+	}
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer ccancel()
+		_ = sess.Close(cctx) // nothing is held any more; a slow close only delays the exit
+	}()
+	r := &runner{a: a, c: c, o: o, sess: sess, sigs: sigs}
+	return r.lockAndRun(ctx, watch)
+}
+
+// notAcquired reports why the lock was not taken: it is held (--no-wait),
+// --wait ran out, a signal came, or err. cause is the cause of the wait
+// context, nil if it did not end.
+func (a *app) notAcquired(o *runOptions, err, cause error) int {
+	var held *dynamutex.HeldError
+	var sig *signalError
+	var elapsed *waitElapsed
+	switch {
+	case errors.As(err, &held):
+		fmt.Fprintf(a.stderr, "dynamutex: lock %q is busy: held by %q (token %d, lease %v)\n",
+			o.key, held.Owner, held.Token, held.Lease)
+		return o.busyCode
+	case errors.As(cause, &sig):
+		fmt.Fprintf(a.stderr, "dynamutex: %v while waiting for lock %q; the command was not run\n", sig, o.key)
+		return sig.exitCode()
+	case errors.As(cause, &elapsed):
+		fmt.Fprintf(a.stderr, "dynamutex: lock %q is busy: %v\n", o.key, elapsed)
+		return o.busyCode
+	case errors.Is(err, dynamutex.ErrInvalidOption) && mentionsTiming(err):
+		e := classify(err)
+		e.msg += fmt.Sprintf("\n(--lease %v sets the heartbeat period to lease/4 = %v and the safe time to 3/4 of the lease = %v)",
+			o.lease, o.heartbeat(), o.safeTime())
+		return a.fail(e)
+	}
+	return a.fail(err)
+}
+
+// mentionsTiming reports whether a library option error is about the
+// timings that --lease sets.
+func mentionsTiming(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"lease", "heartbeat", "safe time", "expiry"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

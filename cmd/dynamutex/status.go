@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/dynamutex/dynamutex"
+)
+
+// statusCommand implements `dynamutex status KEY`: one strongly consistent
+// read of the key's record (Session.Inspect), which writes nothing.
+//
+// A key without a record is not an error: it was never locked, or its idle
+// record expired, and either way the lock is free. It is reported as state
+// "absent" with exit code 0, so that exit code 1 keeps meaning that the
+// state could not be read (or the record is corrupt).
+func (a *app) statusCommand(c *common, args []string) int {
+	fs, o := statusFlags(c)
+	operands, err := c.parseInterleaved("status", fs, args)
+	if err != nil {
+		return a.helpOrUsage(err, statusHelp)
+	}
+	switch {
+	case len(operands) > 1:
+		return a.fail(usageError("status", "status takes one KEY, got %d: %q", len(operands), operands))
+	case len(operands) == 1 && c.isGiven("key") && c.given["key"] == "":
+		return a.fail(usageError("status", "give the key once: as KEY or as --key, not both"))
+	case len(operands) == 1:
+		o.key = operands[0] // an operand wins over DYNAMUTEX_KEY
+	case o.key == "":
+		return a.fail(usageError("status", "no lock key: dynamutex status KEY"))
+	}
+	v, code, err := a.inspect(c, o.key)
+	if err != nil {
+		return a.fail(err)
+	}
+	if o.json {
+		if err := writeJSON(a.stdout, v); err != nil {
+			return a.fail(err)
+		}
+		return code
+	}
+	a.printStatus(v)
+	return code
+}
+
+// statusOptions are the options of status besides the common ones.
+type statusOptions struct {
+	key  string
+	json bool
+}
+
+// statusFlags returns the flag set of status and the options it fills.
+func statusFlags(c *common) (*flag.FlagSet, *statusOptions) {
+	o := &statusOptions{}
+	fs := c.flagSet("status")
+	fs.StringVar(&o.key, "key", "", "lock key")
+	fs.BoolVar(&o.json, "json", false, "print JSON")
+	return fs, o
+}
+
+// inspect reads the record of key and returns its view with the exit code
+// status ends with: 0, or 1 for a corrupt record.
+func (a *app) inspect(c *common, key string) (lockView, int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	sess, err := a.connect(ctx, c)
+	if err != nil {
+		return lockView{}, 0, err
+	}
+	defer sess.Close(ctx)
+	info, err := sess.Inspect(ctx, key)
+	switch {
+	case errors.Is(err, dynamutex.ErrNoRecord):
+		return absentView(key), exitOK, nil
+	case errors.Is(err, dynamutex.ErrCorruptRecord):
+		return viewOf(info), exitFailure, nil
+	case err != nil:
+		return lockView{}, 0, err
+	}
+	return viewOf(info), exitOK, nil
+}
+
+// printStatus prints one record for people, as aligned "field  value" lines.
+func (a *app) printStatus(v lockView) {
+	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "key:\t%s\n", display(v.Key))
+	if v.SortKey != "" {
+		fmt.Fprintf(w, "sort key:\t%s\n", display(v.SortKey))
+	}
+	switch v.State {
+	case stateAbsent:
+		fmt.Fprintf(w, "state:\t%s: no record, so the lock is free (never taken, or its idle record expired)\n", v.State)
+	case stateCorrupt:
+		fmt.Fprintf(w, "state:\t%s: not written by dynamutex, or damaged; run refuses this key\n", v.State)
+		fmt.Fprintf(w, "error:\t%s\n", problem(v.err))
+	default:
+		fmt.Fprintf(w, "state:\t%s\n", v.State)
+		fmt.Fprintf(w, "owner:\t%s\n", v.ownerText())
+		fmt.Fprintf(w, "token:\t%s\n", v.tokenText())
+		fmt.Fprintf(w, "lease:\t%s\n", v.leaseText())
+		fmt.Fprintf(w, "data:\t%s\n", v.dataText(0))
+	}
+	_ = w.Flush()
+}
