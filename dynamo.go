@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -224,6 +225,20 @@ func classify(err error) errorKind {
 		return kindRefused
 	}
 	if api.ErrorFault() == smithy.FaultClient {
+		return kindFatal
+	}
+	// The SDK marks only DynamoDB's modelled errors as client faults. The
+	// others, such as ValidationException or AccessDeniedException, come
+	// with an unknown fault, and retrying them would only repeat the refusal
+	// until the caller's context ends. A 4xx status says the request was
+	// refused as it stands; the codes cover stores that have no HTTP layer.
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 {
+		return kindFatal
+	}
+	switch api.ErrorCode() {
+	case "ValidationException", "AccessDeniedException", "UnrecognizedClientException",
+		"MissingAuthenticationTokenException", "InvalidSignatureException", "SerializationException":
 		return kindFatal
 	}
 	return kindUnknown

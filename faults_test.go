@@ -376,3 +376,35 @@ func TestReleaseLostReplyThenAcquiredElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A request refused as it stands (a 4xx that is not throttling, such as a
+// ValidationException or missing permissions, which the SDK does not mark
+// as client faults) fails Lock at once instead of being retried until the
+// caller's context ends.
+func TestRefusedRequestFailsAtOnce(t *testing.T) {
+	for _, code := range []string{"ValidationException", "AccessDeniedException"} {
+		t.Run(code, func(t *testing.T) {
+			c, tr := newClient(t)
+			table := newTable(t, c)
+			s := newSession(t, c, table)
+			ctx := ctxTimeout(t, 10*time.Second)
+			tr.setFault(func(op, _ string, _ map[string]any) fault {
+				if op == opAcquire {
+					return fault{status: 400, errCode: code}
+				}
+				return fault{}
+			})
+			before := tr.count(opAcquire)
+			_, err := s.NewMutex("k").Lock(ctx)
+			if err == nil || !strings.Contains(err.Error(), code) {
+				t.Fatalf("Lock = %v, want the %s", err, code)
+			}
+			if n := tr.count(opAcquire) - before; n != 1 {
+				t.Errorf("%d acquire requests, want 1", n)
+			}
+			if ctx.Err() != nil {
+				t.Errorf("Lock returned only when its context ended")
+			}
+		})
+	}
+}
