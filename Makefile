@@ -29,12 +29,14 @@ chaos:
 	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos $(CHAOS_FLAGS)
 
 ## fuzz: each fuzz target for FUZZTIME (go test runs one target at a time).
+## Targets are package:name.
 FUZZTIME ?= 10s
-FUZZ_TARGETS = FuzzDecodeRecord FuzzMutexValidate
+FUZZ_TARGETS = .:FuzzDecodeRecord .:FuzzMutexValidate ./dynamutextest:FuzzExpression ./dynamutextest:FuzzNumber
 fuzz:
-	@for f in $(FUZZ_TARGETS); do \
-		echo "fuzz $$f for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) . || exit 1; \
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; f=$${t#*:}; \
+		echo "fuzz $$pkg $$f for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
 vet:
