@@ -168,6 +168,7 @@ func TestGuardedWriteDuringRenewals(t *testing.T) {
 		return fault{}
 	})
 	writes := 0
+	transactions := tr.count("TransactWriteItems")
 	for tr.count(opRenew)-renewals < 8 {
 		if err := l.GuardedWrite(ctx, incDoc(data, "counter")); err != nil {
 			t.Fatalf("guarded write %d, after %d renewals: %v", writes+1, tr.count(opRenew)-renewals, err)
@@ -177,6 +178,9 @@ func TestGuardedWriteDuringRenewals(t *testing.T) {
 	tr.setFault(nil)
 	if lctx.Err() != nil {
 		t.Fatalf("lock context ended: %v", context.Cause(lctx))
+	}
+	if n := tr.count("TransactWriteItems") - transactions; n != writes {
+		t.Errorf("%d guarded writes took %d requests, want one each", writes, n)
 	}
 	got := getItem(t, c, data, "counter")["n"].(*types.AttributeValueMemberN).Value
 	if got != strconv.Itoa(writes) {

@@ -17,7 +17,7 @@ import (
 )
 
 func TestInspectHeldAndReleased(t *testing.T) {
-	c, _ := newClient(t)
+	c, tr := newClient(t)
 	table := newTable(t, c)
 	holder := newSession(t, c, table, dynamutex.WithOwner("holder"))
 	viewer := newSession(t, c, table, dynamutex.WithOwner("viewer"))
@@ -29,9 +29,13 @@ func TestInspectHeldAndReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := mustLease(t, lctx).Token()
+	// The holder renews through the same transport, so count reads only.
 	info, err := viewer.Inspect(ctx, "job")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := tr.count("GetItem"); n != 1 {
+		t.Errorf("Inspect made %d GetItem requests, want 1", n)
 	}
 	if info.Key != "job" || info.Owner != "holder" || info.Token != token || string(info.Data) != "step 3" ||
 		info.Lease != testLease || info.Released || info.Unchanged != 0 || info.Free() || info.Err != nil {
