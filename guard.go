@@ -72,10 +72,11 @@ func (l *Lease) Guard() types.TransactWriteItem {
 //     retryer; the SDK sends one idempotency token for all its attempts, so
 //     a retry cannot write twice.
 //
-// Each call makes exactly one request (plus the SDK's retries), so it costs
-// what the caller's items cost plus one read for the guard, twice over as
-// all transactional requests do. GuardedWrite works after Unlock, but then
-// fails with ErrLockLost ("record released").
+// Each call makes exactly one request (plus the SDK's retries). Like every
+// transaction it costs twice the capacity of plain writes: the caller's
+// items, and the guard on the lock record (2 write units as DynamoDB Local
+// reports it). GuardedWrite works after Unlock, but then fails with
+// ErrLockLost ("record released").
 func (l *Lease) GuardedWrite(ctx context.Context, items ...types.TransactWriteItem) error {
 	if len(items) == 0 || len(items) > maxGuardedItems {
 		return fmt.Errorf("%w: GuardedWrite takes 1 to %d items, got %d", ErrInvalidOption, maxGuardedItems, len(items))

@@ -27,8 +27,9 @@ run cycle -bench 'LockUnlock|RawTwoWrites' -benchtime 1000x -count "$count" .
 run handoff -bench 'Handoff' -benchtime 200x -count 3 .
 run takeover -bench 'Takeover' -benchtime 50x -count 1 .
 run scale -bench HeldLocks -benchtime 1x -count 1 .
+run guarded -bench 'GuardedWrite|TransactPut|PutItem' -benchtime 500x -count 4 .
 
-for f in cycle handoff takeover scale; do
+for f in cycle handoff takeover scale guarded; do
   echo
   echo "== $f"
   "$benchstat" "$out/$f.txt"
