@@ -414,3 +414,28 @@ func TestContendedRequests(t *testing.T) {
 		})
 	})
 }
+
+// The guard of a guarded write is one transactional item on the lock table:
+// DynamoDB Local bills it 2 write units, as it bills a small Put in a
+// transaction, twice the Put's 1 unit outside one.
+func TestGuardCapacity(t *testing.T) {
+	f := lockForGuard(t)
+	lockTable := aws.ToString(f.l.Guard().ConditionCheck.TableName)
+	out, err := f.c.TransactWriteItems(f.ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems:          []types.TransactWriteItem{f.l.Guard(), putDoc(f.data, "doc", f.l.Token())},
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := map[string]float64{}
+	for _, cc := range out.ConsumedCapacity {
+		units[aws.ToString(cc.TableName)] = aws.ToFloat64(cc.CapacityUnits)
+	}
+	if units[lockTable] != 2 || units[f.data] != 2 || len(units) != 2 {
+		t.Errorf("consumed capacity %v, want 2 units on the lock table %s and 2 on the data table %s", units, lockTable, f.data)
+	}
+	if err := f.m.Unlock(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+}
