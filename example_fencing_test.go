@@ -108,3 +108,47 @@ func ExampleLease_GuardedWrite() {
 	// while held: <nil>
 	// after unlock, lock lost: true
 }
+
+// Put the guard into a transaction of your own, here to move an amount
+// between two accounts only while the lock on the ledger is held.
+func ExampleLease_Guard() {
+	ctx := context.Background()
+	client := exampleClient()
+	locks := exampleTable(ctx, client)
+	accounts := exampleTable(ctx, client)
+	sess, err := dynamutex.NewSession(ctx, client, locks)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sess.Close(ctx)
+
+	m := sess.NewMutex("ledger")
+	lctx, err := m.Lock(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Unlock(ctx)
+	lease, _ := dynamutex.LeaseFrom(lctx)
+
+	add := func(id, amount string) types.TransactWriteItem {
+		return types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(accounts),
+			Key:                       map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: id}},
+			UpdateExpression:          aws.String("ADD balance :a"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":a": &types.AttributeValueMemberN{Value: amount}},
+		}}
+	}
+	_, err = client.TransactWriteItems(lctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{lease.Guard(), add("alice", "-30"), add("bob", "30")},
+	})
+	var cancelled *types.TransactionCanceledException
+	if errors.As(err, &cancelled) && aws.ToString(cancelled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		fmt.Println("lock lost: nothing was written")
+		return
+	}
+	fmt.Println("transfer:", err)
+	// Output:
+	// transfer: <nil>
+}
