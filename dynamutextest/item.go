@@ -117,18 +117,12 @@ func (s *Store) PutItem(ctx context.Context, in *dynamodb.PutItemInput, _ ...fun
 		if err != nil {
 			return nil, err
 		}
-		if err := checkReturnAllOld(in.ReturnValues); err != nil {
-			return nil, err
-		}
-		if err := w.parseExprs(exprInput{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues,
-			condition: in.ConditionExpression}); err != nil {
-			return nil, err
-		}
-		old, _, err := w.run()
+		old, err := w.runAllOld(in.ReturnValues, exprInput{names: in.ExpressionAttributeNames,
+			values: in.ExpressionAttributeValues, condition: in.ConditionExpression})
 		if err != nil {
 			return nil, err
 		}
-		return &dynamodb.PutItemOutput{Attributes: allOld(in.ReturnValues, old)}, nil
+		return &dynamodb.PutItemOutput{Attributes: old}, nil
 	})
 }
 
@@ -176,19 +170,29 @@ func (s *Store) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, _ 
 		if err != nil {
 			return nil, err
 		}
-		if err := checkReturnAllOld(in.ReturnValues); err != nil {
-			return nil, err
-		}
-		if err := w.parseExprs(exprInput{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues,
-			condition: in.ConditionExpression}); err != nil {
-			return nil, err
-		}
-		old, _, err := w.run()
+		old, err := w.runAllOld(in.ReturnValues, exprInput{names: in.ExpressionAttributeNames,
+			values: in.ExpressionAttributeValues, condition: in.ConditionExpression})
 		if err != nil {
 			return nil, err
 		}
-		return &dynamodb.DeleteItemOutput{Attributes: allOld(in.ReturnValues, old)}, nil
+		return &dynamodb.DeleteItemOutput{Attributes: old}, nil
 	})
+}
+
+// runAllOld finishes a PutItem or DeleteItem: it checks rv, parses the
+// condition and runs the write, and returns the old item if rv asks for it.
+func (w *write) runAllOld(rv types.ReturnValue, ex exprInput) (item, error) {
+	if err := checkReturnAllOld(rv); err != nil {
+		return nil, err
+	}
+	if err := w.parseExprs(ex); err != nil {
+		return nil, err
+	}
+	old, _, err := w.run()
+	if err != nil {
+		return nil, err
+	}
+	return allOld(rv, old), nil
 }
 
 // checkReturnAllOld validates ReturnValues of PutItem and DeleteItem, which

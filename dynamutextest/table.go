@@ -173,6 +173,17 @@ func (t *table) setBilling(mode types.BillingMode, pt *types.ProvisionedThroughp
 	return nil
 }
 
+// namedTable checks that a request of type input names its table, then
+// finds the table.
+func (s *Store) namedTable(input string, name *string) (*table, error) {
+	r := required{context: input}
+	r.check(name != nil, "TableName")
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	return s.lookup(name)
+}
+
 // DescribeTable describes a table: its key schema, attribute definitions,
 // status (always ACTIVE), billing mode, item count and size. Unlike
 // DynamoDB, which refreshes ItemCount about every six hours, the count is
@@ -182,12 +193,7 @@ func (s *Store) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInp
 		if in == nil {
 			in = &dynamodb.DescribeTableInput{}
 		}
-		r := required{context: "DescribeTableInput"}
-		r.check(in.TableName != nil, "TableName")
-		if err := r.err(); err != nil {
-			return nil, err
-		}
-		t, err := s.lookup(in.TableName)
+		t, err := s.namedTable("DescribeTableInput", in.TableName)
 		if err != nil {
 			return nil, err
 		}
@@ -202,12 +208,7 @@ func (s *Store) DeleteTable(ctx context.Context, in *dynamodb.DeleteTableInput, 
 		if in == nil {
 			in = &dynamodb.DeleteTableInput{}
 		}
-		r := required{context: "DeleteTableInput"}
-		r.check(in.TableName != nil, "TableName")
-		if err := r.err(); err != nil {
-			return nil, err
-		}
-		t, err := s.lookup(in.TableName)
+		t, err := s.namedTable("DeleteTableInput", in.TableName)
 		if err != nil {
 			return nil, err
 		}

@@ -63,12 +63,7 @@ func (s *Store) DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTim
 		if in == nil {
 			in = &dynamodb.DescribeTimeToLiveInput{}
 		}
-		r := required{context: "DescribeTimeToLiveInput"}
-		r.check(in.TableName != nil, "TableName")
-		if err := r.err(); err != nil {
-			return nil, err
-		}
-		t, err := s.lookup(in.TableName)
+		t, err := s.namedTable("DescribeTimeToLiveInput", in.TableName)
 		if err != nil {
 			return nil, err
 		}
