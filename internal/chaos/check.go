@@ -381,13 +381,7 @@ func (h *history) checkLedger() {
 			accepted[w.Key] = append(accepted[w.Key], w)
 		case w.Cause == "refused":
 			rep.WritesRefused++
-			if w.Live {
-				rep.RefusedWhileLive++
-				if !h.pausedBefore(w) {
-					rep.violate("ledger %s: token %d (process %d) refused at +%v while its lock context was live, and its process had not been paused",
-						w.Key, w.Token, w.Proc, h.rel(w.At))
-				}
-			}
+			h.checkRefusedLive(w, "ledger")
 		default:
 			rep.WritesFailed++
 		}
@@ -451,16 +445,24 @@ func (h *history) checkGuarded() {
 			if w.Zombie {
 				rep.GuardedZombieRefused++
 			}
-			if w.Live {
-				rep.RefusedWhileLive++
-				if !h.pausedBefore(w) {
-					rep.violate("guarded %s: token %d (process %d) refused at +%v while its lock context was live, and its process had not been paused",
-						w.Key, w.Token, w.Proc, h.rel(w.At))
-				}
-			}
+			h.checkRefusedLive(w, "guarded")
 		default:
 			rep.GuardedFailed++
 		}
+	}
+}
+
+// checkRefusedLive: a write refused while its writer's context was live is
+// allowed only from a process that had been paused. what names the kind of
+// write in the violation.
+func (h *history) checkRefusedLive(w Event, what string) {
+	if !w.Live {
+		return
+	}
+	h.rep.RefusedWhileLive++
+	if !h.pausedBefore(w) {
+		h.rep.violate("%s %s: token %d (process %d) refused at +%v while its lock context was live, and its process had not been paused",
+			what, w.Key, w.Token, w.Proc, h.rel(w.At))
 	}
 }
 
