@@ -168,8 +168,9 @@ func (s *Session) renew(l *Lease) {
 			l.round.bo = s.renewBackoff()
 		}
 		s.log.Warn("dynamutex: renewal failed; retrying", append(l.attrs(), slog.Any("error", err))...)
-		s.emit(Event{Kind: EventRenewalFailed, Key: l.id.key, SortKey: l.id.sort, Token: l.token,
-			Attempts: l.round.attempts, Err: err})
+		failed := l.event(EventRenewalFailed)
+		failed.Attempts, failed.Err = l.round.attempts, err
+		s.emit(failed)
 		s.reschedule(l, time.Now().Add(l.round.bo.NextBackOff()))
 		return
 	}
