@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -47,7 +46,7 @@ func (l *Lease) Guard() types.TransactWriteItem {
 			"#t": attrToken, "#o": attrOwner, "#r": attrReleased,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":t": &types.AttributeValueMemberN{Value: strconv.FormatUint(l.token, 10)},
+			":t": num(l.token),
 			":o": str(l.s.cfg.owner),
 			":f": &types.AttributeValueMemberBOOL{Value: false},
 		},
