@@ -124,7 +124,7 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 				return giveUp(derr)
 			}
 			obs := s.observe(m.id, rec, received)
-			held := &HeldError{Key: m.id.key, Owner: rec.owner, Token: rec.token, Lease: rec.lease}
+			held := &HeldError{Key: m.id.key, Owner: rec.owner, Token: rec.token, Lease: rec.lease, LastWrite: rec.sent}
 			if !wait {
 				return giveUp(held)
 			}
@@ -133,9 +133,13 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 				held.Reason = "the backoff policy gave up"
 				return giveUp(held)
 			}
-			// Never sleep past the moment a takeover becomes possible.
+			// Never sleep past the moment a takeover becomes possible, by
+			// observation or by clock.
 			if until := time.Until(obs.seen.Add(obs.lease)); until < d {
 				d = max(until, 0)
+			}
+			if until := s.store.clock.untilClockTakeover(rec); until >= 0 && until < d {
+				d = until
 			}
 			if err := s.sleep(ctx, d); err != nil {
 				return giveUp(err)

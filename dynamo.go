@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // DynamoDBAPI is the part of the DynamoDB API the library calls.
@@ -43,6 +45,8 @@ type store struct {
 	table  string
 	keys   keyNames
 	expiry time.Duration
+	lease  time.Duration // the lease renewals stamp deadlines with
+	clock  *clockCheck   // nil without WithClockBound
 }
 
 // lockID identifies one lock record.
@@ -97,42 +101,38 @@ func (c *conditionFailed) Error() string { return "dynamutex: conditional check 
 // the lock.
 func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, error) {
 	now := time.Now()
-	names := map[string]string{
-		"#pk": s.keys.partition, "#o": attrOwner, "#v": attrVersion, "#t": attrToken,
-		"#l": attrLease, "#r": attrReleased, "#e": ExpiresAttribute, "#d": attrData,
-	}
-	values := map[string]types.AttributeValue{
-		":o":    str(r.owner),
-		":v":    str(r.version),
-		":l":    num(uint64(r.lease / time.Millisecond)),
-		":f":    &types.AttributeValueMemberBOOL{Value: false},
-		":true": &types.AttributeValueMemberBOOL{Value: true},
-		":e":    s.expiresAt(now),
-		":seed": num(uint64(now.UnixMicro())),
-		":one":  num(1),
-	}
-	update := "SET #o = :o, #v = :v, #l = :l, #r = :f, #e = :e, #t = if_not_exists(#t, :seed) + :one"
+	st := s.clock.stampNow(r.lease)
+	u := newUpdate(st, ":v")
+	u.names["#pk"], u.names["#o"], u.names["#t"], u.names["#l"], u.names["#r"], u.names["#d"] =
+		s.keys.partition, attrOwner, attrToken, attrLease, attrReleased, attrData
+	u.values[":o"] = str(r.owner)
+	u.values[":l"] = num(uint64(r.lease / time.Millisecond))
+	u.values[":f"] = &types.AttributeValueMemberBOOL{Value: false}
+	u.values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
+	u.values[":seed"] = num(uint64(now.UnixMicro()))
+	u.values[":one"] = num(1)
+	u.set("#o = :o", "#l = :l", "#r = :f", "#t = if_not_exists(#t, :seed) + :one")
 	if len(r.data) > 0 {
-		update += ", #d = :d"
-		values[":d"] = &types.AttributeValueMemberB{Value: r.data}
+		u.set("#d = :d")
+		u.values[":d"] = &types.AttributeValueMemberB{Value: r.data}
 	} else {
-		update += " REMOVE #d"
+		u.remove("#d")
 	}
 	cond := "attribute_not_exists(#pk) OR #r = :true"
 	if r.takeover != "" {
 		cond += " OR #v = :old"
-		values[":old"] = str(r.takeover)
+		u.values[":old"] = str(r.takeover)
 	}
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(s.table),
-		Key:                                 s.itemKey(r.id),
-		UpdateExpression:                    aws.String(update),
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
-		ReturnValues:                        types.ReturnValueUpdatedNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	if st.deadline != 0 {
+		// The deadline counts only under the version its write made: a
+		// holder of an earlier release renews without touching it.
+		cond += " OR (#dl < :before AND #sv = #v)"
+		u.values[":before"] = num(st.before)
+	}
+	in := u.input(s, r.id, r.version)
+	in.ConditionExpression = aws.String(cond)
+	in.ReturnValues = types.ReturnValueUpdatedNew
+	out, err := s.update(ctx, in)
 	if err != nil {
 		return 0, asConditionFailed(err)
 	}
@@ -141,6 +141,70 @@ func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, error) {
 		return 0, &RecordError{Key: r.id.key, Attribute: attrToken, Problem: perr.Error()}
 	}
 	return tok, nil
+}
+
+// update is the shape every write of the library shares: a new version, a
+// fresh expiry and the clock stamp (attrSent, attrStamped, and attrDeadline
+// while a bound is trusted, removed otherwise, so that an old deadline never
+// outlives the write that stood behind it).
+type update struct {
+	sets, removes []string
+	names         map[string]string
+	values        map[string]types.AttributeValue
+	vp            string // the new version's placeholder
+}
+
+// newUpdate starts a write of the new version, whose placeholder is vp:
+// ":v" for an acquisition, ":nv" for a renewal or release, which name the
+// version they replace ":cur".
+func newUpdate(st stamp, vp string) *update {
+	u := &update{
+		names: map[string]string{"#v": attrVersion, "#e": ExpiresAttribute, "#s": attrSent,
+			"#sv": attrStamped, "#dl": attrDeadline},
+		values: map[string]types.AttributeValue{":s": num(st.sent)},
+		vp:     vp,
+	}
+	u.set("#v = "+vp, "#e = :e", "#s = :s", "#sv = "+vp)
+	if st.deadline != 0 {
+		u.set("#dl = :dl")
+		u.values[":dl"] = num(st.deadline)
+	} else {
+		u.remove("#dl")
+	}
+	return u
+}
+
+func (u *update) set(clauses ...string)  { u.sets = append(u.sets, clauses...) }
+func (u *update) remove(names ...string) { u.removes = append(u.removes, names...) }
+
+// input builds the UpdateItem request that writes version to id.
+func (u *update) input(s *store, id lockID, version string) *dynamodb.UpdateItemInput {
+	u.values[u.vp] = str(version)
+	u.values[":e"] = s.expiresAt(time.Now())
+	expr := "SET " + strings.Join(u.sets, ", ")
+	if len(u.removes) > 0 {
+		expr += " REMOVE " + strings.Join(u.removes, ", ")
+	}
+	return &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 s.itemKey(id),
+		UpdateExpression:                    aws.String(expr),
+		ExpressionAttributeNames:            u.names,
+		ExpressionAttributeValues:           u.values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+}
+
+// update sends one write and checks the clock against its reply.
+func (s *store) update(ctx context.Context, in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+	sent := time.Now()
+	out, err := s.client.UpdateItem(ctx, in)
+	var md middleware.Metadata
+	if out != nil {
+		md = out.ResultMetadata
+	}
+	s.clock.observe(sent, md, err)
+	return out, err
 }
 
 // replaceReq moves a record we hold to a new version: a renewal, or a
@@ -158,12 +222,11 @@ type replaceReq struct {
 // replace makes one conditional write for r. It fails with a
 // *conditionFailed when the record is at none of r.cur.
 func (s *store) replace(ctx context.Context, r replaceReq) error {
-	update := "SET #v = :nv, #e = :e"
-	names := map[string]string{"#v": attrVersion, "#e": ExpiresAttribute}
-	values := map[string]types.AttributeValue{
-		":nv": str(r.next),
-		":e":  s.expiresAt(time.Now()),
+	st := s.clock.stampNow(s.lease)
+	if r.released {
+		st.deadline = 0 // a released record is free to all; nothing to time
 	}
+	u := newUpdate(st, ":nv")
 	cond := ""
 	for i, v := range r.cur {
 		name := ":cur"
@@ -172,22 +235,16 @@ func (s *store) replace(ctx context.Context, r replaceReq) error {
 			cond += " OR "
 		}
 		cond += "#v = " + name
-		values[name] = str(v)
+		u.values[name] = str(v)
 	}
 	if r.released {
-		update += ", #r = :true"
-		names["#r"] = attrReleased
-		values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
+		u.set("#r = :true")
+		u.names["#r"] = attrReleased
+		u.values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
 	}
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(s.table),
-		Key:                                 s.itemKey(r.id),
-		UpdateExpression:                    aws.String(update),
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	in := u.input(s, r.id, r.next)
+	in.ConditionExpression = aws.String(cond)
+	_, err := s.update(ctx, in)
 	return asConditionFailed(err)
 }
 

@@ -86,6 +86,14 @@ type HeldError struct {
 	// Reason is set when Lock stopped waiting for a reason other than its
 	// context, such as the backoff policy (WithBackoff) giving up.
 	Reason string
+	// LastWrite is the holder's wall clock when it sent its last write to the
+	// record, or zero when the record has none (a record written by an
+	// earlier release, or a local holder). It is a hint, never a proof: the
+	// holder's clock may be wrong. A record not written for much longer than
+	// its Lease suggests a dead holder, which a Lock of this Session takes
+	// over after watching it unchanged for a lease, and a TryLock of this
+	// Session repeated a lease later does too.
+	LastWrite time.Time
 }
 
 func (e *HeldError) Error() string {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // LockInfo describes one lock record, as Session.Inspect and Session.List
@@ -30,18 +31,34 @@ type LockInfo struct {
 	// longer than that has a holder that stopped renewing.
 	Unchanged time.Duration
 
+	// LastWrite is the writer's wall clock when it sent its last write, or
+	// zero for a record written by an earlier release. A hint, never a
+	// proof: a record not written for much longer than its Lease suggests a
+	// dead holder, but the writer's clock may be wrong.
+	LastWrite time.Time
+
+	// Deadline is when a holder that declared a clock bound (WithClockBound)
+	// stops counting on its lease, by its own clock plus its bound; zero when
+	// the holder declared none, or for a released record. Sessions with a
+	// bound take the record over once their clock, less their bound, has
+	// passed it.
+	Deadline time.Time
+
 	// Err is set for a record this library cannot read: an item it did not
 	// write, or a damaged one. It is a *RecordError (ErrCorruptRecord), and
 	// only Key and SortKey are filled in. Lock refuses such a key with the
 	// same error and leaves the item alone.
 	Err error
+
+	pastDeadline bool // the Deadline has passed by this Session's bounded clock
 }
 
 // Free reports whether a Lock of this Session would take the lock at its
-// next attempt: the record is released, or this Session has watched it
-// unchanged for its whole lease, which is when it may take it over.
+// next attempt: the record is released, this Session has watched it
+// unchanged for its whole lease, or, for a Session with a clock bound, its
+// Deadline has passed.
 func (i LockInfo) Free() bool {
-	return i.Err == nil && (i.Released || (i.Lease > 0 && i.Unchanged >= i.Lease))
+	return i.Err == nil && (i.Released || (i.Lease > 0 && i.Unchanged >= i.Lease) || i.pastDeadline)
 }
 
 // Inspect reads the record of key (WithSortKeyValue selects the sort-key
@@ -57,11 +74,17 @@ func (s *Session) Inspect(ctx context.Context, key string, opts ...MutexOption) 
 	if m.err != nil {
 		return LockInfo{}, m.err
 	}
+	sent := time.Now()
 	out, err := s.store.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.store.table),
 		Key:            s.store.itemKey(m.id),
 		ConsistentRead: aws.Bool(true),
 	})
+	var md middleware.Metadata
+	if out != nil {
+		md = out.ResultMetadata
+	}
+	s.store.clock.observe(sent, md, err)
 	if err != nil {
 		return LockInfo{}, fmt.Errorf("dynamutex: inspect %q: %w", key, err)
 	}
@@ -140,7 +163,10 @@ func (s *Session) describe(id lockID, item map[string]types.AttributeValue, rece
 	}
 	info.Owner, info.Token, info.Data = rec.owner, rec.token, rec.data
 	info.Lease, info.Released = rec.lease, rec.released
+	info.LastWrite = rec.sent
 	if !rec.released {
+		info.Deadline = rec.deadline
+		info.pastDeadline = s.store.clock.takeableByClock(rec)
 		// A released record needs no watching: anyone may take it.
 		o := s.observe(id, rec, received)
 		info.Unchanged = received.Sub(o.seen)

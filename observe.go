@@ -44,6 +44,17 @@ const (
 	// EventReleased: Unlock released the record. Latency is the time Unlock
 	// spent on DynamoDB.
 	EventReleased
+	// EventClockUntrusted: a DynamoDB reply showed this machine's wall clock
+	// further from DynamoDB's than the declared bound (WithClockBound) allows.
+	// The Session writes no deadlines and takes nothing over by clock until
+	// EventClockTrusted. Skew is the local clock less the reply's Date; Err
+	// says the same in words. The event concerns the Session, not one lock:
+	// Key and Token are zero.
+	EventClockUntrusted
+	// EventClockTrusted: replies have agreed with the declared bound for a
+	// whole lease since EventClockUntrusted; deadlines and takeovers by clock
+	// resume. Skew is the latest reply's. Key and Token are zero.
+	EventClockTrusted
 )
 
 func (k EventKind) String() string {
@@ -60,6 +71,10 @@ func (k EventKind) String() string {
 		return "lost"
 	case EventReleased:
 		return "released"
+	case EventClockUntrusted:
+		return "clock untrusted"
+	case EventClockTrusted:
+		return "clock trusted"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -76,6 +91,9 @@ type Event struct {
 	Attempts int
 	Late     bool
 	Err      error
+	// Skew is, for the clock events, the local wall clock less the Date of
+	// the DynamoDB reply that triggered the event.
+	Skew time.Duration
 }
 
 // emit hands ev to the Observer, if there is one.

@@ -32,6 +32,22 @@ const (
 	attrLease    = "lease_ms"
 	attrReleased = "released"
 	attrData     = "data"
+	// attrSent is the writer's wall clock when it sent the write, in Unix
+	// milliseconds: a hint for people and for callers deciding whether a
+	// holder looks dead, never a proof.
+	attrSent = "sent_ms"
+	// attrDeadline is, in Unix milliseconds, when a holder that declared a
+	// clock bound (WithClockBound) stops counting on its lease: its wall
+	// clock at send, plus the lease, plus its bound. Other Sessions with a
+	// bound may take the record over once their own clock, less their bound,
+	// has passed it.
+	attrDeadline = "deadline_ms"
+	// attrStamped is the version that the write which set attrSent and
+	// attrDeadline wrote. Releases before these attributes existed change the
+	// version without touching them, so they count only while attrStamped
+	// equals the record's version: a stale deadline left under a holder that
+	// does not know about deadlines can never make that holder look dead.
+	attrStamped = "stamped_version"
 	// ExpiresAttribute is the record attribute that holds the epoch second
 	// after which DynamoDB's TTL may delete an idle record. CreateTable enables
 	// TTL on it. It is only for clean-up: the library never decides a takeover
@@ -39,7 +55,8 @@ const (
 	ExpiresAttribute = "expires_at"
 )
 
-var reservedAttrs = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData, ExpiresAttribute}
+var reservedAttrs = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData,
+	attrSent, attrDeadline, attrStamped, ExpiresAttribute}
 
 // config holds a Session's settings after the options ran.
 type config struct {
@@ -50,6 +67,10 @@ type config struct {
 	newBackoff                     func() backoff.BackOff
 	parallelism                    int
 	observer                       Observer
+	// clockBound is the declared error of this machine's wall clock
+	// (WithClockBound); hasBound is false when none was declared.
+	clockBound time.Duration
+	hasBound   bool
 }
 
 // keyNames are the table's key attribute names; sort is empty for a table
@@ -167,6 +188,36 @@ func WithObserver(o Observer) Option {
 	return sessionOption(func(c *config) { c.observer = o })
 }
 
+// WithClockBound declares that this machine's wall clock is within d of true
+// time, as Amazon Time Sync (about 1 ms, tens of microseconds with the
+// hardware clock) or AWS ClockBound can vouch for. d may be 0; it must not be
+// negative, nor exceed the longest lease a record may hold (7 days).
+//
+// With a bound, every acquisition and renewal also writes a deadline into
+// the record: this clock at send, plus the lease, plus d. Any Session with a
+// bound takes over a record whose deadline is earlier than its own clock
+// less its own bound at once, in the one conditional write of Lock or
+// TryLock, with no lease of watching. That is what lets a brand-new Session,
+// such as one per AWS Lambda invocation, take a dead holder's lock at its
+// first attempt. Records written without a bound are taken over only by
+// observation, as without this option, and the holder's danger timer is the
+// same either way. If both bounds hold, a takeover by clock comes at least a
+// lease after the holder's last write in true time, so the margin
+// lease − safe time still covers the holder.
+//
+// A wrong bound is a broken guarantee: two holders at once. So the Session
+// checks its clock against the Date header of every DynamoDB reply (whole
+// seconds, no extra request). When its clock is provably further from
+// DynamoDB's than d plus one second plus the round trip, it stops writing
+// deadlines and stops taking over by clock, logs a Warn once and sends
+// EventClockUntrusted; once replies have agreed for a whole lease it
+// resumes, with EventClockTrusted. A store without HTTP replies, such as
+// package dynamutextest, gives nothing to check.
+// Default: no bound; takeover by observation only.
+func WithClockBound(d time.Duration) Option {
+	return sessionOption(func(c *config) { c.clockBound, c.hasBound = d, true })
+}
+
 // WithParallelism bounds how many renewal requests the heartbeat loop has in
 // flight at once, so that a slow request does not delay the others.
 // Default: 16.
@@ -232,6 +283,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: safe time (%v) must be shorter than the lease duration (%v)", ErrInvalidOption, c.safe, c.lease)
 	case c.expiry <= c.lease:
 		return fmt.Errorf("%w: expiry (%v) must be longer than the lease duration (%v)", ErrInvalidOption, c.expiry, c.lease)
+	case c.hasBound && (c.clockBound < 0 || c.clockBound > maxRecordLease):
+		return fmt.Errorf("%w: clock bound must be from 0 to %v, got %v", ErrInvalidOption, maxRecordLease, c.clockBound)
 	case c.parallelism < 1:
 		return fmt.Errorf("%w: parallelism must be at least 1, got %d", ErrInvalidOption, c.parallelism)
 	case len(c.owner) > maxOwnerBytes || !utf8.ValidString(c.owner):

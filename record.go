@@ -21,6 +21,11 @@ type record struct {
 	lease    time.Duration
 	released bool
 	data     []byte
+	// sent and deadline come from the record's clock stamp (attrSent,
+	// attrDeadline), and are zero when it has none or when the stamp belongs
+	// to an earlier version (see attrStamped).
+	sent     time.Time
+	deadline time.Time
 }
 
 // decodeRecord reads a lock item written by this library. Anything else (a
@@ -67,8 +72,57 @@ func decodeRecord(key string, item map[string]types.AttributeValue) (record, err
 	default:
 		return fail(attrData, fmt.Sprintf("has type %s, want B", typeName(v)))
 	}
+	if err := r.decodeStamp(item); err != nil {
+		return record{}, &RecordError{Key: key, Attribute: err.attr, Problem: err.problem}
+	}
 	return r, nil
 }
+
+type stampError struct{ attr, problem string }
+
+// decodeStamp reads the optional clock stamp. Records of earlier releases
+// have none, and their writes leave an old stamp behind under a new version;
+// both decode as no stamp. A stamp of the wrong type is damage all the same.
+func (r *record) decodeStamp(item map[string]types.AttributeValue) *stampError {
+	var stamped string
+	if _, ok := item[attrStamped]; ok {
+		var err error
+		if stamped, err = stringAttr(item, attrStamped); err != nil {
+			return &stampError{attrStamped, err.Error()}
+		}
+	}
+	var sent, deadline uint64
+	for _, a := range []struct {
+		name string
+		v    *uint64
+	}{{attrSent, &sent}, {attrDeadline, &deadline}} {
+		if _, ok := item[a.name]; !ok {
+			continue
+		}
+		n, err := numberAttr(item, a.name)
+		if err != nil {
+			return &stampError{a.name, err.Error()}
+		}
+		if n > maxStampMillis {
+			return &stampError{a.name, fmt.Sprintf("is %d ms, after the year 9999", n)}
+		}
+		*a.v = n
+	}
+	if stamped != r.version {
+		return nil
+	}
+	if sent > 0 {
+		r.sent = time.UnixMilli(int64(sent))
+	}
+	if deadline > 0 {
+		r.deadline = time.UnixMilli(int64(deadline))
+	}
+	return nil
+}
+
+// maxStampMillis keeps stamps inside what time.Time and the wire's
+// millisecond arithmetic handle without overflow.
+const maxStampMillis = 253402300799999 // 9999-12-31T23:59:59.999Z
 
 func tokenOf(item map[string]types.AttributeValue) (uint64, error) {
 	return numberAttr(item, attrToken)

@@ -377,6 +377,7 @@ func itemBound(cfg *config, key, sortValue string, data int) int {
 	maxUint := len("18446744073709551615")
 	n += len(attrToken) + maxUint + len(attrLease) + maxUint + len(ExpiresAttribute) + maxUint
 	n += len(attrReleased) + 1
+	n += len(attrSent) + maxUint + len(attrDeadline) + maxUint + len(attrStamped) + len("00000000-0000-0000-0000-000000000000")
 	if data > 0 {
 		n += len(attrData) + data
 	}

@@ -62,8 +62,11 @@ type lockVersion struct {
 }
 
 // NewSession checks that the table exists with the configured key schema and
-// starts the Session's heartbeat loop. It makes one DescribeTable request. A
-// missing table gives ErrTableNotFound; create it once with CreateTable.
+// starts the Session's heartbeat loop. It makes one DescribeTable request,
+// retried with the Session's backoff (WithBackoff) through throttling,
+// server errors and timeouts until ctx ends, as Lock does; bound ctx to
+// bound the wait. A missing table gives ErrTableNotFound at once; create it
+// once with CreateTable.
 func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...Option) (*Session, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: nil DynamoDBAPI client", ErrInvalidOption)
@@ -75,12 +78,12 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTable(ctx, client, table, cfg.keys); err != nil {
+	if err := checkTable(ctx, client, table, cfg); err != nil {
 		return nil, err
 	}
 	sctx, stop := context.WithCancel(context.Background())
 	s := &Session{
-		store:    store{client: client, table: table, keys: cfg.keys, expiry: cfg.expiry},
+		store:    store{client: client, table: table, keys: cfg.keys, expiry: cfg.expiry, lease: cfg.lease},
 		cfg:      cfg,
 		epoch:    time.Now(),
 		log:      cfg.logger.With(slog.String("table", table), slog.String("owner", cfg.owner)),
@@ -92,6 +95,9 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 		keys:     make(map[lockID]*keyState),
 		obs:      make(map[lockID]observation),
 		held:     make(map[*Lease]struct{}),
+	}
+	if cfg.hasBound {
+		s.store.clock = &clockCheck{bound: cfg.clockBound, lease: cfg.lease, s: s}
 	}
 	go s.run()
 	return s, nil

@@ -122,17 +122,42 @@ func enableTTL(ctx context.Context, client DynamoDBAPI, table string) error {
 
 // checkTable makes sure the table exists with the key schema the Session
 // will write, so that a typo fails at start-up rather than at the first Lock.
-func checkTable(ctx context.Context, client DynamoDBAPI, table string, keys keyNames) error {
-	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
-	var nf *types.ResourceNotFoundException
-	if errors.As(err, &nf) {
-		return fmt.Errorf("%w: %q does not exist; create it once with dynamutex.CreateTable(ctx, client, %q) "+
-			"(or the AWS console/CLI: on-demand, string partition key %q)", ErrTableNotFound, table, table, keys.partition)
+// Like Lock, it rides out throttling, server errors and timeouts with the
+// Session's backoff until ctx ends: a fleet of cold starts at once meets
+// exactly those. Each attempt is bounded like an acquire attempt.
+func checkTable(ctx context.Context, client DynamoDBAPI, table string, cfg *config) error {
+	bo := cfg.newBackoff()
+	for {
+		actx, cancel := context.WithTimeout(ctx, cfg.attemptTimeout())
+		out, err := client.DescribeTable(actx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		cancel()
+		if err == nil {
+			return matchSchema(table, out.Table, cfg.keys)
+		}
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return fmt.Errorf("%w: %q does not exist; create it once with dynamutex.CreateTable(ctx, client, %q) "+
+				"(or the AWS console/CLI: on-demand, string partition key %q)", ErrTableNotFound, table, table, cfg.keys.partition)
+		}
+		err = fmt.Errorf("dynamutex: describe table %q: %w", table, err)
+		if classify(err) == kindFatal || ctx.Err() != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w (and then: %w)", err, context.Cause(ctx))
+			}
+			return err
+		}
+		d := bo.NextBackOff()
+		if d == backoffStop {
+			return err
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (and then: %w)", err, context.Cause(ctx))
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("dynamutex: describe table %q: %w", table, err)
-	}
-	return matchSchema(table, out.Table, keys)
 }
 
 func matchSchema(table string, d *types.TableDescription, keys keyNames) error {
