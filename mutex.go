@@ -85,7 +85,7 @@ func (s *Session) dataRoom(id lockID) int {
 	used += len(attrToken) + 21 + len(attrLease) + 21 + len(ExpiresAttribute) + 21
 	used += len(attrReleased) + 1 + len(attrData)
 	used += len(attrSent) + 21 + len(attrDeadline) + 21 + len(attrStamped) + 36 // the clock stamp
-	return maxItemBytes - used - 100 // DynamoDB's own per-attribute overhead
+	return maxItemBytes - used - 100                                            // DynamoDB's own per-attribute overhead
 }
 
 // Key returns the Mutex's partition-key value.
