@@ -19,7 +19,7 @@ import (
 // record into a bad one (another type, another name, another length).
 //
 //	item  = { name value }                 until the input ends
-//	name  = 0..7 (fuzzNames[i]) | 8..255 then text
+//	name  = 0..10 (fuzzNames[i]) | 11..255 then text
 //	value = type byte mod 10 (0 S, 1 N, 2 B, 3 BOOL, 4 NULL, 5 M, 6 L,
 //	        7 SS, 8 NS, 9 BS), then:
 //	        S, N, B: text   BOOL, NULL: a byte, low bit
@@ -30,7 +30,11 @@ import (
 //
 // M and L nest at most fuzzDepth deep, so that an item stays small. A read
 // past the end yields zeros, so every input, even a truncated one, decodes.
-var fuzzNames = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData, ExpiresAttribute, DefaultPartitionKey}
+//
+// The clock stamp's names came last, so that the older seeds keep their
+// meaning except where they spelled a name out as text.
+var fuzzNames = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData, ExpiresAttribute, DefaultPartitionKey,
+	attrSent, attrDeadline, attrStamped}
 
 const (
 	fuzzDepth = 3
@@ -253,7 +257,38 @@ func wantRecord(item map[string]types.AttributeValue) (record, map[string]bool) 
 	default:
 		bad[attrData] = true
 	}
+	wantStamp(item, &r, bad)
 	return r, bad
+}
+
+// wantStamp restates the optional clock stamp: numbers in the plain decimal
+// form, up to the year 9999, that count only under the version that wrote
+// them.
+func wantStamp(item map[string]types.AttributeValue, r *record, bad map[string]bool) {
+	stamped, isS := item[attrStamped].(*types.AttributeValueMemberS)
+	if item[attrStamped] != nil && !isS {
+		bad[attrStamped] = true
+	}
+	ms := map[string]uint64{}
+	for _, name := range []string{attrSent, attrDeadline} {
+		if item[name] == nil {
+			continue
+		}
+		if n, ok := decimal(item[name]); ok && n <= maxStampMillis {
+			ms[name] = n
+		} else {
+			bad[name] = true
+		}
+	}
+	if !isS || stamped.Value != r.version || r.version == "" {
+		return
+	}
+	if n := ms[attrSent]; n > 0 {
+		r.sent = time.UnixMilli(int64(n))
+	}
+	if n := ms[attrDeadline]; n > 0 {
+		r.deadline = time.UnixMilli(int64(n))
+	}
 }
 
 // decimal reads a uint64 in the one form dynamutex writes, plain decimal
@@ -292,8 +327,16 @@ func FuzzDecodeRecord(f *testing.F) {
 			&types.AttributeValueMemberNS{Value: []string{"1"}}, &types.AttributeValueMemberBS{Value: [][]byte{{0xff}}},
 		}},
 	}}}
+	stamped := maps.Clone(valid)
+	stamped[attrSent] = &types.AttributeValueMemberN{Value: "1796150000000"}
+	stamped[attrDeadline] = &types.AttributeValueMemberN{Value: "1796150020010"}
+	stamped[attrStamped] = &types.AttributeValueMemberS{Value: "v1"}
+	stale := maps.Clone(stamped)
+	stale[attrStamped] = &types.AttributeValueMemberS{Value: "v0"}
 	f.Add(encodeItem(f, valid), uint64(42))
 	f.Add(encodeItem(f, valid), uint64(41))
+	f.Add(encodeItem(f, stamped), uint64(42))
+	f.Add(encodeItem(f, stale), uint64(42))
 	f.Add([]byte{}, uint64(0))
 	f.Add(encodeItem(f, nested), uint64(1))
 	f.Fuzz(func(t *testing.T, b []byte, token uint64) {
@@ -319,7 +362,8 @@ func FuzzDecodeRecord(f *testing.F) {
 				t.Fatalf("decoded record breaks an invariant: %+v", rec)
 			}
 			if rec.owner != want.owner || rec.version != want.version || rec.token != want.token ||
-				rec.lease != want.lease || rec.released != want.released || !bytes.Equal(rec.data, want.data) {
+				rec.lease != want.lease || rec.released != want.released || !bytes.Equal(rec.data, want.data) ||
+				!rec.sent.Equal(want.sent) || !rec.deadline.Equal(want.deadline) {
 				t.Fatalf("decoded %+v, the item holds %+v", rec, want)
 			}
 		}
