@@ -1,0 +1,79 @@
+package dynamutex_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go"
+
+	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/dynamutextest"
+)
+
+// throttled refuses DescribeTable with ThrottlingException while its
+// remaining count is above zero, as DynamoDB does when thousands of cold
+// starts arrive at once.
+type throttled struct {
+	*dynamutextest.Store
+	remaining, calls atomic.Int64
+}
+
+func (th *throttled) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	th.calls.Add(1)
+	if th.remaining.Add(-1) >= 0 {
+		return nil, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "injected", Fault: smithy.FaultClient}
+	}
+	return th.Store.DescribeTable(ctx, in, optFns...)
+}
+
+// NewSession rides out throttling with the Session's backoff, as Lock does,
+// until its context ends; a missing table still fails at the first reply.
+func TestNewSessionRetriesTransientErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := &throttled{Store: dynamutextest.New()}
+		if err := dynamutex.CreateTable(ctx, db.Store, "locks"); err != nil {
+			t.Fatal(err)
+		}
+
+		db.remaining.Store(5)
+		s, err := dynamutex.NewSession(ctx, db, "locks")
+		if err != nil {
+			t.Fatalf("NewSession through 5 throttled replies: %v", err)
+		}
+		if n := db.calls.Load(); n != 6 {
+			t.Errorf("NewSession made %d DescribeTable requests, want 6", n)
+		}
+		if err := s.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		db.calls.Store(0)
+		db.remaining.Store(1 << 40)
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = dynamutex.NewSession(tctx, db, "locks")
+		var api smithy.APIError
+		if !errors.As(err, &api) || api.ErrorCode() != "ThrottlingException" || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("NewSession throttled until its deadline = %v, want the throttling error and the deadline", err)
+		}
+		if took := time.Since(start); took != 10*time.Second {
+			t.Errorf("gave up after %v, want at its 10s deadline", took)
+		}
+		if n := db.calls.Load(); n < 10 {
+			t.Errorf("only %d requests in 10 s of throttling", n)
+		}
+
+		db.calls.Store(0)
+		db.remaining.Store(0)
+		if _, err := dynamutex.NewSession(ctx, db, "missing"); !errors.Is(err, dynamutex.ErrTableNotFound) || db.calls.Load() != 1 {
+			t.Errorf("NewSession of a missing table = %v after %d requests, want ErrTableNotFound after 1", err, db.calls.Load())
+		}
+	})
+}
