@@ -13,7 +13,8 @@ import (
 
 // setupTimeout bounds loading the AWS configuration and the DescribeTable
 // request of NewSession, so that a black-holed endpoint ends in a message
-// rather than a hang. Waiting for the lock is not included.
+// rather than a hang. Waiting for the lock is not included. A DescribeTable
+// that fails is not retried beyond the SDK's own retries (see onceTable).
 const setupTimeout = 30 * time.Second
 
 // connect builds the client and opens a Session on the table. A missing
@@ -27,10 +28,18 @@ func (a *app) connect(ctx context.Context, c *common, opts ...dynamutex.Option) 
 		return nil, err
 	}
 	opts = append(opts, dynamutex.WithLogger(a.logger(c)))
-	sess, err := dynamutex.NewSession(ctx, client, c.table, opts...)
-	if errors.Is(err, dynamutex.ErrTableNotFound) {
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	once := &onceTable{DynamoDBAPI: client, stop: stop}
+	sess, err := dynamutex.NewSession(sctx, once, c.table, opts...)
+	switch {
+	case errors.Is(err, dynamutex.ErrTableNotFound):
 		return nil, &exitError{code: exitUsage, msg: fmt.Sprintf(
 			"table %q does not exist. Create it once with:\n  %s", c.table, c.createTableHint())}
+	case err != nil && once.failure() != nil:
+		// Without the "(and then: context canceled)" that stopping the
+		// retries adds to the library's message.
+		return nil, fmt.Errorf("dynamutex: describe table %q: %w", c.table, once.failure())
 	}
 	return sess, err
 }
