@@ -19,6 +19,8 @@ func TestConformanceLibrary(t *testing.T) {
 		{"LockUnlockTokensIncrease", caseLibraryTokens},
 		{"TryLockWhileHeld", caseLibraryTryLock},
 		{"TakeoverOfAbandonedLock", caseLibraryTakeover},
+		{"ClockTakeoverAtFirstLook", caseLibraryClockTakeover},
+		{"ClockStampOfAnEarlierVersionIgnored", caseLibraryStaleStamp},
 	})
 }
 
@@ -30,14 +32,14 @@ const (
 
 // librarySession creates the lock table (once per test) and opens a Session
 // with short leases, closed when the test ends.
-func librarySession(t *testing.T, c api, table, owner string) *dynamutex.Session {
+func librarySession(t *testing.T, c api, table, owner string, opts ...dynamutex.Option) *dynamutex.Session {
 	t.Helper()
 	if err := dynamutex.CreateTable(ctx, c, table); err != nil {
 		t.Fatal(err)
 	}
-	s, err := dynamutex.NewSession(ctx, c, table, dynamutex.WithOwner(owner),
+	s, err := dynamutex.NewSession(ctx, c, table, append([]dynamutex.Option{dynamutex.WithOwner(owner),
 		dynamutex.WithLeaseDuration(testLease), dynamutex.WithSafeTime(testSafe), dynamutex.WithHeartbeatPeriod(testHeartbeat),
-		dynamutex.WithLogger(slog.New(slog.DiscardHandler)))
+		dynamutex.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
