@@ -1,0 +1,194 @@
+package dynamutex_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/dynamutex/dynamutex"
+)
+
+// countingClient counts the calls the library makes through the
+// DynamoDBAPI, by operation name, whatever their outcome. It sees calls
+// rather than HTTP requests: with SDK retries off, as newClient and
+// coldClient set them, the two are the same.
+type countingClient struct {
+	next dynamutex.DynamoDBAPI
+
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+var _ dynamutex.DynamoDBAPI = (*countingClient)(nil)
+
+func newCountingClient(next dynamutex.DynamoDBAPI) *countingClient {
+	return &countingClient{next: next, calls: map[string]int{}}
+}
+
+func (c *countingClient) add(op string) {
+	c.mu.Lock()
+	c.calls[op]++
+	c.mu.Unlock()
+}
+
+// counts returns a copy of the calls made so far.
+func (c *countingClient) counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.calls)
+}
+
+func (c *countingClient) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.add("UpdateItem")
+	return c.next.UpdateItem(ctx, in, optFns...)
+}
+
+func (c *countingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.add("GetItem")
+	return c.next.GetItem(ctx, in, optFns...)
+}
+
+func (c *countingClient) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	c.add("Scan")
+	return c.next.Scan(ctx, in, optFns...)
+}
+
+func (c *countingClient) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.add("TransactWriteItems")
+	return c.next.TransactWriteItems(ctx, in, optFns...)
+}
+
+func (c *countingClient) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	c.add("DescribeTable")
+	return c.next.DescribeTable(ctx, in, optFns...)
+}
+
+func (c *countingClient) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	c.add("CreateTable")
+	return c.next.CreateTable(ctx, in, optFns...)
+}
+
+func (c *countingClient) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
+	c.add("UpdateTimeToLive")
+	return c.next.UpdateTimeToLive(ctx, in, optFns...)
+}
+
+func (c *countingClient) DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
+	c.add("DescribeTimeToLive")
+	return c.next.DescribeTimeToLive(ctx, in, optFns...)
+}
+
+// coldClient is what a fresh process, such as a Lambda cold start, begins
+// with: a new client on a new transport, so no warm connection either.
+func coldClient(tb testing.TB) (*countingClient, *transport) {
+	tb.Helper()
+	tr := newTransport()
+	return newCountingClient(localClient(endpoint(tb), tr, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })), tr
+}
+
+// coldStart is NewSession followed by one TryLock of key, as a short-lived
+// process would run them. The Session is returned open, with the lock if
+// TryLock took it.
+func coldStart(ctx context.Context, c dynamutex.DynamoDBAPI, table, key string, opts []dynamutex.Option) (*dynamutex.Session, *dynamutex.Mutex, error) {
+	s, err := dynamutex.NewSession(ctx, c, table, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("NewSession: %w", err)
+	}
+	m := s.NewMutex(key)
+	_, err = m.TryLock(ctx)
+	return s, m, err
+}
+
+// crashHolder locks key with a Session of its own and closes it without
+// Unlock: the record stays held and nobody renews it, as after a crash.
+// It returns the holder's owner name.
+func crashHolder(ctx context.Context, tb testing.TB, c dynamutex.DynamoDBAPI, table, key string, opts []dynamutex.Option) string {
+	tb.Helper()
+	h, err := dynamutex.NewSession(ctx, c, table, opts...)
+	if err != nil {
+		tb.Fatalf("holder NewSession: %v", err)
+	}
+	if _, err := h.NewMutex(key).Lock(ctx); err != nil {
+		tb.Fatalf("holder Lock: %v", err)
+	}
+	if err := h.Close(ctx); err != nil {
+		tb.Fatalf("holder Close: %v", err)
+	}
+	return h.Owner()
+}
+
+// TestColdTryLockRequests: a brand-new Session's TryLock on a dead holder's
+// lock costs one DescribeTable and one UpdateItem, with or without a clock
+// bound. With a bound on both sides that one write takes the lock over;
+// without one it cannot, however long the holder has been dead, because
+// the new Session has not watched the record for a lease.
+func TestColdTryLockRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		bound bool
+	}{{"bound=none", false}, {"bound=10ms", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := ctxTimeout(t, 30*time.Second)
+			c, _ := newClient(t)
+			table := newTable(t, c)
+			opts := deadHolderOptions(tc.bound)
+			owner := crashHolder(ctx, t, c, table, "cold", opts)
+			waitDead(t, c, table, "cold", tc.bound, opts)
+
+			cc, _ := coldClient(t)
+			s, m, err := coldStart(ctx, cc, table, "cold", opts)
+			if s == nil {
+				t.Fatal(err)
+			}
+			defer s.Close(ctx)
+			if got, want := cc.counts(), map[string]int{"DescribeTable": 1, "UpdateItem": 1}; !maps.Equal(got, want) {
+				t.Errorf("requests of NewSession + TryLock = %v, want %v", got, want)
+			}
+			if tc.bound {
+				if err != nil {
+					t.Fatalf("TryLock with a bound on a dead holder's lock: %v, want it taken over", err)
+				}
+				if err := m.Unlock(ctx); err != nil {
+					t.Errorf("Unlock: %v", err)
+				}
+				return
+			}
+			var held *dynamutex.HeldError
+			if !errors.As(err, &held) || !errors.Is(err, dynamutex.ErrLocked) {
+				t.Fatalf("TryLock without a bound = %v, want a *HeldError (ErrLocked)", err)
+			}
+			if held.Owner != owner || held.LastWrite.IsZero() {
+				t.Errorf("HeldError names owner %q, last write %v; want %q and the holder's send time", held.Owner, held.LastWrite, owner)
+			}
+		})
+	}
+}
+
+// waitDead waits until a Session that has watched key would take it over:
+// after a lease of watching without a bound; with one, once its clock less
+// the bound has also passed the record's deadline, which comes later (the
+// deadline adds the bound to the holder's send time). The watcher is a
+// Session of its own, so the cold Session under test starts with no
+// observation of the record.
+func waitDead(t *testing.T, c dynamutex.DynamoDBAPI, table, key string, bound bool, opts []dynamutex.Option) {
+	t.Helper()
+	w := newSession(t, c, table, opts...)
+	waitFor(t, 20*time.Second, "the crashed holder's lock to be free to a watcher", func() bool {
+		info, err := w.Inspect(context.Background(), key)
+		if err != nil {
+			t.Fatalf("Inspect: %v", err)
+		}
+		if bound != !info.Deadline.IsZero() {
+			t.Fatalf("record written with bound %v has deadline %v", bound, info.Deadline)
+		}
+		// The acquire condition compares whole milliseconds, rounded the
+		// safe way: a millisecond of margin past the deadline.
+		return info.Free() && (!bound || time.Now().Add(-deadBound).After(info.Deadline.Add(time.Millisecond)))
+	})
+}
