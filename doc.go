@@ -52,7 +52,34 @@
 // mutual exclusion.
 //
 // A crashed holder therefore costs waiters one full lease from the moment they
-// first look, not from the crash.
+// first look, not from the crash, and a caller that tries once (a TryLock from
+// a new Session) never takes it over. Every write also stores the writer's
+// wall-clock send time, which HeldError.LastWrite and LockInfo.LastWrite
+// expose as a hint: a record not written for longer than its lease has a
+// holder that looks dead, worth watching for a lease.
+//
+// # Expiry by clock, for machines with bounded clocks
+//
+// Clocks on AWS are good: Amazon Time Sync keeps them within about a
+// millisecond, and AWS ClockBound reports the error bound. WithClockBound(d)
+// declares such a bound. A Session with a bound writes a deadline into every
+// acquisition and renewal: its wall clock at send, plus the lease, plus d.
+// Any Session with a bound takes over a record whose deadline is earlier than
+// its own wall clock less its own bound, at once, inside the acquire write's
+// condition: an uncontended Lock, a TryLock from a brand-new Session, or a
+// waiter arriving however late. Records written without a bound are taken
+// over by observation only, and observation keeps working beside the clock.
+//
+// Why it is safe: let h be true time when the holder sent its last write. Its
+// clock then read at least h − d_holder, so the deadline is at least
+// h + lease. A taker's clock reads at most t + d_taker at true time t, so its
+// condition (deadline < its clock − d_taker) can hold only when
+// t > h + lease. A takeover by clock thus comes at least a lease after the
+// holder's last write in true time, exactly as one by observation does, and
+// the holder's danger timer, unchanged, fires lease − safe time before that.
+// What the bound costs when it is wrong is two holders at once, so each
+// Session checks its clock against the Date header of DynamoDB's replies and
+// turns clock takeover off while it is provably off (see WithClockBound).
 //
 // # Fencing tokens
 //
@@ -100,7 +127,8 @@
 // # Observability
 //
 // Every lifecycle event (acquired, renewed, renewed late, renewal failed, in
-// danger, lost, released) is logged through log/slog with the table, owner,
+// danger, lost, released, and the clock leaving or re-entering its declared
+// bound) is logged through log/slog with the table, owner,
 // key and token (WithLogger), and handed to an optional Observer
 // (WithObserver) with wait time, latency and attempts, to feed counters and
 // histograms without a metrics dependency.
