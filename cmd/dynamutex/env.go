@@ -17,6 +17,7 @@ var flagEnv = map[string]string{
 	"owner":          "DYNAMUTEX_OWNER",
 	"data":           "DYNAMUTEX_DATA",
 	"busy-exit-code": "DYNAMUTEX_BUSY_EXIT_CODE",
+	"clock-bound":    "DYNAMUTEX_CLOCK_BOUND",
 }
 
 // Variables that `dynamutex run` sets for CMD, describing the lock it holds.

@@ -41,8 +41,16 @@ Options of every command (before or after the command name):
   -v, --verbose    progress and the library's log on stderr
 
 Examples:
-  # one report at a time across all machines; give up after a minute if one is still going
-  #   (unlike --no-wait, a waiting run takes over from a holder that crashed)
+  # one report at a time across all machines; skip this turn if one is still going.
+  #   A run that finds the holder silent for longer than its lease watches it for
+  #   one more lease (20s by default) and then takes a crashed holder's lock over
+  */5 * * * * dynamutex run --table locks --key nightly-report --no-wait -- /usr/local/bin/report
+
+  # the same on machines whose clocks are bounded (Amazon Time Sync, chrony with
+  #   ClockBound): a crashed holder that declared a bound too is taken over at once
+  */5 * * * * dynamutex run --table locks --key nightly-report --no-wait --clock-bound 10ms -- /usr/local/bin/report
+
+  # or wait up to a minute for the previous report
   */5 * * * * dynamutex run --table locks --key nightly-report --wait 1m -- /usr/local/bin/report
 
   # wait up to 10 minutes for the previous deploy; show who deploys in 'status'
@@ -80,6 +88,7 @@ const environmentHelp = `Environment:
   DYNAMUTEX_TABLE, DYNAMUTEX_ENDPOINT, DYNAMUTEX_VERBOSE
   DYNAMUTEX_KEY, DYNAMUTEX_LEASE, DYNAMUTEX_WAIT, DYNAMUTEX_NO_WAIT, DYNAMUTEX_GRACE,
   DYNAMUTEX_OWNER, DYNAMUTEX_DATA, DYNAMUTEX_BUSY_EXIT_CODE      (run)
+  DYNAMUTEX_CLOCK_BOUND                                         (run, status, list)
   AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ... as for the AWS CLI.
   The endpoint is --endpoint, else DYNAMUTEX_ENDPOINT, else the AWS SDK's
   AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or the profile's endpoint_url.
@@ -103,11 +112,15 @@ exit with CMD's exit code (128+N if a signal N killed it).
   --key KEY        the lock to take (required)
   --wait D         give up after D and exit 75, such as 30s or 10m
                    (default 0: wait as long as it takes)
-  --no-wait        one attempt: if the lock is held, exit 75 at once, like flock -n
+  --no-wait        do not wait, like flock -n: if the lock is held, exit 75; a
+                   holder that looks dead is watched for one lease first
+                   (see "Crashed holders" below)
+  --clock-bound D  this machine's wall clock is within D of true time, such as
+                   1ms (default: none declared); see "Crashed holders" below
   --lease D        lease of the lock (default 20s), a whole number of milliseconds.
                    dynamutex renews it every D/4; if no renewal has landed for 3D/4,
                    the lock is in danger and CMD is stopped. A holder that dies is
-                   taken over by a waiting run one lease after it starts watching.
+                   taken over one lease after a run starts watching it.
   --grace D        time between SIGTERM and SIGKILL when the lock is lost (default 10s)
   --data S         text stored with the lock, shown by status and list
   --owner O        owner name stored with the lock (default host/pid/random)
@@ -137,14 +150,35 @@ default 20s lease another process may take the lock over 5s after the danger
 sign. If the release finds the lock lost after CMD finished, it also exits 76:
 CMD may have run without exclusive access.
 
-A holder that died without releasing (kill -9, lost machine) keeps the lock
-busy for --no-wait callers until a waiting run takes it over, or DynamoDB's
-TTL deletes its record (24 h or more). For cron jobs that must recover by
-themselves, prefer --wait with a duration longer than the lease, such as
---wait 1m, to --no-wait.
+Crashed holders: a holder that died without releasing (kill -9, a lost
+machine) stops writing to its record. Every run stamps its writes with this
+machine's wall clock, and renews several times a lease, so a record not
+written for longer than its lease looks dead. A --no-wait run that finds one
+watches it for one lease (the holder's) and tries again: if the record did
+not change, it takes the lock over, since a live holder would have renewed;
+if it changed, the holder is alive (or someone else took it) and the run
+exits 75. A holder that wrote within its lease, or a record written by an
+earlier release (no write time), is busy at once. A waiting run (no
+--no-wait) takes a dead holder over the same way, one lease after it starts
+watching. So cron jobs recover by themselves with --no-wait too.
+
+With --clock-bound D, every write also carries a deadline: the writer's
+clock plus the lease plus D. A run with --clock-bound takes over a record
+whose deadline its own clock, less its own D, has passed, at once and
+without watching; so when every run on the key declares a bound, a crashed
+holder is taken over as soon as its lease and both bounds have passed since
+its last write. Records without a deadline (holders without --clock-bound)
+are watched as above. Declare a bound only on machines whose clocks really
+are bounded and monitored, such as EC2 with Amazon Time Sync, or chrony
+with AWS ClockBound, and give the bound they report. A wrong bound costs what a lock exists to prevent: two holders at
+once. dynamutex compares its clock with the Date of DynamoDB's replies and,
+when they disagree by more than D plus a second plus the round trip, warns
+and stops taking over by clock until they agree for a lease again; that
+catches a clock far off, not one a little off.
 
 Examples:
-  */5 * * * * dynamutex run --table locks --key nightly-report --wait 1m -- /usr/local/bin/report
+  */5 * * * * dynamutex run --table locks --key nightly-report --no-wait -- /usr/local/bin/report
+  */5 * * * * dynamutex run --table locks --key nightly-report --no-wait --clock-bound 10ms -- /usr/local/bin/report
   dynamutex run --key deploy/prod --wait 10m --data "$USER" -- ./deploy.sh
   dynamutex run --key db-migrate -- sh -c 'migrate --fence "$DYNAMUTEX_TOKEN"'
 
@@ -154,20 +188,30 @@ Examples:
 // statusHelp is `dynamutex help status`.
 const statusHelp = `Usage: dynamutex status [OPTIONS] KEY
 
-Show the record of the lock KEY: its state, owner, fencing token, lease and
-data. It makes one strongly consistent read and writes nothing.
+Show the record of the lock KEY: its state, owner, fencing token, lease,
+last write, deadline and data. It makes one strongly consistent read and
+writes nothing.
 
   --json           print a JSON object with the fields key, sort_key (tables
                    with a sort key only), state ("held", "released", "absent"
-                   or "corrupt"), free, owner, token, released, lease_ms, data,
-                   data_encoding ("utf-8", or "base64" when the data is not
-                   valid UTF-8) and error (corrupt records)
+                   or "corrupt"), free, owner, token, released, lease_ms,
+                   last_write, deadline, data, data_encoding ("utf-8", or
+                   "base64" when the data is not valid UTF-8) and error
+                   (corrupt records). last_write and deadline are RFC 3339
+                   times with milliseconds, left out when the record has none
   --key KEY        the key, instead of the KEY operand (default DYNAMUTEX_KEY)
+  --clock-bound D  this machine's clock is within D of true time: a held record
+                   past its deadline by this clock, less D, is free
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
 
-"held" means the record is not released. A holder that died keeps it held
-until a waiting run takes it over, one lease after that run starts watching;
-a single read cannot tell a live holder from a dead one.
+"held" means the record is not released. The last write is the writer's
+wall clock when it last wrote (acquired, renewed or released): a holder that
+has not written for longer than its lease looks dead, and a run takes it
+over after watching it for one more lease. That is a hint, not a proof: a
+single read cannot tell a live holder from a dead one, and the writer's
+clock may be wrong. The deadline is set by holders that ran with
+--clock-bound: when it has passed, a run with --clock-bound takes the lock
+over at once, and status --clock-bound reports the record free.
 
 Exit codes: 0 when the record was read, and for a KEY without a record,
 which is free (state "absent"); 1 when DynamoDB cannot be read or the record
@@ -182,12 +226,13 @@ Examples:
 const listHelp = `Usage: dynamutex list [OPTIONS]
 
 Show every lock record in the table, sorted by key: state, fencing token,
-lease, owner and data. Records that dynamutex did not write, or that are
+lease, last write, deadline, owner and data. Records that dynamutex did not write, or that are
 damaged, are listed as "corrupt" with what is wrong. It reads the table with
 strongly consistent scans and writes nothing.
 
   --json           print a JSON array of objects with the fields of
                    'dynamutex status --json'
+  --clock-bound D  as for status: records past their deadline are free
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
 
 Exit codes: 0 on success, corrupt records included; 1 when DynamoDB cannot

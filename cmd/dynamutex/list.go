@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"text/tabwriter"
+	"time"
 )
 
 // listTimeout bounds the whole scan of the table.
@@ -21,7 +22,7 @@ const dataColumn = 40
 // nothing. Lock tables are small, so the records are collected and sorted
 // by key, which makes the output stable from one run to the next.
 func (a *app) listCommand(c *common, args []string) int {
-	fs, asJSON := listFlags(c)
+	fs, o := listFlags(c)
 	operands, err := c.parseInterleaved("list", fs, args)
 	if err != nil {
 		return a.helpOrUsage(err, listHelp)
@@ -32,7 +33,7 @@ func (a *app) listCommand(c *common, args []string) int {
 
 	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()
-	sess, err := a.connect(ctx, c)
+	sess, err := a.connect(ctx, c, a.clockOptions(c, o.bound)...)
 	if err != nil {
 		return a.fail(err)
 	}
@@ -47,7 +48,7 @@ func (a *app) listCommand(c *common, args []string) int {
 	slices.SortFunc(views, func(x, y lockView) int {
 		return cmp.Or(cmp.Compare(x.Key, y.Key), cmp.Compare(x.SortKey, y.SortKey))
 	})
-	if *asJSON {
+	if o.json {
 		if err := writeJSON(a.stdout, views); err != nil {
 			return a.fail(err)
 		}
@@ -57,10 +58,19 @@ func (a *app) listCommand(c *common, args []string) int {
 	return exitOK
 }
 
-// listFlags returns the flag set of list and its --json option.
-func listFlags(c *common) (*flag.FlagSet, *bool) {
+// listOptions are the options of list besides the common ones.
+type listOptions struct {
+	json  bool
+	bound time.Duration // --clock-bound, if given
+}
+
+// listFlags returns the flag set of list and the options it fills.
+func listFlags(c *common) (*flag.FlagSet, *listOptions) {
+	o := &listOptions{}
 	fs := c.flagSet("list")
-	return fs, fs.Bool("json", false, "print JSON")
+	fs.BoolVar(&o.json, "json", false, "print JSON")
+	clockBoundFlag(fs, &o.bound)
+	return fs, o
 }
 
 // printList prints the records as aligned columns, then one line for each
@@ -73,10 +83,12 @@ func (a *app) printList(table string, views []lockView) {
 	sorted := slices.ContainsFunc(views, func(v lockView) bool { return v.SortKey != "" })
 	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	if sorted {
-		fmt.Fprintln(w, "KEY\tSORT KEY\tSTATE\tTOKEN\tLEASE\tOWNER\tDATA")
+		fmt.Fprint(w, "KEY\tSORT KEY\t")
 	} else {
-		fmt.Fprintln(w, "KEY\tSTATE\tTOKEN\tLEASE\tOWNER\tDATA")
+		fmt.Fprint(w, "KEY\t")
 	}
+	fmt.Fprintln(w, "STATE\tTOKEN\tLEASE\tLAST WRITE\tDEADLINE\tOWNER\tDATA")
+	now := time.Now() // one reference for every age, so that the rows compare
 	var corrupt []lockView
 	for _, v := range views {
 		if v.State == stateCorrupt {
@@ -86,7 +98,8 @@ func (a *app) printList(table string, views []lockView) {
 		if sorted {
 			fmt.Fprint(w, display(v.SortKey), "\t")
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", v.State, v.tokenText(), v.leaseText(), v.ownerText(), v.dataText(dataColumn))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.State, v.tokenText(), v.leaseText(),
+			v.lastWriteText(now), v.deadlineText(now), v.ownerText(), v.dataText(dataColumn))
 	}
 	_ = w.Flush()
 	for _, v := range corrupt {

@@ -31,8 +31,9 @@ type lockView struct {
 	Key     string `json:"key"`
 	SortKey string `json:"sort_key,omitempty"`
 	State   string `json:"state"`
-	// Free is true when a Lock would take the lock at once: released or
-	// absent. A held record of a crashed holder is not free until a waiter
+	// Free is true when a run would take the lock at once: released or
+	// absent, or, read with --clock-bound, held past its deadline. A held
+	// record of a crashed holder without a deadline is not free until a run
 	// has watched it unchanged for its lease, which a one-shot read cannot.
 	Free     bool    `json:"free"`
 	Owner    *string `json:"owner,omitempty"`
@@ -45,9 +46,22 @@ type lockView struct {
 	Data         *string `json:"data,omitempty"`
 	DataEncoding string  `json:"data_encoding,omitempty"`
 	Error        string  `json:"error,omitempty"` // for a corrupt record: what is wrong
+	// LastWrite is the writer's wall clock when it sent its last write to
+	// the record, and Deadline when a holder that declared a clock bound
+	// stops counting on its lease, by its clock plus its bound; both in RFC
+	// 3339 with milliseconds, and left out when the record has none (written
+	// by an earlier release, without a bound, or released).
+	LastWrite string `json:"last_write,omitempty"`
+	Deadline  string `json:"deadline,omitempty"`
 
-	err error // the *RecordError behind Error, for the human output
+	err       error     // the *RecordError behind Error, for the human output
+	lastWrite time.Time // LastWrite and Deadline as times, for the human output
+	deadline  time.Time
 }
+
+// timeLayout is RFC 3339 with milliseconds, always three digits, so that
+// the JSON output sorts and compares as text.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // viewOf turns what Inspect or List read into a lockView.
 func viewOf(info dynamutex.LockInfo) lockView {
@@ -56,10 +70,12 @@ func viewOf(info dynamutex.LockInfo) lockView {
 		v.State, v.Error, v.err = stateCorrupt, info.Err.Error(), info.Err
 		return v
 	}
-	v.State, v.Free = stateHeld, info.Released
+	v.State, v.Free = stateHeld, info.Free()
 	if info.Released {
 		v.State = stateReleased
 	}
+	v.lastWrite, v.deadline = info.LastWrite, info.Deadline
+	v.LastWrite, v.Deadline = formatTime(info.LastWrite), formatTime(info.Deadline)
 	lease := info.Lease.Milliseconds()
 	v.Owner, v.Token, v.Released, v.LeaseMS = &info.Owner, &info.Token, &info.Released, &lease
 	if len(info.Data) > 0 {
@@ -72,6 +88,14 @@ func viewOf(info dynamutex.LockInfo) lockView {
 // absentView is the view of a key without a record.
 func absentView(key string) lockView {
 	return lockView{Key: key, State: stateAbsent, Free: true}
+}
+
+// formatTime renders t in UTC with timeLayout, or "" for the zero time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
 }
 
 // encodeData returns data as text if it is valid UTF-8, or in base64.
@@ -115,6 +139,44 @@ func (v lockView) leaseText() string {
 		return "-"
 	}
 	return (time.Duration(*v.LeaseMS) * time.Millisecond).String()
+}
+
+// lastWriteText renders the last write as an age and a time, "3s ago
+// (2025-01-02T03:04:05.678Z)", or "-"; now is the time of the output.
+func (v lockView) lastWriteText(now time.Time) string {
+	if v.lastWrite.IsZero() {
+		return "-"
+	}
+	return fmt.Sprintf("%s (%s)", relative(v.lastWrite, now), v.LastWrite)
+}
+
+// deadlineText renders the deadline the same way, "in 5s (...)" while it
+// is ahead, or "-".
+func (v lockView) deadlineText(now time.Time) string {
+	if v.deadline.IsZero() {
+		return "-"
+	}
+	return fmt.Sprintf("%s (%s)", relative(v.deadline, now), v.Deadline)
+}
+
+// relative says how far t is from now, for people: "3m12s ago", "in 450ms".
+func relative(t, now time.Time) string {
+	if d := now.Sub(t); d >= 0 {
+		return roughly(d) + " ago"
+	}
+	return "in " + roughly(t.Sub(now))
+}
+
+// roughly rounds d to what a person reads at a glance: milliseconds under
+// a second, tenths under a minute, seconds above.
+func roughly(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
 }
 
 // dataText shows the data, cut to limit runes if limit > 0; base64 data is

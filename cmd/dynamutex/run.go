@@ -32,7 +32,8 @@ type runOptions struct {
 	noWait   bool
 	grace    time.Duration
 	busyCode int
-	argv     []string // CMD and its arguments
+	bound    time.Duration // --clock-bound, if given (common.isGiven)
+	argv     []string      // CMD and its arguments
 }
 
 // runCommand implements `dynamutex run`.
@@ -88,6 +89,7 @@ func runFlags(c *common) (*flag.FlagSet, *runOptions) {
 	fs.StringVar(&o.owner, "owner", "", "owner name stored in the record")
 	fs.StringVar(&o.data, "data", "", "data stored in the record")
 	fs.IntVar(&o.busyCode, "busy-exit-code", o.busyCode, "exit code when the lock is busy")
+	clockBoundFlag(fs, &o.bound)
 	return fs, o
 }
 
@@ -96,7 +98,7 @@ func runFlags(c *common) (*flag.FlagSet, *runOptions) {
 // safe time): renewals every quarter lease leave two more tries before the
 // safe time at three quarters, and the last quarter is the margin for CMD
 // to be told before anyone may take over.
-func (o *runOptions) sessionOptions() []dynamutex.Option {
+func (o *runOptions) sessionOptions(a *app, c *common) []dynamutex.Option {
 	opts := []dynamutex.Option{
 		dynamutex.WithLeaseDuration(o.lease),
 		dynamutex.WithHeartbeatPeriod(o.heartbeat()),
@@ -105,7 +107,7 @@ func (o *runOptions) sessionOptions() []dynamutex.Option {
 	if o.owner != "" {
 		opts = append(opts, dynamutex.WithOwner(o.owner))
 	}
-	return opts
+	return append(opts, a.clockOptions(c, o.bound)...)
 }
 
 // heartbeat is the renewal period: a quarter of the lease.
@@ -126,7 +128,7 @@ func (a *app) runLocked(c *common, o *runOptions) int {
 	defer cancel(nil)
 
 	watch := watchWait(cancel, sigs, o.wait)
-	sess, err := a.connect(ctx, c, o.sessionOptions()...)
+	sess, err := a.connect(ctx, c, o.sessionOptions(a, c)...)
 	if err != nil {
 		watch.end()
 		return a.notAcquired(o, err, context.Cause(ctx))
@@ -149,8 +151,8 @@ func (a *app) notAcquired(o *runOptions, err, cause error) int {
 	var elapsed *waitElapsed
 	switch {
 	case errors.As(err, &held):
-		fmt.Fprintf(a.stderr, "dynamutex: lock %q is busy: held by %q (token %d, lease %v)\n",
-			o.key, held.Owner, held.Token, held.Lease)
+		fmt.Fprintf(a.stderr, "dynamutex: lock %q is busy: held by %q (token %d, lease %v%s)\n",
+			o.key, held.Owner, held.Token, held.Lease, lastWritten(held))
 		return o.busyCode
 	case errors.As(cause, &sig):
 		fmt.Fprintf(a.stderr, "dynamutex: %v while waiting for lock %q; the command was not run\n", sig, o.key)
@@ -165,6 +167,15 @@ func (a *app) notAcquired(o *runOptions, err, cause error) int {
 		return a.fail(e)
 	}
 	return a.fail(err)
+}
+
+// lastWritten is ", last write 3s ago" for the busy message, or "" when the
+// record has no write time.
+func lastWritten(held *dynamutex.HeldError) string {
+	if held.LastWrite.IsZero() {
+		return ""
+	}
+	return ", last write " + relative(held.LastWrite, time.Now())
 }
 
 // mentionsTiming reports whether a library option error is about the

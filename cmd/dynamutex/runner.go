@@ -60,11 +60,10 @@ func (r *runner) lockAndRun(ctx context.Context, watch *waitWatch) int {
 	return r.execute(lctx, m)
 }
 
-// acquire waits for the lock, or makes one attempt with --no-wait.
+// acquire waits for the lock, or tries it with --no-wait (see tryOnce).
 func (r *runner) acquire(ctx context.Context, m *dynamutex.Mutex) (context.Context, error) {
 	if r.o.noWait {
-		r.a.progress(r.c, "trying lock %q once (--no-wait)", r.o.key)
-		return m.TryLock(ctx)
+		return r.tryOnce(ctx, m)
 	}
 	if r.o.wait > 0 {
 		r.a.progress(r.c, "waiting up to %v for lock %q", r.o.wait, r.o.key)

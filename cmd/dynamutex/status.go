@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/dynamutex/dynamutex"
 )
@@ -33,7 +34,7 @@ func (a *app) statusCommand(c *common, args []string) int {
 	case o.key == "":
 		return a.fail(usageError("status", "no lock key: dynamutex status KEY"))
 	}
-	v, code, err := a.inspect(c, o.key)
+	v, code, err := a.inspect(c, o.key, a.clockOptions(c, o.bound)...)
 	if err != nil {
 		return a.fail(err)
 	}
@@ -49,8 +50,9 @@ func (a *app) statusCommand(c *common, args []string) int {
 
 // statusOptions are the options of status besides the common ones.
 type statusOptions struct {
-	key  string
-	json bool
+	key   string
+	json  bool
+	bound time.Duration // --clock-bound, if given
 }
 
 // statusFlags returns the flag set of status and the options it fills.
@@ -59,15 +61,17 @@ func statusFlags(c *common) (*flag.FlagSet, *statusOptions) {
 	fs := c.flagSet("status")
 	fs.StringVar(&o.key, "key", "", "lock key")
 	fs.BoolVar(&o.json, "json", false, "print JSON")
+	clockBoundFlag(fs, &o.bound)
 	return fs, o
 }
 
 // inspect reads the record of key and returns its view with the exit code
-// status ends with: 0, or 1 for a corrupt record.
-func (a *app) inspect(c *common, key string) (lockView, int, error) {
+// status ends with: 0, or 1 for a corrupt record. opts are the Session's
+// (a clock bound, which decides whether a passed deadline makes it free).
+func (a *app) inspect(c *common, key string, opts ...dynamutex.Option) (lockView, int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	sess, err := a.connect(ctx, c)
+	sess, err := a.connect(ctx, c, opts...)
 	if err != nil {
 		return lockView{}, 0, err
 	}
@@ -98,10 +102,19 @@ func (a *app) printStatus(v lockView) {
 		fmt.Fprintf(w, "state:\t%s: not written by dynamutex, or damaged; run refuses this key\n", v.State)
 		fmt.Fprintf(w, "error:\t%s\n", problem(v.err))
 	default:
-		fmt.Fprintf(w, "state:\t%s\n", v.State)
+		now := time.Now()
+		if v.State == stateHeld && v.Free {
+			fmt.Fprintf(w, "state:\t%s, past its deadline by this machine's clock: a run with --clock-bound takes it over at once\n", v.State)
+		} else {
+			fmt.Fprintf(w, "state:\t%s\n", v.State)
+		}
 		fmt.Fprintf(w, "owner:\t%s\n", v.ownerText())
 		fmt.Fprintf(w, "token:\t%s\n", v.tokenText())
 		fmt.Fprintf(w, "lease:\t%s\n", v.leaseText())
+		fmt.Fprintf(w, "last write:\t%s\n", v.lastWriteText(now))
+		if !v.deadline.IsZero() {
+			fmt.Fprintf(w, "deadline:\t%s\n", v.deadlineText(now))
+		}
 		fmt.Fprintf(w, "data:\t%s\n", v.dataText(0))
 	}
 	_ = w.Flush()
