@@ -55,7 +55,7 @@ func (r *runner) looksDead(held *dynamutex.HeldError, now time.Time) bool {
 	case held.Local:
 		return false
 	case held.LastWrite.IsZero():
-		r.a.progress(r.c, "holder %q left no write time (a record of an earlier release): busy, not watching", held.Owner)
+		r.a.progress(r.c, "holder %q left no write time (a record of an earlier release), so it cannot look dead: busy", held.Owner)
 		return false
 	}
 	age := now.Sub(held.LastWrite)
