@@ -10,6 +10,9 @@ import (
 type Params struct {
 	Lease, Safe time.Duration
 	End         int64 // when the run ended; holders never released hold until then
+	// ExpectEarly inverts the verdict for a run with a rogue clock (see
+	// Report.OK): it must show a takeover of a rogue's lock within the lease.
+	ExpectEarly bool
 }
 
 // acq is one acquisition, joined from the events that concern it.
@@ -31,11 +34,13 @@ type attempt struct {
 	outcome      string // KindLanded, KindFound, KindRefused, or "" for no answer
 	token        uint64
 	dropped      bool
+	observed     string // the version an acquire could take over by observation
 }
 
 // version is one write of the library: all attempts that carried the same
 // new version. At most one of them lands.
 type version struct {
+	name          string
 	op, key, from string
 	proc          int
 	attempts      []*attempt
@@ -98,7 +103,9 @@ type chain struct {
 	last         int64 // latest possible send of its last write that landed
 	doubt        int64 // latest send of a write of it whose fate is unknown
 	released     bool
-	releaseDoubt bool // a release was sent and never answered
+	releaseDoubt bool   // a release was sent and never answered
+	current      string // the version of its latest write that landed
+	observed     string // the version its acquire could take over by observation
 }
 
 type stop struct{ from, to int64 }
@@ -110,6 +117,7 @@ type history struct {
 	stops  map[int][]stop
 	kills  map[int]int64
 	writes []Event
+	clocks map[int]Clock // clock-bound runs: each worker's, from its clock event
 	rep    *Report
 }
 
@@ -117,7 +125,8 @@ type history struct {
 // of the library's guarantees.
 func Check(evs []Event, p Params) *Report {
 	h := &history{p: p, acqs: map[string][]*acq{}, chains: map[string]map[uint64]*chain{},
-		stops: map[int][]stop{}, kills: map[int]int64{}, rep: newReport()}
+		stops: map[int][]stop{}, kills: map[int]int64{}, clocks: map[int]Clock{}, rep: newReport()}
+	h.rep.expectEarly = p.ExpectEarly
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At < evs[j].At })
 	if len(evs) > 0 {
 		h.rep.first = evs[0].At
@@ -173,11 +182,11 @@ func (h *history) load(evs []Event) {
 		case KindSent:
 			v := versions[e.Version]
 			if v == nil {
-				v = &version{op: e.Op, key: e.Key, from: e.From, proc: e.Proc}
+				v = &version{name: e.Version, op: e.Op, key: e.Key, from: e.From, proc: e.Proc}
 				versions[e.Version] = v
 				order = append(order, v)
 			}
-			at := &attempt{send: e.At}
+			at := &attempt{send: e.At, observed: e.Observed}
 			v.attempts = append(v.attempts, at)
 			attempts[fmt.Sprintf("%d/%d", e.Proc, e.Req)] = at
 		case KindLanded, KindFound, KindRefused:
@@ -206,6 +215,8 @@ func (h *history) load(evs []Event) {
 			if _, killed := h.kills[e.Proc]; !killed && e.Cause != "exit 0" {
 				rep.violate("process %d ended with %q", e.Proc, e.Cause)
 			}
+		case KindClock, KindClockUntrusted, KindClockTrusted:
+			h.loadClock(e)
 		}
 	}
 	for p, from := range open {
@@ -244,12 +255,12 @@ func (h *history) load(evs []Event) {
 // landed or found its write: every segment ends with one acquisition.
 func (v *version) landings() []*version {
 	var segs []*version
-	cur := &version{op: v.op, key: v.key, from: v.from, proc: v.proc}
+	cur := &version{name: v.name, op: v.op, key: v.key, from: v.from, proc: v.proc}
 	for _, a := range v.attempts {
 		cur.attempts = append(cur.attempts, a)
 		if a.outcome == KindLanded || a.outcome == KindFound {
 			segs = append(segs, cur)
-			cur = &version{op: v.op, key: v.key, from: v.from, proc: v.proc}
+			cur = &version{name: v.name, op: v.op, key: v.key, from: v.from, proc: v.proc}
 		}
 	}
 	return segs
@@ -281,7 +292,8 @@ func (h *history) startChain(v, seg *version) {
 		return
 	}
 	low, high := seg.sendBounds()
-	c := &chain{token: tok, proc: v.proc, acquired: low, answered: answered, dropped: dropped, last: high}
+	c := &chain{token: tok, proc: v.proc, acquired: low, answered: answered, dropped: dropped, last: high,
+		current: v.name, observed: seg.landedObserved()}
 	cs[tok] = c
 	v.chain = c
 }
@@ -311,6 +323,7 @@ func (h *history) link(order []*version, versions map[string]*version) {
 				_, high := v.sendBounds()
 				c.last = max(c.last, high)
 				c.released = c.released || v.op == OpRelease
+				c.current = v.name
 			default:
 				if t := v.unanswered(); t != 0 {
 					c.doubt = max(c.doubt, t)
@@ -461,7 +474,7 @@ func (h *history) checkRefusedLive(w Event, what string) {
 	}
 	h.rep.RefusedWhileLive++
 	if !h.pausedBefore(w) {
-		h.rep.violate("%s %s: token %d (process %d) refused at +%v while its lock context was live, and its process had not been paused",
+		h.violateFor(w.Proc, "%s %s: token %d (process %d) refused at +%v while its lock context was live, and its process had not been paused",
 			what, w.Key, w.Token, w.Proc, h.rel(w.At))
 	}
 }
@@ -496,7 +509,7 @@ func (h *history) checkOverlaps() {
 				}
 				cause := h.excuse(a, b)
 				if cause == "" {
-					h.rep.violate("key %s: token %d (process %d) acquired at +%v while token %d (process %d) was held with a live context",
+					h.violateFor(a.proc, "key %s: token %d (process %d) acquired at +%v while token %d (process %d) was held with a live context",
 						key, b.token, b.proc, h.rel(b.at), a.token, a.proc)
 				}
 				if cause == "" || counted {
@@ -588,8 +601,10 @@ func (h *history) checkTakeovers() {
 			}
 			h.rep.Takeovers++
 			h.rep.takeover = append(h.rep.takeover, float64(d)/float64(lease))
+			h.countClockTakeover(a, b, d)
 			if d < lease {
-				h.rep.violate("key %s: token %d (process %d) took over token %d (process %d) %v after its last landed write, within the %v lease",
+				h.earlyTakeover(a)
+				h.violateFor(a.proc, "key %s: token %d (process %d) took over token %d (process %d) %v after its last landed write, within the %v lease",
 					key, tok, b.proc, a.token, a.proc, time.Duration(d), h.p.Lease)
 			}
 			if k, ok := h.kills[a.proc]; ok && k > a.acquired && k < b.acquired {

@@ -45,6 +45,16 @@ const (
 	KindCont = "cont"
 	// KindExit: the parent saw process Proc exit (Cause: its status).
 	KindExit = "exit"
+	// KindClock: a worker of a clock-bound run declared Bound with
+	// WithClockBound and shifted its wall clock by Offset, before its first
+	// request. A worker whose |Offset| exceeds its Bound is a rogue: its
+	// deadlines come too early.
+	KindClock = "clock"
+	// KindClockUntrusted, KindClockTrusted: the worker's Session judged its
+	// clock outside, or back within, its bound from a reply's Date header
+	// (Skew: its clock less the Date).
+	KindClockUntrusted = "clock-untrusted"
+	KindClockTrusted   = "clock-trusted"
 )
 
 // Cancellation causes, as workers classify them.
@@ -90,6 +100,21 @@ type Event struct {
 	Version string `json:"version,omitempty"` // the version the write set
 	Dropped bool   `json:"dropped,omitempty"`
 	Fault   string `json:"fault,omitempty"`
+
+	// What a lock-table write said about clocks, in the writer's wall clock
+	// (Unix ms): the send time it stamped, the deadline it set (0: none) and,
+	// for an acquire, the clock reading below which it may take a deadline
+	// over (0: none). Observed is the version an acquire may take over by
+	// observation ("" for none).
+	Stamp    int64  `json:"stamp,omitempty"`
+	Deadline int64  `json:"deadline,omitempty"`
+	Before   int64  `json:"before,omitempty"`
+	Observed string `json:"observed,omitempty"`
+
+	// Clock events, in nanoseconds.
+	Offset int64 `json:"offset,omitempty"`
+	Bound  int64 `json:"bound,omitempty"`
+	Skew   int64 `json:"skew,omitempty"`
 }
 
 // Log writes events as JSON lines. Each event is one write(2), so that a

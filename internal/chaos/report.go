@@ -59,12 +59,34 @@ type Report struct {
 	ResumedRefused        int // their writes after resuming, refused
 	ResumedAccepted       int // ... accepted because no newer holder had written
 
-	Violations []string
+	// Clock-bound runs.
+	Clocks              []ProcClock // each worker's declared bound and offset
+	ClockUntrusted      int         // times a worker's Date check judged its clock outside its bound
+	ClockTrusted        int         // ... and back within it
+	TakeoversByClock    int         // takeovers whose acquire had not watched the record's version: by deadline
+	ClockTakeoverMedian float64     // their delay after the old holder's last landed write, in leases
+	EarlyTakeovers      int         // takeovers within the lease (each also a violation)
+	RogueEarly          int         // ... of a rogue's record
+	RogueViolations     int         // violations whose victim was a rogue's holder
 
-	first     int64
-	adoption  []time.Duration
-	takeover  []float64
-	afterKill []float64
+	Violations     []string // the first few
+	ViolationTotal int      // all of them
+
+	first       int64
+	expectEarly bool
+	adoption    []time.Duration
+	takeover    []float64
+	afterKill   []float64
+	byClock     []float64
+}
+
+// ProcClock is one worker's clock in a clock-bound run. A rogue's Offset
+// exceeds its Bound.
+type ProcClock struct {
+	Proc   int
+	Bound  time.Duration
+	Offset time.Duration
+	Rogue  bool
 }
 
 func newReport() *Report {
@@ -75,6 +97,7 @@ func newReport() *Report {
 const maxViolations = 50
 
 func (r *Report) violate(format string, args ...any) {
+	r.ViolationTotal++
 	if len(r.Violations) < maxViolations {
 		r.Violations = append(r.Violations, fmt.Sprintf(format, args...))
 	} else if len(r.Violations) == maxViolations {
@@ -95,10 +118,23 @@ func (r *Report) finish() {
 		sort.Float64s(r.afterKill)
 		r.AfterKill, r.AfterKillMedian = n, r.afterKill[n/2]
 	}
+	if n := len(r.byClock); n > 0 {
+		sort.Float64s(r.byClock)
+		r.ClockTakeoverMedian = r.byClock[n/2]
+	}
 }
 
-// OK reports whether the run broke no guarantee.
-func (r *Report) OK() bool { return len(r.Violations) == 0 }
+// OK reports whether the run passed. Ordinarily that is when it broke no
+// guarantee. With Params.ExpectEarly it is when a rogue's lock was taken
+// over within the lease, proving that the bound is what keeps takeovers
+// late and that the checker sees it fail, and every violation concerned a
+// rogue's holder.
+func (r *Report) OK() bool {
+	if r.expectEarly {
+		return r.RogueEarly > 0 && r.ViolationTotal == r.RogueViolations
+	}
+	return r.ViolationTotal == 0
+}
 
 // Write prints the report for people.
 func (r *Report) Write(w io.Writer) {
@@ -130,10 +166,40 @@ func (r *Report) Write(w io.Writer) {
 	if r.TornLines > 0 {
 		p("torn event lines      %d (from killed processes)", r.TornLines)
 	}
-	p("violations            %d", len(r.Violations))
+	r.writeClocks(p)
+	p("violations            %d", r.ViolationTotal)
 	for _, v := range r.Violations {
 		p("  VIOLATION: %s", v)
 	}
+	if r.expectEarly {
+		verdict := "FAIL"
+		if r.OK() {
+			verdict = "PASS"
+		}
+		p("expected              early takeovers of a rogue's lock: %d (at least 1); violations not about a rogue: %d (none); %s",
+			r.RogueEarly, r.ViolationTotal-r.RogueViolations, verdict)
+	}
+}
+
+// writeClocks prints the clock-bound part of the report, if the run was.
+func (r *Report) writeClocks(p func(string, ...any)) {
+	if len(r.Clocks) == 0 {
+		return
+	}
+	var b strings.Builder
+	for i, c := range r.Clocks {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d %v", c.Proc, c.Offset.Round(time.Millisecond))
+		if c.Rogue {
+			b.WriteString(" (rogue)")
+		}
+	}
+	p("clock bound           %v; offsets by process: %s", r.Clocks[0].Bound, b.String())
+	p("  takeovers by clock  %d (median %.2f leases after the last landed write); within the lease: %d, of a rogue's lock %d",
+		r.TakeoversByClock, r.ClockTakeoverMedian, r.EarlyTakeovers, r.RogueEarly)
+	p("  Date check          clock judged untrusted %d times, trusted again %d", r.ClockUntrusted, r.ClockTrusted)
 }
 
 func counts(m map[string]int) string {

@@ -41,6 +41,10 @@ type Config struct {
 	KillEvery  time.Duration // 0: no kills
 	PauseEvery time.Duration // 0: no pauses
 	Seed       uint64
+	Clock      ClockPlan // the zero ClockPlan: an ordinary run
+	// ExpectEarly: the run passes only if the checker catches the rogue's
+	// early takeovers (Params.ExpectEarly).
+	ExpectEarly bool
 }
 
 // WorkerFlags are the flags that make Binary run one worker.
@@ -51,7 +55,8 @@ func (c Config) WorkerFlags(w WorkerConfig) []string {
 		"-goroutines", strconv.Itoa(w.Goroutines), "-keys", strconv.Itoa(w.Keys),
 		"-lease", w.Lease.String(), "-wait", w.Wait.String(), "-hold", w.Hold.String(),
 		"-fault-rate", strconv.FormatFloat(w.Faults.Rate, 'g', -1, 64), "-fault-kinds", string(kinds),
-		"-spike", w.Faults.Spike.String(), "-seed", strconv.FormatUint(w.Seed, 10), "-events", w.Events)
+		"-spike", w.Faults.Spike.String(), "-seed", strconv.FormatUint(w.Seed, 10), "-events", w.Events,
+		"-clock-bound", w.Clock.Bound.String(), "-clock-offset", w.Clock.Offset.String())
 }
 
 // run is the parent's state while workers run.
@@ -66,10 +71,12 @@ type run struct {
 	procs   map[int]*proc
 	next    int
 	readers sync.WaitGroup
+	actions int // kills and pauses so far
 }
 
 type proc struct {
 	n       int
+	slot    int // 1..Procs: a replacement takes the slot of the process it replaces
 	cmd     *exec.Cmd
 	holding map[string]bool // keys this process holds, from its events
 	paused  bool
@@ -100,8 +107,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.log = NewLog(own, 0)
 
 	started := time.Now()
-	for range cfg.Procs {
-		if err := r.start(); err != nil {
+	for slot := 1; slot <= cfg.Procs; slot++ {
+		if err := r.start(slot); err != nil {
 			r.stopAll()
 			own.Close()
 			return nil, err
@@ -118,14 +125,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := Check(evs, Params{Lease: cfg.Lease, Safe: safeTime(cfg.Lease), End: ended.UnixNano()})
+	rep := Check(evs, Params{Lease: cfg.Lease, Safe: safeTime(cfg.Lease), End: ended.UnixNano(), ExpectEarly: cfg.ExpectEarly})
 	rep.Duration = ended.Sub(started)
 	rep.TornLines = torn
 	r.checkLedger(ctx, db, evs, rep)
 	return rep, nil
 }
 
-func (r *run) start() error {
+// start starts worker process number r.next+1 in slot. It is called only
+// from Run's goroutine, which alone uses r.rng.
+func (r *run) start(slot int) error {
 	r.mu.Lock()
 	r.next++
 	n := r.next
@@ -133,6 +142,9 @@ func (r *run) start() error {
 	w := WorkerConfig{Endpoint: r.cfg.Endpoint, Table: r.table, Ledger: r.ledger, Proc: n,
 		Goroutines: r.cfg.Goroutines, Keys: r.cfg.Keys, Lease: r.cfg.Lease, Wait: r.cfg.Wait, Hold: r.cfg.Hold,
 		Faults: r.cfg.Faults, Seed: r.cfg.Seed*1000 + uint64(n), Events: eventsFile(r.cfg.Out, n)}
+	if c := r.cfg.Clock; c.Bound > 0 {
+		w.Clock = Clock{Bound: c.Bound, Offset: c.offset(slot, r.rng)}
+	}
 	events, err := os.Create(w.Events)
 	if err != nil {
 		return err
@@ -149,7 +161,7 @@ func (r *run) start() error {
 		logs.Close()
 		return fmt.Errorf("chaos: start worker %d: %w", n, err)
 	}
-	p := &proc{n: n, cmd: cmd, holding: map[string]bool{}, done: make(chan struct{})}
+	p := &proc{n: n, slot: slot, cmd: cmd, holding: map[string]bool{}, done: make(chan struct{})}
 	r.mu.Lock()
 	r.procs[n] = p
 	r.mu.Unlock()
@@ -293,7 +305,7 @@ func (r *run) chaos(ctx context.Context, deadline time.Time) {
 					r.log.Add(Event{Kind: KindKill, Proc: p.n})
 					_ = p.cmd.Process.Signal(syscall.SIGKILL)
 					<-p.done
-					if err := r.start(); err != nil {
+					if err := r.start(p.slot); err != nil {
 						fmt.Fprintln(os.Stderr, "chaos:", err)
 					}
 					nextKill = next(r.cfg.KillEvery)
@@ -310,19 +322,24 @@ func (r *run) chaos(ctx context.Context, deadline time.Time) {
 	}
 }
 
-// pickHolder returns a random live, running process that holds a lock.
+// pickHolder returns a random live, running process that holds a lock, or
+// nil if none does now. With a rogue clock, every other kill or pause aims
+// at the rogue and waits until it holds a lock: only a holder that stops
+// writing can be taken over early, and the run must show that it is.
 func (r *run) pickHolder() *proc {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	aim := r.cfg.Clock.Rogue != 0 && r.actions%2 == 0
 	var c []*proc
 	for _, p := range r.procs {
-		if !p.gone && !p.paused && len(p.holding) > 0 {
+		if !p.gone && !p.paused && len(p.holding) > 0 && (!aim || p.slot == rogueSlot) {
 			c = append(c, p)
 		}
 	}
 	if len(c) == 0 {
 		return nil
 	}
+	r.actions++
 	return c[r.rng.IntN(len(c))]
 }
 

@@ -68,6 +68,9 @@ func NewTransport(base http.RoundTripper, table string, f Faults, log *Log, seed
 // write is what the transport reads from one UpdateItem request.
 type write struct {
 	op, key, from, version string
+	observed               string // an acquire's takeover version
+	stamp, deadline        int64  // the writer's clock, Unix ms
+	before                 int64  // an acquire's takeover-by-clock threshold
 }
 
 func parseWrite(target string, body []byte) (write, bool, string) {
@@ -83,7 +86,9 @@ func parseWrite(target string, body []byte) (write, bool, string) {
 		return write{}, false, ""
 	}
 	s := func(m map[string]any) string { v, _ := m["S"].(string); return v }
-	w := write{key: s(in.Key["key"]), from: s(in.Values[":cur"])}
+	n := func(m map[string]any) int64 { v, _ := m["N"].(string); i, _ := strconv.ParseInt(v, 10, 64); return i }
+	w := write{key: s(in.Key["key"]), from: s(in.Values[":cur"]), observed: s(in.Values[":old"]),
+		stamp: n(in.Values[":s"]), deadline: n(in.Values[":dl"]), before: n(in.Values[":before"])}
 	switch {
 	case in.Values[":seed"] != nil:
 		w.op, w.version = OpAcquire, s(in.Values[":v"])
@@ -165,7 +170,8 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	n := t.reqs.Add(1)
-	t.Log.Add(Event{Kind: KindSent, Req: n, Op: w.op, Key: w.key, From: w.from, Version: w.version})
+	t.Log.Add(Event{Kind: KindSent, Req: n, Op: w.op, Key: w.key, From: w.from, Version: w.version,
+		Observed: w.observed, Stamp: w.stamp, Deadline: w.deadline, Before: w.before})
 	resp, err := t.Base.RoundTrip(r)
 	if err != nil {
 		return nil, err // no answer: the checker treats the write as in doubt

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/wallclock"
 )
 
 // WorkerConfig is one worker process's share of a run.
@@ -35,6 +36,7 @@ type WorkerConfig struct {
 	Faults     Faults
 	Seed       uint64
 	Events     string // the file this worker appends its events to
+	Clock      Clock  // the zero Clock: no bound, no offset
 }
 
 // Timing derived from the lease, shared by workers and the checker.
@@ -55,12 +57,21 @@ func RunWorker(ctx context.Context, cfg WorkerConfig, out io.Writer) error {
 	locks := client(cfg.Endpoint, tr, cfg.Lease)
 	ledger := client(cfg.Endpoint, base, cfg.Lease)
 
-	sess, err := dynamutex.NewSession(ctx, locks, cfg.Table,
+	opts := []dynamutex.Option{
 		dynamutex.WithOwner(fmt.Sprintf("proc-%d/pid-%d", cfg.Proc, os.Getpid())),
 		dynamutex.WithLeaseDuration(cfg.Lease),
 		dynamutex.WithSafeTime(safeTime(cfg.Lease)),
 		dynamutex.WithHeartbeatPeriod(heartbeat(cfg.Lease)),
-		dynamutex.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+		dynamutex.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	}
+	if c := cfg.Clock; c.Bound > 0 {
+		// Shifted before the first request, so that every stamp and every
+		// Date check of this process sees the offset.
+		wallclock.SetOffset(c.Offset)
+		log.Add(Event{Kind: KindClock, Offset: int64(c.Offset), Bound: int64(c.Bound)})
+		opts = append(opts, dynamutex.WithClockBound(c.Bound), dynamutex.WithObserver(clockObserver{log}))
+	}
+	sess, err := dynamutex.NewSession(ctx, locks, cfg.Table, opts...)
 	if err != nil {
 		return err
 	}

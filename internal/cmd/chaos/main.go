@@ -5,6 +5,8 @@
 //
 //	make chaos                         # the default run, at most 2 minutes
 //	make chaos CHAOS_FLAGS='-duration 10m -procs 6'
+//	make chaos-clock                   # clock-bound, offsets inside the bound
+//	make chaos-rogue                   # one clock beyond it: must be caught
 //	go run ./internal/cmd/chaos -check out/chaos/events.jsonl -lease 1s
 //
 // DYNAMODB_ENDPOINT names the DynamoDB Local to use; `make chaos` starts one.
@@ -34,6 +36,7 @@ func run() int {
 		w      chaos.WorkerConfig
 		kinds  string
 		check  string
+		expect bool
 		worker = flag.Int("worker", 0, "run as worker process N (the harness starts these itself)")
 	)
 	flag.StringVar(&cfg.Endpoint, "endpoint", os.Getenv("DYNAMODB_ENDPOINT"), "DynamoDB endpoint (default $DYNAMODB_ENDPOINT)")
@@ -54,8 +57,24 @@ func run() int {
 	flag.StringVar(&w.Table, "table", "", "lock table (worker only)")
 	flag.StringVar(&w.Ledger, "ledger", "", "ledger table (worker only)")
 	flag.StringVar(&w.Events, "events", "", "file to append events to (worker only)")
+	flag.DurationVar(&cfg.Clock.Bound, "clock-bound", 0,
+		"clock-bound mode: every worker declares this bound with WithClockBound and runs with its wall clock shifted (0: off)")
+	flag.DurationVar(&cfg.Clock.Skew, "clock-skew", 0,
+		"largest |offset| of an ordinary worker's clock, drawn uniformly within ±it; at most -clock-bound (default half of -clock-bound)")
+	flag.DurationVar(&cfg.Clock.Rogue, "rogue-offset", 0,
+		"offset of the rogue, the first worker and each replacement of it; beyond -clock-bound, e.g. -600ms (behind). "+
+			"Every other kill or pause then aims at the rogue (0: no rogue)")
+	flag.BoolVar(&expect, "expect-early-takeover", false,
+		"with -rogue-offset: pass only if the checker finds a takeover of the rogue's lock within the lease and no violation "+
+			"that does not concern the rogue; fail if it finds none (also with -check)")
+	flag.DurationVar(&w.Clock.Offset, "clock-offset", 0, "this worker's wall-clock offset (worker only)")
 	flag.StringVar(&check, "check", "", "only check this event log, written by an earlier run")
 	flag.Parse()
+	skewSet := false
+	flag.Visit(func(f *flag.Flag) { skewSet = skewSet || f.Name == "clock-skew" })
+	if !skewSet {
+		cfg.Clock.Skew = cfg.Clock.Bound / 2
+	}
 
 	if kinds != "" {
 		if err := json.Unmarshal([]byte(kinds), &cfg.Faults.Kinds); err != nil {
@@ -73,10 +92,15 @@ func run() int {
 			fmt.Fprintln(os.Stderr, "chaos:", err)
 			return 2
 		}
-		rep := chaos.Check(evs, chaos.Params{Lease: cfg.Lease, Safe: cfg.Lease * 6 / 10, End: evs[len(evs)-1].At})
+		rep := chaos.Check(evs, chaos.Params{Lease: cfg.Lease, Safe: cfg.Lease * 6 / 10, End: evs[len(evs)-1].At, ExpectEarly: expect})
 		rep.Write(os.Stdout)
 		return exitCode(rep)
 	}
+	if expect && cfg.Clock.Rogue == 0 {
+		fmt.Fprintln(os.Stderr, "chaos: -expect-early-takeover needs -rogue-offset")
+		return 2
+	}
+	cfg.ExpectEarly = expect
 	if cfg.Endpoint == "" {
 		fmt.Fprintln(os.Stderr, "chaos: no endpoint: set DYNAMODB_ENDPOINT or -endpoint, or run `make chaos`, which starts DynamoDB Local")
 		return 2
@@ -87,6 +111,7 @@ func run() int {
 	if *worker > 0 {
 		w.Endpoint, w.Proc, w.Goroutines, w.Keys = cfg.Endpoint, *worker, cfg.Goroutines, cfg.Keys
 		w.Lease, w.Wait, w.Hold, w.Faults, w.Seed = cfg.Lease, cfg.Wait, cfg.Hold, cfg.Faults, cfg.Seed
+		w.Clock.Bound = cfg.Clock.Bound
 		f, err := os.OpenFile(w.Events, os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "chaos worker:", err)
@@ -108,6 +133,9 @@ func run() int {
 	cfg.Binary = self
 	fmt.Printf("chaos: %d processes × %d goroutines on %d keys for %v, lease %v, faults %.0f%%, seed %d\n",
 		cfg.Procs, cfg.Goroutines, cfg.Keys, cfg.Duration, cfg.Lease, cfg.Faults.Rate*100, cfg.Seed)
+	if c := cfg.Clock; c.Bound > 0 {
+		fmt.Printf("chaos: clock bound %v, ordinary offsets within ±%v, rogue offset %v\n", c.Bound, c.Skew, c.Rogue)
+	}
 	rep, err := chaos.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
@@ -134,10 +162,27 @@ func validate(c chaos.Config) error {
 	case c.Faults.Rate < 0 || c.Faults.Rate > 1:
 		return fmt.Errorf("-fault-rate must be between 0 and 1, got %v", c.Faults.Rate)
 	}
+	if err := validateClock(c.Clock); err != nil {
+		return err
+	}
 	for _, k := range c.Faults.Kinds {
 		if !contains(chaos.AllFaults, k) {
 			return fmt.Errorf("unknown fault kind %q; known: %v", k, chaos.AllFaults)
 		}
+	}
+	return nil
+}
+
+func validateClock(c chaos.ClockPlan) error {
+	switch {
+	case c.Bound < 0 || c.Skew < 0:
+		return fmt.Errorf("-clock-bound and -clock-skew must not be negative")
+	case c.Bound == 0 && c.Rogue != 0:
+		return fmt.Errorf("-rogue-offset needs -clock-bound")
+	case c.Skew > c.Bound:
+		return fmt.Errorf("-clock-skew %v exceeds -clock-bound %v: every worker would be a rogue; use -rogue-offset for one", c.Skew, c.Bound)
+	case c.Rogue != 0 && c.Rogue.Abs() <= c.Bound:
+		return fmt.Errorf("-rogue-offset %v is within -clock-bound %v: that worker would not be a rogue", c.Rogue, c.Bound)
 	}
 	return nil
 }

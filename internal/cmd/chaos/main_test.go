@@ -36,3 +36,25 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateClock(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	for _, ok := range []chaos.ClockPlan{{}, {Bound: ms(100), Skew: ms(50)}, {Bound: ms(100), Skew: ms(100), Rogue: ms(-600)}} {
+		if err := validateClock(ok); err != nil {
+			t.Errorf("%+v: %v", ok, err)
+		}
+	}
+	for name, c := range map[string]struct {
+		plan chaos.ClockPlan
+		want string
+	}{
+		"negative bound":   {chaos.ClockPlan{Bound: ms(-1)}, "must not be negative"},
+		"rogue, no bound":  {chaos.ClockPlan{Rogue: ms(600)}, "needs -clock-bound"},
+		"skew above bound": {chaos.ClockPlan{Bound: ms(100), Skew: ms(101)}, "every worker would be a rogue"},
+		"rogue inside":     {chaos.ClockPlan{Bound: ms(100), Rogue: ms(-100)}, "would not be a rogue"},
+	} {
+		if err := validateClock(c.plan); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: validateClock = %v, want an error about %s", name, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package chaos
+
+import (
+	"fmt"
+	"time"
+)
+
+// loadClock records a worker's declared bound and offset, and the Date
+// check's judgements of its clock.
+func (h *history) loadClock(e Event) {
+	switch e.Kind {
+	case KindClock:
+		c := Clock{Bound: time.Duration(e.Bound), Offset: time.Duration(e.Offset)}
+		h.clocks[e.Proc] = c
+		h.rep.Clocks = append(h.rep.Clocks, ProcClock{Proc: e.Proc, Bound: c.Bound, Offset: c.Offset, Rogue: c.Rogue()})
+	case KindClockUntrusted:
+		h.rep.ClockUntrusted++
+	case KindClockTrusted:
+		h.rep.ClockTrusted++
+	}
+}
+
+// landedObserved is the version the attempt that ends the segment could
+// take over by observation.
+func (v *version) landedObserved() string {
+	if len(v.attempts) == 0 {
+		return ""
+	}
+	return v.attempts[len(v.attempts)-1].observed
+}
+
+// countClockTakeover counts b's takeover of a, d after a's last landed
+// write, as by clock when b's acquire had not watched the version a's
+// record was at: then only the deadline can have let it in.
+func (h *history) countClockTakeover(a, b *chain, d int64) {
+	if b.observed != "" && b.observed == a.current {
+		return
+	}
+	h.rep.TakeoversByClock++
+	h.rep.byClock = append(h.rep.byClock, float64(d)/float64(h.p.Lease))
+}
+
+// earlyTakeover counts a takeover of a's record within the lease. Each is
+// also a violation; the count tells a rogue's from anyone else's.
+func (h *history) earlyTakeover(a *chain) {
+	h.rep.EarlyTakeovers++
+	if h.clocks[a.proc].Rogue() {
+		h.rep.RogueEarly++
+	}
+}
+
+// violateFor reports a violation whose victim is the holder in process
+// proc. When that process's clock was off by more than it declared, the
+// violation says so and counts as the rogue's, not the library's.
+func (h *history) violateFor(proc int, format string, args ...any) {
+	c := h.clocks[proc]
+	if !c.Rogue() {
+		h.rep.violate(format, args...)
+		return
+	}
+	h.rep.RogueViolations++
+	h.rep.violate("%s [process %d is a rogue: its clock is off by %v, beyond its declared bound of %v]",
+		fmt.Sprintf(format, args...), proc, c.Offset, c.Bound)
+}
