@@ -1,0 +1,546 @@
+package dynamutex_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/dynamutextest"
+	"github.com/dynamutex/dynamutex/internal/wallclock"
+)
+
+// These tests share a table between this release and the previous one
+// (commit 4a79e60, before clock stamps), in both directions. The previous
+// release is present through what it really did: the items it left, the
+// UpdateItem requests it sent and its decoder's verdicts, recorded from its
+// own code in testdata/prevrelease (see the README there).
+
+const (
+	compatOwner = "prev-release" // the owner in the fixtures
+	compatLease = 600 * time.Millisecond
+	compatData  = "prev-release data"
+	compatBound = 50 * time.Millisecond
+	// compatAhead moves the wall clock (and DynamoDB's Date with it) as if an
+	// hour had passed: every deadline of the test is then far behind, while
+	// the monotonic clock, which observation counts on, has not moved.
+	compatAhead = time.Hour
+)
+
+// compatDB is what the tests need of a backend: the library's API and
+// PutItem, to plant records written the old way.
+type compatDB interface {
+	dynamutex.DynamoDBAPI
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}
+
+// compatCounter counts UpdateItem requests, the only requests locking makes.
+type compatCounter struct {
+	compatDB
+	updates atomic.Int64
+}
+
+func (c *compatCounter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.updates.Add(1)
+	return c.compatDB.UpdateItem(ctx, in, optFns...)
+}
+
+// compatDateShift moves DynamoDB's Date header by the wall-clock offset of
+// this process, so that a clock moved ahead by compatAhead stays within its
+// bound: time has passed for both.
+type compatDateShift struct{ base http.RoundTripper }
+
+func (d compatDateShift) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := d.base.RoundTrip(r)
+	if err == nil {
+		if date, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil {
+			resp.Header.Set("Date", date.Add(wallclock.Offset()).UTC().Format(http.TimeFormat))
+		}
+	}
+	return resp, err
+}
+
+// compatEnv is one table on one backend.
+type compatEnv struct {
+	t     *testing.T
+	db    *compatCounter
+	table string
+	seq   int
+}
+
+// compatEach runs f on the in-memory store and on DynamoDB Local.
+func compatEach(t *testing.T, f func(e *compatEnv)) {
+	backends := []struct {
+		name string
+		open func(t *testing.T) compatDB
+	}{
+		{"memory", func(*testing.T) compatDB { return dynamutextest.New() }},
+		{"dynamodb", func(t *testing.T) compatDB {
+			return localClient(endpoint(t), compatDateShift{newTransport()},
+				func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+		}},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db := &compatCounter{compatDB: b.open(t)}
+			f(&compatEnv{t: t, db: db, table: newTable(t, db)})
+		})
+	}
+}
+
+// session opens a Session with the test's short lease.
+func (e *compatEnv) session(owner string, opts ...dynamutex.Option) *dynamutex.Session {
+	return newSession(e.t, e.db, e.table, append([]dynamutex.Option{dynamutex.WithOwner(owner)}, opts...)...)
+}
+
+// updates runs f and returns the UpdateItem requests it made.
+func (e *compatEnv) updates(f func()) int64 {
+	before := e.db.updates.Load()
+	f()
+	return e.db.updates.Load() - before
+}
+
+// shiftClock moves the wall clock of the process ahead by compatAhead until
+// the test ends.
+func (e *compatEnv) shiftClock() {
+	wallclock.SetOffset(compatAhead)
+	e.t.Cleanup(func() { wallclock.SetOffset(0) })
+}
+
+func (e *compatEnv) get(key string) map[string]types.AttributeValue {
+	e.t.Helper()
+	out, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(e.table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"key": avS(key)},
+	})
+	if err != nil {
+		e.t.Fatalf("GetItem %q: %v", key, err)
+	}
+	return out.Item
+}
+
+// compatFill gives the placeholders of a fixture their values.
+type compatFill struct {
+	key, version, cur, next, old string
+	token                        uint64
+}
+
+// fixture reads a fixture file with its placeholders filled in.
+func (e *compatEnv) fixture(file string, f compatFill) map[string]map[string]any {
+	e.t.Helper()
+	raw, err := os.ReadFile("testdata/prevrelease/" + file)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	now := time.Now()
+	text := strings.NewReplacer(
+		"{{table}}", e.table, "{{key}}", f.key, "{{version}}", f.version, "{{cur}}", f.cur,
+		"{{next}}", f.next, "{{old}}", f.old, "{{token}}", strconv.FormatUint(f.token, 10),
+		"{{expires_at}}", strconv.FormatInt(now.Add(time.Hour).Unix(), 10),
+		"{{seed}}", strconv.FormatInt(now.UnixMicro(), 10),
+	).Replace(string(raw))
+	if i := strings.Index(text, "{{"); i >= 0 {
+		e.t.Fatalf("%s: placeholder left unfilled near %q", file, text[i:min(i+30, len(text))])
+	}
+	var out map[string]map[string]any
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// putOld plants the item the previous release left as fixture name.
+func (e *compatEnv) putOld(name, key string, token uint64) {
+	e.t.Helper()
+	wire := e.fixture("items.json", compatFill{key: key, version: "prev-" + key, token: token})[name]
+	if wire == nil {
+		e.t.Fatalf("items.json has no %q", name)
+	}
+	if _, err := e.db.PutItem(context.Background(), &dynamodb.PutItemInput{
+		TableName: aws.String(e.table), Item: compatWireItem(e.t, wire),
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// replay sends the previous release's request name, filled in by f.
+func (e *compatEnv) replay(name string, f compatFill) (*dynamodb.UpdateItemOutput, error) {
+	e.t.Helper()
+	body := e.fixture("requests.json", f)[name]
+	if body == nil {
+		e.t.Fatalf("requests.json has no %q", name)
+	}
+	in := &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(body["TableName"].(string)),
+		Key:                                 compatWireItem(e.t, body["Key"].(map[string]any)),
+		UpdateExpression:                    aws.String(body["UpdateExpression"].(string)),
+		ConditionExpression:                 aws.String(body["ConditionExpression"].(string)),
+		ExpressionAttributeValues:           compatWireItem(e.t, body["ExpressionAttributeValues"].(map[string]any)),
+		ExpressionAttributeNames:            map[string]string{},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailure(body["ReturnValuesOnConditionCheckFailure"].(string)),
+	}
+	if rv, ok := body["ReturnValues"].(string); ok {
+		in.ReturnValues = types.ReturnValue(rv)
+	}
+	for k, v := range body["ExpressionAttributeNames"].(map[string]any) {
+		in.ExpressionAttributeNames[k] = v.(string)
+	}
+	return e.db.compatDB.UpdateItem(context.Background(), in) // not counted: it is the other release's
+}
+
+// mustReplay replays a request that must succeed.
+func (e *compatEnv) mustReplay(name string, f compatFill) *dynamodb.UpdateItemOutput {
+	e.t.Helper()
+	out, err := e.replay(name, f)
+	if err != nil {
+		e.t.Fatalf("previous release's %s on %q: %v", name, f.key, err)
+	}
+	return out
+}
+
+// compatWireItem decodes a map of attribute values in DynamoDB's JSON with
+// the SDK's own decoder, as the Item of a GetItem reply.
+func compatWireItem(t *testing.T, wire map[string]any) map[string]types.AttributeValue {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"Item": wire})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dynamodb.New(dynamodb.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String("http://decode.invalid"), Credentials: aws.AnonymousCredentials{},
+		HTTPClient: compatReply(body),
+	})
+	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String("t"), Key: map[string]types.AttributeValue{"key": avS("k")},
+	})
+	if err != nil {
+		t.Fatalf("decoding %s: %v", body, err)
+	}
+	return out.Item
+}
+
+// compatReply answers every request with body.
+type compatReply []byte
+
+func (b compatReply) Do(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
+		Body: io.NopCloser(bytes.NewReader(b))}, nil
+}
+
+// compatOldRecord is what the previous release's decoder reads.
+type compatOldRecord struct {
+	owner, version string
+	token          uint64
+	leaseMS        uint64
+	released       bool
+	data           []byte
+}
+
+// compatOldDecode is a frozen copy of the rules of decodeRecord in the
+// previous release (`git show 4a79e60:record.go`): version a non-empty S,
+// owner an S, token an N of 0 to 2^64-1, lease_ms an N of 1 ms to 7 days,
+// released a BOOL, data absent or a B; every other attribute ignored. It
+// returns the attribute it refuses, if any. TestPrevReleaseDecoderVerdicts
+// holds it to that decoder's own verdicts.
+func compatOldDecode(item map[string]types.AttributeValue) (compatOldRecord, string) {
+	var r compatOldRecord
+	s := func(name string) (string, bool) {
+		v, ok := item[name].(*types.AttributeValueMemberS)
+		if !ok {
+			return "", false
+		}
+		return v.Value, true
+	}
+	n := func(name string) (uint64, bool) {
+		v, ok := item[name].(*types.AttributeValueMemberN)
+		if !ok {
+			return 0, false
+		}
+		u, err := strconv.ParseUint(v.Value, 10, 64)
+		return u, err == nil
+	}
+	var ok bool
+	if r.version, ok = s("version"); !ok || r.version == "" {
+		return r, "version"
+	}
+	if r.owner, ok = s("owner"); !ok {
+		return r, "owner"
+	}
+	if r.token, ok = n("token"); !ok {
+		return r, "token"
+	}
+	if r.leaseMS, ok = n("lease_ms"); !ok || r.leaseMS == 0 || r.leaseMS > uint64(7*24*time.Hour/time.Millisecond) {
+		return r, "lease_ms"
+	}
+	rel, ok := item["released"].(*types.AttributeValueMemberBOOL)
+	if !ok {
+		return r, "released"
+	}
+	r.released = rel.Value
+	switch d := item["data"].(type) {
+	case nil:
+	case *types.AttributeValueMemberB:
+		r.data = d.Value
+	default:
+		return r, "data"
+	}
+	return r, ""
+}
+
+// mustOldDecode checks that the previous release reads item, and returns
+// what it reads.
+func mustOldDecode(t *testing.T, what string, item map[string]types.AttributeValue) compatOldRecord {
+	t.Helper()
+	r, bad := compatOldDecode(item)
+	if bad != "" {
+		t.Fatalf("%s: the previous release's decoder refuses %s: %v", what, bad, item[bad])
+	}
+	return r
+}
+
+// The frozen copy of the previous release's decoder agrees with that
+// decoder's own verdicts on every probe, among them items that carry this
+// release's new attributes, which it ignores.
+func TestPrevReleaseDecoderVerdicts(t *testing.T) {
+	raw, err := os.ReadFile("testdata/prevrelease/decoder.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var verdicts []struct {
+		Name      string         `json:"name"`
+		Item      map[string]any `json:"item"`
+		OK        bool           `json:"ok"`
+		Attribute string         `json:"attribute"`
+		Owner     string         `json:"owner"`
+		Version   string         `json:"version"`
+		Token     uint64         `json:"token"`
+		LeaseMS   uint64         `json:"lease_ms"`
+		Released  bool           `json:"released"`
+		Data      string         `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &verdicts); err != nil {
+		t.Fatal(err)
+	}
+	if len(verdicts) < 20 {
+		t.Fatalf("decoder.json has %d verdicts, want the full probe set", len(verdicts))
+	}
+	for _, v := range verdicts {
+		r, bad := compatOldDecode(compatWireItem(t, v.Item))
+		if bad != v.Attribute || (bad == "") != v.OK {
+			t.Errorf("%s: frozen decoder refuses %q, the previous release refused %q (ok %v)", v.Name, bad, v.Attribute, v.OK)
+			continue
+		}
+		got := compatOldRecord{owner: v.Owner, version: v.Version, token: v.Token, leaseMS: v.LeaseMS,
+			released: v.Released, data: []byte(v.Data)}
+		if v.OK && fmt.Sprint(r.owner, r.version, r.token, r.leaseMS, r.released, string(r.data)) !=
+			fmt.Sprint(got.owner, got.version, got.token, got.leaseMS, got.released, string(got.data)) {
+			t.Errorf("%s: frozen decoder read %+v, the previous release read %+v", v.Name, r, got)
+		}
+	}
+}
+
+// compatConditionFailed checks that err is a failed condition and returns
+// the ALL_OLD item that came with it.
+func compatConditionFailed(t *testing.T, what string, err error) map[string]types.AttributeValue {
+	t.Helper()
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		t.Fatalf("%s: err = %v, want a failed condition", what, err)
+	}
+	if len(ccf.Item) == 0 {
+		t.Fatalf("%s: the failed condition came without the ALL_OLD item", what)
+	}
+	return ccf.Item
+}
+
+func compatToken(t *testing.T, item map[string]types.AttributeValue) uint64 {
+	t.Helper()
+	v, ok := item["token"].(*types.AttributeValueMemberN)
+	if !ok {
+		t.Fatalf("token is %#v, want an N", item["token"])
+	}
+	n, err := strconv.ParseUint(v.Value, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// compatStamp returns the raw deadline_ms of item and checks that its stamp
+// is intact (stamped_version is the version), or stale.
+func compatStamp(t *testing.T, what string, item map[string]types.AttributeValue, intact bool) string {
+	t.Helper()
+	dl, ok := item["deadline_ms"].(*types.AttributeValueMemberN)
+	if !ok {
+		t.Fatalf("%s: deadline_ms is %#v, want an N", what, item["deadline_ms"])
+	}
+	if _, ok := item["sent_ms"].(*types.AttributeValueMemberN); !ok {
+		t.Fatalf("%s: sent_ms is %#v, want an N", what, item["sent_ms"])
+	}
+	if got := attrS(item, "stamped_version") == attrS(item, "version"); got != intact {
+		t.Fatalf("%s: stamped_version %q, version %q: intact = %v, want %v",
+			what, attrS(item, "stamped_version"), attrS(item, "version"), got, intact)
+	}
+	return dl.Value
+}
+
+// Records the previous release wrote (no send time, no deadline) decode as
+// they did: owner, token, lease, released and data, with no LastWrite and no
+// Deadline.
+func TestCompatOldRecordsDecode(t *testing.T) {
+	compatEach(t, func(e *compatEnv) {
+		ctx := ctxTimeout(e.t, time.Minute)
+		s := e.session("new", dynamutex.WithClockBound(compatBound))
+		for i, name := range []string{"held", "renewed", "released", "held_data", "released_data", "taken_over"} {
+			tok := uint64(1000 + i)
+			e.putOld(name, name, tok)
+			info, err := s.Inspect(ctx, name)
+			if err != nil {
+				e.t.Fatalf("Inspect of the old %s record: %v", name, err)
+			}
+			released := strings.HasPrefix(name, "released")
+			data := ""
+			if strings.HasSuffix(name, "_data") {
+				data = compatData
+			}
+			if info.Owner != compatOwner || info.Token != tok || info.Lease != compatLease ||
+				info.Released != released || string(info.Data) != data {
+				e.t.Errorf("%s: Inspect = owner %q token %d lease %v released %v data %q, want %q %d %v %v %q",
+					name, info.Owner, info.Token, info.Lease, info.Released, info.Data, compatOwner, tok, compatLease, released, data)
+			}
+			if !info.LastWrite.IsZero() || !info.Deadline.IsZero() {
+				e.t.Errorf("%s: LastWrite %v, Deadline %v, want both zero", name, info.LastWrite, info.Deadline)
+			}
+			// A first look at a held record: free only if released.
+			if info.Free() != released {
+				e.t.Errorf("%s: Free() = %v, want %v", name, info.Free(), released)
+			}
+		}
+	})
+}
+
+// A released record of the previous release is taken by this one in one
+// request, with the next token, and stays readable by the previous release.
+func TestCompatOldReleasedRecordLock(t *testing.T) {
+	compatEach(t, func(e *compatEnv) {
+		ctx := ctxTimeout(e.t, time.Minute)
+		s := e.session("new", dynamutex.WithClockBound(compatBound))
+		for i, name := range []string{"released", "released_data"} {
+			tok := uint64(2000 + i)
+			e.putOld(name, name, tok)
+			m := s.NewMutex(name)
+			var lctx context.Context
+			var err error
+			if n := e.updates(func() { lctx, err = m.Lock(ctx) }); err != nil || n != 1 {
+				e.t.Fatalf("%s: Lock = %v in %d requests, want success in 1", name, err, n)
+			}
+			if got := mustLease(e.t, lctx).Token(); got != tok+1 {
+				e.t.Errorf("%s: token %d, want %d", name, got, tok+1)
+			}
+			r := mustOldDecode(e.t, name+" after this release's acquire", e.get(name))
+			if r.owner != "new" || r.token != tok+1 || r.released {
+				e.t.Errorf("%s: the previous release reads %+v, want owner new, token %d, held", name, r, tok+1)
+			}
+			if err := m.Unlock(ctx); err != nil {
+				e.t.Fatal(err)
+			}
+			if r := mustOldDecode(e.t, name+" after this release's release", e.get(name)); !r.released || r.token != tok+1 {
+				e.t.Errorf("%s: the previous release reads %+v after Unlock, want released, token %d", name, r, tok+1)
+			}
+		}
+	})
+}
+
+// compatObserver counts the times a Session stopped trusting its clock.
+type compatObserver struct{ untrusted atomic.Int64 }
+
+func (o *compatObserver) Observe(ev dynamutex.Event) {
+	if ev.Kind == dynamutex.EventClockUntrusted {
+		o.untrusted.Add(1)
+	}
+}
+
+// mustHeld checks that a TryLock of key made one request and was refused,
+// the record held by owner with token.
+func (e *compatEnv) mustHeld(s *dynamutex.Session, key, owner string, token uint64) {
+	e.t.Helper()
+	ctx := ctxTimeout(e.t, time.Minute)
+	var err error
+	n := e.updates(func() { _, err = s.NewMutex(key).TryLock(ctx) })
+	var he *dynamutex.HeldError
+	if !errors.Is(err, dynamutex.ErrLocked) || !errors.As(err, &he) {
+		e.t.Fatalf("%s: TryLock = %v, want ErrLocked: the record has no valid deadline", key, err)
+	}
+	if n != 1 || he.Owner != owner || he.Token != token || !he.LastWrite.IsZero() {
+		e.t.Errorf("%s: %d requests, held by %q token %d, LastWrite %v; want 1 request, %q, token %d, no LastWrite",
+			key, n, he.Owner, he.Token, he.LastWrite, owner, token)
+	}
+}
+
+// mustTake checks that a TryLock of key takes it in one request, with token.
+func (e *compatEnv) mustTake(s *dynamutex.Session, key string, token uint64) {
+	e.t.Helper()
+	ctx := ctxTimeout(e.t, time.Minute)
+	var lctx context.Context
+	var err error
+	if n := e.updates(func() { lctx, err = s.NewMutex(key).TryLock(ctx) }); err != nil || n != 1 {
+		e.t.Fatalf("%s: TryLock = %v in %d requests, want success in 1", key, err, n)
+	}
+	if got := mustLease(e.t, lctx).Token(); got != token {
+		e.t.Errorf("%s: token %d, want %d", key, got, token)
+	}
+}
+
+// A held record of the previous release has no deadline, so no clock takes
+// it over, however far ahead; the same Session takes a dead holder of this
+// release over by clock at once, which shows its clock is trusted and past.
+// Observation for a lease still takes the old records over.
+func TestCompatOldHeldRecordNoClockTakeover(t *testing.T) {
+	compatEach(t, func(e *compatEnv) {
+		ctx := ctxTimeout(e.t, time.Minute)
+		dead := e.session("new-dead", dynamutex.WithClockBound(compatBound))
+		lctx, err := dead.NewMutex("control").Lock(ctx)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		ctok := mustLease(e.t, lctx).Token()
+		if err := dead.Close(ctx); err != nil {
+			e.t.Fatal(err)
+		}
+		held := []string{"held", "renewed", "held_data", "taken_over"}
+		for i, name := range held {
+			e.putOld(name, name, uint64(3000+i))
+		}
+		e.shiftClock()
+		obs := &compatObserver{}
+		s := e.session("new", dynamutex.WithClockBound(compatBound), dynamutex.WithObserver(obs))
+		for i, name := range held {
+			e.mustHeld(s, name, compatOwner, uint64(3000+i))
+		}
+		e.mustTake(s, "control", ctok+1)
+		if n := obs.untrusted.Load(); n != 0 {
+			e.t.Fatalf("the Session distrusted its clock %d times; the test proves nothing", n)
+		}
+		for i, name := range held {
+			waitFor(e.t, 10*time.Second, name+" watched unchanged for a lease", func() bool {
+				info, err := s.Inspect(ctx, name)
+				return err == nil && info.Free()
+			})
+			e.mustTake(s, name, uint64(3000+i+1))
+		}
+	})
+}
