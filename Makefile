@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: test demo bench chaos fuzz fmt vet
+.PHONY: test demo bench chaos chaos-clock chaos-rogue fuzz fmt vet
 
 ## test: the whole suite with the race detector and goleak, against DynamoDB Local.
 test:
@@ -27,6 +27,19 @@ bench:
 CHAOS_FLAGS ?=
 chaos:
 	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos $(CHAOS_FLAGS)
+
+## chaos-clock: the chaos run in clock-bound mode. Every worker declares a
+## 100ms bound (WithClockBound) and runs with its wall clock shifted within
+## ±50ms; fails on any violation. Output in out/chaos-clock/.
+## chaos-rogue: the same with the first worker's clock 600ms behind, beyond
+## its bound but too little for the Date check to see. Passes only if the
+## checker catches that worker's locks taken over within the lease.
+## Both take CHAOS_FLAGS, e.g. CHAOS_FLAGS='-duration 5m -procs 6'.
+CLOCK_FLAGS = -clock-bound 100ms
+chaos-clock:
+	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos $(CLOCK_FLAGS) -out out/chaos-clock $(CHAOS_FLAGS)
+chaos-rogue:
+	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos $(CLOCK_FLAGS) -rogue-offset -600ms -expect-early-takeover -out out/chaos-rogue $(CHAOS_FLAGS)
 
 ## fuzz: each fuzz target for FUZZTIME (go test runs one target at a time).
 ## Targets are package:name.
