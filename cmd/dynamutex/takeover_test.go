@@ -86,9 +86,13 @@ func TestNoWaitTakesDeadHolderByClock(t *testing.T) {
 	if s := h.status("cron"); s.Free {
 		t.Errorf("status without --clock-bound calls a record free by its deadline: %+v", s)
 	}
-	r := h.exec(nil, h.args("status", "--json", "--clock-bound", bound.String(), "cron")...)
+	r := h.exec([]string{"DYNAMUTEX_CLOCK_BOUND=" + bound.String()}, h.args("status", "--json", "cron")...)
 	if r.code != 0 || !strings.Contains(r.stdout, `"free": true`) {
-		t.Errorf("status --clock-bound of a record past its deadline is not free: %s", r)
+		t.Errorf("status with DYNAMUTEX_CLOCK_BOUND of a record past its deadline is not free: %s", r)
+	}
+	r = h.exec(nil, h.args("list", "--json", "--clock-bound", bound.String())...)
+	if r.code != 0 || !strings.Contains(r.stdout, `"free": true`) {
+		t.Errorf("list --clock-bound of a record past its deadline is not free: %s", r)
 	}
 	r = h.exec(nil, h.args("status", "--clock-bound", bound.String(), "cron")...)
 	if !strings.Contains(r.stdout, "past its deadline") {
