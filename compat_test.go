@@ -647,3 +647,93 @@ func (e *compatEnv) oldOnReleased(s *dynamutex.Session) {
 	}
 	e.mustTake(s, "data", tok+2)
 }
+
+// Mutual exclusion in a shared table: when a write of the previous release
+// lands on a record that still carries this release's deadline, the stamp
+// no longer belongs to the version, so no Session takes the record over by
+// clock, however long past the deadline is. The same dead holder's record
+// with its stamp intact is taken over by the same Session, clock and bound
+// at once, so the refusals are the stale stamp's doing and nothing else's.
+func TestCompatSharedTableStaleDeadline(t *testing.T) {
+	compatEach(t, func(e *compatEnv) {
+		ctx := ctxTimeout(e.t, time.Minute)
+		dead := e.session("new-dead", dynamutex.WithClockBound(compatBound))
+		keys := []string{"intact", "old-takeover", "old-takeover-renewed", "old-renew"}
+		tokens := map[string]uint64{}
+		for _, k := range keys {
+			lctx, err := dead.NewMutex(k).Lock(ctx)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			tokens[k] = mustLease(e.t, lctx).Token()
+		}
+		if err := dead.Close(ctx); err != nil {
+			e.t.Fatal(err)
+		}
+		versions, deadlines := map[string]string{}, map[string]string{}
+		for _, k := range keys {
+			raw := e.get(k)
+			deadlines[k], versions[k] = compatStamp(e.t, k, raw, true), attrS(raw, "version")
+		}
+		// A waiter of the previous release takes two of them over, as it
+		// would after watching them for a lease; one of those renews once.
+		// On the last, a renewal of the previous release lands directly.
+		e.mustReplay("acquire_takeover", compatFill{key: "old-takeover", version: "prev-1", old: versions["old-takeover"]})
+		e.mustReplay("acquire_takeover", compatFill{key: "old-takeover-renewed", version: "prev-2", old: versions["old-takeover-renewed"]})
+		e.mustReplay("renew", compatFill{key: "old-takeover-renewed", cur: "prev-2", next: "prev-3"})
+		e.mustReplay("renew", compatFill{key: "old-renew", cur: versions["old-renew"], next: "prev-4"})
+		stale := map[string]struct {
+			owner string
+			token uint64
+		}{
+			"old-takeover":         {compatOwner, tokens["old-takeover"] + 1},
+			"old-takeover-renewed": {compatOwner, tokens["old-takeover-renewed"] + 1},
+			"old-renew":            {"new-dead", tokens["old-renew"]},
+		}
+		for k := range stale {
+			if got := compatStamp(e.t, k, e.get(k), false); got != deadlines[k] {
+				e.t.Fatalf("%s: deadline_ms %s, want the one left behind, %s", k, got, deadlines[k])
+			}
+		}
+
+		e.shiftClock()
+		obs := &compatObserver{}
+		s := e.session("new", dynamutex.WithClockBound(compatBound), dynamutex.WithObserver(obs))
+		for k, want := range stale {
+			ms, _ := strconv.ParseInt(deadlines[k], 10, 64)
+			if !time.UnixMilli(ms).Before(wallclock.Now().Add(-compatAhead / 2)) {
+				e.t.Fatalf("%s: the deadline left behind is not long past", k)
+			}
+			e.mustHeld(s, k, want.owner, want.token)
+			if got := attrS(e.get(k), "owner"); got != want.owner {
+				e.t.Errorf("%s: owned by %q after the refused TryLock, want %q", k, got, want.owner)
+			}
+		}
+		e.inspectStale(stale)
+		e.mustTake(s, "intact", tokens["intact"]+1)
+		if n := obs.untrusted.Load(); n != 0 {
+			e.t.Fatalf("the Session distrusted its clock %d times; the test proves nothing", n)
+		}
+	})
+}
+
+// inspectStale checks, from a Session that has observed nothing yet, that
+// the stale records show no deadline and are not free, while the intact one
+// shows its deadline and is free.
+func (e *compatEnv) inspectStale(stale map[string]struct {
+	owner string
+	token uint64
+}) {
+	ctx := ctxTimeout(e.t, time.Minute)
+	fresh := e.session("inspector", dynamutex.WithClockBound(compatBound))
+	for k := range stale {
+		info, err := fresh.Inspect(ctx, k)
+		if err != nil || !info.Deadline.IsZero() || !info.LastWrite.IsZero() || info.Free() {
+			e.t.Errorf("%s: Inspect = %+v, %v; want no Deadline, no LastWrite, not free", k, info, err)
+		}
+	}
+	info, err := fresh.Inspect(ctx, "intact")
+	if err != nil || info.Deadline.IsZero() || !info.Free() {
+		e.t.Errorf("intact: Inspect = %+v, %v; want its Deadline, free by clock", info, err)
+	}
+}
