@@ -45,6 +45,8 @@ func TestBadOptions(t *testing.T) {
 		{"expiry equals lease", "longer than the lease duration", []dynamutex.Option{dynamutex.WithExpiry(20 * time.Second)}},
 		{"parallelism 0", "parallelism", []dynamutex.Option{dynamutex.WithParallelism(0)}},
 		{"negative parallelism", "parallelism", []dynamutex.Option{dynamutex.WithParallelism(-1)}},
+		{"negative clock bound", "clock bound", []dynamutex.Option{dynamutex.WithClockBound(-time.Nanosecond)}},
+		{"clock bound over 7 days", "clock bound", []dynamutex.Option{dynamutex.WithClockBound(7*24*time.Hour + 1)}},
 		{"owner too long", "owner", []dynamutex.Option{dynamutex.WithOwner(strings.Repeat("o", 1025))}},
 		{"owner not UTF-8", "owner", []dynamutex.Option{dynamutex.WithOwner("\xff")}},
 		{"empty partition key name", "partition-key attribute name", []dynamutex.Option{dynamutex.WithPartitionKey("")}},
@@ -134,6 +136,7 @@ func TestBadOptions(t *testing.T) {
 		"empty owner":                 {dynamutex.WithOwner("")},
 		"nil logger and nil backoff":  {dynamutex.WithLogger(nil), dynamutex.WithBackoff(nil)},
 		"parallelism 1":               {dynamutex.WithParallelism(1)},
+		"clock bound 0":               {dynamutex.WithClockBound(0)},
 		"partition key named default": {dynamutex.WithPartitionKey("key")},
 	} {
 		s, err := dynamutex.NewSession(ctx, c, table, opts...)

@@ -23,6 +23,18 @@ func TestDecodeRecord(t *testing.T) {
 	if r.owner != "o" || r.version != "v" || r.token != 1<<64-1 || r.lease.Milliseconds() != 1500 || !r.released || string(r.data) != "d" {
 		t.Fatalf("decoded %+v", r)
 	}
+	// The clock stamp counts under the version that wrote it, and under no other.
+	stamped := good()
+	stamped[attrSent] = &types.AttributeValueMemberN{Value: "1796150000000"}
+	stamped[attrDeadline] = &types.AttributeValueMemberN{Value: "1796150020001"}
+	stamped[attrStamped] = &types.AttributeValueMemberS{Value: "v"}
+	if r, err := decodeRecord("k", stamped); err != nil || r.sent.UnixMilli() != 1796150000000 || r.deadline.UnixMilli() != 1796150020001 {
+		t.Errorf("stamped record decoded as %+v, %v", r, err)
+	}
+	stamped[attrStamped] = &types.AttributeValueMemberS{Value: "an earlier version"}
+	if r, err := decodeRecord("k", stamped); err != nil || !r.sent.IsZero() || !r.deadline.IsZero() {
+		t.Errorf("record with another version's stamp decoded as %+v, %v; want no stamp", r, err)
+	}
 	bad := map[string]func(map[string]types.AttributeValue){
 		"nil item":      func(m map[string]types.AttributeValue) { clear(m) },
 		"version empty": func(m map[string]types.AttributeValue) { m[attrVersion] = &types.AttributeValueMemberS{} },
@@ -37,6 +49,12 @@ func TestDecodeRecord(t *testing.T) {
 		"released none": func(m map[string]types.AttributeValue) { delete(m, attrReleased) },
 		"data M":        func(m map[string]types.AttributeValue) { m[attrData] = &types.AttributeValueMemberM{} },
 		"owner SS":      func(m map[string]types.AttributeValue) { m[attrOwner] = &types.AttributeValueMemberSS{} },
+		"sent S":        func(m map[string]types.AttributeValue) { m[attrSent] = &types.AttributeValueMemberS{Value: "1"} },
+		"deadline neg":  func(m map[string]types.AttributeValue) { m[attrDeadline] = &types.AttributeValueMemberN{Value: "-1"} },
+		"deadline far": func(m map[string]types.AttributeValue) {
+			m[attrDeadline] = &types.AttributeValueMemberN{Value: "253402300800000"}
+		},
+		"stamped N": func(m map[string]types.AttributeValue) { m[attrStamped] = &types.AttributeValueMemberN{Value: "1"} },
 	}
 	for name, mutate := range bad {
 		item := good()
