@@ -26,19 +26,30 @@
 //
 //	--key KEY        the lock to take (required)
 //	--wait D         give up after D and exit 75 (default 0: wait as long as it takes)
-//	--no-wait        one attempt: if the lock is held, exit 75 at once, like flock -n
+//	--no-wait        do not wait, like flock -n: if the lock is held, exit 75; a holder
+//	                 that looks dead is watched for one lease first
+//	--clock-bound D  this machine's wall clock is within D of true time (default: none)
 //	--lease D        lease of the lock (default 20s); renewed every D/4, in danger after 3D/4
 //	--grace D        time between SIGTERM and SIGKILL when the lock is lost (default 10s)
 //	--data S         text stored with the lock, shown by status and list
 //	--owner O        owner name stored with the lock (default host/pid/random)
 //	--busy-exit-code N  exit code for a busy lock (default 75), like flock -E
 //
-// status and list take --json; status also takes --key instead of KEY.
+// status and list take --json and --clock-bound; status also takes --key
+// instead of KEY.
 //
 // # Examples
 //
-//	# one report at a time across all machines; give up after a minute if one is still going
-//	#   (unlike --no-wait, a waiting run takes over from a holder that crashed)
+//	# one report at a time across all machines; skip this turn if one is still going.
+//	#   A run that finds the holder silent for longer than its lease watches it for
+//	#   one more lease (20s by default) and then takes a crashed holder's lock over
+//	*/5 * * * * dynamutex run --table locks --key nightly-report --no-wait -- /usr/local/bin/report
+//
+//	# the same on machines whose clocks are bounded (Amazon Time Sync, chrony with
+//	#   ClockBound): a crashed holder that declared a bound too is taken over at once
+//	*/5 * * * * dynamutex run --table locks --key nightly-report --no-wait --clock-bound 10ms -- /usr/local/bin/report
+//
+//	# or wait up to a minute for the previous report
 //	*/5 * * * * dynamutex run --table locks --key nightly-report --wait 1m -- /usr/local/bin/report
 //
 //	# wait up to 10 minutes for the previous deploy; show who deploys in 'status'
@@ -75,29 +86,61 @@
 // run exits 128+N (130 for SIGINT) without running CMD. Signals ignored when
 // dynamutex starts, such as SIGHUP under nohup, stay ignored, in CMD too.
 //
-// A holder that died without releasing (kill -9, a lost machine) keeps the
-// lock busy for --no-wait callers until a waiting run takes it over, one
-// lease after that run starts watching the record, or until DynamoDB's TTL
-// deletes the record (24 h or more). For cron jobs that must recover by
-// themselves, prefer --wait with a duration longer than the lease, such as
-// --wait 1m, to --no-wait.
-//
 // CMD is not in the terminal's foreground process group, so an interactive
 // CMD that reads the terminal is stopped by SIGTTIN: run is for jobs.
+//
+// # Crashed holders
+//
+// A holder that died without releasing (kill -9, a lost machine) stops
+// writing to its record. Every write carries the writer's wall clock, and a
+// live holder renews several times a lease, so a record not written for
+// longer than its lease looks dead. A --no-wait run that finds one keeps its
+// Session, sleeps one lease (the holder's) and tries again. The Session
+// remembers when it first saw that version of the record: if the record did
+// not change, the second attempt takes the lock over, in one write; if it
+// changed, the holder is alive (or someone else took the lock) and the run
+// exits 75. A holder that wrote within its lease, or a record written by an
+// earlier release, which has no write time, is busy at once. A run without
+// --no-wait takes a dead holder over the same way, one lease after it starts
+// watching. Cron jobs with --no-wait therefore recover by themselves; before
+// the write time existed, they stayed busy until DynamoDB's TTL deleted the
+// record, 24 h or more later.
+//
+// --clock-bound D (or DYNAMUTEX_CLOCK_BOUND) declares that this machine's
+// wall clock is within D of true time (dynamutex.WithClockBound). A run with
+// a bound writes a deadline into every acquisition and renewal: its clock
+// plus the lease plus D. A run with a bound takes over a record whose
+// deadline its own clock, less its own D, has passed, at its first attempt
+// and without watching; status and list with a bound report such a record
+// free. When every run on a key declares a bound, a crashed holder is taken
+// over as soon as its lease and both bounds have passed since its last
+// write. Records without a deadline are watched as above.
+//
+// Declare a bound only where the clock really is bounded and monitored, such
+// as EC2 with Amazon Time Sync, or chrony with AWS ClockBound, and give the
+// bound they report. A wrong bound costs what a lock exists to prevent: two
+// holders at once. dynamutex compares its clock with the Date header of
+// DynamoDB's replies and, when they disagree by more than D plus a second
+// plus the round trip, warns on stderr and stops taking over by clock until
+// they agree for a lease again. That catches a clock far off, not one a
+// little off.
 //
 // # status and list
 //
 // status makes one strongly consistent read of KEY's record; list scans the
 // table with strongly consistent reads and sorts the records by key. Neither
-// writes anything. The state of a record is "held" (not released: its holder
-// may be alive, or may have died, which a single read cannot tell),
+// writes anything. They show each record's last write (the writer's clock,
+// as an age and a time) and, for holders with a bound, its deadline. The
+// state of a record is "held" (not released: its holder may be alive, or
+// may have died, which a single read cannot tell),
 // "released", "absent" (no record: never taken, or its idle record expired;
 // the lock is free) or "corrupt" (an item dynamutex did not write, or a
 // damaged one). With --json, status prints an object and list an array of
 // objects with the fields key, sort_key (tables with a sort key only), state,
-// free, owner, token, released, lease_ms, data, data_encoding ("utf-8", or
-// "base64" for data that is not valid UTF-8) and error (corrupt records);
-// fields a state does not have are left out.
+// free, owner, token, released, lease_ms, last_write and deadline (RFC 3339
+// with milliseconds), data, data_encoding ("utf-8", or "base64" for data
+// that is not valid UTF-8) and error (corrupt records); fields a record does
+// not have are left out.
 //
 // # Exit codes
 //
@@ -122,7 +165,8 @@
 // DYNAMUTEX_TABLE, DYNAMUTEX_ENDPOINT, DYNAMUTEX_VERBOSE, and for run
 // DYNAMUTEX_KEY, DYNAMUTEX_LEASE, DYNAMUTEX_WAIT, DYNAMUTEX_NO_WAIT,
 // DYNAMUTEX_GRACE, DYNAMUTEX_OWNER, DYNAMUTEX_DATA and
-// DYNAMUTEX_BUSY_EXIT_CODE. AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID and
+// DYNAMUTEX_BUSY_EXIT_CODE, and for run, status and list
+// DYNAMUTEX_CLOCK_BOUND. AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID and
 // the rest work as for the AWS CLI (config.LoadDefaultConfig).
 //
 // The endpoint is --endpoint, else DYNAMUTEX_ENDPOINT, else the AWS SDK's
