@@ -344,11 +344,9 @@ func TestPrevReleaseDecoderVerdicts(t *testing.T) {
 			t.Errorf("%s: frozen decoder refuses %q, the previous release refused %q (ok %v)", v.Name, bad, v.Attribute, v.OK)
 			continue
 		}
-		got := compatOldRecord{owner: v.Owner, version: v.Version, token: v.Token, leaseMS: v.LeaseMS,
-			released: v.Released, data: []byte(v.Data)}
-		if v.OK && fmt.Sprint(r.owner, r.version, r.token, r.leaseMS, r.released, string(r.data)) !=
-			fmt.Sprint(got.owner, got.version, got.token, got.leaseMS, got.released, string(got.data)) {
-			t.Errorf("%s: frozen decoder read %+v, the previous release read %+v", v.Name, r, got)
+		want := fmt.Sprint(v.Owner, v.Version, v.Token, v.LeaseMS, v.Released, v.Data)
+		if got := fmt.Sprint(r.owner, r.version, r.token, r.leaseMS, r.released, string(r.data)); v.OK && got != want {
+			t.Errorf("%s: frozen decoder read %s, the previous release read %s", v.Name, got, want)
 		}
 	}
 }
@@ -656,51 +654,12 @@ func (e *compatEnv) oldOnReleased(s *dynamutex.Session) {
 // at once, so the refusals are the stale stamp's doing and nothing else's.
 func TestCompatSharedTableStaleDeadline(t *testing.T) {
 	compatEach(t, func(e *compatEnv) {
-		ctx := ctxTimeout(e.t, time.Minute)
-		dead := e.session("new-dead", dynamutex.WithClockBound(compatBound))
-		keys := []string{"intact", "old-takeover", "old-takeover-renewed", "old-renew"}
-		tokens := map[string]uint64{}
-		for _, k := range keys {
-			lctx, err := dead.NewMutex(k).Lock(ctx)
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			tokens[k] = mustLease(e.t, lctx).Token()
-		}
-		if err := dead.Close(ctx); err != nil {
-			e.t.Fatal(err)
-		}
-		versions, deadlines := map[string]string{}, map[string]string{}
-		for _, k := range keys {
-			raw := e.get(k)
-			deadlines[k], versions[k] = compatStamp(e.t, k, raw, true), attrS(raw, "version")
-		}
-		// A waiter of the previous release takes two of them over, as it
-		// would after watching them for a lease; one of those renews once.
-		// On the last, a renewal of the previous release lands directly.
-		e.mustReplay("acquire_takeover", compatFill{key: "old-takeover", version: "prev-1", old: versions["old-takeover"]})
-		e.mustReplay("acquire_takeover", compatFill{key: "old-takeover-renewed", version: "prev-2", old: versions["old-takeover-renewed"]})
-		e.mustReplay("renew", compatFill{key: "old-takeover-renewed", cur: "prev-2", next: "prev-3"})
-		e.mustReplay("renew", compatFill{key: "old-renew", cur: versions["old-renew"], next: "prev-4"})
-		stale := map[string]struct {
-			owner string
-			token uint64
-		}{
-			"old-takeover":         {compatOwner, tokens["old-takeover"] + 1},
-			"old-takeover-renewed": {compatOwner, tokens["old-takeover-renewed"] + 1},
-			"old-renew":            {"new-dead", tokens["old-renew"]},
-		}
-		for k := range stale {
-			if got := compatStamp(e.t, k, e.get(k), false); got != deadlines[k] {
-				e.t.Fatalf("%s: deadline_ms %s, want the one left behind, %s", k, got, deadlines[k])
-			}
-		}
-
+		intact, stale := e.staleRecords()
 		e.shiftClock()
 		obs := &compatObserver{}
 		s := e.session("new", dynamutex.WithClockBound(compatBound), dynamutex.WithObserver(obs))
 		for k, want := range stale {
-			ms, _ := strconv.ParseInt(deadlines[k], 10, 64)
+			ms, _ := strconv.ParseInt(want.deadline, 10, 64)
 			if !time.UnixMilli(ms).Before(wallclock.Now().Add(-compatAhead / 2)) {
 				e.t.Fatalf("%s: the deadline left behind is not long past", k)
 			}
@@ -710,20 +669,65 @@ func TestCompatSharedTableStaleDeadline(t *testing.T) {
 			}
 		}
 		e.inspectStale(stale)
-		e.mustTake(s, "intact", tokens["intact"]+1)
+		e.mustTake(s, "intact", intact+1)
 		if n := obs.untrusted.Load(); n != 0 {
 			e.t.Fatalf("the Session distrusted its clock %d times; the test proves nothing", n)
 		}
 	})
 }
 
+// compatStale is a record whose deadline a write of the previous release
+// left behind, and who holds it.
+type compatStale struct {
+	owner    string
+	token    uint64
+	deadline string // deadline_ms, as this release stamped it
+}
+
+// staleRecords has a holder of this release, with a bound, lock four keys
+// and die. The previous release then writes three of them: two taken over
+// by its waiter, as it would after watching them for a lease, one of those
+// renewed once, and one renewed by it directly. It returns the token of
+// the untouched key, "intact", and the three others.
+func (e *compatEnv) staleRecords() (uint64, map[string]compatStale) {
+	ctx := ctxTimeout(e.t, time.Minute)
+	dead := e.session("new-dead", dynamutex.WithClockBound(compatBound))
+	keys := []string{"intact", "old-takeover", "old-takeover-renewed", "old-renew"}
+	tokens, versions := map[string]uint64{}, map[string]string{}
+	stale := map[string]compatStale{}
+	for _, k := range keys {
+		lctx, err := dead.NewMutex(k).Lock(ctx)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		tokens[k] = mustLease(e.t, lctx).Token()
+	}
+	if err := dead.Close(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, k := range keys {
+		raw := e.get(k)
+		stale[k] = compatStale{owner: compatOwner, token: tokens[k] + 1, deadline: compatStamp(e.t, k, raw, true)}
+		versions[k] = attrS(raw, "version")
+	}
+	delete(stale, "intact")
+	stale["old-renew"] = compatStale{owner: "new-dead", token: tokens["old-renew"], deadline: stale["old-renew"].deadline}
+	e.mustReplay("acquire_takeover", compatFill{key: "old-takeover", version: "prev-1", old: versions["old-takeover"]})
+	e.mustReplay("acquire_takeover", compatFill{key: "old-takeover-renewed", version: "prev-2", old: versions["old-takeover-renewed"]})
+	e.mustReplay("renew", compatFill{key: "old-takeover-renewed", cur: "prev-2", next: "prev-3"})
+	e.mustReplay("renew", compatFill{key: "old-renew", cur: versions["old-renew"], next: "prev-4"})
+	for k, want := range stale {
+		if got := compatStamp(e.t, k, e.get(k), false); got != want.deadline {
+			e.t.Fatalf("%s: deadline_ms %s, want the one left behind, %s", k, got, want.deadline)
+		}
+	}
+	return tokens["intact"], stale
+}
+
 // inspectStale checks, from a Session that has observed nothing yet, that
 // the stale records show no deadline and are not free, while the intact one
 // shows its deadline and is free.
-func (e *compatEnv) inspectStale(stale map[string]struct {
-	owner string
-	token uint64
-}) {
+func (e *compatEnv) inspectStale(stale map[string]compatStale) {
 	ctx := ctxTimeout(e.t, time.Minute)
 	fresh := e.session("inspector", dynamutex.WithClockBound(compatBound))
 	for k := range stale {
