@@ -147,7 +147,16 @@ func (v lockView) lastWriteText(now time.Time) string {
 	if v.lastWrite.IsZero() {
 		return "-"
 	}
-	return fmt.Sprintf("%s (%s)", relative(v.lastWrite, now), v.LastWrite)
+	return fmt.Sprintf("%s (%s)", writeAge(v.lastWrite, now), v.LastWrite)
+}
+
+// writeAge says how long ago a write was stamped: "3s ago", or "2s ahead of
+// this clock" when the writer's clock is ahead of this machine's.
+func writeAge(t, now time.Time) string {
+	if t.After(now) {
+		return roughly(t.Sub(now)) + " ahead of this clock"
+	}
+	return relative(t, now)
 }
 
 // deadlineText renders the deadline the same way, "in 5s (...)" while it

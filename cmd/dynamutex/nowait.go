@@ -61,7 +61,7 @@ func (r *runner) looksDead(held *dynamutex.HeldError, now time.Time) bool {
 	age := now.Sub(held.LastWrite)
 	if age <= held.Lease {
 		r.a.progress(r.c, "holder %q last wrote %s, within its lease of %v: busy", held.Owner,
-			relative(held.LastWrite, now), held.Lease)
+			writeAge(held.LastWrite, now), held.Lease)
 		return false
 	}
 	r.a.progress(r.c, "holder %q last wrote %s, longer than its lease: watching for %v", held.Owner,

@@ -175,7 +175,7 @@ func lastWritten(held *dynamutex.HeldError) string {
 	if held.LastWrite.IsZero() {
 		return ""
 	}
-	return ", last write " + relative(held.LastWrite, time.Now())
+	return ", last write " + writeAge(held.LastWrite, time.Now())
 }
 
 // mentionsTiming reports whether a library option error is about the
