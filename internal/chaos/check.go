@@ -35,6 +35,7 @@ type attempt struct {
 	token        uint64
 	dropped      bool
 	observed     string // the version an acquire could take over by observation
+	gap          int64  // how long before its send the library stamped it; 0 if unknown
 }
 
 // version is one write of the library: all attempts that carried the same
@@ -101,6 +102,7 @@ type chain struct {
 	answered     int64 // when DynamoDB answered it
 	dropped      int64 // when its reply was dropped; 0 if none was
 	last         int64 // latest possible send of its last write that landed
+	lastGap      int64 // that write's stamp-to-send gap; 0 if unknown
 	doubt        int64 // latest send of a write of it whose fate is unknown
 	released     bool
 	releaseDoubt bool   // a release was sent and never answered
@@ -186,7 +188,7 @@ func (h *history) load(evs []Event) {
 				versions[e.Version] = v
 				order = append(order, v)
 			}
-			at := &attempt{send: e.At, observed: e.Observed}
+			at := &attempt{send: e.At, observed: e.Observed, gap: h.stampGap(e)}
 			v.attempts = append(v.attempts, at)
 			attempts[fmt.Sprintf("%d/%d", e.Proc, e.Req)] = at
 		case KindLanded, KindFound, KindRefused:
@@ -293,7 +295,7 @@ func (h *history) startChain(v, seg *version) {
 	}
 	low, high := seg.sendBounds()
 	c := &chain{token: tok, proc: v.proc, acquired: low, answered: answered, dropped: dropped, last: high,
-		current: v.name, observed: seg.landedObserved()}
+		lastGap: seg.gapAt(high), current: v.name, observed: seg.landedObserved()}
 	cs[tok] = c
 	v.chain = c
 }
@@ -321,7 +323,9 @@ func (h *history) link(order []*version, versions map[string]*version) {
 			switch {
 			case v.landed():
 				_, high := v.sendBounds()
-				c.last = max(c.last, high)
+				if high > c.last {
+					c.last, c.lastGap = high, v.gapAt(high)
+				}
 				c.released = c.released || v.op == OpRelease
 				c.current = v.name
 			default:
@@ -604,8 +608,8 @@ func (h *history) checkTakeovers() {
 			h.countClockTakeover(a, b, d)
 			if d < lease {
 				h.earlyTakeover(a)
-				h.violateFor(a.proc, "key %s: token %d (process %d) took over token %d (process %d) %v after its last landed write, within the %v lease",
-					key, tok, b.proc, a.token, a.proc, time.Duration(d), h.p.Lease)
+				h.violateFor(a.proc, "key %s: token %d (process %d) took over token %d (process %d) %v after its last landed write, within the %v lease%s",
+					key, tok, b.proc, a.token, a.proc, time.Duration(d), h.p.Lease, gapNote(a))
 			}
 			if k, ok := h.kills[a.proc]; ok && k > a.acquired && k < b.acquired {
 				h.rep.afterKill = append(h.rep.afterKill, float64(b.acquired-k)/float64(lease))

@@ -20,6 +20,43 @@ func (h *history) loadClock(e Event) {
 	}
 }
 
+// stampGap is how long before the transport sent e the library stamped
+// it: the SDK's retries and injected latency resend a stamped request
+// later. The stamp is in the writer's shifted wall clock, truncated to the
+// millisecond. It returns 0 when e carries no stamp or its process logged
+// no clock.
+func (h *history) stampGap(e Event) int64 {
+	c, ok := h.clocks[e.Proc]
+	if !ok || e.Stamp == 0 {
+		return 0
+	}
+	gap := max(e.At-(e.Stamp*int64(time.Millisecond)-int64(c.Offset)), 1)
+	h.rep.StampGapMax = max(h.rep.StampGapMax, time.Duration(gap))
+	return gap
+}
+
+// gapAt returns the stamp-to-send gap of v's attempt sent at send.
+func (v *version) gapAt(send int64) int64 {
+	for _, a := range v.attempts {
+		if a.send == send {
+			return a.gap
+		}
+	}
+	return 0
+}
+
+// gapNote tells, in a violation, how long before its send the old holder
+// stamped its last landed write: a deadline counts from the stamp, the
+// check from the send, so a long gap explains a clock takeover that only
+// looks early.
+func gapNote(a *chain) string {
+	if a.lastGap < int64(10*time.Millisecond) { // the stamp's truncation and the request's building
+
+		return ""
+	}
+	return fmt.Sprintf(" (that write was stamped %v before it was sent)", time.Duration(a.lastGap).Round(time.Millisecond))
+}
+
 // landedObserved is the version the attempt that ends the segment could
 // take over by observation.
 func (v *version) landedObserved() string {

@@ -131,3 +131,25 @@ func TestCheckClockEvents(t *testing.T) {
 		t.Fatalf("untrusted %d, trusted %d, clocks %v", r.ClockUntrusted, r.ClockTrusted, r.Clocks)
 	}
 }
+
+func TestCheckStampGap(t *testing.T) {
+	// Process 1's renewal was stamped at 250 and sent at 500, after SDK
+	// retries; the takeover at 1300 is within a lease of the send, and the
+	// violation says how long before the send the deadline started.
+	var h hist
+	h.clocks(map[int]int{1: 40, 2: 0})
+	h.hold(1, "k", 10, 0, 0, "v1")
+	h.write(1, OpRenew, "k", "v1", "v1b", 500, 501, KindLanded, 0)
+	for i := range h.evs {
+		if h.evs[i].Kind == KindSent && h.evs[i].Version == "v1b" {
+			h.evs[i].Stamp = 250 + 40 // in process 1's clock, 40 ms ahead
+		}
+	}
+	h.add(Event{Kind: KindKill, At: ms(550), Proc: 1})
+	h.hold(2, "k", 11, 1300, 1400, "v2")
+	r := h.check(t)
+	wantViolation(t, r, "800ms after its last landed write, within the 1s lease (that write was stamped 250ms before it was sent)")
+	if r.StampGapMax != 250*time.Millisecond || r.RogueViolations != 0 {
+		t.Fatalf("stamp gap %v, rogue violations %d", r.StampGapMax, r.RogueViolations)
+	}
+}

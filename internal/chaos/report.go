@@ -60,14 +60,15 @@ type Report struct {
 	ResumedAccepted       int // ... accepted because no newer holder had written
 
 	// Clock-bound runs.
-	Clocks              []ProcClock // each worker's declared bound and offset
-	ClockUntrusted      int         // times a worker's Date check judged its clock outside its bound
-	ClockTrusted        int         // ... and back within it
-	TakeoversByClock    int         // takeovers whose acquire had not watched the record's version: by deadline
-	ClockTakeoverMedian float64     // their delay after the old holder's last landed write, in leases
-	EarlyTakeovers      int         // takeovers within the lease (each also a violation)
-	RogueEarly          int         // ... of a rogue's record
-	RogueViolations     int         // violations whose victim was a rogue's holder
+	Clocks              []ProcClock   // each worker's declared bound and offset
+	ClockUntrusted      int           // times a worker's Date check judged its clock outside its bound
+	ClockTrusted        int           // ... and back within it
+	TakeoversByClock    int           // takeovers whose acquire had not watched the record's version: by deadline
+	ClockTakeoverMedian float64       // their delay after the old holder's last landed write, in leases
+	EarlyTakeovers      int           // takeovers within the lease (each also a violation)
+	RogueEarly          int           // ... of a rogue's record
+	RogueViolations     int           // violations whose victim was a rogue's holder
+	StampGapMax         time.Duration // the longest a stamped request waited to be sent (SDK retries, injected latency)
 
 	Violations     []string // the first few
 	ViolationTotal int      // all of them
@@ -200,6 +201,8 @@ func (r *Report) writeClocks(p func(string, ...any)) {
 	p("  takeovers by clock  %d (median %.2f leases after the last landed write); within the lease: %d, of a rogue's lock %d",
 		r.TakeoversByClock, r.ClockTakeoverMedian, r.EarlyTakeovers, r.RogueEarly)
 	p("  Date check          clock judged untrusted %d times, trusted again %d", r.ClockUntrusted, r.ClockTrusted)
+	p("  stamp to send       at most %v (SDK retries and injected latency send a stamped request later)",
+		r.StampGapMax.Round(time.Millisecond))
 }
 
 func counts(m map[string]int) string {
