@@ -51,7 +51,6 @@ func (v *version) gapAt(send int64) int64 {
 // looks early.
 func gapNote(a *chain) string {
 	if a.lastGap < int64(10*time.Millisecond) { // the stamp's truncation and the request's building
-
 		return ""
 	}
 	return fmt.Sprintf(" (that write was stamped %v before it was sent)", time.Duration(a.lastGap).Round(time.Millisecond))
