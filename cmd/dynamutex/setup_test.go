@@ -40,3 +40,33 @@ func TestFailingDescribeTableIsNotRetried(t *testing.T) {
 		}
 	}
 }
+
+// TestThrottledDescribeTableIsRetried: throttling is ridden out, as the
+// library's NewSession does, so that cron runs starting on the same minute
+// do not fail on DynamoDB asking them to slow down; the first other failure
+// still ends the setup.
+func TestThrottledDescribeTableIsRetried(t *testing.T) {
+	t.Parallel()
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(http.StatusBadRequest)
+		if n <= 4 {
+			_, _ = w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"slow down"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"the test says no"}`))
+	}))
+	defer srv.Close()
+	h := &harness{t: t, dir: t.TempDir()}
+	r := h.exec(nil, "status", "--endpoint", srv.URL, "k")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "the test says no") {
+		t.Errorf("want exit 1 with the error that followed the throttling: %s", r)
+	}
+	// The SDK's 3 attempts are all throttled; the library's retry gets one
+	// more throttle and then the refusal, which the SDK does not retry.
+	if n := requests.Load(); n != 5 {
+		t.Errorf("%d requests, want 5: 4 throttled, then the refusal", n)
+	}
+}
