@@ -1,8 +1,11 @@
 package dynamutex_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -42,12 +45,17 @@ func TestNewSessionRetriesTransientErrors(t *testing.T) {
 		}
 
 		db.remaining.Store(5)
-		s, err := dynamutex.NewSession(ctx, db, "locks")
+		var logs bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		s, err := dynamutex.NewSession(ctx, db, "locks", dynamutex.WithLogger(logger))
 		if err != nil {
 			t.Fatalf("NewSession through 5 throttled replies: %v", err)
 		}
 		if n := db.calls.Load(); n != 6 {
 			t.Errorf("NewSession made %d DescribeTable requests, want 6", n)
+		}
+		if n := strings.Count(logs.String(), "level=WARN"); n != 1 {
+			t.Errorf("%d Warn lines for 5 retries, want 1:\n%s", n, logs.String())
 		}
 		if err := s.Close(ctx); err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"time"
 
@@ -127,6 +128,7 @@ func enableTTL(ctx context.Context, client DynamoDBAPI, table string) error {
 // exactly those. Each attempt is bounded like an acquire attempt.
 func checkTable(ctx context.Context, client DynamoDBAPI, table string, cfg *config) error {
 	bo := cfg.newBackoff()
+	tries := 0
 	for {
 		actx, cancel := context.WithTimeout(ctx, cfg.attemptTimeout())
 		out, err := client.DescribeTable(actx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
@@ -150,6 +152,14 @@ func checkTable(ctx context.Context, client DynamoDBAPI, table string, cfg *conf
 		if d == backoffStop {
 			return err
 		}
+		// Said once at Warn, so that a wrong endpoint under a context that
+		// never ends does not retry in silence.
+		level := slog.LevelDebug
+		if tries++; tries == 1 {
+			level = slog.LevelWarn
+		}
+		cfg.logger.Log(ctx, level, "dynamutex: describe table failed; retrying until the context ends",
+			slog.String("table", table), slog.Any("error", err))
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
