@@ -68,7 +68,7 @@ type Report struct {
 	EarlyTakeovers      int           // takeovers within the lease (each also a violation)
 	RogueEarly          int           // ... of a rogue's record
 	RogueViolations     int           // violations whose victim was a rogue's holder
-	StampGapMax         time.Duration // the longest a stamped request waited to be sent (SDK retries, injected latency)
+	StampGapMax         time.Duration // the longest a stamped request waited to be sent (SDK retries, injected latency, pauses)
 
 	Violations     []string // the first few
 	ViolationTotal int      // all of them
@@ -201,7 +201,7 @@ func (r *Report) writeClocks(p func(string, ...any)) {
 	p("  takeovers by clock  %d (median %.2f leases after the last landed write); within the lease: %d, of a rogue's lock %d",
 		r.TakeoversByClock, r.ClockTakeoverMedian, r.EarlyTakeovers, r.RogueEarly)
 	p("  Date check          clock judged untrusted %d times, trusted again %d", r.ClockUntrusted, r.ClockTrusted)
-	p("  stamp to send       at most %v (SDK retries and injected latency send a stamped request later)",
+	p("  stamp to send       at most %v (SDK retries, injected latency and pauses send a stamped request later)",
 		r.StampGapMax.Round(time.Millisecond))
 }
 
