@@ -28,9 +28,16 @@ run handoff -bench 'Handoff' -benchtime 200x -count 3 .
 run takeover -bench 'Takeover' -benchtime 50x -count 1 .
 run scale -bench HeldLocks -benchtime 1x -count 1 .
 run guarded -bench 'GuardedWrite|TransactPut|PutItem' -benchtime 500x -count 4 .
+# Each iteration crashes a holder and most wait a lease or more: 15 is what
+# fits in the time budget.
+run deadholder -bench 'DeadHolder' -benchtime 15x -count 1 .
 
 for f in cycle handoff takeover scale guarded; do
   echo
   echo "== $f"
   "$benchstat" "$out/$f.txt"
 done
+# One column per bound, so that each metric's ratio reads off one table.
+echo
+echo "== deadholder"
+"$benchstat" -col /bound "$out/deadholder.txt"
