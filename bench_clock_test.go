@@ -210,7 +210,7 @@ func benchColdTryLock(b *testing.B, bound bool) {
 		cc, tr := coldClient(b)
 		start := time.Now()
 		b.StartTimer()
-		s, m, err := coldStart(ctx, cc, table, key, opts)
+		s, m, err := deadLock{table: table, key: key, opts: opts}.coldStart(ctx, cc)
 		b.StopTimer()
 		done := time.Now()
 		if s == nil {

@@ -92,29 +92,36 @@ func coldClient(tb testing.TB) (*countingClient, *transport) {
 	return newCountingClient(localClient(endpoint(tb), tr, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })), tr
 }
 
-// coldStart is NewSession followed by one TryLock of key, as a short-lived
-// process would run them. The Session is returned open, with the lock if
-// TryLock took it.
-func coldStart(ctx context.Context, c dynamutex.DynamoDBAPI, table, key string, opts []dynamutex.Option) (*dynamutex.Session, *dynamutex.Mutex, error) {
-	s, err := dynamutex.NewSession(ctx, c, table, opts...)
+// deadLock names a lock and the Session options of every party to it: the
+// holder that crashes and those that take over.
+type deadLock struct {
+	table, key string
+	opts       []dynamutex.Option
+}
+
+// coldStart is NewSession followed by one TryLock of the key, as a
+// short-lived process would run them. The Session is returned open, with
+// the lock if TryLock took it.
+func (d deadLock) coldStart(ctx context.Context, c dynamutex.DynamoDBAPI) (*dynamutex.Session, *dynamutex.Mutex, error) {
+	s, err := dynamutex.NewSession(ctx, c, d.table, d.opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("NewSession: %w", err)
 	}
-	m := s.NewMutex(key)
+	m := s.NewMutex(d.key)
 	_, err = m.TryLock(ctx)
 	return s, m, err
 }
 
-// crashHolder locks key with a Session of its own and closes it without
+// crash locks the key with a Session of its own and closes it without
 // Unlock: the record stays held and nobody renews it, as after a crash.
 // It returns the holder's owner name.
-func crashHolder(ctx context.Context, tb testing.TB, c dynamutex.DynamoDBAPI, table, key string, opts []dynamutex.Option) string {
+func (d deadLock) crash(ctx context.Context, tb testing.TB, c dynamutex.DynamoDBAPI) string {
 	tb.Helper()
-	h, err := dynamutex.NewSession(ctx, c, table, opts...)
+	h, err := dynamutex.NewSession(ctx, c, d.table, d.opts...)
 	if err != nil {
 		tb.Fatalf("holder NewSession: %v", err)
 	}
-	if _, err := h.NewMutex(key).Lock(ctx); err != nil {
+	if _, err := h.NewMutex(d.key).Lock(ctx); err != nil {
 		tb.Fatalf("holder Lock: %v", err)
 	}
 	if err := h.Close(ctx); err != nil {
@@ -137,12 +144,12 @@ func TestColdTryLockRequests(t *testing.T) {
 			ctx := ctxTimeout(t, 30*time.Second)
 			c, _ := newClient(t)
 			table := newTable(t, c)
-			opts := deadHolderOptions(tc.bound)
-			owner := crashHolder(ctx, t, c, table, "cold", opts)
-			waitDead(t, c, table, "cold", tc.bound, opts)
+			dl := deadLock{table: table, key: "cold", opts: deadHolderOptions(tc.bound)}
+			owner := dl.crash(ctx, t, c)
+			dl.waitDead(t, c, tc.bound)
 
 			cc, _ := coldClient(t)
-			s, m, err := coldStart(ctx, cc, table, "cold", opts)
+			s, m, err := dl.coldStart(ctx, cc)
 			if s == nil {
 				t.Fatal(err)
 			}
@@ -170,17 +177,17 @@ func TestColdTryLockRequests(t *testing.T) {
 	}
 }
 
-// waitDead waits until a Session that has watched key would take it over:
-// after a lease of watching without a bound; with one, once its clock less
-// the bound has also passed the record's deadline, which comes later (the
-// deadline adds the bound to the holder's send time). The watcher is a
+// waitDead waits until a Session that has watched the key would take it
+// over: after a lease of watching without a bound; with one, once its clock
+// less the bound has also passed the record's deadline, which comes later
+// (the deadline adds the bound to the holder's send time). The watcher is a
 // Session of its own, so the cold Session under test starts with no
 // observation of the record.
-func waitDead(t *testing.T, c dynamutex.DynamoDBAPI, table, key string, bound bool, opts []dynamutex.Option) {
+func (d deadLock) waitDead(t *testing.T, c dynamutex.DynamoDBAPI, bound bool) {
 	t.Helper()
-	w := newSession(t, c, table, opts...)
+	w := newSession(t, c, d.table, d.opts...)
 	waitFor(t, 20*time.Second, "the crashed holder's lock to be free to a watcher", func() bool {
-		info, err := w.Inspect(context.Background(), key)
+		info, err := w.Inspect(context.Background(), d.key)
 		if err != nil {
 			t.Fatalf("Inspect: %v", err)
 		}
