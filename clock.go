@@ -148,7 +148,9 @@ func ceilMillis(t time.Time) uint64 {
 // judge it now.
 func (c *clockCheck) takeableByClock(rec record) bool {
 	b, ok := c.active()
-	return ok && !rec.deadline.IsZero() && rec.deadline.Before(wallclock.Now().Add(-b))
+	// In whole milliseconds, rounded as the condition rounds them, so that
+	// this never says yes a moment before the write would.
+	return ok && !rec.deadline.IsZero() && rec.deadline.UnixMilli() < wallclock.Now().Add(-b).UnixMilli()
 }
 
 // untilClockTakeover is how long until rec becomes takeable by clock, or -1
