@@ -606,7 +606,7 @@ func (h *history) checkTakeovers() {
 			h.rep.Takeovers++
 			h.rep.takeover = append(h.rep.takeover, float64(d)/float64(lease))
 			h.countClockTakeover(a, b, d)
-			if d < lease {
+			if d < lease && !h.leaseAfterStamp(a, b) {
 				h.earlyTakeover(a)
 				h.violateFor(a.proc, "key %s: token %d (process %d) took over token %d (process %d) %v after its last landed write, within the %v lease%s",
 					key, tok, b.proc, a.token, a.proc, time.Duration(d), h.p.Lease, gapNote(a))

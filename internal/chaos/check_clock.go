@@ -65,6 +65,22 @@ func (v *version) landedObserved() string {
 	return v.attempts[len(v.attempts)-1].observed
 }
 
+// leaseAfterStamp reports whether b took a over by clock at least a lease
+// after a stamped its last landed write. A deadline counts from the stamp,
+// and so does the holder's safe time, from a moment before it: when the
+// SDK's retries, injected latency or a pause sent the stamped request
+// later, a takeover within a lease of the send can still be a lease after
+// the stamp, which is all the protocol promises. Such takeovers are
+// counted apart, never passed unseen.
+func (h *history) leaseAfterStamp(a, b *chain) bool {
+	byClock := b.observed == "" || b.observed != a.current
+	if !byClock || a.lastGap <= 0 || b.acquired-(a.last-a.lastGap) < int64(h.p.Lease) {
+		return false
+	}
+	h.rep.TakeoversAfterStamp++
+	return true
+}
+
 // countClockTakeover counts b's takeover of a, d after a's last landed
 // write, as by clock when b's acquire had not watched the version a's
 // record was at: then only the deadline can have let it in.

@@ -66,6 +66,7 @@ type Report struct {
 	TakeoversByClock    int           // takeovers whose acquire had not watched the record's version: by deadline
 	ClockTakeoverMedian float64       // their delay after the old holder's last landed write, in leases
 	EarlyTakeovers      int           // takeovers within the lease (each also a violation)
+	TakeoversAfterStamp int           // by clock, within a lease of the old write's send but a lease after its stamp
 	RogueEarly          int           // ... of a rogue's record
 	RogueViolations     int           // violations whose victim was a rogue's holder
 	StampGapMax         time.Duration // the longest a stamped request waited to be sent (SDK retries, injected latency, pauses)
@@ -200,6 +201,8 @@ func (r *Report) writeClocks(p func(string, ...any)) {
 	p("clock bound           %v; offsets by process: %s", r.Clocks[0].Bound, b.String())
 	p("  takeovers by clock  %d (median %.2f leases after the last landed write); within the lease: %d, of a rogue's lock %d",
 		r.TakeoversByClock, r.ClockTakeoverMedian, r.EarlyTakeovers, r.RogueEarly)
+	p("  sent late           %d takeovers by clock came within a lease of the old holder's send, a lease after its stamp",
+		r.TakeoversAfterStamp)
 	p("  Date check          clock judged untrusted %d times, trusted again %d", r.ClockUntrusted, r.ClockTrusted)
 	p("  stamp to send       at most %v (SDK retries, injected latency and pauses send a stamped request later)",
 		r.StampGapMax.Round(time.Millisecond))
