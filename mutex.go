@@ -101,7 +101,9 @@ func (m *Mutex) Key() string { return m.id.key }
 // An uncontended Lock makes exactly one conditional write. While another
 // process holds the lock, Lock retries with jittered backoff, one request per
 // attempt, and takes the lock over only after it has itself watched the
-// holder's record unchanged for the holder's whole lease. If ctx ends while a
+// holder's record unchanged for the holder's whole lease, or, when both
+// Sessions declared a clock bound (WithClockBound), once the holder's
+// deadline has passed, which its first attempt checks too. If ctx ends while a
 // write's outcome is unknown, the Session releases that write in the
 // background if it landed. Each request is abandoned after half a lease
 // without an answer and retried, so a dead connection cannot hold Lock up.
@@ -119,10 +121,15 @@ func (m *Mutex) Lock(ctx context.Context) (context.Context, error) {
 
 // TryLock makes one attempt to take the lock and returns ErrLocked, as a
 // *HeldError, if it is held elsewhere. It makes no request when another
-// goroutine of this Session holds the key. Observations persist in the
+// goroutine of this Session holds the key. With a clock bound
+// (WithClockBound) that one attempt also takes over a holder that declared
+// a bound and is past its deadline, so a brand-new Session recovers a
+// crashed holder's lock at once. Without one, observations persist in the
 // Session, so a TryLock repeated after the holder has stopped renewing for a
 // whole lease (and within ten minutes, or ten leases, of the first TryLock
-// that saw it) takes the abandoned lock over. Otherwise it behaves like Lock.
+// that saw it) takes the abandoned lock over; HeldError.LastWrite tells
+// whether the holder looks dead enough to be worth that wait. Otherwise it
+// behaves like Lock.
 func (m *Mutex) TryLock(ctx context.Context) (context.Context, error) {
 	return m.s.lock(ctx, m, false)
 }
