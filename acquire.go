@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/cenkalti/backoff/v4"
 )
 
 // lock takes the local key first, so that goroutines of one Session queue
@@ -73,99 +75,150 @@ type landed struct {
 	start    time.Time     // when the Lock call began
 }
 
-// acquire runs the attempts of one Lock or TryLock call. All attempts write
-// the same version, so that an attempt whose reply was lost is recognised in
-// the record a later attempt finds, and adopted.
+// acquisition is the state of one Lock or TryLock call across its
+// attempts. All attempts write the same version, so that an attempt whose
+// reply was lost is recognised in the record a later attempt finds, and
+// adopted.
+type acquisition struct {
+	m        *Mutex
+	ks       *keyState
+	call     lockCall
+	req      acquireReq
+	first    time.Time // when the first write, which may be the one that landed, was sent
+	inDoubt  bool      // a write may have landed without our hearing of it
+	attempts int       // requests made, reads included
+	bo       backoff.BackOff
+}
+
+// outcome is what one conditional write of an acquisition came to.
+type outcome int
+
+const (
+	outGranted   outcome = iota // the lock is ours: w says how
+	outHeld                     // someone else holds it: rec is their record
+	outRetry                    // try the write again at once
+	outTransient                // the request failed for now; back off and retry
+	outFailed                   // give up with err
+)
+
+type attemptResult struct {
+	kind outcome
+	w    landed // outGranted
+	rec  record // outHeld
+	err  error  // outHeld (the *HeldError), outTransient, outFailed
+}
+
+// acquire runs the attempts of one Lock or TryLock call: the first is a
+// conditional write, so an uncontended Lock is one request. While the lock
+// is held elsewhere, a Lock waits by reading (waitTurn) and writes again
+// only when a read shows the record free or ready to be taken over.
 func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lockCall) (context.Context, error) {
-	wait := call.wait
-	req := acquireReq{id: m.id, owner: s.cfg.owner, version: newVersion(), lease: s.cfg.lease, data: m.data}
-	var first time.Time // when the first attempt, which may be the one that landed, was sent
-	inDoubt := false    // an attempt may have landed without our hearing of it
-	attempts := 0
-	giveUp := func(err error) (context.Context, error) {
-		if inDoubt {
-			s.abandonLater(m.id, req.version)
-		}
-		return nil, err
-	}
-	bo := s.cfg.newBackoff()
+	a := &acquisition{m: m, ks: ks, call: call, bo: s.cfg.newBackoff(),
+		req: acquireReq{id: m.id, owner: s.cfg.owner, version: newVersion(), lease: s.cfg.lease, data: m.data}}
 	for {
-		req.takeover = s.expiredVersion(m.id, time.Now())
-		sent := time.Now()
-		if first.IsZero() {
-			first = sent
-		}
-		actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
-		token, err := s.store.acquire(actx, req)
-		cancel()
-		attempts++
-		if err == nil {
-			return s.grant(ctx, m, ks, landed{version: req.version, token: token, sent: sent,
-				latency: time.Since(sent), attempts: attempts, start: call.start})
-		}
-		var cf *conditionFailed
-		if errors.As(err, &cf) {
-			received := time.Now()
-			if v, _ := stringAttr(cf.item, attrVersion); v == req.version {
-				token, terr := tokenOf(cf.item)
-				if terr != nil {
-					return giveUp(&RecordError{Key: m.id.key, Attribute: attrToken, Problem: terr.Error()})
-				}
-				return s.grant(ctx, m, ks, landed{version: req.version, token: token, sent: first,
-					latency: received.Sub(sent), attempts: attempts, start: call.start})
-			}
-			if len(cf.item) == 0 {
-				// Only a record that vanished between DynamoDB's check and its
-				// reply gets here; try again at once.
-				continue
-			}
-			rec, derr := decodeRecord(m.id.key, cf.item)
-			if derr != nil {
-				return giveUp(derr)
-			}
-			obs := s.observe(m.id, rec, received)
-			held := &HeldError{Key: m.id.key, Owner: rec.owner, Token: rec.token, Lease: rec.lease, LastWrite: rec.sent}
-			if !wait {
-				return giveUp(held)
-			}
-			d := bo.NextBackOff()
-			if d == backoffStop {
-				held.Reason = "the backoff policy gave up"
-				return giveUp(held)
-			}
-			// Never sleep past the moment a takeover becomes possible, by
-			// observation or by clock.
-			if until := time.Until(obs.seen.Add(obs.lease)); until < d {
-				d = max(until, 0)
-			}
-			if until := s.store.clock.untilClockTakeover(rec); until >= 0 && until < d {
-				d = until
-			}
-			if err := s.sleep(ctx, d); err != nil {
-				return giveUp(err)
-			}
+		r := s.writeAttempt(ctx, a)
+		switch r.kind {
+		case outGranted:
+			return s.grant(ctx, m, ks, r.w)
+		case outRetry:
 			continue
+		case outFailed:
+			return s.giveUp(a, r.err)
+		case outHeld:
+			if !call.wait {
+				return s.giveUp(a, r.err)
+			}
+			if err := s.waitTurn(ctx, a, r.rec); err != nil {
+				return s.giveUp(a, err)
+			}
+		case outTransient:
+			if ctx.Err() != nil {
+				return s.giveUp(a, context.Cause(ctx))
+			}
+			if !call.wait {
+				return s.giveUp(a, r.err)
+			}
+			d := a.bo.NextBackOff()
+			if d == backoffStop {
+				return s.giveUp(a, r.err)
+			}
+			s.log.Debug("dynamutex: acquire attempt failed; retrying", slog.String("key", m.id.key), slog.Any("error", r.err))
+			if err := s.sleep(ctx, d); err != nil {
+				return s.giveUp(a, err)
+			}
 		}
+	}
+}
+
+// giveUp ends an acquisition that did not get the lock. A write that may
+// have landed unheard is left to the heartbeat loop to release.
+func (s *Session) giveUp(a *acquisition, err error) (context.Context, error) {
+	if a.inDoubt {
+		s.abandonLater(a.m.id, a.req.version)
+	}
+	return nil, err
+}
+
+// writeAttempt makes one conditional write that takes the lock if the
+// record is free, released, watched unchanged for its lease, or past its
+// clock deadline, and says what came of it.
+func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResult {
+	id := a.m.id
+	a.req.takeover = s.expiredVersion(id, time.Now())
+	sent := time.Now()
+	if a.first.IsZero() {
+		a.first = sent
+	}
+	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
+	token, err := s.store.acquire(actx, a.req)
+	cancel()
+	a.attempts++
+	landedAt := func(token uint64, sent, received time.Time) attemptResult {
+		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: sent,
+			latency: received.Sub(sent), attempts: a.attempts, start: a.call.start}}
+	}
+	if err == nil {
+		return landedAt(token, sent, time.Now())
+	}
+	var cf *conditionFailed
+	if !errors.As(err, &cf) {
 		kind := classify(err)
 		if kind == kindUnknown {
-			inDoubt = true
+			a.inDoubt = true
 		}
-		if ctx.Err() != nil {
-			return giveUp(context.Cause(ctx))
+		err = fmt.Errorf("dynamutex: lock %q: %w", id.key, err)
+		if kind == kindFatal {
+			return attemptResult{kind: outFailed, err: err}
 		}
-		err = fmt.Errorf("dynamutex: lock %q: %w", m.id.key, err)
-		if kind == kindFatal || !wait {
-			return giveUp(err)
-		}
-		d := bo.NextBackOff()
-		if d == backoffStop {
-			return giveUp(err)
-		}
-		s.log.Debug("dynamutex: acquire attempt failed; retrying", slog.String("key", m.id.key), slog.Any("error", err))
-		if err := s.sleep(ctx, d); err != nil {
-			return giveUp(err)
-		}
+		return attemptResult{kind: outTransient, err: err}
 	}
+	received := time.Now()
+	if v, _ := stringAttr(cf.item, attrVersion); v == a.req.version {
+		token, terr := tokenOf(cf.item)
+		if terr != nil {
+			return attemptResult{kind: outFailed, err: &RecordError{Key: id.key, Attribute: attrToken, Problem: terr.Error()}}
+		}
+		// An earlier write landed and its reply was lost: the lease counts
+		// from the first, the earliest it can have been sent.
+		r := landedAt(token, a.first, received)
+		r.w.latency = received.Sub(sent)
+		return r
+	}
+	if len(cf.item) == 0 {
+		// Only a record that vanished between DynamoDB's check and its
+		// reply gets here.
+		return attemptResult{kind: outRetry}
+	}
+	rec, derr := decodeRecord(id.key, cf.item)
+	if derr != nil {
+		return attemptResult{kind: outFailed, err: derr}
+	}
+	s.observe(id, rec, received)
+	return attemptResult{kind: outHeld, rec: rec, err: heldBy(id, rec)}
+}
+
+func heldBy(id lockID, rec record) *HeldError {
+	return &HeldError{Key: id.key, Owner: rec.owner, Token: rec.token, Lease: rec.lease, LastWrite: rec.sent}
 }
 
 const backoffStop = -1 // backoff.Stop, spelled out to keep the comparison obvious

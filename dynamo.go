@@ -207,6 +207,30 @@ func (s *store) update(ctx context.Context, in *dynamodb.UpdateItemInput) (*dyna
 	return out, err
 }
 
+// read fetches the lock attributes of id's record with one strongly
+// consistent GetItem, leaving out the data, which a waiter does not need.
+// It returns nil for a missing record.
+func (s *store) read(ctx context.Context, id lockID) (map[string]types.AttributeValue, error) {
+	sent := time.Now()
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            aws.String(s.table),
+		Key:                  s.itemKey(id),
+		ConsistentRead:       aws.Bool(true),
+		ProjectionExpression: aws.String("#o, #v, #t, #l, #r, #s, #dl, #sv"),
+		ExpressionAttributeNames: map[string]string{"#o": attrOwner, "#v": attrVersion, "#t": attrToken,
+			"#l": attrLease, "#r": attrReleased, "#s": attrSent, "#dl": attrDeadline, "#sv": attrStamped},
+	})
+	var md middleware.Metadata
+	if out != nil {
+		md = out.ResultMetadata
+	}
+	s.clock.observe(sent, md, err)
+	if err != nil {
+		return nil, err
+	}
+	return out.Item, nil
+}
+
 // replaceReq moves a record we hold to a new version: a renewal, or a
 // release (released=true).
 type replaceReq struct {

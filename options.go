@@ -171,12 +171,16 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithBackoff sets the retry policy of Lock, as a factory called once per Lock
-// call. Whatever it returns, a waiter never sleeps past the moment its
-// observation of the holder makes a takeover possible. When the policy returns
-// backoff.Stop, Lock gives up with a *HeldError. Default: exponential from
-// 20 ms, factor 1.6, jitter ±50 %, capped at min(1 s, lease/4), no time limit
-// (the caller's context bounds the wait). NewSession calls the factory once to
-// check that it returns a BackOff.
+// call: the pause between a waiter's reads of the holder's record, and
+// between retries of a request that failed. Whatever it returns, a waiter
+// never sleeps past the moment its observation of the holder, or the
+// holder's clock deadline, makes a takeover possible. When the policy
+// returns backoff.Stop, Lock gives up with a *HeldError. Default:
+// exponential from 250 ms, factor 1.5, jitter ±50 %, capped at
+// min(1 s, lease/4), no time limit (the caller's context bounds the wait):
+// about one read a second while the lock is held elsewhere. NewSession
+// calls the factory once to check that it returns a BackOff, and uses it to
+// retry its DescribeTable.
 func WithBackoff(newBackOff func() backoff.BackOff) Option {
 	return sessionOption(func(c *config) { c.newBackoff = newBackOff })
 }
@@ -328,14 +332,17 @@ func defaultOwner() string {
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
 }
 
-// defaultBackoff caps the interval at a quarter of the lease so that, with
-// short test leases, a released lock is noticed well within one lease.
+// defaultBackoff paces a waiter's reads: from a quarter of a second, growing
+// by half each time, to one a second, so that a waiter costs about one
+// strongly consistent read a second in steady state and there is no burst
+// at the start. The cap is also at most a quarter of the lease, so that with
+// short leases a released lock is noticed well within one lease.
 func defaultBackoff(lease time.Duration) func() backoff.BackOff {
 	maxInterval := min(time.Second, lease/4)
 	return func() backoff.BackOff {
 		return backoff.NewExponentialBackOff(
-			backoff.WithInitialInterval(min(20*time.Millisecond, maxInterval)),
-			backoff.WithMultiplier(1.6),
+			backoff.WithInitialInterval(min(250*time.Millisecond, maxInterval)),
+			backoff.WithMultiplier(1.5),
 			backoff.WithRandomizationFactor(0.5),
 			backoff.WithMaxInterval(maxInterval),
 			backoff.WithMaxElapsedTime(0),

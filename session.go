@@ -186,6 +186,14 @@ func (s *Session) observe(id lockID, rec record, received time.Time) observation
 	return o
 }
 
+// observation returns what this Session has seen of id.
+func (s *Session) observation(id lockID) (observation, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.obs[id]
+	return o, ok
+}
+
 // expiredVersion returns the version of id that this Session has watched
 // unchanged for its whole lease, or "".
 func (s *Session) expiredVersion(id lockID, now time.Time) string {

@@ -1,0 +1,73 @@
+package dynamutex
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// waitTurn waits, reading rather than writing, until the key of rec is worth
+// another write: its record is gone or released, this Session has watched
+// one version of it unchanged for its lease, or its clock deadline has
+// passed. A strongly consistent read costs a fifth of the failed
+// conditional write a waiter used to poll with, and it draws nothing from
+// the partition's write throughput, which the holder's renewals need. A
+// read's reply time counts as an observation exactly as a failed write's.
+func (s *Session) waitTurn(ctx context.Context, a *acquisition, rec record) error {
+	id := a.m.id
+	for {
+		d := a.bo.NextBackOff()
+		if d == backoffStop {
+			held := heldBy(id, rec)
+			held.Reason = "the backoff policy gave up"
+			return held
+		}
+		if err := s.sleep(ctx, s.capSleep(id, rec, d)); err != nil {
+			return err
+		}
+		actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
+		item, err := s.store.read(actx, id)
+		cancel()
+		a.attempts++
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return context.Cause(ctx)
+		case err != nil && classify(err) == kindFatal:
+			return fmt.Errorf("dynamutex: lock %q: %w", id.key, err)
+		case err != nil:
+			continue // a read changes nothing: whatever went wrong, read again
+		case len(item) == 0:
+			return nil // deleted: the write seeds a new record
+		}
+		received := time.Now()
+		next, derr := decodeRecord(id.key, item)
+		if derr != nil {
+			return derr
+		}
+		if next.released {
+			return nil
+		}
+		rec = next
+		s.observe(id, rec, received)
+		if s.takeable(id, rec, time.Now()) {
+			return nil
+		}
+	}
+}
+
+// capSleep shortens a backoff interval so that a waiter never sleeps past
+// the moment rec can be taken over, by observation or by clock.
+func (s *Session) capSleep(id lockID, rec record, d time.Duration) time.Duration {
+	if o, ok := s.observation(id); ok && o.version == rec.version {
+		d = min(d, max(time.Until(o.seen.Add(o.lease)), 0))
+	}
+	if until := s.store.clock.untilClockTakeover(rec); until >= 0 {
+		d = min(d, until)
+	}
+	return d
+}
+
+// takeable reports whether a write may take rec over now.
+func (s *Session) takeable(id lockID, rec record, now time.Time) bool {
+	return s.expiredVersion(id, now) == rec.version || s.store.clock.takeableByClock(rec)
+}
