@@ -128,7 +128,11 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 			if !call.wait {
 				return s.giveUp(a, r.err)
 			}
-			if err := s.waitTurn(ctx, a, r.rec); err != nil {
+			wait := s.waitTurn
+			if waitByWriting.Load() {
+				wait = s.pause
+			}
+			if err := wait(ctx, a, r.rec); err != nil {
 				return s.giveUp(a, err)
 			}
 		case outTransient:

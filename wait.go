@@ -16,13 +16,7 @@ import (
 func (s *Session) waitTurn(ctx context.Context, a *acquisition, rec record) error {
 	id := a.m.id
 	for {
-		d := a.bo.NextBackOff()
-		if d == backoffStop {
-			held := heldBy(id, rec)
-			held.Reason = "the backoff policy gave up"
-			return held
-		}
-		if err := s.sleep(ctx, s.capSleep(id, rec, d)); err != nil {
+		if err := s.pause(ctx, a, rec); err != nil {
 			return err
 		}
 		actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
@@ -53,6 +47,18 @@ func (s *Session) waitTurn(ctx context.Context, a *acquisition, rec record) erro
 			return nil
 		}
 	}
+}
+
+// pause is a waiter's sleep before its next read (or, with waitByWriting,
+// its next write): the backoff interval, never past a possible takeover.
+func (s *Session) pause(ctx context.Context, a *acquisition, rec record) error {
+	d := a.bo.NextBackOff()
+	if d == backoffStop {
+		held := heldBy(a.m.id, rec)
+		held.Reason = "the backoff policy gave up"
+		return held
+	}
+	return s.sleep(ctx, s.capSleep(a.m.id, rec, d))
 }
 
 // capSleep shortens a backoff interval so that a waiter never sleeps past
