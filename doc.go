@@ -19,12 +19,17 @@
 //
 // # Protocol and cost
 //
-// Each lock is one item. Every locking operation is one conditional
-// UpdateItem: an uncontended Lock, each retry while waiting, each renewal
-// (one per held lock per heartbeat period) and Unlock. There is no read
-// before a write: a failed condition returns the holder's record
-// (ReturnValuesOnConditionCheckFailure), which is all a waiter needs. No
-// locking operation consumes read capacity; only Inspect and List read.
+// Each lock is one item. Every write is one conditional UpdateItem: an
+// uncontended Lock, a takeover, each renewal (one per held lock per
+// heartbeat period) and Unlock. There is no read before the first write: a
+// failed condition returns the holder's record
+// (ReturnValuesOnConditionCheckFailure), which is all a waiter needs to
+// start waiting. While the lock is held elsewhere, a Lock waits with
+// strongly consistent reads of the lock's attributes, about one a second at
+// the defaults, and writes again only when a read shows the record free or
+// ready to be taken over. A read costs a fifth of the failed conditional
+// write a waiter could poll with instead, and draws nothing from the
+// partition's write throughput, which the holder's renewals need.
 //
 // Every write stores a new random version chosen by the writer. If a reply is
 // lost after the write landed, the retry fails its condition and finds the

@@ -20,8 +20,8 @@ import (
 // instrumentation or fault injection, or use the in-memory implementation of
 // package dynamutextest in unit tests.
 //
-// Locking itself only calls UpdateItem. GetItem and Scan serve
-// Session.Inspect and Session.List, TransactWriteItems serves
+// Locking calls UpdateItem, and GetItem while a Lock waits. GetItem and
+// Scan also serve Session.Inspect and Session.List, TransactWriteItems serves
 // Lease.GuardedWrite, and the table operations serve NewSession and
 // CreateTable.
 type DynamoDBAPI interface {

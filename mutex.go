@@ -99,8 +99,10 @@ func (m *Mutex) Key() string { return m.id.key }
 // work the lock protects.
 //
 // An uncontended Lock makes exactly one conditional write. While another
-// process holds the lock, Lock retries with jittered backoff, one request per
-// attempt, and takes the lock over only after it has itself watched the
+// process holds the lock, Lock reads the record with jittered backoff
+// (WithBackoff; about one strongly consistent read a second at the
+// defaults), writes again only when a read shows it free, and takes the
+// lock over only after it has itself watched the
 // holder's record unchanged for the holder's whole lease, or, when both
 // Sessions declared a clock bound (WithClockBound), once the holder's
 // deadline has passed, which its first attempt checks too. If ctx ends while a
