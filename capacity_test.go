@@ -266,11 +266,11 @@ func TestConsumedCapacity(t *testing.T) {
 
 	checkNoReads(t, "holder", tr)
 	checkNoReads(t, "waiter", waiterTr)
-	t.Run("contended attempt", func(t *testing.T) {
-		t.Skipf("capacity of a failed conditional write is not measurable: %T carries no ConsumedCapacity "+
-			"(its fields are Message, ErrorCodeOverride and Item); the attempt was 1 UpdateItem and no read",
-			&types.ConditionalCheckFailedException{})
-	})
+	// Said in the log rather than as a skipped test: the count above is
+	// what can be asserted.
+	t.Logf("capacity of a failed conditional write is not measurable: %T carries no ConsumedCapacity "+
+		"(its fields are Message, ErrorCodeOverride and Item); the attempt was 1 UpdateItem and no read",
+		&types.ConditionalCheckFailedException{})
 }
 
 // The default backoff policy of Lock (defaultBackoff in options.go, not
