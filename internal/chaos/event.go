@@ -71,6 +71,7 @@ const (
 	OpAcquire = "acquire"
 	OpRenew   = "renew"
 	OpRelease = "release"
+	OpRead    = "read" // a waiter's GetItem: faults only, since a read changes nothing the checker follows
 	OpOther   = "other"
 )
 

@@ -138,7 +138,11 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Body.Close()
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	w, ok, table := parseWrite(r.Header.Get("X-Amz-Target"), body)
+	target := r.Header.Get("X-Amz-Target")
+	if key, ok := t.lockRead(target, body); ok {
+		return t.read(r, key)
+	}
+	w, ok, table := parseWrite(target, body)
 	if !ok || table != t.Table {
 		return t.Base.RoundTrip(r)
 	}
@@ -146,28 +150,8 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if fault != "" {
 		t.Log.Add(Event{Kind: KindFault, Op: w.op, Key: w.key, Fault: fault})
 	}
-	switch fault {
-	case FaultThrottling:
-		return errorResponse(r, 400, "ThrottlingException"), nil
-	case FaultProvisioned:
-		return errorResponse(r, 400, "ProvisionedThroughputExceededException"), nil
-	case Fault500:
-		return errorResponse(r, 500, "InternalServerError"), nil
-	case Fault503:
-		return errorResponse(r, 503, "ServiceUnavailable"), nil
-	case FaultTimeout:
-		<-r.Context().Done()
-		return nil, r.Context().Err()
-	case FaultReset:
-		return nil, resetError()
-	case FaultLatency:
-		tm := time.NewTimer(t.spike())
-		select {
-		case <-tm.C:
-		case <-r.Context().Done():
-			tm.Stop()
-			return nil, r.Context().Err()
-		}
+	if resp, done, err := t.inject(r, fault); done {
+		return resp, err
 	}
 	n := t.reqs.Add(1)
 	t.Log.Add(Event{Kind: KindSent, Req: n, Op: w.op, Key: w.key, From: w.from, Version: w.version,
@@ -197,6 +181,69 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(raw))
 	return resp, nil
+}
+
+// inject applies fault to r before it is sent. done reports that the fault
+// answered the request itself; otherwise the caller sends it.
+func (t *Transport) inject(r *http.Request, fault string) (*http.Response, bool, error) {
+	switch fault {
+	case FaultThrottling:
+		return errorResponse(r, 400, "ThrottlingException"), true, nil
+	case FaultProvisioned:
+		return errorResponse(r, 400, "ProvisionedThroughputExceededException"), true, nil
+	case Fault500:
+		return errorResponse(r, 500, "InternalServerError"), true, nil
+	case Fault503:
+		return errorResponse(r, 503, "ServiceUnavailable"), true, nil
+	case FaultTimeout:
+		<-r.Context().Done()
+		return nil, true, r.Context().Err()
+	case FaultReset:
+		return nil, true, resetError()
+	case FaultLatency:
+		tm := time.NewTimer(t.spike())
+		select {
+		case <-tm.C:
+		case <-r.Context().Done():
+			tm.Stop()
+			return nil, true, r.Context().Err()
+		}
+	}
+	return nil, false, nil
+}
+
+// lockRead tells a waiter's GetItem of the lock table, and its key.
+func (t *Transport) lockRead(target string, body []byte) (string, bool) {
+	if !strings.HasSuffix(target, ".GetItem") {
+		return "", false
+	}
+	var in struct {
+		TableName string
+		Key       map[string]map[string]any
+	}
+	if json.Unmarshal(body, &in) != nil || in.TableName != t.Table {
+		return "", false
+	}
+	key, _ := in.Key["key"]["S"].(string)
+	return key, true
+}
+
+// read sends a waiter's read through the same faults as the writes. A lost
+// reply is a reset after DynamoDB answered: for a read, just an error.
+func (t *Transport) read(r *http.Request, key string) (*http.Response, error) {
+	fault := t.pick()
+	if fault != "" {
+		t.Log.Add(Event{Kind: KindFault, Op: OpRead, Key: key, Fault: fault})
+	}
+	if resp, done, err := t.inject(r, fault); done {
+		return resp, err
+	}
+	resp, err := t.Base.RoundTrip(r)
+	if err == nil && fault == FaultLostReply {
+		resp.Body.Close()
+		return nil, resetError()
+	}
+	return resp, err
 }
 
 // decoded returns the JSON of a reply body, gunzipped if need be.

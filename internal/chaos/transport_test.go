@@ -133,6 +133,29 @@ func TestTransportFaults(t *testing.T) {
 		})
 	}
 
+	// A waiter's read of the lock table meets the same faults, logged as
+	// such, and nothing else: a read changes nothing the checker follows.
+	read := func(key string) error {
+		rctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		_, err := c.GetItem(rctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}}})
+		return err
+	}
+	for _, tc := range cases {
+		tr.SetFaults(Faults{Rate: 1, Kinds: []string{tc.fault}, Spike: 20 * time.Millisecond})
+		err := read(tc.fault)
+		tr.SetFaults(Faults{})
+		if (err == nil) != (tc.fault == FaultLatency) {
+			t.Errorf("read with fault %s: %v", tc.fault, err)
+		}
+		evs, rerr := ReadEvents(bytes.NewReader(buf.Bytes()))
+		buf.Reset()
+		if rerr != nil || len(evs) != 1 || evs[0].Kind != KindFault || evs[0].Op != OpRead || evs[0].Key != tc.fault {
+			t.Errorf("read with fault %s: events %+v (%v), want one read fault for the key", tc.fault, evs, rerr)
+		}
+	}
+
 	// A retry of a write that landed fails its condition and finds its own
 	// version: the transport reports it found, with the token it got.
 	if err := write("again", "v-again", time.Second); err != nil {
