@@ -31,6 +31,11 @@ run guarded -bench 'GuardedWrite|TransactPut|PutItem' -benchtime 500x -count 4 .
 # Each iteration crashes a holder and most wait a lease or more: 15 is what
 # fits in the time budget.
 run deadholder -bench 'DeadHolder' -benchtime 15x -count 1 .
+# The two wait paths side by side at the default lease: a 10 s hold per
+# cost case, 100 handoffs per handoff case, a 20 s run per fairness case.
+run wait -bench 'WaitCost' -benchtime 1x -count 1 .
+go test -run '^$' -bench 'WaitLatency' -benchtime 100x -count 1 . | tee -a "$out/wait.txt"
+go test -run '^$' -bench 'WaitFairness' -benchtime 1x -count 1 . | tee -a "$out/wait.txt"
 
 for f in cycle handoff takeover scale guarded; do
   echo
@@ -41,3 +46,7 @@ done
 echo
 echo "== deadholder"
 "$benchstat" -col /bound "$out/deadholder.txt"
+# One column per wait path: old (writes) beside new (reads).
+echo
+echo "== wait"
+"$benchstat" -col /wait "$out/wait.txt"
