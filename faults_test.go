@@ -408,3 +408,38 @@ func TestRefusedRequestFailsAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// A waiter whose read is refused, as under an IAM policy without
+// dynamodb:GetItem, fails at once with the refusal rather than reading
+// again until its context ends; its one write found the holder.
+func TestRefusedWaitingReadFailsAtOnce(t *testing.T) {
+	c, _ := newClient(t)
+	table := newTable(t, c)
+	holder := newSession(t, c, table)
+	ctx := ctxTimeout(t, 10*time.Second)
+	hm := holder.NewMutex("k")
+	if _, err := hm.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wc, wtr := newClient(t)
+	waiter := newSession(t, wc, table)
+	wtr.setFault(func(op, _ string, _ map[string]any) fault {
+		if op == "GetItem" {
+			return fault{status: 400, errCode: "AccessDeniedException"}
+		}
+		return fault{}
+	})
+	_, err := waiter.NewMutex("k").Lock(ctx)
+	if err == nil || !strings.Contains(err.Error(), "AccessDeniedException") {
+		t.Fatalf("Lock = %v, want the AccessDeniedException", err)
+	}
+	if w, r := wtr.count(opAcquire), wtr.count("GetItem"); w != 1 || r != 1 {
+		t.Errorf("%d writes and %d reads, want 1 and 1", w, r)
+	}
+	if ctx.Err() != nil {
+		t.Errorf("Lock returned only when its context ended")
+	}
+	if err := hm.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
