@@ -131,7 +131,9 @@ func runYieldHandoff(b *testing.B, cs []waitContender) {
 		lat = append(lat, max(acqs[i].locked.Sub(acqs[i-1].unlocked), 0))
 	}
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	// With 100 acquisitions (99 handoffs) p99 is the largest: p90 says more.
 	b.ReportMetric(ms(percentile(lat, 0.50)), "p50-ms")
+	b.ReportMetric(ms(percentile(lat, 0.90)), "p90-ms")
 	b.ReportMetric(ms(percentile(lat, 0.99)), "p99-ms")
 	b.ReportMetric(ms(percentile(lat, 1)), "max-ms")
 	reportRequests(b, cs, len(acqs))
