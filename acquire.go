@@ -87,7 +87,10 @@ type acquisition struct {
 	first    time.Time // when the first write, which may be the one that landed, was sent
 	inDoubt  bool      // a write may have landed without our hearing of it
 	attempts int       // requests made, reads included
-	bo       backoff.BackOff
+	// contended is set once a read has shown the lock change hands while
+	// this call waited (see waitTurn): from then on it polls by writing.
+	contended bool
+	bo        backoff.BackOff
 }
 
 // outcome is what one conditional write of an acquisition came to.
@@ -129,7 +132,7 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 				return s.giveUp(a, r.err)
 			}
 			wait := s.waitTurn
-			if waitByWriting.Load() {
+			if a.contended || waitByWriting.Load() {
 				wait = s.pause
 			}
 			if err := wait(ctx, a, r.rec); err != nil {

@@ -13,6 +13,16 @@ import (
 // conditional write a waiter used to poll with, and it draws nothing from
 // the partition's write throughput, which the holder's renewals need. A
 // read's reply time counts as an observation exactly as a failed write's.
+//
+// A read that shows a new token means the lock changed hands between two
+// reads: it is contended, released and retaken faster than a waiter polls.
+// Then only a write that happens to land in a gap can win, and a waiter
+// that must first read and then write needs two requests to fit in one gap,
+// so a reading waiter would lose almost every race to holders that re-lock
+// at once. From then on the call polls by writing, as every waiter did
+// before reads, which gives it the same chances as before; a waiter behind
+// a long-running or dead holder, where waiting costs the most, never sees
+// a new token and goes on reading.
 func (s *Session) waitTurn(ctx context.Context, a *acquisition, rec record) error {
 	id := a.m.id
 	for {
@@ -39,6 +49,10 @@ func (s *Session) waitTurn(ctx context.Context, a *acquisition, rec record) erro
 			return derr
 		}
 		if next.released {
+			return nil
+		}
+		if next.token != rec.token {
+			a.contended = true
 			return nil
 		}
 		rec = next
