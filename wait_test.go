@@ -157,3 +157,49 @@ func TestWaitingReadCapacity(t *testing.T) {
 		}
 	}
 }
+
+// A waiter whose read shows a new token has seen the lock change hands: it
+// is contended, and from then on the Lock call polls by writing, so that it
+// keeps the chances a write-polling waiter had against a holder that
+// re-locks at once. Exactly one read: the one that saw the new token.
+func TestSynctestContendedWaiterWrites(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		store := dynamutextest.New()
+		holder := memSession(t, store)
+		defer holder.Close(ctx)
+		sched := &schedule{DynamoDBAPI: store}
+		waiter := memSession(t, sched)
+		defer waiter.Close(ctx)
+
+		hm := holder.NewMutex("hot")
+		if _, err := hm.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := waiter.NewMutex("hot").Lock(ctx)
+			done <- err
+		}()
+		// The holder re-locks every 100 ms, faster than the waiter's first
+		// read (at least 125 ms), for 5 s, then lets go.
+		for range 50 {
+			time.Sleep(100 * time.Millisecond)
+			if err := hm.Unlock(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := hm.Lock(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := hm.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if r, w := len(sched.reads), len(sched.writes); r != 1 || w < 3 {
+			t.Errorf("the contended waiter made %d reads and %d writes, want 1 read, then writes only", r, w)
+		}
+	})
+}
