@@ -359,7 +359,8 @@ func (r *run) pause(p *proc, d time.Duration, wg *sync.WaitGroup) {
 	}()
 }
 
-func (r *run) resume(p *proc) {
+// resume continues p if it is paused, and says whether it was.
+func (r *run) resume(p *proc) bool {
 	r.mu.Lock()
 	paused := p.paused
 	p.paused = false
@@ -368,6 +369,7 @@ func (r *run) resume(p *proc) {
 		_ = p.cmd.Process.Signal(syscall.SIGCONT)
 		r.log.Add(Event{Kind: KindCont, Proc: p.n})
 	}
+	return paused
 }
 
 // stopAll asks every worker to finish with SIGTERM, and kills those that do
@@ -381,8 +383,17 @@ func (r *run) stopAll() {
 		}
 	}
 	r.mu.Unlock()
+	// A holder frozen at the end must first see what its pause did to it:
+	// on SIGCONT its overdue danger timer fires at once, but a SIGTERM sent
+	// with it would race that timer and end the lock context as "shutdown".
+	resumed := false
 	for _, p := range ps {
-		r.resume(p)
+		resumed = r.resume(p) || resumed
+	}
+	if resumed {
+		time.Sleep(r.cfg.Lease / 5)
+	}
+	for _, p := range ps {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	}
 	for _, p := range ps {
