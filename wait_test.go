@@ -141,7 +141,7 @@ func TestWaitingReadCapacity(t *testing.T) {
 		if _, err := hm.Lock(ctx); err != nil {
 			t.Fatal(err)
 		}
-		wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
 		_, err := waiter.NewMutex(key).Lock(wctx)
 		cancel()
 		if !errors.Is(err, context.DeadlineExceeded) {
