@@ -3,6 +3,7 @@ package dynamutex_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -200,6 +201,53 @@ func TestSynctestContendedWaiterWrites(t *testing.T) {
 		}
 		if r, w := len(sched.reads), len(sched.writes); r != 1 || w < 3 {
 			t.Errorf("the contended waiter made %d reads and %d writes, want 1 read, then writes only", r, w)
+		}
+	})
+}
+
+// Inside one Session, goroutines that want a held key queue in memory and
+// get it in the order they asked, with no request until each one's turn.
+func TestSynctestLocalWaitersFirstInFirstOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		sched := &schedule{DynamoDBAPI: dynamutextest.New()}
+		s := memSession(t, sched)
+		defer s.Close(ctx)
+		first := s.NewMutex("job")
+		if _, err := first.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var order []int
+		var wg sync.WaitGroup
+		for i := range 5 {
+			wg.Go(func() {
+				m := s.NewMutex("job")
+				if _, err := m.Lock(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				order = append(order, i)
+				mu.Unlock()
+				if err := m.Unlock(ctx); err != nil {
+					t.Error(err)
+				}
+			})
+			synctest.Wait() // goroutine i is queued before i+1 starts
+		}
+		time.Sleep(time.Minute)
+		// Writes in that minute are the holder's renewals; the queue polls
+		// nothing (TestLocalExclusionWithoutPolling counts the writes).
+		if r := len(sched.reads); r != 0 {
+			t.Errorf("queued goroutines made %d reads in a minute, want 0", r)
+		}
+		if err := first.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if fmt.Sprint(order) != "[0 1 2 3 4]" {
+			t.Errorf("local waiters got the lock in the order %v, want the order they asked in", order)
 		}
 	})
 }
