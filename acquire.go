@@ -180,12 +180,14 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 	token, err := s.store.acquire(actx, a.req)
 	cancel()
 	a.attempts++
-	landedAt := func(token uint64, sent, received time.Time) attemptResult {
-		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: sent,
-			latency: received.Sub(sent), attempts: a.attempts, start: a.call.start}}
+	// leaseFrom is the send time the lease counts from; the latency is
+	// always this request's round trip.
+	granted := func(token uint64, leaseFrom time.Time) attemptResult {
+		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: leaseFrom,
+			latency: time.Since(sent), attempts: a.attempts, start: a.call.start}}
 	}
 	if err == nil {
-		return landedAt(token, sent, time.Now())
+		return granted(token, sent)
 	}
 	var cf *conditionFailed
 	if !errors.As(err, &cf) {
@@ -207,9 +209,7 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 		}
 		// An earlier write landed and its reply was lost: the lease counts
 		// from the first, the earliest it can have been sent.
-		r := landedAt(token, a.first, received)
-		r.w.latency = received.Sub(sent)
-		return r
+		return granted(token, a.first)
 	}
 	if len(cf.item) == 0 {
 		// Only a record that vanished between DynamoDB's check and its

@@ -211,8 +211,7 @@ func (s *store) update(ctx context.Context, in *dynamodb.UpdateItemInput) (*dyna
 // consistent GetItem, leaving out the data, which a waiter does not need.
 // It returns nil for a missing record.
 func (s *store) read(ctx context.Context, id lockID) (map[string]types.AttributeValue, error) {
-	sent := time.Now()
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+	out, err := s.get(ctx, &dynamodb.GetItemInput{
 		TableName:            aws.String(s.table),
 		Key:                  s.itemKey(id),
 		ConsistentRead:       aws.Bool(true),
@@ -220,15 +219,23 @@ func (s *store) read(ctx context.Context, id lockID) (map[string]types.Attribute
 		ExpressionAttributeNames: map[string]string{"#o": attrOwner, "#v": attrVersion, "#t": attrToken,
 			"#l": attrLease, "#r": attrReleased, "#s": attrSent, "#dl": attrDeadline, "#sv": attrStamped},
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Item, nil
+}
+
+// get sends one read and checks the clock against its reply, as update
+// does for writes.
+func (s *store) get(ctx context.Context, in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+	sent := time.Now()
+	out, err := s.client.GetItem(ctx, in)
 	var md middleware.Metadata
 	if out != nil {
 		md = out.ResultMetadata
 	}
 	s.clock.observe(sent, md, err)
-	if err != nil {
-		return nil, err
-	}
-	return out.Item, nil
+	return out, err
 }
 
 // replaceReq moves a record we hold to a new version: a renewal, or a

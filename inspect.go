@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/middleware"
 )
 
 // LockInfo describes one lock record, as Session.Inspect and Session.List
@@ -74,17 +73,11 @@ func (s *Session) Inspect(ctx context.Context, key string, opts ...MutexOption) 
 	if m.err != nil {
 		return LockInfo{}, m.err
 	}
-	sent := time.Now()
-	out, err := s.store.client.GetItem(ctx, &dynamodb.GetItemInput{
+	out, err := s.store.get(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.store.table),
 		Key:            s.store.itemKey(m.id),
 		ConsistentRead: aws.Bool(true),
 	})
-	var md middleware.Metadata
-	if out != nil {
-		md = out.ResultMetadata
-	}
-	s.store.clock.observe(sent, md, err)
 	if err != nil {
 		return LockInfo{}, fmt.Errorf("dynamutex: inspect %q: %w", key, err)
 	}

@@ -72,23 +72,22 @@ func decodeRecord(key string, item map[string]types.AttributeValue) (record, err
 	default:
 		return fail(attrData, fmt.Sprintf("has type %s, want B", typeName(v)))
 	}
-	if err := r.decodeStamp(item); err != nil {
-		return record{}, &RecordError{Key: key, Attribute: err.attr, Problem: err.problem}
+	if err := r.decodeStamp(key, item); err != nil {
+		return record{}, err
 	}
 	return r, nil
 }
 
-type stampError struct{ attr, problem string }
-
 // decodeStamp reads the optional clock stamp. Records of earlier releases
 // have none, and their writes leave an old stamp behind under a new version;
 // both decode as no stamp. A stamp of the wrong type is damage all the same.
-func (r *record) decodeStamp(item map[string]types.AttributeValue) *stampError {
+func (r *record) decodeStamp(key string, item map[string]types.AttributeValue) error {
+	fail := func(attr, problem string) error { return &RecordError{Key: key, Attribute: attr, Problem: problem} }
 	var stamped string
 	if _, ok := item[attrStamped]; ok {
 		var err error
 		if stamped, err = stringAttr(item, attrStamped); err != nil {
-			return &stampError{attrStamped, err.Error()}
+			return fail(attrStamped, err.Error())
 		}
 	}
 	var sent, deadline uint64
@@ -101,10 +100,10 @@ func (r *record) decodeStamp(item map[string]types.AttributeValue) *stampError {
 		}
 		n, err := numberAttr(item, a.name)
 		if err != nil {
-			return &stampError{a.name, err.Error()}
+			return fail(a.name, err.Error())
 		}
 		if n > maxStampMillis {
-			return &stampError{a.name, fmt.Sprintf("is %d ms, after the year 9999", n)}
+			return fail(a.name, fmt.Sprintf("is %d ms, after the year 9999", n))
 		}
 		*a.v = n
 	}

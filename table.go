@@ -142,10 +142,10 @@ func checkTable(ctx context.Context, client DynamoDBAPI, table string, cfg *conf
 				"(or the AWS console/CLI: on-demand, string partition key %q)", ErrTableNotFound, table, table, cfg.keys.partition)
 		}
 		err = fmt.Errorf("dynamutex: describe table %q: %w", table, err)
-		if classify(err) == kindFatal || ctx.Err() != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("%w (and then: %w)", err, context.Cause(ctx))
-			}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (and then: %w)", err, context.Cause(ctx))
+		}
+		if classify(err) == kindFatal {
 			return err
 		}
 		d := bo.NextBackOff()
