@@ -29,7 +29,7 @@ func dropFirst(op string) func(string, string, map[string]any) fault {
 	}
 }
 
-// Pitfall 7: writes whose replies were lost are recognised and adopted.
+// Writes whose replies were lost are recognised and adopted.
 func TestLostRepliesAreAdopted(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
@@ -66,7 +66,7 @@ func TestLostRepliesAreAdopted(t *testing.T) {
 	}
 }
 
-// Pitfall 6: failing renewals are retried; a lock is lost only when its record changed.
+// Failing renewals are retried; a lock is lost only when its record changed.
 func TestTransientRenewalErrorsAreRetried(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
@@ -111,7 +111,7 @@ func TestTransientRenewalErrorsAreRetried(t *testing.T) {
 	}
 }
 
-// Point 5: one heartbeat goroutine for many locks, and a stuck renewal does not delay the others.
+// One heartbeat goroutine for many locks, and a stuck renewal does not delay the others.
 func TestStuckRenewalDoesNotDelayOthers(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
@@ -160,7 +160,7 @@ func TestStuckRenewalDoesNotDelayOthers(t *testing.T) {
 	}
 }
 
-// Pitfall 8: a renewal in flight when Unlock runs cannot revive the released record.
+// A renewal in flight when Unlock runs cannot revive the released record.
 func TestReleaseWaitsForRenewalInFlight(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
@@ -219,7 +219,7 @@ func TestInDoubtAcquisitionIsReleased(t *testing.T) {
 	})
 }
 
-// Pitfall 10: foreign or partial records give a clear error and are left untouched.
+// Foreign or partial records give a clear error and are left untouched.
 func TestForeignRecords(t *testing.T) {
 	c, _ := newClient(t)
 	table := newTable(t, c)
@@ -259,7 +259,7 @@ func TestForeignRecords(t *testing.T) {
 	}
 }
 
-// Point 5: Close leaves no goroutine behind, even with locks held and waiters blocked.
+// Close leaves no goroutine behind, even with locks held and waiters blocked.
 func TestCloseLeavesNoGoroutines(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	c, tr := newClient(t)

@@ -12,7 +12,7 @@ import (
 	"github.com/dynamutex/dynamutex"
 )
 
-// Point 9: bad input gets a clear error before any request. Each case names
+// Bad input gets a clear error before any request. Each case names
 // the rule it breaks, so that a case rejected by some other rule by accident
 // does not pass for the wrong reason.
 func TestBadOptions(t *testing.T) {

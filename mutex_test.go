@@ -16,7 +16,7 @@ import (
 	"github.com/dynamutex/dynamutex"
 )
 
-// Point 2: one round trip per operation, counted on the wire.
+// One round trip per operation, counted on the wire.
 func TestRequestsPerOperation(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
@@ -57,7 +57,7 @@ func TestRequestsPerOperation(t *testing.T) {
 	}
 }
 
-// Point 2 and 5: each renewal is one request per held lock per period.
+// Each renewal is one request per held lock per period.
 func TestRenewalRequests(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
@@ -148,7 +148,7 @@ func TestTwoSessionsMutualExclusion(t *testing.T) {
 	}
 }
 
-// Point 1: a record changed behind the holder's back cancels its context with ErrLockLost.
+// A record changed behind the holder's back cancels its context with ErrLockLost.
 func TestStolenLockCancelsContext(t *testing.T) {
 	c, _ := newClient(t)
 	table := newTable(t, c)
@@ -264,7 +264,7 @@ func TestAbandonedLockTakenOverAfterLease(t *testing.T) {
 	}
 }
 
-// Point 7: however long the backoff wants to sleep, a waiter wakes when a takeover becomes possible.
+// However long the backoff wants to sleep, a waiter wakes when a takeover becomes possible.
 func TestBackoffNeverSleepsPastTakeover(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
@@ -281,7 +281,7 @@ func TestBackoffNeverSleepsPastTakeover(t *testing.T) {
 	t.Logf("took over after %v", time.Since(start))
 }
 
-// Pitfall 3: a live holder keeps changing its version, so a waiter never takes over.
+// A live holder keeps changing its version, so a waiter never takes over.
 func TestLiveHolderNeverTakenOver(t *testing.T) {
 	c, _ := newClient(t)
 	table := newTable(t, c)
@@ -330,7 +330,7 @@ func TestUnlockWithCancelledContext(t *testing.T) {
 	}
 }
 
-// Point 5, 13: Close cancels lock contexts and waiters promptly, and Lock after Close fails.
+// Close cancels lock contexts and waiters promptly, and Lock after Close fails.
 func TestCloseCancelsLocksAndWaiters(t *testing.T) {
 	c, _ := newClient(t)
 	table := newTable(t, c)
@@ -387,7 +387,7 @@ func TestCloseCancelsLocksAndWaiters(t *testing.T) {
 	}
 }
 
-// Point 6: goroutines of one Session exclude each other locally and wake without polling.
+// Goroutines of one Session exclude each other locally and wake without polling.
 func TestLocalExclusionWithoutPolling(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
@@ -456,7 +456,7 @@ func TestNotReentrant(t *testing.T) {
 	}
 }
 
-// Pitfall 2: TryLock reports ErrLocked with the holder, and repeated TryLocks take an abandoned lock over.
+// TryLock reports ErrLocked with the holder, and repeated TryLocks take an abandoned lock over.
 func TestTryLock(t *testing.T) {
 	c, tr := newClient(t)
 	table := newTable(t, c)
@@ -501,7 +501,7 @@ func TestTryLock(t *testing.T) {
 	}
 }
 
-// Point 4: tokens increase across release, takeover and deletion of the record.
+// Tokens increase across release, takeover and deletion of the record.
 func TestFencingTokensSurviveReleaseAndDeletion(t *testing.T) {
 	c, _ := newClient(t)
 	table := newTable(t, c)
@@ -543,7 +543,7 @@ func TestFencingTokensSurviveReleaseAndDeletion(t *testing.T) {
 	}
 }
 
-// Point 8: data travels with the lock, and records carry a TTL attribute.
+// Data travels with the lock, and records carry a TTL attribute.
 func TestDataAndExpiry(t *testing.T) {
 	c, _ := newClient(t)
 	table := newTable(t, c)

@@ -201,7 +201,7 @@ func warmUp(t *testing.T, c dynamutex.DynamoDBAPI, table string) {
 	}
 }
 
-// Point 5: 10,000 Lock/Unlock cycles in one Session, on keys shared by all
+// 10,000 Lock/Unlock cycles in one Session, on keys shared by all
 // workers (local queueing) and on keys used once (fresh per-key state), leave
 // neither goroutines nor heap objects behind, before or after Close.
 func TestSoakLockUnlockCycles(t *testing.T) {
@@ -292,7 +292,7 @@ func backToBaseline(t *testing.T, when string, sess *dynamutex.Session, base bas
 	checkHeap(t, "after Close", base.h)
 }
 
-// Point 5: one Session holds 1,000 locks through several heartbeat periods
+// One Session holds 1,000 locks through several heartbeat periods
 // with one goroutine, renewing each lock once per period, and leaves nothing
 // behind once they are unlocked and the Session is closed.
 func TestSoakThousandHeldLocks(t *testing.T) {
