@@ -9,10 +9,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$("$here"/install-dynamodb-local.sh)
 
+# Ports are drawn from below the kernel's ephemeral range (see
+# /proc/sys/net/ipv4/ip_local_port_range), so an outgoing connection of another
+# process cannot take the port between the check and the bind. Another listener
+# still can, so a bind failure starts over on a new port.
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 free_port() {
   local p
   for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((10000 + RANDOM % (ephemeral_low - 10000)))
     if ! (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then
       echo "$p"
       return 0
@@ -22,34 +27,54 @@ free_port() {
   return 1
 }
 
-port=$(free_port)
 log=$(mktemp)
-java -Djava.library.path="$dir"/DynamoDBLocal_lib -jar "$dir"/DynamoDBLocal.jar \
-  -inMemory -sharedDb -disableTelemetry -port "$port" >"$log" 2>&1 &
-pid=$!
+pid=
 cleanup() {
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
   rm -f "$log"
 }
 trap cleanup EXIT INT TERM
 
-# Wait until the port answers: the JVM takes a few seconds to start.
-for i in $(seq 1 300); do
-  if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
-    break
-  fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "with-dynamodb-local: DynamoDB Local exited while starting:" >&2
-    cat "$log" >&2
+# start launches the emulator on $port and waits until the port answers (the
+# JVM takes a few seconds). It returns 2 when the port was taken, 1 otherwise.
+start() {
+  java -Djava.library.path="$dir"/DynamoDBLocal_lib -jar "$dir"/DynamoDBLocal.jar \
+    -inMemory -sharedDb -disableTelemetry -port "$port" >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" 2>/dev/null || true
+      pid=
+      if grep -q 'Address already in use' "$log"; then
+        return 2
+      fi
+      echo "with-dynamodb-local: DynamoDB Local exited while starting:" >&2
+      cat "$log" >&2
+      return 1
+    fi
+    if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "with-dynamodb-local: DynamoDB Local did not open port $port in 30 s" >&2
+  cat "$log" >&2
+  return 1
+}
+
+for attempt in 1 2 3 4 5; do
+  port=$(free_port)
+  rc=0
+  start || rc=$?
+  [ "$rc" = 0 ] && break
+  if [ "$rc" = 1 ] || [ "$attempt" = 5 ]; then
+    [ "$rc" = 2 ] && echo "with-dynamodb-local: every port tried was taken" >&2
     exit 1
   fi
-  if [ "$i" = 300 ]; then
-    echo "with-dynamodb-local: DynamoDB Local did not open port $port in 30 s" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.1
+  echo "with-dynamodb-local: port $port was taken; trying another" >&2
 done
 
 export DYNAMODB_ENDPOINT=http://127.0.0.1:$port
