@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/dynamutex/dynamutex/internal/wallclock"
 )
 
 // lock takes the local key first, so that goroutines of one Session queue
@@ -86,11 +87,18 @@ type acquisition struct {
 	req      acquireReq
 	first    time.Time // when the first write, which may be the one that landed, was sent
 	inDoubt  bool      // a write may have landed without our hearing of it
-	attempts int       // requests made, reads included
-	// contended is set once a read has shown the lock change hands while
-	// this call waited (see waitTurn): from then on it polls by writing.
-	contended bool
-	bo        backoff.BackOff
+	attempts int       // requests made, reads and claims included
+	bo       backoff.BackOff
+	// wallStart is the call's start by the wall clock, in whole
+	// milliseconds: claims are ordered by it.
+	wallStart time.Time
+	claim     claimState
+	// poll, while our claim stands, is the next read's interval; it grows
+	// from claimPoll. Zero otherwise.
+	poll time.Duration
+	// turnover is set once a read has shown a new token: the lock changed
+	// hands while this call waited.
+	turnover bool
 }
 
 // outcome is what one conditional write of an acquisition came to.
@@ -117,7 +125,8 @@ type attemptResult struct {
 // only when a read shows the record free or ready to be taken over.
 func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lockCall) (context.Context, error) {
 	a := &acquisition{m: m, ks: ks, call: call, bo: s.cfg.newBackoff(),
-		req: acquireReq{id: m.id, owner: s.cfg.owner, version: newVersion(), lease: s.cfg.lease, data: m.data}}
+		wallStart: wallclock.Now().Add(-time.Since(call.start)).Truncate(time.Millisecond),
+		req:       acquireReq{id: m.id, owner: s.cfg.owner, version: newVersion(), lease: s.cfg.lease, data: m.data}}
 	for {
 		r := s.writeAttempt(ctx, a)
 		switch r.kind {
@@ -132,7 +141,7 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 				return s.giveUp(a, r.err)
 			}
 			wait := s.waitTurn
-			if a.contended || waitByWriting.Load() {
+			if waitByWriting.Load() {
 				wait = s.pause
 			}
 			if err := wait(ctx, a, r.rec); err != nil {
@@ -161,7 +170,10 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 // have landed unheard is left to the heartbeat loop to release.
 func (s *Session) giveUp(a *acquisition, err error) (context.Context, error) {
 	if a.inDoubt {
-		s.abandonLater(a.m.id, a.req.version)
+		s.abandonLater(lockVersion{id: a.m.id, version: a.req.version})
+	}
+	if !a.claim.landed.IsZero() || a.claim.inDoubt {
+		s.abandonLater(lockVersion{id: a.m.id, version: a.req.version, claim: true})
 	}
 	return nil, err
 }
@@ -172,6 +184,7 @@ func (s *Session) giveUp(a *acquisition, err error) (context.Context, error) {
 func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResult {
 	id := a.m.id
 	a.req.takeover = s.expiredVersion(id, time.Now())
+	a.req.staleClaim = s.staleClaim(id, time.Now())
 	sent := time.Now()
 	if a.first.IsZero() {
 		a.first = sent
@@ -225,7 +238,8 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 }
 
 func heldBy(id lockID, rec record) *HeldError {
-	return &HeldError{Key: id.key, Owner: rec.owner, Token: rec.token, Lease: rec.lease, LastWrite: rec.sent}
+	return &HeldError{Key: id.key, Owner: rec.owner, Token: rec.token, Lease: rec.lease, LastWrite: rec.sent,
+		ClaimedBy: rec.claim.owner}
 }
 
 const backoffStop = -1 // backoff.Stop, spelled out to keep the comparison obvious

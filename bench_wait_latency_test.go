@@ -44,15 +44,17 @@ func openContenders(b *testing.B, n int, opts []dynamutex.Option) []waitContende
 	return cs
 }
 
-// reportRequests reports the contenders' acquire writes and reads per
-// acquisition.
+// reportRequests reports the contenders' acquire writes, claim writes and
+// reads per acquisition.
 func reportRequests(b *testing.B, cs []waitContender, acquisitions int) {
-	var writes, reads int
+	var writes, claims, reads int
 	for _, c := range cs {
 		writes += c.tr.count(opAcquire)
+		claims += c.tr.count(opClaim)
 		reads += c.tr.count("GetItem")
 	}
 	b.ReportMetric(float64(writes)/float64(max(acquisitions, 1)), "acquire-writes/acq")
+	b.ReportMetric(float64(claims)/float64(max(acquisitions, 1)), "claim-writes/acq")
 	b.ReportMetric(float64(reads)/float64(max(acquisitions, 1)), "reads/acq")
 }
 

@@ -80,8 +80,11 @@ type acquireReq struct {
 	// takeover, when set, is a version this Session has watched unchanged for a
 	// whole lease: the write may replace it.
 	takeover string
-	lease    time.Duration
-	data     []byte
+	// staleClaim, when set, is the beat of a claim this Session has watched
+	// unchanged for its lease: the write may pass it.
+	staleClaim string
+	lease      time.Duration
+	data       []byte
 }
 
 // conditionFailed carries the item a conditional write found instead of the
@@ -129,6 +132,10 @@ func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, error) {
 		cond += " OR (#dl < :before AND #sv = #v)"
 		u.values[":before"] = num(st.before)
 	}
+	// A claim stands in the way of everyone but its claimant, whose write
+	// removes it, as does a write that passes a stale one.
+	cond = "(" + cond + ") AND (" + claimGate(u, r.staleClaim) + ")"
+	u.remove("#c")
 	in := u.input(s, r.id, r.version)
 	in.ConditionExpression = aws.String(cond)
 	in.ReturnValues = types.ReturnValueUpdatedNew
@@ -215,9 +222,10 @@ func (s *store) read(ctx context.Context, id lockID) (map[string]types.Attribute
 		TableName:            aws.String(s.table),
 		Key:                  s.itemKey(id),
 		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("#o, #v, #t, #l, #r, #s, #dl, #sv"),
+		ProjectionExpression: aws.String("#o, #v, #t, #l, #r, #s, #dl, #sv, #c"),
 		ExpressionAttributeNames: map[string]string{"#o": attrOwner, "#v": attrVersion, "#t": attrToken,
-			"#l": attrLease, "#r": attrReleased, "#s": attrSent, "#dl": attrDeadline, "#sv": attrStamped},
+			"#l": attrLease, "#r": attrReleased, "#s": attrSent, "#dl": attrDeadline, "#sv": attrStamped,
+			"#c": attrClaim},
 	})
 	if err != nil {
 		return nil, err

@@ -94,6 +94,10 @@ type HeldError struct {
 	// over after watching it unchanged for a lease, and a TryLock of this
 	// Session repeated a lease later does too.
 	LastWrite time.Time
+	// ClaimedBy is the owner of a waiter that has waited longer than the
+	// starvation threshold and claimed the next turn, or "". While its claim
+	// stands, only that waiter may take the lock, even once it is released.
+	ClaimedBy string
 }
 
 func (e *HeldError) Error() string {
@@ -102,6 +106,9 @@ func (e *HeldError) Error() string {
 		msg += " in this session"
 	} else {
 		msg += fmt.Sprintf(" (token %d, lease %v)", e.Token, e.Lease)
+	}
+	if e.ClaimedBy != "" {
+		msg += fmt.Sprintf(", next turn claimed by %q", e.ClaimedBy)
 	}
 	if e.Reason != "" {
 		msg += ": " + e.Reason

@@ -215,6 +215,10 @@ func (s *Session) renewBackoff() backoff.BackOff {
 func (s *Session) abandon(a lockVersion) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.lease)
 	defer cancel()
+	if a.claim {
+		s.abandonClaim(ctx, a)
+		return
+	}
 	for try := 0; ; try++ {
 		err := s.releaseRecord(ctx, a.id, []string{a.version}, time.Time{})
 		var cf *conditionFailed
@@ -229,6 +233,28 @@ func (s *Session) abandon(a lockVersion) {
 			return
 		default:
 			s.log.Warn("dynamutex: could not release an acquisition in doubt; if it landed, it expires after its lease",
+				slog.String("key", a.id.key), slog.Any("error", err))
+			return
+		}
+	}
+}
+
+// abandonClaim removes the claim of a Lock call that gave up, so that it
+// does not hold the lock back from everyone else for a lease. A claim that
+// is gone already, taken over or used, is left alone.
+func (s *Session) abandonClaim(ctx context.Context, a lockVersion) {
+	bo := s.cfg.newBackoff()
+	for {
+		actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
+		err := s.store.unclaim(actx, a.id, a.version)
+		cancel()
+		var cf *conditionFailed
+		if err == nil || errors.As(err, &cf) || classify(err) == kindFatal {
+			return
+		}
+		d := bo.NextBackOff()
+		if d == backoffStop || s.sleep(ctx, d) != nil {
+			s.log.Debug("dynamutex: could not remove the claim of a Lock call that gave up; it is ignored after a lease",
 				slog.String("key", a.id.key), slog.Any("error", err))
 			return
 		}

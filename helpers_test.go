@@ -97,6 +97,8 @@ const (
 	opAcquire = "acquire"
 	opRenew   = "renew"
 	opRelease = "release"
+	opClaim   = "claim"   // a waiter claims the next turn, or re-asserts its claim
+	opUnclaim = "unclaim" // a Lock call that gave up removes its claim
 	opOther   = "other"
 )
 
@@ -180,6 +182,10 @@ func classifyUpdate(update string) string {
 		return opRelease
 	case strings.HasPrefix(update, "SET #v = :nv, #e = :e"):
 		return opRenew
+	case update == "SET #c = :claim":
+		return opClaim
+	case update == "REMOVE #c":
+		return opUnclaim
 	}
 	return opOther
 }

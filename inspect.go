@@ -43,6 +43,13 @@ type LockInfo struct {
 	// passed it.
 	Deadline time.Time
 
+	// ClaimedBy is the owner of a waiter that has waited longer than the
+	// starvation threshold and claimed the next turn, or "". While its claim
+	// stands, only that waiter may take the lock, released or not; a claim
+	// this Session has watched unchanged for the claimant's lease is stale
+	// and no longer counts (Free says which).
+	ClaimedBy string
+
 	// Err is set for a record this library cannot read: an item it did not
 	// write, or a damaged one. It is a *RecordError (ErrCorruptRecord), and
 	// only Key and SortKey are filled in. Lock refuses such a key with the
@@ -50,14 +57,17 @@ type LockInfo struct {
 	Err error
 
 	pastDeadline bool // the Deadline has passed by this Session's bounded clock
+	claimLive    bool // a claim stands that this Session has not seen go stale
 }
 
 // Free reports whether a Lock of this Session would take the lock at its
 // next attempt: the record is released, this Session has watched it
 // unchanged for its whole lease, or, for a Session with a clock bound, its
-// Deadline has passed.
+// Deadline has passed; and no live claim of another waiter stands in the
+// way.
 func (i LockInfo) Free() bool {
-	return i.Err == nil && (i.Released || (i.Lease > 0 && i.Unchanged >= i.Lease) || i.pastDeadline)
+	return i.Err == nil && !i.claimLive &&
+		(i.Released || (i.Lease > 0 && i.Unchanged >= i.Lease) || i.pastDeadline)
 }
 
 // Inspect reads the record of key (WithSortKeyValue selects the sort-key
@@ -94,7 +104,7 @@ func (s *Session) Inspect(ctx context.Context, key string, opts ...MutexOption) 
 // iteration goes on; the iteration's own error is set only when a request
 // fails, and then it stops. Like Inspect, List counts as an observation of
 // each record for takeovers: the Session remembers the version of every
-// unreleased record it saw, about a hundred bytes each, for ten minutes or
+// record it saw, about a hundred bytes each, for ten minutes or
 // ten leases. Stop early by breaking out of the loop.
 //
 //	for info, err := range sess.List(ctx) {
@@ -157,11 +167,14 @@ func (s *Session) describe(id lockID, item map[string]types.AttributeValue, rece
 	info.Owner, info.Token, info.Data = rec.owner, rec.token, rec.data
 	info.Lease, info.Released = rec.lease, rec.released
 	info.LastWrite = rec.sent
+	info.ClaimedBy = rec.claim.owner
+	// A released record needs no watching for a takeover, but its claim
+	// does, to be seen stale.
+	o := s.observe(id, rec, received)
+	info.claimLive = !rec.claim.none() && !s.claimStale(id, rec.claim, received)
 	if !rec.released {
 		info.Deadline = rec.deadline
 		info.pastDeadline = s.store.clock.takeableByClock(rec)
-		// A released record needs no watching: anyone may take it.
-		o := s.observe(id, rec, received)
 		info.Unchanged = received.Sub(o.seen)
 	}
 	return info

@@ -55,6 +55,13 @@ const (
 	// whole lease since EventClockUntrusted; deadlines and takeovers by clock
 	// resume. Skew is the latest reply's. Key and Token are zero.
 	EventClockTrusted
+	// EventClaimed: a Lock call refused for longer than the starvation
+	// threshold (a second, or a quarter of the lease if shorter) claimed the
+	// next turn in the record, so that no holder that re-locks at once, and
+	// no younger waiter, takes the lock before it. Wait is how long the call
+	// had waited; Attempts counts its requests so far. Token is zero. It is
+	// sent once per Lock call, at its first claim that landed.
+	EventClaimed
 )
 
 func (k EventKind) String() string {
@@ -75,6 +82,8 @@ func (k EventKind) String() string {
 		return "clock untrusted"
 	case EventClockTrusted:
 		return "clock trusted"
+	case EventClaimed:
+		return "claimed"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }

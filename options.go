@@ -48,6 +48,9 @@ const (
 	// equals the record's version: a stale deadline left under a holder that
 	// does not know about deadlines can never make that holder look dead.
 	attrStamped = "stamped_version"
+	// attrClaim is a map naming the waiter that claimed the next turn (see
+	// claim.go): while it stands, only that waiter's acquire write passes.
+	attrClaim = "claim"
 	// ExpiresAttribute is the record attribute that holds the epoch second
 	// after which DynamoDB's TTL may delete an idle record. CreateTable enables
 	// TTL on it. It is only for clean-up: the library never decides a takeover
@@ -56,7 +59,7 @@ const (
 )
 
 var reservedAttrs = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData,
-	attrSent, attrDeadline, attrStamped, ExpiresAttribute}
+	attrSent, attrDeadline, attrStamped, attrClaim, ExpiresAttribute}
 
 // config holds a Session's settings after the options ran.
 type config struct {

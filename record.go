@@ -26,6 +26,7 @@ type record struct {
 	// to an earlier version (see attrStamped).
 	sent     time.Time
 	deadline time.Time
+	claim    claim // the waiter that claimed the next turn, if any
 }
 
 // decodeRecord reads a lock item written by this library. Anything else (a
@@ -73,6 +74,9 @@ func decodeRecord(key string, item map[string]types.AttributeValue) (record, err
 		return fail(attrData, fmt.Sprintf("has type %s, want B", typeName(v)))
 	}
 	if err := r.decodeStamp(key, item); err != nil {
+		return record{}, err
+	}
+	if r.claim, err = decodeClaim(key, item); err != nil {
 		return record{}, err
 	}
 	return r, nil

@@ -52,6 +52,11 @@ type observation struct {
 	version string
 	seen    time.Time
 	lease   time.Duration
+	// claimBeat is the beat of the record's claim when claimSeen first saw
+	// it: a claim outlives holders, so it is watched apart from the version.
+	claimBeat  string
+	claimSeen  time.Time
+	claimLease time.Duration
 }
 
 // lockVersion names a write of ours whose fate is unknown and that must be
@@ -59,6 +64,7 @@ type observation struct {
 type lockVersion struct {
 	id      lockID
 	version string
+	claim   bool // it is the claim of that version that must go, not the lock
 }
 
 // NewSession checks that the table exists with the configured key schema and
@@ -180,9 +186,12 @@ func (s *Session) observe(id lockID, rec record, received time.Time) observation
 	defer s.mu.Unlock()
 	o, ok := s.obs[id]
 	if !ok || o.version != rec.version {
-		o = observation{version: rec.version, seen: received, lease: rec.lease}
-		s.obs[id] = o
+		o.version, o.seen, o.lease = rec.version, received, rec.lease
 	}
+	if !ok || o.claimBeat != rec.claim.beat {
+		o.claimBeat, o.claimSeen, o.claimLease = rec.claim.beat, received, rec.claim.lease
+	}
+	s.obs[id] = o
 	return o
 }
 
@@ -229,11 +238,12 @@ func observationRetention(lease time.Duration) time.Duration {
 
 // abandonLater asks the heartbeat loop to release a record that an acquire
 // attempt may have written without the caller hearing back.
-func (s *Session) abandonLater(id lockID, version string) {
+func (s *Session) abandonLater(v lockVersion) {
+	id := v.id
 	s.mu.Lock()
 	closed := s.closed
 	if !closed {
-		s.abandoned = append(s.abandoned, lockVersion{id, version})
+		s.abandoned = append(s.abandoned, v)
 	}
 	s.mu.Unlock()
 	if closed {

@@ -9,20 +9,18 @@ import (
 // waitTurn waits, reading rather than writing, until the key of rec is worth
 // another write: its record is gone or released, this Session has watched
 // one version of it unchanged for its lease, or its clock deadline has
-// passed. A strongly consistent read costs a fifth of the failed
-// conditional write a waiter used to poll with, and it draws nothing from
-// the partition's write throughput, which the holder's renewals need. A
-// read's reply time counts as an observation exactly as a failed write's.
+// passed, and no other waiter's live claim stands in the way. A strongly
+// consistent read costs a fifth of the failed conditional write a waiter
+// used to poll with, and it draws nothing from the partition's write
+// throughput, which the holder's renewals need. A read's reply time counts
+// as an observation exactly as a failed write's.
 //
-// A read that shows a new token means the lock changed hands between two
-// reads: it is contended, released and retaken faster than a waiter polls.
-// Then only a write that happens to land in a gap can win, and a waiter
-// that must first read and then write needs two requests to fit in one gap,
-// so a reading waiter would lose almost every race to holders that re-lock
-// at once. From then on the call polls by writing, as every waiter did
-// before reads, which gives it the same chances as before; a waiter behind
-// a long-running or dead holder, where waiting costs the most, never sees
-// a new token and goes on reading.
+// Reading alone, a waiter would lose almost every race to a holder that
+// re-locks at once: that holder writes the moment it releases, while the
+// waiter must first read the release and then write. So a call that has
+// waited longer than claimAfter claims the next turn (claim.go), and from
+// then on writes only to re-assert its claim, a few times per lease, and to
+// take the lock.
 func (s *Session) waitTurn(ctx context.Context, a *acquisition, rec record) error {
 	id := a.m.id
 	for {
@@ -48,29 +46,58 @@ func (s *Session) waitTurn(ctx context.Context, a *acquisition, rec record) erro
 		if derr != nil {
 			return derr
 		}
-		if next.released {
-			return nil
-		}
-		if next.token != rec.token {
-			a.contended = true
-			return nil
-		}
+		a.turnover = a.turnover || next.token != rec.token
 		rec = next
 		s.observe(id, rec, received)
-		if s.takeable(id, rec, time.Now()) {
-			return nil
+		if ready, err := s.turnCame(ctx, a, rec); ready || err != nil {
+			return err
 		}
 	}
 }
 
+// turnCame decides what a read of rec means to a: time to write (true), or
+// wait on, after claiming the next turn if a may.
+func (s *Session) turnCame(ctx context.Context, a *acquisition, rec record) (bool, error) {
+	now := time.Now()
+	mine := rec.claim.version == a.req.version
+	switch {
+	case mine && a.claim.landed.IsZero():
+		// A claim write whose reply was lost landed: the read is the
+		// first news of it.
+		a.claim.landed = a.claim.sent
+		a.startPoll(s.cfg)
+	case !mine:
+		a.poll = 0 // an older waiter took our claim over, or none is ours
+	}
+	if !s.blockedByClaim(a, rec, now) && (rec.released || s.takeable(a.m.id, rec, now)) {
+		return true, nil
+	}
+	if s.mayClaim(a, rec, now) {
+		return false, s.writeClaim(ctx, a, rec)
+	}
+	return false, nil
+}
+
 // pause is a waiter's sleep before its next read (or, with waitByWriting,
-// its next write): the backoff interval, never past a possible takeover.
+// its next write): the backoff interval, never past a possible takeover,
+// and shorter for a waiter that claimed, or may claim, the next turn of a
+// lock that turns over.
 func (s *Session) pause(ctx context.Context, a *acquisition, rec record) error {
 	d := a.bo.NextBackOff()
 	if d == backoffStop {
 		held := heldBy(a.m.id, rec)
 		held.Reason = "the backoff policy gave up"
 		return held
+	}
+	switch {
+	case a.poll > 0:
+		d = min(d, a.poll)
+		a.poll += a.poll / 2
+	case a.turnover && time.Since(a.call.start) >= s.cfg.claimAfter():
+		// A starving waiter of a lock that turns over reads often enough
+		// to claim the next turn soon after the claimant before it took
+		// the lock: the holders that re-lock at once win only until then.
+		d = min(d, s.cfg.claimAfter()/4)
 	}
 	return s.sleep(ctx, s.capSleep(a.m.id, rec, d))
 }

@@ -1,0 +1,278 @@
+package dynamutex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Starvation mode, after sync.Mutex's. In normal mode a holder that
+// unlocks and locks again at once may win the record again and again: its
+// first write reaches DynamoDB before any waiter, which only reads, sees the
+// record released. A waiter that has been refused for longer than
+// claimAfter therefore claims the next turn in the record (attrClaim).
+// While a live claim stands, only the claimant may take the record:
+// the releasing holder's own re-lock and every other waiter of this release
+// wait behind it. The claimant polls fast while its claim stands, so the
+// lock does not sit released for long, and its acquire write removes the
+// claim.
+//
+// A claim decides who goes next, never whether two may hold the lock at
+// once: exclusion rests on the version alone, as before. So a claimant's
+// wall clock, which orders claims by how long each waiter has waited, can
+// be wrong without harm, and a release that does not know about claims
+// (the one before) may take a claimed record: fairness is lost, exclusion
+// is not.
+
+// claimAfter is how long a Lock call waits before it claims the next turn:
+// a second, or a quarter of the lease if that is shorter, so that short
+// test leases still see starvation mode.
+func (c *config) claimAfter() time.Duration { return min(time.Second, c.lease/4) }
+
+// claimBeat is how often a claimant re-asserts its claim: three times per
+// lease, so that a claim is seen unchanged for a lease only when its
+// claimant has stopped (or was paused for two thirds of a lease), and
+// waiters then ignore it.
+func (c *config) claimBeat() time.Duration { return c.lease / 3 }
+
+// claimPoll is the first interval of the reads of a claimant that has seen
+// the lock change hands while it waited: it grows by half at every read up
+// to the backoff's, so a claimant catches the release of a short hold
+// within milliseconds and settles at the ordinary pace behind a long one.
+// A claimant behind one holder all along, live or dead, reads at the
+// ordinary pace from the start.
+func (c *config) claimPoll() time.Duration { return max(time.Millisecond, min(10*time.Millisecond, c.lease/200)) }
+
+// claim is the claim attribute of a record, decoded; the zero claim means
+// none.
+type claim struct {
+	version string        // the claimant's acquisition version: its acquire write passes the gate
+	owner   string        // the claimant's owner, for people
+	since   time.Time     // the claimant's wall clock when its Lock call began: earlier wins
+	beat    string        // changes at every claim write: a claim unchanged for lease is dead
+	lease   time.Duration // the claimant's lease
+}
+
+func (c claim) none() bool { return c.version == "" }
+
+// Field names inside the claim map.
+const (
+	claimVersion = "version"
+	claimOwner   = "owner"
+	claimSince   = "since_ms"
+	claimBeat    = "beat"
+	claimLease   = "lease_ms"
+)
+
+// decodeClaim reads the optional claim map. A claim that is there but
+// malformed is damage, as any other attribute is.
+func decodeClaim(key string, item map[string]types.AttributeValue) (claim, error) {
+	v, ok := item[attrClaim]
+	if !ok {
+		return claim{}, nil
+	}
+	m, ok := v.(*types.AttributeValueMemberM)
+	if !ok {
+		return claim{}, &RecordError{Key: key, Attribute: attrClaim, Problem: fmt.Sprintf("has type %s, want M", typeName(v))}
+	}
+	fail := func(field string, err error) (claim, error) {
+		return claim{}, &RecordError{Key: key, Attribute: attrClaim + "." + field, Problem: err.Error()}
+	}
+	var c claim
+	var err error
+	if c.version, err = stringAttr(m.Value, claimVersion); err == nil && c.version == "" {
+		err = errors.New("is empty")
+	}
+	if err != nil {
+		return fail(claimVersion, err)
+	}
+	if c.owner, err = stringAttr(m.Value, claimOwner); err != nil {
+		return fail(claimOwner, err)
+	}
+	if c.beat, err = stringAttr(m.Value, claimBeat); err != nil {
+		return fail(claimBeat, err)
+	}
+	since, err := numberAttr(m.Value, claimSince)
+	if err == nil && since > maxStampMillis {
+		err = fmt.Errorf("is %d ms, after the year 9999", since)
+	}
+	if err != nil {
+		return fail(claimSince, err)
+	}
+	c.since = time.UnixMilli(int64(since))
+	ms, err := numberAttr(m.Value, claimLease)
+	if err == nil && (ms == 0 || ms > uint64(maxRecordLease/time.Millisecond)) {
+		err = fmt.Errorf("is %d ms, outside 1 ms to %v", ms, maxRecordLease)
+	}
+	if err != nil {
+		return fail(claimLease, err)
+	}
+	c.lease = time.Duration(ms) * time.Millisecond
+	return c, nil
+}
+
+// claimReq is one claim write: it sets c as the record's claim if the
+// record has none, if the claim is already ours, if ours is older, or if
+// the standing one is stale (its beat watched unchanged for its lease).
+type claimReq struct {
+	id    lockID
+	c     claim
+	stale string // the beat of a claim watched unchanged for its lease, or ""
+}
+
+// claimGate is the part of every acquire condition that lets a write of
+// version :v pass only when no claim stands, the claim is its own, or the
+// claim is stale (:cstale).
+func claimGate(u *update, stale string) string {
+	u.names["#c"], u.names["#cv"] = attrClaim, claimVersion
+	gate := "attribute_not_exists(#c) OR #c.#cv = " + u.vp
+	if stale != "" {
+		gate += " OR #c.#cb = :cstale"
+		u.names["#cb"], u.values[":cstale"] = claimBeat, str(stale)
+	}
+	return gate
+}
+
+// claim writes r.c into the record. It fails with a *conditionFailed
+// carrying the record when another live claim stands, or when the record
+// is gone.
+func (s *store) claim(ctx context.Context, r claimReq) error {
+	names := map[string]string{"#pk": s.keys.partition, "#c": attrClaim, "#cv": claimVersion, "#cs": claimSince}
+	values := map[string]types.AttributeValue{
+		":claim": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			claimVersion: str(r.c.version), claimOwner: str(r.c.owner), claimBeat: str(r.c.beat),
+			claimSince: num(uint64(r.c.since.UnixMilli())), claimLease: num(uint64(r.c.lease / time.Millisecond)),
+		}},
+		":me":    str(r.c.version),
+		":since": num(uint64(r.c.since.UnixMilli())),
+	}
+	cond := "attribute_exists(#pk) AND (attribute_not_exists(#c) OR #c.#cv = :me OR #c.#cs > :since"
+	if r.stale != "" {
+		cond += " OR #c.#cb = :cstale"
+		names["#cb"], values[":cstale"] = claimBeat, str(r.stale)
+	}
+	cond += ")"
+	_, err := s.update(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 s.itemKey(r.id),
+		UpdateExpression:                    aws.String("SET #c = :claim"),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	return asConditionFailed(err)
+}
+
+// unclaim removes the claim of version from id's record, if it still
+// stands: a Lock call that gives up must not leave its claim to block the
+// lock for a lease.
+func (s *store) unclaim(ctx context.Context, id lockID, version string) error {
+	_, err := s.update(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       s.itemKey(id),
+		UpdateExpression:          aws.String("REMOVE #c"),
+		ConditionExpression:       aws.String("#c.#cv = :me"),
+		ExpressionAttributeNames:  map[string]string{"#c": attrClaim, "#cv": claimVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":me": str(version)},
+	})
+	return asConditionFailed(err)
+}
+
+// claimState is what one Lock call knows of its own claim.
+type claimState struct {
+	landed  time.Time // when our last claim write that we know landed was sent; zero if none
+	sent    time.Time // when our last claim write was sent
+	inDoubt bool      // a claim write of ours may have landed unheard
+}
+
+// mayClaim reports whether a waits behind rec long enough, and rec's claim
+// lets it, to write a claim now: none stands, a stale one, a younger
+// waiter's, or its own that is due to be re-asserted.
+func (s *Session) mayClaim(a *acquisition, rec record, now time.Time) bool {
+	if now.Sub(a.call.start) < s.cfg.claimAfter() {
+		return false
+	}
+	c := rec.claim
+	switch {
+	case c.none() || s.claimStale(a.m.id, c, now):
+		return true
+	case c.version == a.req.version:
+		return now.Sub(a.claim.landed) >= s.cfg.claimBeat()
+	default:
+		return a.wallStart.Before(c.since)
+	}
+}
+
+// writeClaim makes one claim write for a. A claim that lands restarts the
+// poll at claimPoll.
+func (s *Session) writeClaim(ctx context.Context, a *acquisition, rec record) error {
+	c := claim{version: a.req.version, owner: a.req.owner, since: a.wallStart, beat: newVersion(), lease: s.cfg.lease}
+	stale := ""
+	if !rec.claim.none() && rec.claim.version != a.req.version && s.claimStale(a.m.id, rec.claim, time.Now()) {
+		stale = rec.claim.beat
+	}
+	sent := time.Now()
+	a.claim.sent = sent
+	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
+	err := s.store.claim(actx, claimReq{id: a.m.id, c: c, stale: stale})
+	cancel()
+	a.attempts++
+	var cf *conditionFailed
+	switch {
+	case err == nil:
+		first := a.claim.landed.IsZero()
+		a.claim.landed = sent
+		if first {
+			a.startPoll(s.cfg)
+			s.emit(Event{Kind: EventClaimed, Key: a.m.id.key, SortKey: a.m.id.sort,
+				Wait: time.Since(a.call.start), Attempts: a.attempts})
+		}
+		return nil
+	case errors.As(err, &cf):
+		return nil // another live claim, older than ours: wait behind it
+	case classify(err) == kindFatal:
+		return fmt.Errorf("dynamutex: lock %q: %w", a.m.id.key, err)
+	default:
+		if classify(err) == kindUnknown {
+			a.claim.inDoubt = true
+		}
+		return nil // the next read tells whether it landed
+	}
+}
+
+// startPoll starts a new claim's fast reads, if the lock turns over.
+func (a *acquisition) startPoll(c *config) {
+	if a.turnover {
+		a.poll = c.claimPoll()
+	}
+}
+
+// claimStale reports whether this Session has watched c, at its present
+// beat, unchanged for c's lease: its claimant has stopped re-asserting it.
+func (s *Session) claimStale(id lockID, c claim, now time.Time) bool {
+	return !c.none() && s.staleClaim(id, now) == c.beat
+}
+
+// staleClaim returns the beat of id's claim if this Session has watched it
+// unchanged for the claimant's lease, or "".
+func (s *Session) staleClaim(id lockID, now time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o, ok := s.obs[id]; ok && o.claimBeat != "" && now.Sub(o.claimSeen) >= o.claimLease {
+		return o.claimBeat
+	}
+	return ""
+}
+
+// blockedByClaim reports whether rec's claim keeps a's write out: a live
+// claim of another Lock call.
+func (s *Session) blockedByClaim(a *acquisition, rec record, now time.Time) bool {
+	c := rec.claim
+	return !c.none() && c.version != a.req.version && !s.claimStale(a.m.id, c, now)
+}
