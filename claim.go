@@ -46,7 +46,9 @@ func (c *config) claimBeat() time.Duration { return c.lease / 3 }
 // within milliseconds and settles at the ordinary pace behind a long one.
 // A claimant behind one holder all along, live or dead, reads at the
 // ordinary pace from the start.
-func (c *config) claimPoll() time.Duration { return max(time.Millisecond, min(10*time.Millisecond, c.lease/200)) }
+func (c *config) claimPoll() time.Duration {
+	return max(time.Millisecond, min(10*time.Millisecond, c.lease/200))
+}
 
 // claim is the claim attribute of a record, decoded; the zero claim means
 // none.
