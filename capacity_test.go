@@ -349,6 +349,14 @@ func TestContendedRequests(t *testing.T) {
 		if writes != 1 || reads < 2 || reads+writes > hi {
 			t.Errorf("waiter made %d writes and %d reads in %v, want 1 write and 2..%d reads", writes, reads, wait, hi-1)
 		}
+		// Past the starvation threshold (a quarter of the test lease) it
+		// claims the next turn and re-asserts the claim every third of a
+		// lease, never more often; giving up, it removes the claim.
+		claims, most := wtr.count(opClaim), int(wait/(testLease/3))+1
+		if claims < 1 || claims > most {
+			t.Errorf("waiter made %d claim writes in %v, want 1..%d (one per third of a lease)", claims, wait, most)
+		}
+		waitFor(t, 5*time.Second, "the waiter's unclaim", func() bool { return wtr.count(opUnclaim) == 1 })
 		if err := hm.Unlock(ctx); err != nil {
 			t.Fatal(err)
 		}

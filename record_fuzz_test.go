@@ -31,10 +31,15 @@ import (
 // M and L nest at most fuzzDepth deep, so that an item stays small. A read
 // past the end yields zeros, so every input, even a truncated one, decodes.
 //
-// The clock stamp's names came last, so that the older seeds keep their
-// meaning except where they spelled a name out as text.
+// The clock stamp's names came after the first eight, and the claim's
+// after those, so that the older seeds keep their meaning except where they
+// spelled a name out as text. The claim map's other fields share their names
+// with record attributes (version, owner, lease_ms), which are already here.
 var fuzzNames = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData, ExpiresAttribute, DefaultPartitionKey,
-	attrSent, attrDeadline, attrStamped}
+	attrSent, attrDeadline, attrStamped, attrClaim, claimSince, claimBeat}
+
+// claimFields are the claim map's fields, in no particular order.
+var claimFields = []string{claimVersion, claimOwner, claimBeat, claimSince, claimLease}
 
 const (
 	fuzzDepth = 3
@@ -258,7 +263,47 @@ func wantRecord(item map[string]types.AttributeValue) (record, map[string]bool) 
 		bad[attrData] = true
 	}
 	wantStamp(item, &r, bad)
+	wantClaim(item, &r, bad)
 	return r, bad
+}
+
+// wantClaim restates the optional claim: a map whose version is a non-empty
+// string, owner and beat strings, since_ms a plain decimal up to the year
+// 9999 and lease_ms one from 1 ms to maxRecordLease. Other fields in the map
+// are ignored. A bad field is named "claim.<field>"; a claim that is not a
+// map at all is named "claim".
+func wantClaim(item map[string]types.AttributeValue, r *record, bad map[string]bool) {
+	v, ok := item[attrClaim]
+	if !ok {
+		return
+	}
+	m, ok := v.(*types.AttributeValueMemberM)
+	if !ok {
+		bad[attrClaim] = true
+		return
+	}
+	f, c, clean := m.Value, claim{}, true
+	check := func(field string, ok bool) {
+		if !ok {
+			bad[attrClaim+"."+field] = true
+			clean = false
+		}
+	}
+	version, ok := f[claimVersion].(*types.AttributeValueMemberS)
+	check(claimVersion, ok && version.Value != "")
+	owner, ok := f[claimOwner].(*types.AttributeValueMemberS)
+	check(claimOwner, ok)
+	beat, ok := f[claimBeat].(*types.AttributeValueMemberS)
+	check(claimBeat, ok)
+	since, ok := decimal(f[claimSince])
+	check(claimSince, ok && since <= maxStampMillis)
+	lease, ok := decimal(f[claimLease])
+	check(claimLease, ok && lease > 0 && lease <= uint64(maxRecordLease/time.Millisecond))
+	if clean {
+		c = claim{version: version.Value, owner: owner.Value, beat: beat.Value,
+			since: time.UnixMilli(int64(since)), lease: time.Duration(lease) * time.Millisecond}
+		r.claim = c
+	}
 }
 
 // wantStamp restates the optional clock stamp: numbers in the plain decimal

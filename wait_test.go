@@ -20,8 +20,8 @@ import (
 // schedule records when a Session sent each request, by kind.
 type schedule struct {
 	dynamutex.DynamoDBAPI
-	mu            sync.Mutex
-	reads, writes []time.Time
+	mu                    sync.Mutex
+	reads, writes, claims []time.Time // claims: claim writes, kept apart from writes
 }
 
 func (s *schedule) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
@@ -33,7 +33,11 @@ func (s *schedule) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFn
 
 func (s *schedule) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	s.mu.Lock()
-	s.writes = append(s.writes, time.Now())
+	if classifyUpdate(aws.ToString(in.UpdateExpression)) == opClaim {
+		s.claims = append(s.claims, time.Now())
+	} else {
+		s.writes = append(s.writes, time.Now())
+	}
 	s.mu.Unlock()
 	return s.DynamoDBAPI.UpdateItem(ctx, in, optFns...)
 }
@@ -52,8 +56,10 @@ func countSince(ts []time.Time, from, to time.Time) int {
 // reads in its first second (sleeps of 250, 375 and 562 ms, each at least
 // half that with the jitter), where the write path made eight requests,
 // then about one a second once the backoff has reached its one-second cap.
-// When the holder unlocks, the next read sees it and one write takes the
-// lock.
+// Past a second it claims the next turn and re-asserts the claim every
+// third of the lease (6.67 s), its only other writes. Behind one holder all
+// along, the claim does not speed its reads up. When the holder unlocks,
+// the next read sees it and one write takes the lock.
 func TestSynctestWaiterReadsAtDefaults(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
@@ -84,7 +90,15 @@ func TestSynctestWaiterReadsAtDefaults(t *testing.T) {
 		}
 
 		if n := countSince(sched.writes, start, released); n != 1 {
-			t.Errorf("%d writes while the lock was held elsewhere, want 1 (the first attempt)", n)
+			t.Errorf("%d writes besides claims while the lock was held elsewhere, want 1 (the first attempt)", n)
+		}
+		// The first claim comes at the first read past 1 s (before 2.5 s),
+		// then one every 6.67 s, each at the first read after it is due.
+		if n := len(sched.claims); n < 8 || n > 10 {
+			t.Errorf("%d claim writes in 60 s, want 8 to 10: one past a second, then one every third of the lease", n)
+		}
+		if n := countSince(sched.claims, start, start.Add(time.Second)); n != 0 {
+			t.Errorf("%d claim writes in the first second, want none before the starvation threshold", n)
 		}
 		if n := countSince(sched.writes, released, time.Now().Add(time.Nanosecond)); n != 1 {
 			t.Errorf("%d writes after the release, want 1", n)
@@ -159,11 +173,13 @@ func TestWaitingReadCapacity(t *testing.T) {
 	}
 }
 
-// A waiter whose read shows a new token has seen the lock change hands: it
-// is contended, and from then on the Lock call polls by writing, so that it
-// keeps the chances a write-polling waiter had against a holder that
-// re-locks at once. Exactly one read: the one that saw the new token.
-func TestSynctestContendedWaiterWrites(t *testing.T) {
+// A holder that unlocks and locks again at once would win every time
+// against a waiter that reads: it writes before the waiter can read the
+// release. Past a second the waiter claims the next turn; the holder's
+// next Lock then waits behind the claim, and the waiter gets the lock within
+// a few of its reads (every quarter second at most, and from 10 ms once it
+// has claimed). Its writes are its acquire writes and that one claim.
+func TestSynctestStarvingWaiterGetsTurn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		store := dynamutextest.New()
@@ -177,30 +193,47 @@ func TestSynctestContendedWaiterWrites(t *testing.T) {
 		if _, err := hm.Lock(ctx); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
+		start := time.Now()
+		got := make(chan time.Duration, 1)
 		go func() {
-			_, err := waiter.NewMutex("hot").Lock(ctx)
-			done <- err
+			wm := waiter.NewMutex("hot")
+			if _, err := wm.Lock(ctx); err != nil {
+				t.Error(err)
+			}
+			got <- time.Since(start)
+			time.Sleep(100 * time.Millisecond)
+			if err := wm.Unlock(ctx); err != nil {
+				t.Error(err)
+			}
 		}()
-		// The holder re-locks every 100 ms, faster than the waiter's first
-		// read (at least 125 ms), for 5 s, then lets go.
-		for range 50 {
+		var relocks []time.Duration // how long each re-lock of the holder waited
+		var waited time.Duration
+		for waited == 0 {
 			time.Sleep(100 * time.Millisecond)
 			if err := hm.Unlock(ctx); err != nil {
 				t.Fatal(err)
 			}
+			t0 := time.Now()
 			if _, err := hm.Lock(ctx); err != nil {
 				t.Fatal(err)
+			}
+			relocks = append(relocks, time.Since(t0))
+			select {
+			case waited = <-got:
+			default:
 			}
 		}
 		if err := hm.Unlock(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := <-done; err != nil {
-			t.Fatal(err)
+		if waited < time.Second || waited > 1600*time.Millisecond {
+			t.Errorf("the waiter got the lock after %v, want between 1 s (the threshold) and 1.6 s", waited)
 		}
-		if r, w := len(sched.reads), len(sched.writes); r != 1 || w < 3 {
-			t.Errorf("the contended waiter made %d reads and %d writes, want 1 read, then writes only", r, w)
+		if last := relocks[len(relocks)-1]; last < 100*time.Millisecond {
+			t.Errorf("the holder's last re-lock took %v, want it to wait behind the claim for the waiter's 100 ms hold", last)
+		}
+		if c, w := len(sched.claims), len(sched.writes); c != 1 || w < 2 || w > 3 {
+			t.Errorf("the waiter made %d claim writes and %d other writes, want 1 claim and 2 or 3 acquire attempts", c, w)
 		}
 	})
 }
