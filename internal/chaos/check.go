@@ -198,6 +198,12 @@ func (h *history) load(evs []Event) {
 			if e.Dropped {
 				rep.LostReplies[e.Op+" "+e.Kind]++
 			}
+		case KindClaimWrite:
+			outcome := "refused"
+			if e.OK {
+				outcome = "landed"
+			}
+			rep.ClaimWrites[e.Op+" "+outcome]++
 		case KindFault:
 			rep.Faults[e.Fault]++
 			rep.FaultsByOp[e.Op]++

@@ -50,6 +50,9 @@ const (
 	// request. A worker whose |Offset| exceeds its Bound is a rogue: its
 	// deadlines come too early.
 	KindClock = "clock"
+	// KindClaimWrite: a claim or unclaim write (Op) was answered; OK tells
+	// a write that landed from a failed condition.
+	KindClaimWrite = "claim-write"
 	// KindClockUntrusted, KindClockTrusted: the worker's Session judged its
 	// clock outside, or back within, its bound from a reply's Date header
 	// (Skew: its clock less the Date).
@@ -72,6 +75,8 @@ const (
 	OpRenew   = "renew"
 	OpRelease = "release"
 	OpRead    = "read" // a waiter's GetItem: faults only, since a read changes nothing the checker follows
+	OpClaim   = "claim"   // a starving waiter's claim of the next turn: it decides order, never exclusion
+	OpUnclaim = "unclaim" // a Lock call that gave up removes its claim
 	OpOther   = "other"
 )
 

@@ -28,6 +28,7 @@ type Report struct {
 	Faults      map[string]int // injected, by kind
 	FaultsByOp  map[string]int
 	LostReplies map[string]int // writes that landed but whose reply was dropped, by operation
+	ClaimWrites map[string]int // claim and unclaim writes answered, by operation and outcome
 
 	AdoptedAcquires   int // acquire replies lost after landing, then adopted by the same Lock call
 	AbandonedAcquires int // ... whose Lock call gave up, and whose record was released
@@ -93,7 +94,7 @@ type ProcClock struct {
 
 func newReport() *Report {
 	return &Report{LockFailures: map[string]int{}, Cancellations: map[string]int{}, Releases: map[string]int{},
-		Faults: map[string]int{}, FaultsByOp: map[string]int{}, LostReplies: map[string]int{}, Overlaps: map[string]int{}}
+		Faults: map[string]int{}, FaultsByOp: map[string]int{}, LostReplies: map[string]int{}, ClaimWrites: map[string]int{}, Overlaps: map[string]int{}}
 }
 
 const maxViolations = 50
@@ -151,6 +152,7 @@ func (r *Report) Write(w io.Writer) {
 	p("faults injected       %d: %s", sum(r.Faults), counts(r.Faults))
 	p("  by operation        %s", counts(r.FaultsByOp))
 	p("lost replies (landed) %s", counts(r.LostReplies))
+	p("claim writes          %s", counts(r.ClaimWrites))
 	p("  acquires adopted    %d (median %v, slowest %v from the lost reply to Lock returning); %d given up and released",
 		r.AdoptedAcquires, r.AdoptionMedian.Round(time.Millisecond), r.AdoptionMax.Round(time.Millisecond), r.AbandonedAcquires)
 	p("takeovers             %d; delay after the old holder's last landed write: min %.2f, median %.2f, max %.2f leases",

@@ -92,6 +92,10 @@ func parseWrite(target string, body []byte) (write, bool, string) {
 	switch {
 	case in.Values[":seed"] != nil:
 		w.op, w.version = OpAcquire, s(in.Values[":v"])
+	case in.Values[":claim"] != nil:
+		w.op = OpClaim
+	case in.Values[":me"] != nil:
+		w.op = OpUnclaim
 	case in.Values[":true"] != nil:
 		w.op, w.version = OpRelease, s(in.Values[":nv"])
 	case in.Values[":nv"] != nil:
@@ -153,6 +157,9 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if resp, done, err := t.inject(r, fault); done {
 		return resp, err
 	}
+	if w.op == OpClaim || w.op == OpUnclaim {
+		return t.claimWrite(r, w, fault)
+	}
 	n := t.reqs.Add(1)
 	t.Log.Add(Event{Kind: KindSent, Req: n, Op: w.op, Key: w.key, From: w.from, Version: w.version,
 		Observed: w.observed, Stamp: w.stamp, Deadline: w.deadline, Before: w.before})
@@ -180,6 +187,23 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, resetError()
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	return resp, nil
+}
+
+// claimWrite sends a claim or unclaim write. The checker does not follow
+// it (a claim changes who goes next, not who holds the lock), so it is only
+// counted, and a lost reply is a reset after DynamoDB applied it.
+func (t *Transport) claimWrite(r *http.Request, w write, fault string) (*http.Response, error) {
+	resp, err := t.Base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	t.Log.Add(Event{Kind: KindClaimWrite, Op: w.op, Key: w.key, OK: resp.StatusCode == http.StatusOK,
+		Dropped: fault == FaultLostReply})
+	if fault == FaultLostReply {
+		resp.Body.Close()
+		return nil, resetError()
+	}
 	return resp, nil
 }
 
