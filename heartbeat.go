@@ -104,7 +104,7 @@ func (s *Session) run() {
 			g.Go(func() error { s.renew(l); return nil })
 		}
 		for _, a := range abandoned {
-			g.Go(func() error { s.abandon(a); return nil })
+			g.Go(func() error { s.abandon(s.ctx, a); return nil })
 		}
 		t.Reset(wait)
 		select {
@@ -212,8 +212,8 @@ func (s *Session) renewBackoff() backoff.BackOff {
 // record has moved on, or the write is still on its way: a request given up
 // by the client can reach DynamoDB after this release does. So a condition
 // failure is checked once more, an attempt's timeout later.
-func (s *Session) abandon(a lockVersion) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.lease)
+func (s *Session) abandon(parent context.Context, a lockVersion) {
+	ctx, cancel := context.WithTimeout(parent, s.cfg.lease)
 	defer cancel()
 	if a.claim {
 		s.abandonClaim(ctx, a)

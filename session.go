@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"log/slog"
 	"sync"
 	"time"
@@ -123,8 +124,11 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 // still be working, and releasing would let another process in alongside
 // them. Unlock still works after Close and releases the record; a record
 // never unlocked is taken over by other processes once its lease runs out.
-// Close waits for in-flight renewals to stop, or for ctx to end. It is safe to
-// call more than once.
+// Close waits for in-flight renewals to stop, or for ctx to end. It finishes
+// the clean-up of Lock calls that gave up, with one request each within ctx:
+// it releases acquisitions whose reply was lost and removes claims, so that
+// a process that cancels its waiters and closes at shutdown leaves no claim
+// to hold the lock back for a lease. It is safe to call more than once.
 func (s *Session) Close(ctx context.Context) error {
 	s.once.Do(func() {
 		s.mu.Lock()
@@ -133,17 +137,20 @@ func (s *Session) Close(ctx context.Context) error {
 		for l := range s.held {
 			leases = append(leases, l)
 		}
-		dropped := len(s.abandoned)
+		abandoned := s.abandoned
+		s.abandoned = nil
 		s.mu.Unlock()
 		close(s.done)
 		s.stop()
 		for _, l := range leases {
 			l.cancel(ErrSessionClosed)
 		}
-		if dropped > 0 {
-			s.log.Warn("dynamutex: session closed with acquisitions in doubt; any that landed expire after their lease",
-				slog.Int("count", dropped))
+		var g errgroup.Group
+		g.SetLimit(s.cfg.parallelism)
+		for _, a := range abandoned {
+			g.Go(func() error { s.abandon(ctx, a); return nil })
 		}
+		_ = g.Wait()
 		s.log.Debug("dynamutex: session closed", slog.Int("held", len(leases)))
 	})
 	select {
@@ -237,9 +244,10 @@ func observationRetention(lease time.Duration) time.Duration {
 }
 
 // abandonLater asks the heartbeat loop to release a record that an acquire
-// attempt may have written without the caller hearing back.
+// attempt may have written without the caller hearing back, or to remove a
+// claim. Once the Session is closed there is no loop: the caller, a Lock
+// call that is giving up, does it itself, within a lease.
 func (s *Session) abandonLater(v lockVersion) {
-	id := v.id
 	s.mu.Lock()
 	closed := s.closed
 	if !closed {
@@ -247,8 +255,7 @@ func (s *Session) abandonLater(v lockVersion) {
 	}
 	s.mu.Unlock()
 	if closed {
-		s.log.Warn("dynamutex: session closed with an acquisition in doubt; if it landed, it expires after its lease",
-			slog.String("key", id.key))
+		s.abandon(context.Background(), v)
 		return
 	}
 	s.poke()

@@ -128,6 +128,7 @@ func runParent(ctx context.Context, client *dynamodb.Client, n int, duration tim
 		killedAt              time.Time
 		killedToken           uint64
 		takeover              time.Duration
+		perWorker             = make([]int, n)
 	)
 loop:
 	for {
@@ -139,6 +140,7 @@ loop:
 			switch e.what {
 			case "acquired":
 				acquisitions++
+				perWorker[e.worker]++
 				note := ""
 				if e.token <= last {
 					note = "  <-- TOKEN DID NOT INCREASE"
@@ -180,6 +182,14 @@ loop:
 		return fmt.Errorf("%d acquisitions did not increase the token", violations)
 	}
 	fmt.Printf("\n%d acquisitions, tokens strictly increasing, %d stale ledger writes refused.\n", acquisitions, refused)
+	fmt.Printf("Acquisitions by worker: %v.\n", perWorker)
+	// A worker that waits past a second claims the next turn, so none
+	// starves behind the others' immediate re-locks.
+	for i, k := range perWorker {
+		if k == 0 {
+			return fmt.Errorf("worker %d never got the lock in %v", i, duration)
+		}
+	}
 	if killed < 0 || takeover == 0 {
 		return fmt.Errorf("no holder was killed and taken over within %v; run longer with -duration", duration)
 	}

@@ -34,6 +34,9 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(text, "DID NOT INCREASE") {
 		t.Fatalf("a token did not increase:\n%s", text)
 	}
+	if !strings.Contains(text, "Acquisitions by worker: [") {
+		t.Fatalf("no acquisitions by worker reported:\n%s", text)
+	}
 	m := regexp.MustCompile(`its lock was taken over (\S+) later`).FindStringSubmatch(text)
 	if m == nil {
 		t.Fatalf("no takeover reported:\n%s", text)
