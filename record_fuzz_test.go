@@ -282,7 +282,7 @@ func wantClaim(item map[string]types.AttributeValue, r *record, bad map[string]b
 		bad[attrClaim] = true
 		return
 	}
-	f, c, clean := m.Value, claim{}, true
+	f, clean := m.Value, true
 	check := func(field string, ok bool) {
 		if !ok {
 			bad[attrClaim+"."+field] = true
@@ -300,9 +300,8 @@ func wantClaim(item map[string]types.AttributeValue, r *record, bad map[string]b
 	lease, ok := decimal(f[claimLease])
 	check(claimLease, ok && lease > 0 && lease <= uint64(maxRecordLease/time.Millisecond))
 	if clean {
-		c = claim{version: version.Value, owner: owner.Value, beat: beat.Value,
+		r.claim = claim{version: version.Value, owner: owner.Value, beat: beat.Value,
 			since: time.UnixMilli(int64(since)), lease: time.Duration(lease) * time.Millisecond}
-		r.claim = c
 	}
 }
 
@@ -357,16 +356,121 @@ func decimal(v types.AttributeValue) (uint64, bool) {
 	return u, true
 }
 
-// FuzzDecodeRecord feeds decodeRecord, and lostFrom which reports what a
-// failed write found, the items a foreign writer or a damaged table could
-// hold. Seeds beyond these are in testdata/fuzz/FuzzDecodeRecord.
-func FuzzDecodeRecord(f *testing.F) {
-	valid := map[string]types.AttributeValue{
+// fuzzRecord is a valid record, held, as this release writes it, without a
+// clock stamp or a claim: seeds start from it.
+func fuzzRecord() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
 		attrOwner: &types.AttributeValueMemberS{Value: "host/1/abc"}, attrVersion: &types.AttributeValueMemberS{Value: "v1"},
 		attrToken: &types.AttributeValueMemberN{Value: "42"}, attrLease: &types.AttributeValueMemberN{Value: "20000"},
 		attrReleased: &types.AttributeValueMemberBOOL{}, attrData: &types.AttributeValueMemberB{Value: []byte("d")},
 		ExpiresAttribute: &types.AttributeValueMemberN{Value: "1800000000"}, DefaultPartitionKey: &types.AttributeValueMemberS{Value: fuzzKey},
 	}
+}
+
+// fuzzClaim is a valid claim map, as this release writes it.
+func fuzzClaim() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		claimVersion: &types.AttributeValueMemberS{Value: "v2"}, claimOwner: &types.AttributeValueMemberS{Value: "host/2/def"},
+		claimBeat: &types.AttributeValueMemberS{Value: "b7"}, claimSince: &types.AttributeValueMemberN{Value: "1796150000000"},
+		claimLease: &types.AttributeValueMemberN{Value: "20000"},
+	}
+}
+
+// claimSeeds are records whose claim takes every shape: of another type than
+// a map, an empty map, each field missing, of the wrong type, empty, at and
+// just past its limits, and fields this release does not know.
+func claimSeeds() []map[string]types.AttributeValue {
+	withClaim := func(v types.AttributeValue) map[string]types.AttributeValue {
+		r := fuzzRecord()
+		r[attrClaim] = v
+		return r
+	}
+	edit := func(field string, v types.AttributeValue) map[string]types.AttributeValue {
+		c := fuzzClaim()
+		if v == nil {
+			delete(c, field)
+		} else {
+			c[field] = v
+		}
+		return withClaim(&types.AttributeValueMemberM{Value: c})
+	}
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	n := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
+	seeds := []map[string]types.AttributeValue{
+		withClaim(&types.AttributeValueMemberM{Value: fuzzClaim()}),
+		{attrClaim: &types.AttributeValueMemberM{Value: fuzzClaim()}}, // a claim and nothing else
+		withClaim(s("v2")), withClaim(&types.AttributeValueMemberNULL{Value: true}),
+		withClaim(&types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberM{Value: fuzzClaim()}}}),
+		withClaim(&types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}),
+		edit(claimVersion, s("")), edit(claimOwner, s("")), edit(claimBeat, s("")),
+		edit(claimVersion, &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{claimVersion: s("v2")}}),
+		edit(claimSince, n("0")), edit(claimSince, n("253402300799999")), edit(claimSince, n("253402300800000")),
+		edit(claimSince, n("-1")), edit(claimSince, n("1.7e12")), edit(claimSince, n("18446744073709551616")),
+		edit(claimLease, n("1")), edit(claimLease, n("604800000")), edit(claimLease, n("604800001")),
+		edit(claimLease, n("0")), edit(claimLease, n("20000.5")), edit(claimLease, n("0020000")),
+		edit("extra", &types.AttributeValueMemberBOOL{Value: true}),
+	}
+	for _, field := range claimFields {
+		wrong := s("1")
+		if field == claimSince || field == claimLease {
+			wrong = n("1")
+			seeds = append(seeds, edit(field, s("1")))
+		}
+		seeds = append(seeds, edit(field, nil), edit(field, wrong), edit(field, &types.AttributeValueMemberB{Value: []byte("1")}))
+	}
+	return seeds
+}
+
+// checkDecode decodes item and holds the outcome to wantRecord: a
+// *RecordError naming one of the bad attributes, or, when none is bad, the
+// record the item holds, field for field.
+func checkDecode(t *testing.T, item map[string]types.AttributeValue) (record, error) {
+	rec, err := decodeRecord(fuzzKey, item)
+	want, bad := wantRecord(item)
+	if err != nil {
+		var re *RecordError
+		if !errors.Is(err, ErrCorruptRecord) || !errors.As(err, &re) || re.Key != fuzzKey || re.Attribute == "" || re.Problem == "" {
+			t.Fatalf("decodeRecord error %#v, want a *RecordError with the key, an attribute and a problem", err)
+		}
+		if !bad[re.Attribute] {
+			t.Fatalf("decodeRecord blames %q, but the bad attributes are %v: %v", re.Attribute, bad, err)
+		}
+		_ = err.Error() // it reaches logs and callers, so formatting must not panic either
+		return rec, err
+	}
+	if len(bad) > 0 {
+		t.Fatalf("decodeRecord accepted an item whose %v are bad: %+v", bad, rec)
+	}
+	if rec.version == "" || rec.lease < time.Millisecond || rec.lease > maxRecordLease {
+		t.Fatalf("decoded record breaks an invariant: %+v", rec)
+	}
+	if c := rec.claim; !c.none() && (c.lease < time.Millisecond || c.lease > maxRecordLease ||
+		c.since.UnixMilli() < 0 || c.since.UnixMilli() > maxStampMillis) {
+		t.Fatalf("decoded claim breaks an invariant: %+v", c)
+	}
+	if !sameRecord(rec, want) {
+		t.Fatalf("decoded %+v, the item holds %+v", rec, want)
+	}
+	return rec, nil
+}
+
+func sameRecord(a, b record) bool {
+	return a.owner == b.owner && a.version == b.version && a.token == b.token && a.lease == b.lease &&
+		a.released == b.released && bytes.Equal(a.data, b.data) && a.sent.Equal(b.sent) && a.deadline.Equal(b.deadline) &&
+		a.claim.version == b.claim.version && a.claim.owner == b.claim.owner && a.claim.beat == b.claim.beat &&
+		a.claim.since.Equal(b.claim.since) && a.claim.lease == b.claim.lease
+}
+
+// FuzzDecodeRecord feeds decodeRecord, and lostFrom which reports what a
+// failed write found, the items a foreign writer or a damaged table could
+// hold. Seeds beyond these are in testdata/fuzz/FuzzDecodeRecord.
+func FuzzDecodeRecord(f *testing.F) {
+	for _, name := range claimFields {
+		if !slices.Contains(fuzzNames, name) {
+			f.Fatalf("claim field %q is not among fuzzNames, so the fuzzer can spell it only by chance", name)
+		}
+	}
+	valid := fuzzRecord()
 	nested := map[string]types.AttributeValue{attrVersion: &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
 		attrToken: &types.AttributeValueMemberL{Value: []types.AttributeValue{
 			&types.AttributeValueMemberNS{Value: []string{"1"}}, &types.AttributeValueMemberBS{Value: [][]byte{{0xff}}},
@@ -378,40 +482,23 @@ func FuzzDecodeRecord(f *testing.F) {
 	stamped[attrStamped] = &types.AttributeValueMemberS{Value: "v1"}
 	stale := maps.Clone(stamped)
 	stale[attrStamped] = &types.AttributeValueMemberS{Value: "v0"}
+	claimed := maps.Clone(stamped)
+	claimed[attrClaim] = &types.AttributeValueMemberM{Value: fuzzClaim()}
 	f.Add(encodeItem(f, valid), uint64(42))
 	f.Add(encodeItem(f, valid), uint64(41))
 	f.Add(encodeItem(f, stamped), uint64(42))
 	f.Add(encodeItem(f, stale), uint64(42))
+	f.Add(encodeItem(f, claimed), uint64(42))
 	f.Add([]byte{}, uint64(0))
 	f.Add(encodeItem(f, nested), uint64(1))
+	for _, seed := range claimSeeds() {
+		f.Add(encodeItem(f, seed), uint64(42))
+	}
 	f.Fuzz(func(t *testing.T, b []byte, token uint64) {
 		// Bytes past the cap change nothing, so the fuzzer's minimizer, whose
 		// last passes are quadratic in the input's length, cuts them at once.
 		item := fuzzItem(b[:min(len(b), maxFuzzItem)])
-		rec, err := decodeRecord(fuzzKey, item)
-		want, bad := wantRecord(item)
-		if err != nil {
-			var re *RecordError
-			if !errors.Is(err, ErrCorruptRecord) || !errors.As(err, &re) || re.Key != fuzzKey || re.Attribute == "" || re.Problem == "" {
-				t.Fatalf("decodeRecord error %#v, want a *RecordError with the key, an attribute and a problem", err)
-			}
-			if !bad[re.Attribute] {
-				t.Fatalf("decodeRecord blames %q, but the bad attributes are %v: %v", re.Attribute, bad, err)
-			}
-			_ = err.Error() // it reaches logs and callers, so formatting must not panic either
-		} else {
-			if len(bad) > 0 {
-				t.Fatalf("decodeRecord accepted an item whose %v are bad: %+v", bad, rec)
-			}
-			if rec.version == "" || rec.lease < time.Millisecond || rec.lease > maxRecordLease {
-				t.Fatalf("decoded record breaks an invariant: %+v", rec)
-			}
-			if rec.owner != want.owner || rec.version != want.version || rec.token != want.token ||
-				rec.lease != want.lease || rec.released != want.released || !bytes.Equal(rec.data, want.data) ||
-				!rec.sent.Equal(want.sent) || !rec.deadline.Equal(want.deadline) {
-				t.Fatalf("decoded %+v, the item holds %+v", rec, want)
-			}
-		}
+		rec, err := checkDecode(t, item)
 
 		le := lostFrom(fuzzKey, token, item)
 		if le == nil || le.Reason == "" || le.Key != fuzzKey || le.Token != token || !errors.Is(le, ErrLockLost) {
@@ -426,6 +513,135 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 		} else if le.Owner != rec.owner || le.NewToken != rec.token {
 			t.Fatalf("lostFrom names successor %q (token %d), the record holds %q (token %d)", le.Owner, le.NewToken, rec.owner, rec.token)
+		}
+	})
+}
+
+// claimShape packs FuzzDecodeClaim's shape argument: the claim attribute's
+// form (claimForms), then each field's kind (fieldKinds) in claimFields'
+// order, three bits apiece, then one bit for a field this release does not
+// know.
+func claimShape(form uint32, kinds [5]uint32, extra bool) uint32 {
+	shape := form & 7
+	for i, k := range kinds {
+		shape |= (k & 7) << (3 * (i + 1))
+	}
+	if extra {
+		shape |= 1 << 18
+	}
+	return shape
+}
+
+// The forms of the claim attribute in FuzzDecodeClaim: the map, most often,
+// else missing, a string, a list holding the map, or NULL.
+const (
+	formMap, formMissing, formS, formL, formNULL = 0, 4, 5, 6, 7
+)
+
+// The kinds of a claim field in FuzzDecodeClaim, each holding the field's
+// text: the field's own type (S or N, most often), missing, the other of S
+// and N, B, BOOL, NULL, or its own type one map too deep.
+const (
+	kindOwn, kindMissing, kindOther, kindB, kindBOOL, kindNULL, kindNested = 0, 2, 3, 4, 5, 6, 7
+)
+
+// claimField builds one claim field of kind from text; nil means missing.
+func claimField(name, text string, kind uint32) types.AttributeValue {
+	own := func() types.AttributeValue {
+		if name == claimSince || name == claimLease {
+			return &types.AttributeValueMemberN{Value: text}
+		}
+		return &types.AttributeValueMemberS{Value: text}
+	}
+	switch kind & 7 {
+	case kindOwn, 1:
+		return own()
+	case kindMissing:
+		return nil
+	case kindOther:
+		if _, isN := own().(*types.AttributeValueMemberN); isN {
+			return &types.AttributeValueMemberS{Value: text}
+		}
+		return &types.AttributeValueMemberN{Value: text}
+	case kindB:
+		return &types.AttributeValueMemberB{Value: []byte(text)}
+	case kindBOOL:
+		return &types.AttributeValueMemberBOOL{Value: text != ""}
+	case kindNULL:
+		return &types.AttributeValueMemberNULL{Value: true}
+	default:
+		return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{name: own()}}
+	}
+}
+
+// claimItem builds a valid record whose claim is shaped by shape (see
+// claimShape) from the field texts, given in claimFields' order.
+func claimItem(shape uint32, texts [5]string) map[string]types.AttributeValue {
+	fields := map[string]types.AttributeValue{}
+	for i, name := range claimFields {
+		if v := claimField(name, texts[i], shape>>(3*(i+1))); v != nil {
+			fields[name] = v
+		}
+	}
+	if shape&(1<<18) != 0 {
+		fields["extra"] = &types.AttributeValueMemberS{Value: texts[0]}
+	}
+	item := fuzzRecord()
+	m := &types.AttributeValueMemberM{Value: fields}
+	switch shape & 7 {
+	case formMissing:
+	case formS:
+		item[attrClaim] = &types.AttributeValueMemberS{Value: texts[0]}
+	case formL:
+		item[attrClaim] = &types.AttributeValueMemberL{Value: []types.AttributeValue{m}}
+	case formNULL:
+		item[attrClaim] = &types.AttributeValueMemberNULL{Value: true}
+	default:
+		item[attrClaim] = m
+	}
+	return item
+}
+
+// FuzzDecodeClaim varies the claim of an otherwise valid record field by
+// field, so that every shape of every field, and every number near a limit,
+// is a mutation or two away, where FuzzDecodeRecord must first spell a whole
+// claim map out of bytes. Only the claim may be blamed: the rest is valid.
+func FuzzDecodeClaim(f *testing.F) {
+	good := [5]string{"v2", "host/2/def", "b7", "1796150000000", "20000"}
+	at := func(i int, text string) [5]string { t := good; t[i] = text; return t }
+	kind := func(i int, k uint32) [5]uint32 { var ks [5]uint32; ks[i] = k; return ks }
+	const since, lease = 3, 4 // indexes in claimFields
+	f.Add(uint32(0), good[0], good[1], good[2], good[3], good[4])
+	texts := [][5]string{at(0, ""), at(1, ""), at(2, ""), at(since, "0"), at(since, "253402300799999"),
+		at(since, "253402300800000"), at(since, "-1"), at(since, "1e3"), at(since, " 1"), at(since, ""),
+		at(since, "18446744073709551616"), at(lease, "1"), at(lease, "604800000"), at(lease, "604800001"),
+		at(lease, "0"), at(lease, "1.0"), at(lease, "+5"), at(lease, "0001")}
+	for _, tx := range texts {
+		f.Add(uint32(0), tx[0], tx[1], tx[2], tx[3], tx[4])
+	}
+	for i := range claimFields {
+		for _, k := range []uint32{kindMissing, kindOther, kindB, kindBOOL, kindNULL, kindNested} {
+			f.Add(claimShape(formMap, kind(i, k), false), good[0], good[1], good[2], good[3], good[4])
+		}
+	}
+	for _, form := range []uint32{formMissing, formS, formL, formNULL} {
+		f.Add(claimShape(form, [5]uint32{}, false), good[0], good[1], good[2], good[3], good[4])
+	}
+	f.Add(claimShape(formMap, [5]uint32{}, true), good[0], good[1], good[2], good[3], good[4])
+	f.Add(claimShape(formMap, [5]uint32{kindMissing, kindMissing, kindMissing, kindMissing, kindMissing}, false), "", "", "", "", "")
+	f.Fuzz(func(t *testing.T, shape uint32, version, owner, beat, sinceMs, leaseMs string) {
+		var tx [5]string
+		for i, s := range []string{version, owner, beat, sinceMs, leaseMs} {
+			tx[i] = s[:min(len(s), maxFuzzTail)] // longer texts decode no differently
+		}
+		item := claimItem(shape, tx)
+		rec, err := checkDecode(t, item)
+		var re *RecordError
+		if errors.As(err, &re) && re.Attribute != attrClaim && !strings.HasPrefix(re.Attribute, attrClaim+".") {
+			t.Fatalf("decodeRecord blames %q in a record whose only damage can be its claim: %v", re.Attribute, err)
+		}
+		if err == nil && shape&7 != formMissing && rec.claim.none() {
+			t.Fatalf("decodeRecord accepted claim %v but decoded none", item[attrClaim])
 		}
 	})
 }
