@@ -188,9 +188,11 @@ func (s *store) unclaim(ctx context.Context, id lockID, version string) error {
 
 // claimState is what one Lock call knows of its own claim.
 type claimState struct {
-	landed  time.Time // when our last claim write that we know landed was sent; zero if none
-	sent    time.Time // when our last claim write was sent
-	inDoubt bool      // a claim write of ours may have landed unheard
+	landed    time.Time // when our last claim write that we know landed was sent; zero if none
+	sent      time.Time // when our last claim write was sent
+	inDoubt   bool      // a claim write of ours may have landed unheard
+	standing  bool      // our claim stood at the last news of it
+	announced bool      // EventClaimed was sent
 }
 
 // mayClaim reports whether a waits behind rec long enough, and rec's claim
@@ -228,13 +230,7 @@ func (s *Session) writeClaim(ctx context.Context, a *acquisition, rec record) er
 	var cf *conditionFailed
 	switch {
 	case err == nil:
-		first := a.claim.landed.IsZero()
-		a.claim.landed = sent
-		if first {
-			a.startPoll(s.cfg)
-			s.emit(Event{Kind: EventClaimed, Key: a.m.id.key, SortKey: a.m.id.sort,
-				Wait: time.Since(a.call.start), Attempts: a.attempts})
-		}
+		s.claimStands(a, sent)
 		return nil
 	case errors.As(err, &cf):
 		return nil // another live claim, older than ours: wait behind it
@@ -248,10 +244,19 @@ func (s *Session) writeClaim(ctx context.Context, a *acquisition, rec record) er
 	}
 }
 
-// startPoll starts a new claim's fast reads, if the lock turns over.
-func (a *acquisition) startPoll(c *config) {
-	if a.turnover {
-		a.poll = c.claimPoll()
+// claimStands records news that a's claim, sent at sent, landed: a claim
+// that did not stand before starts the fast reads, if the lock turns over,
+// and the first one of the call is announced.
+func (s *Session) claimStands(a *acquisition, sent time.Time) {
+	a.claim.landed = sent
+	if !a.claim.standing && a.turnover {
+		a.poll = s.cfg.claimPoll()
+	}
+	a.claim.standing = true
+	if !a.claim.announced {
+		a.claim.announced = true
+		s.emit(Event{Kind: EventClaimed, Key: a.m.id.key, SortKey: a.m.id.sort,
+			Wait: time.Since(a.call.start), Attempts: a.attempts})
 	}
 }
 

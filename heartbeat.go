@@ -104,7 +104,9 @@ func (s *Session) run() {
 			g.Go(func() error { s.renew(l); return nil })
 		}
 		for _, a := range abandoned {
-			g.Go(func() error { s.abandon(s.ctx, a); return nil })
+			// Not cancelled by Close: a clean-up under way finishes, within
+			// a lease, and Close waits for it as for a renewal.
+			g.Go(func() error { s.abandon(context.WithoutCancel(s.ctx), a); return nil })
 		}
 		t.Reset(wait)
 		select {

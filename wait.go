@@ -61,13 +61,13 @@ func (s *Session) turnCame(ctx context.Context, a *acquisition, rec record) (boo
 	now := time.Now()
 	mine := rec.claim.version == a.req.version
 	switch {
-	case mine && a.claim.landed.IsZero():
+	case mine && !a.claim.standing:
 		// A claim write whose reply was lost landed: the read is the
 		// first news of it.
-		a.claim.landed = a.claim.sent
-		a.startPoll(s.cfg)
+		s.claimStands(a, a.claim.sent)
 	case !mine:
-		a.poll = 0 // an older waiter took our claim over, or none is ours
+		// An older waiter took our claim over, or none is ours.
+		a.claim.standing, a.poll = false, 0
 	}
 	if !s.blockedByClaim(a, rec, now) && (rec.released || s.takeable(a.m.id, rec, now)) {
 		return true, nil

@@ -74,7 +74,7 @@ const (
 	OpAcquire = "acquire"
 	OpRenew   = "renew"
 	OpRelease = "release"
-	OpRead    = "read" // a waiter's GetItem: faults only, since a read changes nothing the checker follows
+	OpRead    = "read"    // a waiter's GetItem: faults only, since a read changes nothing the checker follows
 	OpClaim   = "claim"   // a starving waiter's claim of the next turn: it decides order, never exclusion
 	OpUnclaim = "unclaim" // a Lock call that gave up removes its claim
 	OpOther   = "other"
