@@ -138,7 +138,8 @@
 // damaged one). With --json, status prints an object and list an array of
 // objects with the fields key, sort_key (tables with a sort key only), state,
 // free, owner, token, released, lease_ms, last_write and deadline (RFC 3339
-// with milliseconds), data, data_encoding ("utf-8", or "base64" for data
+// with milliseconds), claimed_by (the owner of a waiter that claimed the
+// next turn), data, data_encoding ("utf-8", or "base64" for data
 // that is not valid UTF-8) and error (corrupt records); fields a record does
 // not have are left out.
 //

@@ -195,10 +195,12 @@ writes nothing.
   --json           print a JSON object with the fields key, sort_key (tables
                    with a sort key only), state ("held", "released", "absent"
                    or "corrupt"), free, owner, token, released, lease_ms,
-                   last_write, deadline, data, data_encoding ("utf-8", or
-                   "base64" when the data is not valid UTF-8) and error
-                   (corrupt records). last_write and deadline are RFC 3339
-                   times with milliseconds, left out when the record has none
+                   last_write, deadline, claimed_by, data, data_encoding
+                   ("utf-8", or "base64" when the data is not valid UTF-8)
+                   and error (corrupt records). last_write and deadline are
+                   RFC 3339 times with milliseconds, left out when the record
+                   has none; claimed_by is the owner of a waiter that claimed
+                   the next turn, left out when none did
   --key KEY        the key, instead of the KEY operand (default DYNAMUTEX_KEY)
   --clock-bound D  this machine's clock is within D of true time: a held record
                    past its deadline by this clock, less D, is free

@@ -35,6 +35,8 @@ type lockView struct {
 	// absent, or, read with --clock-bound, held past its deadline. A held
 	// record of a crashed holder without a deadline is not free until a run
 	// has watched it unchanged for its lease, which a one-shot read cannot.
+	// A released record that a waiter has claimed is not free either: that
+	// waiter goes next.
 	Free     bool    `json:"free"`
 	Owner    *string `json:"owner,omitempty"`
 	Token    *uint64 `json:"token,omitempty"`
@@ -53,6 +55,11 @@ type lockView struct {
 	// by an earlier release, without a bound, or released).
 	LastWrite string `json:"last_write,omitempty"`
 	Deadline  string `json:"deadline,omitempty"`
+	// ClaimedBy is the owner of a waiter that has waited past the
+	// starvation threshold and claimed the next turn: while its claim
+	// stands, only it takes the lock, released or not. Left out when no
+	// claim stands.
+	ClaimedBy string `json:"claimed_by,omitempty"`
 
 	err       error     // the *RecordError behind Error, for the human output
 	lastWrite time.Time // LastWrite and Deadline as times, for the human output
@@ -76,6 +83,7 @@ func viewOf(info dynamutex.LockInfo) lockView {
 	}
 	v.lastWrite, v.deadline = info.LastWrite, info.Deadline
 	v.LastWrite, v.Deadline = formatTime(info.LastWrite), formatTime(info.Deadline)
+	v.ClaimedBy = info.ClaimedBy
 	lease := info.Lease.Milliseconds()
 	v.Owner, v.Token, v.Released, v.LeaseMS = &info.Owner, &info.Token, &info.Released, &lease
 	if len(info.Data) > 0 {

@@ -112,6 +112,9 @@ func (a *app) printStatus(v lockView) {
 		fmt.Fprintf(w, "token:\t%s\n", v.tokenText())
 		fmt.Fprintf(w, "lease:\t%s\n", v.leaseText())
 		fmt.Fprintf(w, "last write:\t%s\n", v.lastWriteText(now))
+		if v.ClaimedBy != "" {
+			fmt.Fprintf(w, "next turn:\tclaimed by %s, a waiter that has waited past a second\n", display(v.ClaimedBy))
+		}
 		if !v.deadline.IsZero() {
 			fmt.Fprintf(w, "deadline:\t%s\n", v.deadlineText(now))
 		}
