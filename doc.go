@@ -31,6 +31,24 @@
 // write a waiter could poll with instead, and draws nothing from the
 // partition's write throughput, which the holder's renewals need.
 //
+// # Bounded waiting
+//
+// As in sync.Mutex, normal mode is fast: a holder that unlocks and locks
+// again at once may win again, since its write reaches DynamoDB before a
+// reading waiter sees the release. A Lock call refused for longer than a
+// second (a quarter of the lease, if that is shorter) enters starvation
+// mode: it claims the next turn with one write into the record's claim
+// attribute, and while that claim stands every acquire write but the
+// claimant's fails, the releasing holder's own re-lock included. The
+// claimant re-asserts its claim three times per lease; a claim watched
+// unchanged for the claimant's lease is ignored, so a crashed claimant
+// holds the lock back for a lease at most. A waiter whose Lock call began
+// earlier takes a younger one's claim over. A Lock call that gives up
+// removes its claim. Claims decide who goes next, never whether two may
+// hold the lock: exclusion rests on the version alone, so wall clocks,
+// which order the claims, may be wrong without harm, and a release that
+// ignores claims (the one before this) costs fairness, not exclusion.
+//
 // Every write stores a new random version chosen by the writer. If a reply is
 // lost after the write landed, the retry fails its condition and finds the
 // version it sent; the library recognises its own write and adopts it
