@@ -96,7 +96,11 @@ func decodeClaim(key string, item map[string]types.AttributeValue) (claim, error
 	if c.owner, err = stringAttr(m.Value, claimOwner); err != nil {
 		return fail(claimOwner, err)
 	}
-	if c.beat, err = stringAttr(m.Value, claimBeat); err != nil {
+	// An empty beat could never be told stale from "no stale claim".
+	if c.beat, err = stringAttr(m.Value, claimBeat); err == nil && c.beat == "" {
+		err = errors.New("is empty")
+	}
+	if err != nil {
 		return fail(claimBeat, err)
 	}
 	since, err := numberAttr(m.Value, claimSince)

@@ -684,3 +684,66 @@ func oldHolderRenews(t *testing.T, e *compatEnv, key string, wtr *transport, wai
 	}
 	return cur
 }
+
+// A waiter held back by a live claim sleeps its backoff between reads even
+// once it has watched the record's version for a whole lease: that moment
+// has passed, so it may not cut the sleep to nothing, or the waiter would
+// read in a tight loop for as long as the claim stands.
+func TestClaimBlockedWaiterDoesNotSpin(t *testing.T) {
+	hc, _ := newClient(t)
+	table := newTable(t, hc)
+	ctx := ctxTimeout(t, 30*time.Second)
+	holder := newSession(t, hc, table)
+	hm := holder.NewMutex("claimed")
+	lockedToken(t, ctx, hm)
+	if err := hm.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	claimant := testClaim{version: "foreign", owner: "live claimant", beat: "b0", since: time.Now(), lease: testLease}
+	putClaim(t, hc, table, "claimed", claimant)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // the live claimant re-asserts its claim, a new beat each time
+		defer close(done)
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(claimBeat):
+			}
+			claimant.beat = "b" + strconv.Itoa(i)
+			putClaimOver(hc, table, "claimed", claimant)
+		}
+	}()
+	defer func() { close(stop); <-done }()
+
+	wc, wtr := newClient(t)
+	waiter := newSession(t, wc, table)
+	const wait = 2 * time.Second
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if _, err := waiter.NewMutex("claimed").Lock(wctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiter's Lock = %v, want DeadlineExceeded behind a live claim", err)
+	}
+	if reads, hi := wtr.count("GetItem"), maxAttempts(wait, testLease); reads > hi {
+		t.Errorf("the waiter made %d reads in %v behind a live claim, want at most %d (its backoff)", reads, wait, hi)
+	}
+}
+
+// putClaimOver writes cl into key's record whatever claim stands: a live
+// claimant re-asserting.
+func putClaimOver(c *dynamodb.Client, table, key string, cl testClaim) {
+	_, _ = c.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName:                aws.String(table),
+		Key:                      map[string]types.AttributeValue{"key": avS(key)},
+		UpdateExpression:         aws.String("SET #c = :claim"),
+		ExpressionAttributeNames: map[string]string{"#c": "claim"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":claim": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+				"version": avS(cl.version), "owner": avS(cl.owner), "beat": avS(cl.beat),
+				"since_ms": avN(strconv.FormatInt(cl.since.UnixMilli(), 10)),
+				"lease_ms": avN(strconv.FormatInt(cl.lease.Milliseconds(), 10)),
+			}},
+		},
+	})
+}

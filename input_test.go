@@ -200,9 +200,11 @@ func TestBadKeysAndData(t *testing.T) {
 	sess := newSession(t, c, table)
 	longOwner := newSession(t, c, table, dynamutex.WithOwner(strings.Repeat("o", 1024)))
 	ctx := ctxTimeout(t, 10*time.Second)
-	// nearlyFull fits beside the largest key and a short owner, so that the
-	// cases below show which other part of the record leaves it no room.
-	nearlyFull := dynamutex.WithData(make([]byte, 400*1024-2048-500))
+	// nearlyFull fits beside the largest key, a short owner and room for
+	// a waiter's claim (up to 1.25 KB, its owner another Session's), so
+	// that the cases below show which other part of the record leaves it
+	// no room.
+	nearlyFull := dynamutex.WithData(make([]byte, 400*1024-2048-1800))
 	cases := []struct {
 		name string
 		m    *dynamutex.Mutex
@@ -223,8 +225,8 @@ func TestBadKeysAndData(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { rejects(t, ctx, tr, tc.m, tc.want) })
 	}
-	// Data within a few hundred bytes of the item limit, beside the largest
-	// key, is accepted and really fits in an item.
+	// Data within 2 KB of the item limit, beside the largest key, is
+	// accepted and really fits in an item.
 	big := sess.NewMutex(strings.Repeat("k", 2048), nearlyFull)
 	if _, err := big.Lock(ctx); err != nil {
 		t.Fatalf("2048-byte key with nearly 400 KB of data: %v", err)

@@ -85,8 +85,14 @@ func (s *Session) dataRoom(id lockID) int {
 	used += len(attrToken) + 21 + len(attrLease) + 21 + len(ExpiresAttribute) + 21
 	used += len(attrReleased) + 1 + len(attrData)
 	used += len(attrSent) + 21 + len(attrDeadline) + 21 + len(attrStamped) + 36 // the clock stamp
-	return maxItemBytes - used - 100                                            // DynamoDB's own per-attribute overhead
+	used += claimRoom
+	return maxItemBytes - used - 100 // DynamoDB's own per-attribute overhead
 }
+
+// claimRoom is the most a starving waiter's claim can add to a record: it
+// is another Session's, so only the owner limit bounds its owner.
+const claimRoom = len(attrClaim) + len(claimVersion) + 36 + len(claimOwner) + maxOwnerBytes +
+	len(claimBeat) + 36 + len(claimSince) + 21 + len(claimLease) + 21 + 5*3 // map entries' own overhead
 
 // Key returns the Mutex's partition-key value.
 func (m *Mutex) Key() string { return m.id.key }

@@ -294,7 +294,7 @@ func wantClaim(item map[string]types.AttributeValue, r *record, bad map[string]b
 	owner, ok := f[claimOwner].(*types.AttributeValueMemberS)
 	check(claimOwner, ok)
 	beat, ok := f[claimBeat].(*types.AttributeValueMemberS)
-	check(claimBeat, ok)
+	check(claimBeat, ok && beat.Value != "")
 	since, ok := decimal(f[claimSince])
 	check(claimSince, ok && since <= maxStampMillis)
 	lease, ok := decimal(f[claimLease])
@@ -683,6 +683,9 @@ func itemBound(cfg *config, key, sortValue string, data int) int {
 	n += len(attrToken) + maxUint + len(attrLease) + maxUint + len(ExpiresAttribute) + maxUint
 	n += len(attrReleased) + 1
 	n += len(attrSent) + maxUint + len(attrDeadline) + maxUint + len(attrStamped) + len("00000000-0000-0000-0000-000000000000")
+	// A claim, from another Session, whose owner may be as long as owners go.
+	n += len(attrClaim) + len(claimVersion) + 36 + len(claimOwner) + maxOwnerBytes + len(claimBeat) + 36 +
+		len(claimSince) + maxUint + len(claimLease) + maxUint
 	if data > 0 {
 		n += len(attrData) + data
 	}

@@ -103,12 +103,16 @@ func (s *Session) pause(ctx context.Context, a *acquisition, rec record) error {
 }
 
 // capSleep shortens a backoff interval so that a waiter never sleeps past
-// the moment rec can be taken over, by observation or by clock.
+// the moment rec can be taken over, by observation or by clock. A moment
+// already past does not shorten it: a waiter that sleeps then is held back
+// by another waiter's claim, and must not read in a tight loop.
 func (s *Session) capSleep(id lockID, rec record, d time.Duration) time.Duration {
 	if o, ok := s.observation(id); ok && o.version == rec.version {
-		d = min(d, max(time.Until(o.seen.Add(o.lease)), 0))
+		if until := time.Until(o.seen.Add(o.lease)); until > 0 {
+			d = min(d, until)
+		}
 	}
-	if until := s.store.clock.untilClockTakeover(rec); until >= 0 {
+	if until := s.store.clock.untilClockTakeover(rec); until > 0 {
 		d = min(d, until)
 	}
 	return d

@@ -16,7 +16,9 @@ import (
 func TestStatusShowsClaim(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	n := func(v int64) types.AttributeValue { return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)} }
+	n := func(v int64) types.AttributeValue {
+		return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+	}
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	item := map[string]types.AttributeValue{
 		"key": s("claimed"), "owner": s("alice"), "version": s("v1"), "token": n(3),
