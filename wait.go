@@ -3,6 +3,7 @@ package dynamutex
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 )
 
@@ -95,9 +96,11 @@ func (s *Session) pause(ctx context.Context, a *acquisition, rec record) error {
 		a.poll += a.poll / 2
 	case a.turnover && time.Since(a.call.start) >= s.cfg.claimAfter():
 		// A starving waiter of a lock that turns over reads often enough
-		// to claim the next turn soon after the claimant before it took
-		// the lock: the holders that re-lock at once win only until then.
-		d = min(d, s.cfg.claimAfter()/4)
+		// (every 62 to 187 ms at the defaults) to claim the next turn soon
+		// after the claimant before it took the lock: the holders that
+		// re-lock at once win only until then.
+		// Jittered, so that the starving waiters do not read in step.
+		d = min(d, s.cfg.claimAfter()/16+rand.N(s.cfg.claimAfter()/8))
 	}
 	return s.sleep(ctx, s.capSleep(a.m.id, rec, d))
 }
