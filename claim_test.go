@@ -38,14 +38,21 @@ type testClaim struct {
 // wrong says so instead of proving nothing.
 func putClaim(t *testing.T, c *dynamodb.Client, table, key string, cl testClaim) {
 	t.Helper()
-	_, err := c.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-		TableName:           aws.String(table),
-		Key:                 map[string]types.AttributeValue{"key": avS(key)},
-		UpdateExpression:    aws.String("SET #c = :claim"),
-		ConditionExpression: aws.String("attribute_exists(#k) AND attribute_not_exists(#c)"),
-		ExpressionAttributeNames: map[string]string{
-			"#c": "claim", "#k": "key",
-		},
+	in := claimUpdate(table, key, cl)
+	in.ConditionExpression = aws.String("attribute_exists(#k) AND attribute_not_exists(#c)")
+	in.ExpressionAttributeNames["#k"] = "key"
+	if _, err := c.UpdateItem(context.Background(), in); err != nil {
+		t.Fatalf("writing the claim of %q into %q: %v", cl.owner, key, err)
+	}
+}
+
+// claimUpdate is the request that sets cl as key's claim, unconditionally.
+func claimUpdate(table, key string, cl testClaim) *dynamodb.UpdateItemInput {
+	return &dynamodb.UpdateItemInput{
+		TableName:                aws.String(table),
+		Key:                      map[string]types.AttributeValue{"key": avS(key)},
+		UpdateExpression:         aws.String("SET #c = :claim"),
+		ExpressionAttributeNames: map[string]string{"#c": "claim"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":claim": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
 				"version": avS(cl.version), "owner": avS(cl.owner), "beat": avS(cl.beat),
@@ -53,9 +60,6 @@ func putClaim(t *testing.T, c *dynamodb.Client, table, key string, cl testClaim)
 				"lease_ms": avN(strconv.FormatInt(cl.lease.Milliseconds(), 10)),
 			}},
 		},
-	})
-	if err != nil {
-		t.Fatalf("writing the claim of %q into %q: %v", cl.owner, key, err)
 	}
 }
 
@@ -733,17 +737,5 @@ func TestClaimBlockedWaiterDoesNotSpin(t *testing.T) {
 // putClaimOver writes cl into key's record whatever claim stands: a live
 // claimant re-asserting.
 func putClaimOver(c *dynamodb.Client, table, key string, cl testClaim) {
-	_, _ = c.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-		TableName:                aws.String(table),
-		Key:                      map[string]types.AttributeValue{"key": avS(key)},
-		UpdateExpression:         aws.String("SET #c = :claim"),
-		ExpressionAttributeNames: map[string]string{"#c": "claim"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":claim": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-				"version": avS(cl.version), "owner": avS(cl.owner), "beat": avS(cl.beat),
-				"since_ms": avN(strconv.FormatInt(cl.since.UnixMilli(), 10)),
-				"lease_ms": avN(strconv.FormatInt(cl.lease.Milliseconds(), 10)),
-			}},
-		},
-	})
+	_, _ = c.UpdateItem(context.Background(), claimUpdate(table, key, cl))
 }
