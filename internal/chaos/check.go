@@ -537,8 +537,11 @@ func (h *history) checkOverlaps() {
 }
 
 // pausedBefore reports whether the process of write w was paused between
-// the acquisition whose token w carries and w's send: the only way a holder
-// with a live context can meet a newer holder's fence.
+// the acquisition whose token w carries and w's answer: the only way a
+// holder with a live context can meet a newer holder's fence. A pause that
+// begins after the write started but before it was answered counts: the
+// write may be sent, or read its reply, only after the pause, when a newer
+// holder has taken the lock.
 func (h *history) pausedBefore(w Event) bool {
 	for _, a := range h.acqs[w.Key] {
 		if a.proc != w.Proc || a.token != w.Token {
@@ -549,7 +552,7 @@ func (h *history) pausedBefore(w Event) bool {
 			from = a.sent
 		}
 		for _, s := range h.stops[w.Proc] {
-			if s.to >= from && s.from <= w.Start {
+			if s.to >= from && s.from <= w.At {
 				return true
 			}
 		}

@@ -220,6 +220,19 @@ func TestCheckRefusedWhileLive(t *testing.T) {
 	wantClean(t, h.check(t))
 }
 
+// A write that started just before its process was paused, and was sent
+// or answered after the pause, meets the newer holder's fence while its
+// context is still live: the pause excuses it.
+func TestCheckRefusedWhilePausedMidWrite(t *testing.T) {
+	var h hist
+	h.hold(1, "k", 10, 0, 0, "v1")
+	h.hold(2, "k", 11, 1100, 1200, "v2")
+	h.add(Event{Kind: KindWrite, At: ms(1301), Start: ms(500), Proc: 1, Key: "k", Token: 10, Cause: "refused", Live: true})
+	h.add(Event{Kind: KindStop, At: ms(501), Proc: 1})
+	h.add(Event{Kind: KindCont, At: ms(1290), Proc: 1})
+	wantClean(t, h.check(t))
+}
+
 func TestCheckFalseLoss(t *testing.T) {
 	var h hist
 	h.hold(1, "k", 10, 0, 0, "v1")
