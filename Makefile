@@ -15,7 +15,7 @@ demo:
 	scripts/with-dynamodb-local.sh $(GO) run ./examples/demo
 
 ## bench: every benchmark group of docs/PERFORMANCE.md, the classic-protocol
-## baseline included, with benchstat tables; under 10 minutes. Raw output in out/bench/.
+## baseline included, with benchstat tables; about 11 minutes. Raw output in out/bench/.
 bench:
 	scripts/with-dynamodb-local.sh scripts/bench.sh
 	rm -f out/bench/classic.txt

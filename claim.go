@@ -217,8 +217,8 @@ func (s *Session) mayClaim(a *acquisition, rec record, now time.Time) bool {
 	}
 }
 
-// writeClaim makes one claim write for a. A claim that lands restarts the
-// poll at claimPoll.
+// writeClaim makes one claim write for a: a first claim, a re-assertion
+// of its own, or a takeover of a younger or stale one.
 func (s *Session) writeClaim(ctx context.Context, a *acquisition, rec record) error {
 	c := claim{version: a.req.version, owner: a.req.owner, since: a.wallStart, beat: newVersion(), lease: s.cfg.lease}
 	stale := ""
