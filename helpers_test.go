@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
@@ -25,6 +27,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	quietBenchmarks()
 	warmEmulator()
 	code := m.Run()
 	closeTransports()
@@ -171,6 +175,16 @@ func classifyRequest(target string, body map[string]any) string {
 	}
 	update, _ := body["UpdateExpression"].(string)
 	return classifyUpdate(update)
+}
+
+// quietBenchmarks keeps the Sessions' Warn lines (a renewal late under the
+// load a benchmark makes on purpose) out of a benchmark run's output, where
+// go test interleaves them with result lines and benchstat then cannot
+// parse those. Tests keep the default logger.
+func quietBenchmarks() {
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	}
 }
 
 // classifyUpdate tells the library's writes apart by their update expression.
