@@ -220,3 +220,15 @@ func ExampleLease_Token() {
 	// Output:
 	// 1 1
 }
+
+// The heartbeat period and the safe time follow the lease unless set: a
+// quarter and three quarters of it, as in the defaults.
+func ExampleDeriveTimings() {
+	for _, lease := range []time.Duration{10 * time.Second, 5 * time.Minute} {
+		t := dynamutex.DeriveTimings(dynamutex.Timings{Lease: lease})
+		fmt.Printf("lease %v: renew every %v, danger after %v\n", t.Lease, t.Heartbeat, t.Safe)
+	}
+	// Output:
+	// lease 10s: renew every 2.5s, danger after 7.5s
+	// lease 5m0s: renew every 1m15s, danger after 3m45s
+}

@@ -13,7 +13,10 @@ import (
 
 // Defaults of the Session options. Together they give a 5 s margin
 // (lease − safe time) between a holder learning that its lease is in danger
-// and a waiter being allowed to take the lock over.
+// and a waiter being allowed to take the lock over. The heartbeat period and
+// the safe time follow the lease in these proportions unless set
+// (DeriveTimings), so WithLeaseDuration alone keeps a quarter of the lease
+// as the margin.
 const (
 	DefaultLeaseDuration   = 20 * time.Second
 	DefaultHeartbeatPeriod = 5 * time.Second
@@ -64,12 +67,15 @@ var reservedAttrs = []string{attrOwner, attrVersion, attrToken, attrLease, attrR
 // config holds a Session's settings after the options ran.
 type config struct {
 	lease, heartbeat, safe, expiry time.Duration
-	owner                          string
-	keys                           keyNames
-	logger                         *slog.Logger
-	newBackoff                     func() backoff.BackOff
-	parallelism                    int
-	observer                       Observer
+	// timingSet says which of lease, heartbeat and safe an option set; the
+	// others are derived from it (DeriveTimings).
+	timingSet   [3]bool
+	owner       string
+	keys        keyNames
+	logger      *slog.Logger
+	newBackoff  func() backoff.BackOff
+	parallelism int
+	observer    Observer
 	// clockBound is the declared error of this machine's wall clock
 	// (WithClockBound); hasBound is false when none was declared.
 	clockBound time.Duration
@@ -124,9 +130,10 @@ func WithSortKey(name string) KeyOption {
 // record unchanged for this long. It is stored in each record, so Sessions
 // with different leases share a table correctly; that is why it must be a
 // whole number of milliseconds, from 1 ms to the 7 days a Session accepts in
-// a record. Default: 20 s.
+// a record. Default: 20 s, or 4/3 of the safe time or 4 times the heartbeat
+// period when one of those is set (DeriveTimings).
 func WithLeaseDuration(d time.Duration) Option {
-	return sessionOption(func(c *config) { c.lease = d })
+	return sessionOption(func(c *config) { c.lease, c.timingSet[0] = d, true })
 }
 
 // WithHeartbeatPeriod sets how often each held lock is renewed, with one
@@ -134,18 +141,20 @@ func WithLeaseDuration(d time.Duration) Option {
 // early, so that delays never push it past its period. It must be shorter
 // than the safe time. A Session renews about WithParallelism ÷ round-trip
 // time locks per second; size the period for the number of locks it holds.
-// Default: 5 s.
+// Default: a quarter of the lease (5 s), and never a third of the safe time
+// or more (DeriveTimings).
 func WithHeartbeatPeriod(d time.Duration) Option {
-	return sessionOption(func(c *config) { c.heartbeat = d })
+	return sessionOption(func(c *config) { c.heartbeat, c.timingSet[1] = d, true })
 }
 
 // WithSafeTime sets the danger threshold: when the last confirmed renewal of a
 // lock was sent longer ago than this, its context is cancelled with
 // ErrLeaseInDanger. It must lie strictly between the heartbeat period and the
 // lease duration; lease − safe time is the margin that covers the holder's
-// reaction time and the clock-rate difference between machines. Default: 15 s.
+// reaction time and the clock-rate difference between machines. Default:
+// three quarters of the lease (15 s) (DeriveTimings).
 func WithSafeTime(d time.Duration) Option {
-	return sessionOption(func(c *config) { c.safe = d })
+	return sessionOption(func(c *config) { c.safe, c.timingSet[2] = d, true })
 }
 
 // WithExpiry sets how long an idle record (released, or no longer renewed)
@@ -234,9 +243,6 @@ func WithParallelism(n int) Option {
 
 func newConfig(opts []Option) (*config, error) {
 	c := &config{
-		lease:       DefaultLeaseDuration,
-		heartbeat:   DefaultHeartbeatPeriod,
-		safe:        DefaultSafeTime,
 		expiry:      DefaultExpiry,
 		keys:        keyNames{partition: DefaultPartitionKey},
 		parallelism: DefaultParallelism,
@@ -246,6 +252,9 @@ func newConfig(opts []Option) (*config, error) {
 			return nil, fmt.Errorf("%w: nil Option", ErrInvalidOption)
 		}
 		o.applySession(c)
+	}
+	if err := c.deriveTimings(); err != nil {
+		return nil, err
 	}
 	if c.owner == "" {
 		c.owner = defaultOwner()
@@ -263,6 +272,23 @@ func newConfig(opts []Option) (*config, error) {
 		return nil, fmt.Errorf("%w: the WithBackoff function returned a nil BackOff", ErrInvalidOption)
 	}
 	return c, nil
+}
+
+// deriveTimings fills in the timings no option set. A timing set to zero or
+// less is refused here, before it could be mistaken for one not set.
+func (c *config) deriveTimings() error {
+	given := []struct {
+		name string
+		v    *time.Duration
+	}{{"lease duration", &c.lease}, {"heartbeat period", &c.heartbeat}, {"safe time", &c.safe}}
+	for i, g := range given {
+		if c.timingSet[i] && *g.v <= 0 {
+			return fmt.Errorf("%w: %s must be positive, got %v", ErrInvalidOption, g.name, *g.v)
+		}
+	}
+	t := DeriveTimings(Timings{Lease: c.lease, Heartbeat: c.heartbeat, Safe: c.safe})
+	c.lease, c.heartbeat, c.safe = t.Lease, t.Heartbeat, t.Safe
+	return nil
 }
 
 func (c *config) validate() error {

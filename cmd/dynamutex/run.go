@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"github.com/dynamutex/dynamutex"
@@ -93,29 +92,19 @@ func runFlags(c *common) (*flag.FlagSet, *runOptions) {
 	return fs, o
 }
 
-// sessionOptions derive the Session's timings from --lease in the
-// proportions of the library's defaults (20 s lease, 5 s heartbeat, 15 s
-// safe time): renewals every quarter lease leave two more tries before the
-// safe time at three quarters, and the last quarter is the margin for CMD
-// to be told before anyone may take over.
+// sessionOptions set the lease from --lease; the library derives the
+// heartbeat period and the safe time from it in the proportions of its
+// defaults (20 s lease, 5 s heartbeat, 15 s safe time): renewals every
+// quarter lease leave two more tries before the safe time at three
+// quarters, and the last quarter is the margin for CMD to be told before
+// anyone may take over.
 func (o *runOptions) sessionOptions(a *app, c *common) []dynamutex.Option {
-	opts := []dynamutex.Option{
-		dynamutex.WithLeaseDuration(o.lease),
-		dynamutex.WithHeartbeatPeriod(o.heartbeat()),
-		dynamutex.WithSafeTime(o.safeTime()),
-	}
+	opts := []dynamutex.Option{dynamutex.WithLeaseDuration(o.lease)}
 	if o.owner != "" {
 		opts = append(opts, dynamutex.WithOwner(o.owner))
 	}
 	return append(opts, a.clockOptions(c, o.bound)...)
 }
-
-// heartbeat is the renewal period: a quarter of the lease.
-func (o *runOptions) heartbeat() time.Duration { return o.lease / 4 }
-
-// safeTime is when the lock falls into danger without a confirmed renewal:
-// three quarters of the lease.
-func (o *runOptions) safeTime() time.Duration { return o.lease * 3 / 4 }
 
 // runLocked connects, takes the lock, runs CMD under it and releases it.
 func (a *app) runLocked(c *common, o *runOptions) int {
@@ -160,11 +149,6 @@ func (a *app) notAcquired(o *runOptions, err, cause error) int {
 	case errors.As(cause, &elapsed):
 		fmt.Fprintf(a.stderr, "dynamutex: lock %q is busy: %v\n", o.key, elapsed)
 		return o.busyCode
-	case errors.Is(err, dynamutex.ErrInvalidOption) && mentionsTiming(err):
-		e := classify(err)
-		e.msg += fmt.Sprintf("\n(--lease %v sets the heartbeat period to lease/4 = %v and the safe time to 3/4 of the lease = %v)",
-			o.lease, o.heartbeat(), o.safeTime())
-		return a.fail(e)
 	}
 	return a.fail(err)
 }
@@ -176,16 +160,4 @@ func lastWritten(held *dynamutex.HeldError) string {
 		return ""
 	}
 	return ", last write " + writeAge(held.LastWrite, time.Now())
-}
-
-// mentionsTiming reports whether a library option error is about the
-// timings that --lease sets.
-func mentionsTiming(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"lease", "heartbeat", "safe time", "expiry"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }

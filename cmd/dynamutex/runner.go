@@ -102,7 +102,7 @@ func (r *runner) execute(lctx context.Context, m *dynamutex.Mutex) int {
 		return r.a.cannotRun(r.o.argv[0], err)
 	}
 	sup := &supervisor{a: r.a, key: r.o.key, child: child, lock: lctx, sigs: r.sigs,
-		grace: r.o.grace, safe: r.o.safeTime()}
+		grace: r.o.grace, safe: r.sess.Timings().Safe}
 	out := sup.wait()
 	if r.unlock(m, out.lost) {
 		return exitLost
@@ -127,7 +127,7 @@ func (r *runner) unlock(m *dynamutex.Mutex, quiet bool) bool {
 			return false
 		}
 		fmt.Fprintf(r.a.stderr, "dynamutex: %s before it was released; the command may have run without exclusive access\n",
-			describeEnd(r.o.key, err, r.o.safeTime()))
+			describeEnd(r.o.key, err, r.sess.Timings().Safe))
 		return true
 	default:
 		// The library's message names the key and the operation already.

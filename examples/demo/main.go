@@ -203,9 +203,7 @@ func runWorker(client *dynamodb.Client, id int) {
 	defer stop()
 	sess, err := dynamutex.NewSession(ctx, client, lockTable,
 		dynamutex.WithOwner(fmt.Sprintf("worker-%d/pid-%d", id, os.Getpid())),
-		dynamutex.WithLeaseDuration(lease),
-		dynamutex.WithSafeTime(lease*2/3),
-		dynamutex.WithHeartbeatPeriod(lease/6))
+		dynamutex.WithLeaseDuration(lease)) // the heartbeat and safe time follow it
 	if err != nil {
 		log.Fatal(err)
 	}

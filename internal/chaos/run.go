@@ -125,7 +125,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := Check(evs, Params{Lease: cfg.Lease, Safe: safeTime(cfg.Lease), End: ended.UnixNano(), ExpectEarly: cfg.ExpectEarly})
+	rep := Check(evs, Params{Lease: cfg.Lease, Safe: safeTime(cfg.Lease), Wait: cfg.Wait, End: ended.UnixNano(), ExpectEarly: cfg.ExpectEarly})
 	rep.Duration = ended.Sub(started)
 	rep.TornLines = torn
 	r.checkLedger(ctx, db, evs, rep)

@@ -39,9 +39,11 @@ type WorkerConfig struct {
 	Clock      Clock  // the zero Clock: no bound, no offset
 }
 
-// Timing derived from the lease, shared by workers and the checker.
-func safeTime(lease time.Duration) time.Duration  { return lease * 6 / 10 }
-func heartbeat(lease time.Duration) time.Duration { return lease / 5 }
+// safeTime is the workers' safe time, which the checker needs too: the
+// library's own, derived from the lease.
+func safeTime(lease time.Duration) time.Duration {
+	return dynamutex.DeriveTimings(dynamutex.Timings{Lease: lease}).Safe
+}
 
 // KeyName is the name of lock number i.
 func KeyName(i int) string { return "chaos/key-" + strconv.Itoa(i) }
@@ -60,8 +62,6 @@ func RunWorker(ctx context.Context, cfg WorkerConfig, out io.Writer) error {
 	opts := []dynamutex.Option{
 		dynamutex.WithOwner(fmt.Sprintf("proc-%d/pid-%d", cfg.Proc, os.Getpid())),
 		dynamutex.WithLeaseDuration(cfg.Lease),
-		dynamutex.WithSafeTime(safeTime(cfg.Lease)),
-		dynamutex.WithHeartbeatPeriod(heartbeat(cfg.Lease)),
 		dynamutex.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
 	}
 	if c := cfg.Clock; c.Bound > 0 {
@@ -254,7 +254,7 @@ func errClass(err error) string {
 	case errors.Is(err, dynamutex.ErrSessionClosed):
 		return CauseClosed
 	case errors.Is(err, errWaited):
-		return "waited too long"
+		return CauseWaited
 	case errors.Is(err, context.Canceled):
 		return CauseShutdown
 	case errors.Is(err, context.DeadlineExceeded):
