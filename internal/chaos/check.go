@@ -9,7 +9,12 @@ import (
 // Params are the run's settings that the checks depend on.
 type Params struct {
 	Lease, Safe time.Duration
-	End         int64 // when the run ended; holders never released hold until then
+	// Wait is how long a worker's Lock call may wait. The worker ends it by
+	// cancelling the context it gave Lock, which is also the parent of the
+	// lock's context: a wait timer that fires just as Lock returns, or on
+	// resuming from a pause, ends the lock's context with its own cause.
+	Wait time.Duration
+	End  int64 // when the run ended; holders never released hold until then
 	// ExpectEarly inverts the verdict for a run with a rogue clock (see
 	// Report.OK): it must show a takeover of a rogue's lock within the lease.
 	ExpectEarly bool
@@ -527,7 +532,7 @@ func (h *history) checkOverlaps() {
 				}
 				counted = true
 				h.rep.Overlaps[cause]++
-				if cause == "paused" && a.cancelAt != 0 && a.cause != CauseDanger && a.cause != CauseLost {
+				if cause == "paused" && a.cancelAt != 0 && !h.toldOfDanger(a) {
 					h.rep.violate("key %s: token %d (process %d) was taken over while paused, but its context ended with %q, not danger or lost",
 						key, a.token, a.proc, a.cause)
 				}
@@ -656,6 +661,20 @@ func (h *history) checkLosses() {
 	}
 }
 
+// toldOfDanger reports whether a's context ended in a way that tells a
+// paused holder its lease may be gone: danger or loss, or the worker's own
+// wait timer, due when a's Lock call had waited its Wait, firing late (it
+// cancels the parent of the lock's context, and the first cause wins).
+func (h *history) toldOfDanger(a *acq) bool {
+	switch a.cause {
+	case CauseDanger, CauseLost:
+		return true
+	case CauseWaited:
+		return h.p.Wait > 0 && a.cancelAt >= a.start+int64(h.p.Wait)
+	}
+	return false
+}
+
 // checkPauses: a holder paused past its safe time learns of it when it
 // resumes, and every write it then makes with its old token after a newer
 // holder's write is refused (the ledger check covers the refusal).
@@ -671,7 +690,7 @@ func (h *history) checkPauses() {
 					continue
 				}
 				h.rep.PausedHolders++
-				if a.cancelAt != 0 && a.cause != CauseDanger && a.cause != CauseLost {
+				if a.cancelAt != 0 && !h.toldOfDanger(a) {
 					h.rep.violate("key %s: token %d (process %d) was paused for %v, past its safe time, but its context ended with %q",
 						a.key, a.token, a.proc, time.Duration(s.to-s.from), a.cause)
 				}

@@ -14,8 +14,9 @@ const testLease = time.Second
 // hist builds a history for the checker: a few helpers that write the
 // events a worker and its transport would.
 type hist struct {
-	evs []Event
-	req uint64
+	evs  []Event
+	req  uint64
+	wait time.Duration // Params.Wait: 0 for none
 }
 
 func (h *hist) add(e Event) { h.evs = append(h.evs, e) }
@@ -49,7 +50,7 @@ func (h *hist) check(t *testing.T) *Report {
 	for _, e := range h.evs {
 		end = max(end, e.At)
 	}
-	return Check(append([]Event(nil), h.evs...), Params{Lease: testLease, Safe: testLease * 6 / 10, End: end + ms(1)})
+	return Check(append([]Event(nil), h.evs...), Params{Lease: testLease, Safe: testLease * 6 / 10, Wait: h.wait, End: end + ms(1)})
 }
 
 func wantViolation(t *testing.T, r *Report, substr string) {
@@ -149,6 +150,18 @@ func pausedTakeover(cause string) *hist {
 
 func TestCheckPausedHolderNotTold(t *testing.T) {
 	wantViolation(t, pausedTakeover(CauseUnlocked).check(t), "not danger or lost")
+}
+
+// A worker's wait timer, due when the Lock call had waited its bound, may
+// fire just after Lock returned, on resuming from a pause, and end the lock
+// context first with its own cause: the holder was told all the same. The
+// same cause before the timer was due would be the library's doing.
+func TestCheckPausedHolderToldByWaitTimer(t *testing.T) {
+	h := pausedTakeover(CauseWaited)
+	h.wait = 2 * time.Second // Lock began at 0: due at 2 s, fired at 2.501 s
+	wantClean(t, h.check(t))
+	h.wait = 3 * time.Second // not due yet when the context ended
+	wantViolation(t, h.check(t), "not danger or lost")
 }
 
 func TestCheckTakeoverTooSoon(t *testing.T) {

@@ -62,11 +62,12 @@ const (
 
 // Cancellation causes, as workers classify them.
 const (
-	CauseDanger   = "danger"   // ErrLeaseInDanger
-	CauseLost     = "lost"     // ErrLockLost
-	CauseUnlocked = "unlocked" // ErrUnlocked: the holder's own Unlock
-	CauseClosed   = "closed"   // ErrSessionClosed
-	CauseShutdown = "shutdown" // the worker's own context, at the end of the run
+	CauseDanger   = "danger"          // ErrLeaseInDanger
+	CauseLost     = "lost"            // ErrLockLost
+	CauseUnlocked = "unlocked"        // ErrUnlocked: the holder's own Unlock
+	CauseClosed   = "closed"          // ErrSessionClosed
+	CauseShutdown = "shutdown"        // the worker's own context, at the end of the run
+	CauseWaited   = "waited too long" // the worker's bound on one Lock call
 )
 
 // Lock-table operations, as the transport tells them apart.
