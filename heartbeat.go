@@ -212,8 +212,9 @@ func (s *Session) renewBackoff() backoff.BackOff {
 // abandon releases a record that an acquisition may have written while its
 // caller gave up. A condition failure means the write never landed, the
 // record has moved on, or the write is still on its way: a request given up
-// by the client can reach DynamoDB after this release does. So a condition
-// failure is checked once more, an attempt's timeout later.
+// by the client can reach DynamoDB after this release does, and later still
+// on a loaded machine. So a condition failure is checked again, an
+// attempt's timeout apart, for up to a lease.
 func (s *Session) abandon(parent context.Context, a lockVersion) {
 	ctx, cancel := context.WithTimeout(parent, s.cfg.lease)
 	defer cancel()
@@ -221,7 +222,8 @@ func (s *Session) abandon(parent context.Context, a lockVersion) {
 		s.abandonClaim(ctx, a)
 		return
 	}
-	for try := 0; ; try++ {
+	looked := false // a release found the record not ours at least once
+	for {
 		err := s.releaseRecord(ctx, a.id, []string{a.version}, time.Time{})
 		var cf *conditionFailed
 		switch {
@@ -229,10 +231,12 @@ func (s *Session) abandon(parent context.Context, a lockVersion) {
 			s.log.Debug("dynamutex: released an acquisition whose caller gave up", slog.String("key", a.id.key))
 			return
 		case errors.As(err, &cf):
-			if try == 0 && s.sleep(ctx, s.cfg.attemptTimeout()) == nil {
-				continue
+			looked = true
+			if s.sleep(ctx, s.cfg.attemptTimeout()) != nil {
+				return
 			}
-			return
+		case looked && ctx.Err() != nil:
+			return // it never landed, as far as a lease of looking can tell
 		default:
 			s.log.Warn("dynamutex: could not release an acquisition in doubt; if it landed, it expires after its lease",
 				slog.String("key", a.id.key), slog.Any("error", err))
