@@ -91,15 +91,32 @@ func (k EventKind) String() string {
 // An Event is one lifecycle event of one lock. Fields that do not apply to
 // the Kind are zero.
 type Event struct {
-	Kind     EventKind
-	Key      string // the lock's partition-key value
-	SortKey  string // the lock's sort-key value, or ""
-	Token    uint64 // the fencing token of the acquisition
-	Wait     time.Duration
-	Latency  time.Duration
+	Kind    EventKind // what happened
+	Key     string    // the lock's partition-key value; "" for the clock events
+	SortKey string    // the lock's sort-key value, or ""
+	Token   uint64    // the fencing token of the acquisition; 0 for EventClaimed and the clock events
+
+	// Wait is a duration that ends at the event, and starts, by Kind:
+	// EventAcquired, when Lock or TryLock was called (local queueing
+	// included); EventClaimed, the same; EventRenewed, when the previous
+	// confirmed write of the lock was sent. Zero for the other kinds.
+	Wait time.Duration
+	// Latency is the round trip of the request behind the event: the write
+	// that took the lock (EventAcquired), the renewal (EventRenewed), or the
+	// time Unlock spent on DynamoDB (EventReleased). Zero otherwise.
+	Latency time.Duration
+	// Attempts counts the requests: of the Lock call, reads and claims
+	// included (EventAcquired, EventClaimed so far), or of this renewal
+	// (EventRenewed, EventRenewalFailed). Zero otherwise.
 	Attempts int
-	Late     bool
-	Err      error
+	// Late is set on EventRenewed when the renewal took more than one
+	// attempt or came more than a heartbeat period after the previous one.
+	Late bool
+	// Err says what went wrong: the request's error (EventRenewalFailed),
+	// an error wrapping ErrLeaseInDanger (EventInDanger), the *LostError
+	// (EventLost), or the skew in words (EventClockUntrusted). Nil
+	// otherwise.
+	Err error
 	// Skew is, for the clock events, the local wall clock less the Date of
 	// the DynamoDB reply that triggered the event.
 	Skew time.Duration
