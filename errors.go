@@ -47,7 +47,8 @@ var (
 	// together with the lock's own attributes. It is returned before any request.
 	ErrDataTooLarge = errors.New("dynamutex: data too large")
 
-	// ErrInvalidOption reports an invalid option or option combination, such as
+	// ErrInvalidOption reports an invalid option or option combination, as an
+	// *OptionError naming the option, such as
 	// a heartbeat period that is not shorter than the safe time.
 	ErrInvalidOption = errors.New("dynamutex: invalid option")
 
@@ -72,6 +73,30 @@ var (
 	// type. The record is left untouched. The error is a *RecordError.
 	ErrCorruptRecord = errors.New("dynamutex: corrupt or foreign lock record")
 )
+
+// OptionError says which option or argument was refused, and why, before
+// any request was made. It unwraps to ErrInvalidOption.
+type OptionError struct {
+	// Option names what was refused: an option function such as
+	// "WithLeaseDuration", several of them for a combination
+	// ("WithHeartbeatPeriod, WithSafeTime"), or an argument ("client",
+	// "table").
+	Option string
+	// Reason says what is wrong, with the value: "must be positive, got 0s".
+	Reason string
+}
+
+func (e *OptionError) Error() string {
+	return "dynamutex: invalid option " + e.Option + ": " + e.Reason
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidOption) true.
+func (e *OptionError) Unwrap() error { return ErrInvalidOption }
+
+// optionError builds an *OptionError.
+func optionError(option, format string, args ...any) error {
+	return &OptionError{Option: option, Reason: fmt.Sprintf(format, args...)}
+}
 
 // HeldError says who holds a lock that the caller could not take. It unwraps
 // to ErrLocked.

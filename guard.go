@@ -78,7 +78,7 @@ func (l *Lease) Guard() types.TransactWriteItem {
 // ErrLockLost ("record released").
 func (l *Lease) GuardedWrite(ctx context.Context, items ...types.TransactWriteItem) error {
 	if len(items) == 0 || len(items) > maxGuardedItems {
-		return fmt.Errorf("%w: GuardedWrite takes 1 to %d items, got %d", ErrInvalidOption, maxGuardedItems, len(items))
+		return optionError("items", "GuardedWrite takes 1 to %d items, got %d", maxGuardedItems, len(items))
 	}
 	all := make([]types.TransactWriteItem, 0, len(items)+1)
 	all = append(all, l.Guard())

@@ -10,6 +10,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/dynamutextest"
 )
 
 // Bad input gets a clear error before any request. Each case names
@@ -76,8 +77,10 @@ func TestBadOptions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := tr.total()
 			_, err := dynamutex.NewSession(ctx, c, "any-table", tc.opts...)
-			if !errors.Is(err, dynamutex.ErrInvalidOption) || !strings.Contains(err.Error(), tc.rule) {
-				t.Fatalf("NewSession = %v, want ErrInvalidOption about %q", err, tc.rule)
+			var oe *dynamutex.OptionError
+			if !errors.Is(err, dynamutex.ErrInvalidOption) || !errors.As(err, &oe) || oe.Option == "" ||
+				!strings.Contains(oe.Reason, tc.rule) {
+				t.Fatalf("NewSession = %v, want an *OptionError about %q", err, tc.rule)
 			}
 			if n := tr.total() - before; n != 0 {
 				t.Fatalf("%d requests made before the error", n)
@@ -270,5 +273,38 @@ func TestBadKeysAndData(t *testing.T) {
 	}
 	if tr.total() != before {
 		t.Fatal("Lock with a cancelled context made a request")
+	}
+}
+
+// An *OptionError names the option, so that callers such as the CLI need
+// not read the message: the option function, the options of a combination,
+// or the argument.
+func TestOptionErrorNamesTheOption(t *testing.T) {
+	ctx := context.Background()
+	store := dynamutextest.New()
+	for _, tc := range []struct {
+		want string
+		opts []dynamutex.Option
+	}{
+		{"WithLeaseDuration", []dynamutex.Option{dynamutex.WithLeaseDuration(0)}},
+		{"WithParallelism", []dynamutex.Option{dynamutex.WithParallelism(0)}},
+		{"WithClockBound", []dynamutex.Option{dynamutex.WithClockBound(-time.Second)}},
+		{"WithHeartbeatPeriod, WithSafeTime", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(time.Second), dynamutex.WithSafeTime(time.Second)}},
+		{"WithExpiry, WithLeaseDuration", []dynamutex.Option{dynamutex.WithExpiry(time.Second)}},
+		{"WithSortKey", []dynamutex.Option{dynamutex.WithSortKey("token")}},
+		{"Option", []dynamutex.Option{nil}},
+	} {
+		_, err := dynamutex.NewSession(ctx, store, "locks", tc.opts...)
+		var oe *dynamutex.OptionError
+		if !errors.As(err, &oe) || oe.Option != tc.want || !errors.Is(err, dynamutex.ErrInvalidOption) {
+			t.Errorf("NewSession = %v, want an *OptionError for %s", err, tc.want)
+		}
+	}
+	var oe *dynamutex.OptionError
+	if _, err := dynamutex.NewSession(ctx, nil, "locks"); !errors.As(err, &oe) || oe.Option != "client" {
+		t.Errorf("NewSession with a nil client = %v, want an *OptionError for client", err)
+	}
+	if err := dynamutex.CreateTable(ctx, store, "x"); !errors.As(err, &oe) || oe.Option != "table" {
+		t.Errorf("CreateTable with a 1-letter name = %v, want an *OptionError for table", err)
 	}
 }

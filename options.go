@@ -249,7 +249,7 @@ func newConfig(opts []Option) (*config, error) {
 	}
 	for _, o := range opts {
 		if o == nil {
-			return nil, fmt.Errorf("%w: nil Option", ErrInvalidOption)
+			return nil, optionError("Option", "nil Option in the list")
 		}
 		o.applySession(c)
 	}
@@ -269,7 +269,7 @@ func newConfig(opts []Option) (*config, error) {
 		c.newBackoff = defaultBackoff(c.lease)
 	} else if c.newBackoff() == nil {
 		// Caught here rather than as a panic at the first contended Lock.
-		return nil, fmt.Errorf("%w: the WithBackoff function returned a nil BackOff", ErrInvalidOption)
+		return nil, optionError("WithBackoff", "the function returned a nil BackOff")
 	}
 	return c, nil
 }
@@ -278,12 +278,13 @@ func newConfig(opts []Option) (*config, error) {
 // less is refused here, before it could be mistaken for one not set.
 func (c *config) deriveTimings() error {
 	given := []struct {
-		name string
-		v    *time.Duration
-	}{{"lease duration", &c.lease}, {"heartbeat period", &c.heartbeat}, {"safe time", &c.safe}}
+		option, name string
+		v            *time.Duration
+	}{{"WithLeaseDuration", "lease duration", &c.lease}, {"WithHeartbeatPeriod", "heartbeat period", &c.heartbeat},
+		{"WithSafeTime", "safe time", &c.safe}}
 	for i, g := range given {
 		if c.timingSet[i] && *g.v <= 0 {
-			return fmt.Errorf("%w: %s must be positive, got %v", ErrInvalidOption, g.name, *g.v)
+			return optionError(g.option, "%s must be positive, got %v", g.name, *g.v)
 		}
 	}
 	t := DeriveTimings(Timings{Lease: c.lease, Heartbeat: c.heartbeat, Safe: c.safe})
@@ -292,63 +293,58 @@ func (c *config) deriveTimings() error {
 }
 
 func (c *config) validate() error {
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"lease duration", c.lease}, {"heartbeat period", c.heartbeat}, {"safe time", c.safe}, {"expiry", c.expiry}} {
-		if d.v <= 0 {
-			return fmt.Errorf("%w: %s must be positive, got %v", ErrInvalidOption, d.name, d.v)
-		}
+	if c.expiry <= 0 {
+		return optionError("WithExpiry", "expiry must be positive, got %v", c.expiry)
 	}
 	switch {
 	case c.lease < time.Millisecond:
-		return fmt.Errorf("%w: lease duration must be at least 1ms, got %v", ErrInvalidOption, c.lease)
+		return optionError("WithLeaseDuration", "lease duration must be at least 1ms, got %v", c.lease)
 	case c.lease > maxRecordLease:
 		// Other Sessions would refuse our records as corrupt instead of waiting.
-		return fmt.Errorf("%w: lease duration must be at most %v, got %v", ErrInvalidOption, maxRecordLease, c.lease)
+		return optionError("WithLeaseDuration", "lease duration must be at most %v, got %v", maxRecordLease, c.lease)
 	case c.lease%time.Millisecond != 0:
 		// Records store whole milliseconds. A cut-off fraction would let waiters
 		// take over before the holder's safe time has run out.
-		return fmt.Errorf("%w: lease duration must be a whole number of milliseconds, got %v", ErrInvalidOption, c.lease)
+		return optionError("WithLeaseDuration", "lease duration must be a whole number of milliseconds, got %v", c.lease)
 	case c.heartbeat >= c.safe:
-		return fmt.Errorf("%w: heartbeat period (%v) must be shorter than the safe time (%v)", ErrInvalidOption, c.heartbeat, c.safe)
+		return optionError("WithHeartbeatPeriod, WithSafeTime", "heartbeat period (%v) must be shorter than the safe time (%v)", c.heartbeat, c.safe)
 	case c.safe >= c.lease:
-		return fmt.Errorf("%w: safe time (%v) must be shorter than the lease duration (%v)", ErrInvalidOption, c.safe, c.lease)
+		return optionError("WithSafeTime, WithLeaseDuration", "safe time (%v) must be shorter than the lease duration (%v)", c.safe, c.lease)
 	case c.expiry <= c.lease:
-		return fmt.Errorf("%w: expiry (%v) must be longer than the lease duration (%v)", ErrInvalidOption, c.expiry, c.lease)
+		return optionError("WithExpiry, WithLeaseDuration", "expiry (%v) must be longer than the lease duration (%v)", c.expiry, c.lease)
 	case c.hasBound && (c.clockBound < 0 || c.clockBound > maxRecordLease):
-		return fmt.Errorf("%w: clock bound must be from 0 to %v, got %v", ErrInvalidOption, maxRecordLease, c.clockBound)
+		return optionError("WithClockBound", "clock bound must be from 0 to %v, got %v", maxRecordLease, c.clockBound)
 	case c.parallelism < 1:
-		return fmt.Errorf("%w: parallelism must be at least 1, got %d", ErrInvalidOption, c.parallelism)
+		return optionError("WithParallelism", "parallelism must be at least 1, got %d", c.parallelism)
 	case len(c.owner) > maxOwnerBytes || !utf8.ValidString(c.owner):
-		return fmt.Errorf("%w: owner must be valid UTF-8 of at most %d bytes", ErrInvalidOption, maxOwnerBytes)
+		return optionError("WithOwner", "owner must be valid UTF-8 of at most %d bytes", maxOwnerBytes)
 	}
 	return c.keys.validate()
 }
 
 func (k keyNames) validate() error {
-	check := func(what, name string) error {
+	check := func(option, what, name string) error {
 		if name == "" || len(name) > 255 || !utf8.ValidString(name) {
-			return fmt.Errorf("%w: %s attribute name must be 1 to 255 bytes of UTF-8, got %q", ErrInvalidOption, what, name)
+			return optionError(option, "%s attribute name must be 1 to 255 bytes of UTF-8, got %q", what, name)
 		}
 		for _, r := range reservedAttrs {
 			if name == r {
-				return fmt.Errorf("%w: %s attribute name %q is used by the lock record itself", ErrInvalidOption, what, name)
+				return optionError(option, "%s attribute name %q is used by the lock record itself", what, name)
 			}
 		}
 		return nil
 	}
-	if err := check("partition-key", k.partition); err != nil {
+	if err := check("WithPartitionKey", "partition-key", k.partition); err != nil {
 		return err
 	}
 	if k.sort == "" {
 		return nil
 	}
-	if err := check("sort-key", k.sort); err != nil {
+	if err := check("WithSortKey", "sort-key", k.sort); err != nil {
 		return err
 	}
 	if k.sort == k.partition {
-		return fmt.Errorf("%w: sort key and partition key are both named %q", ErrInvalidOption, k.sort)
+		return optionError("WithSortKey, WithPartitionKey", "sort key and partition key are both named %q", k.sort)
 	}
 	return nil
 }

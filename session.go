@@ -3,7 +3,6 @@ package dynamutex
 import (
 	"context"
 	"errors"
-	"fmt"
 	"golang.org/x/sync/errgroup"
 	"log/slog"
 	"sync"
@@ -76,7 +75,7 @@ type lockVersion struct {
 // once with CreateTable.
 func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...Option) (*Session, error) {
 	if client == nil {
-		return nil, fmt.Errorf("%w: nil DynamoDBAPI client", ErrInvalidOption)
+		return nil, optionError("client", "the DynamoDBAPI client is nil")
 	}
 	if err := validateTableName(table); err != nil {
 		return nil, err

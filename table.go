@@ -18,7 +18,7 @@ var tableName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
 
 func validateTableName(table string) error {
 	if !tableName.MatchString(table) {
-		return fmt.Errorf("%w: table name %q must be 3 to 255 of a-z, A-Z, 0-9, '_', '-', '.'", ErrInvalidOption, table)
+		return optionError("table", "table name %q must be 3 to 255 of a-z, A-Z, 0-9, '_', '-', '.'", table)
 	}
 	return nil
 }
@@ -30,7 +30,7 @@ func validateTableName(table string) error {
 // only makes sure TTL is enabled, so it is safe to call at every start.
 func CreateTable(ctx context.Context, client DynamoDBAPI, table string, opts ...TableOption) error {
 	if client == nil {
-		return fmt.Errorf("%w: nil DynamoDBAPI client", ErrInvalidOption)
+		return optionError("client", "the DynamoDBAPI client is nil")
 	}
 	if err := validateTableName(table); err != nil {
 		return err
@@ -38,7 +38,7 @@ func CreateTable(ctx context.Context, client DynamoDBAPI, table string, opts ...
 	keys := keyNames{partition: DefaultPartitionKey}
 	for _, o := range opts {
 		if o == nil {
-			return fmt.Errorf("%w: nil TableOption", ErrInvalidOption)
+			return optionError("TableOption", "nil TableOption in the list")
 		}
 		o.applyTable(&keys)
 	}

@@ -40,6 +40,15 @@ func (a *app) fail(err error) int {
 	return e.code
 }
 
+// optionFlags names the flag behind each library option the tool sets from
+// one, so that a refused option is reported as the flag the user gave.
+var optionFlags = map[string]string{
+	"WithLeaseDuration": "--lease",
+	"WithClockBound":    "--clock-bound",
+	"WithOwner":         "--owner",
+	"table":             "--table",
+}
+
 // classify gives err an exit code: the library's errors about input and
 // configuration are usage errors (2), anything else is a failure (1).
 func classify(err error) *exitError {
@@ -50,6 +59,12 @@ func classify(err error) *exitError {
 	var e *exitError
 	if errors.As(err, &e) {
 		return e
+	}
+	var oe *dynamutex.OptionError
+	if errors.As(err, &oe) {
+		if flag, ok := optionFlags[oe.Option]; ok {
+			return &exitError{code: exitUsage, msg: fmt.Sprintf("dynamutex: %s: %s", flag, oe.Reason)}
+		}
 	}
 	switch {
 	case errors.Is(err, dynamutex.ErrInvalidOption), errors.Is(err, dynamutex.ErrInvalidKey),

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dynamutex/dynamutex"
@@ -130,9 +129,9 @@ func (r *runner) unlock(m *dynamutex.Mutex, quiet bool) bool {
 			describeEnd(r.o.key, err, r.sess.Timings().Safe))
 		return true
 	default:
-		// The library's message names the key and the operation already.
-		fmt.Fprintf(r.a.stderr, "dynamutex: %s; others can take the lock over once its lease of %v has run out\n",
-			strings.TrimPrefix(err.Error(), "dynamutex: "), r.o.lease)
+		// The library's message names the key and the operation already,
+		// and begins with "dynamutex: " as every line of this tool does.
+		fmt.Fprintf(r.a.stderr, "%v; others can take the lock over once its lease of %v has run out\n", err, r.o.lease)
 		return false
 	}
 }
