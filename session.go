@@ -36,6 +36,8 @@ type Session struct {
 	sched     schedule
 	abandoned []lockVersion
 	pruned    time.Time
+
+	trouble *renewalTrouble // keeps Warn lines about renewals to one a period
 }
 
 // keyState keeps the goroutines of one Session that want one key in line,
@@ -101,6 +103,7 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 		keys:     make(map[lockID]*keyState),
 		obs:      make(map[lockID]observation),
 		held:     make(map[*Lease]struct{}),
+		trouble:  &renewalTrouble{period: cfg.heartbeat},
 	}
 	if cfg.hasBound {
 		s.store.clock = &clockCheck{bound: cfg.clockBound, lease: cfg.lease, s: s}
