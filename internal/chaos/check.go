@@ -151,92 +151,30 @@ func Check(evs []Event, p Params) *Report {
 }
 
 func (h *history) load(evs []Event) {
-	rep := h.rep
-	byID := map[string]*acq{} // proc/key/token
-	id := func(proc int, key string, tok uint64) string { return fmt.Sprintf("%d/%s/%d", proc, key, tok) }
-	open := map[int]int64{}
-	procs := map[int]bool{}
-	var order []*version
-	versions := map[string]*version{}
-	attempts := map[string]*attempt{} // proc/req
+	l := &loader{h: h, byID: map[string]*acq{}, open: map[int]int64{}, procs: map[int]bool{},
+		versions: map[string]*version{}, attempts: map[string]*attempt{}}
 	for _, e := range evs {
 		if e.Proc > 0 {
-			procs[e.Proc] = true
+			l.procs[e.Proc] = true
 		}
 		switch e.Kind {
-		case KindAcquired:
-			a := &acq{proc: e.Proc, g: e.G, key: e.Key, token: e.Token, start: e.Start, at: e.At}
-			if byID[id(e.Proc, e.Key, e.Token)] != nil {
-				rep.violate("key %s: token %d handed out twice to process %d", e.Key, e.Token, e.Proc)
-			}
-			byID[id(e.Proc, e.Key, e.Token)] = a
-			h.acqs[e.Key] = append(h.acqs[e.Key], a)
-			rep.Acquisitions++
-		case KindLockFailed:
-			rep.LockFailures[e.Cause]++
-		case KindCancelled:
-			if a := byID[id(e.Proc, e.Key, e.Token)]; a != nil && a.cancelAt == 0 {
-				a.cancelAt, a.cause = e.At, e.Cause
-			}
-			rep.Cancellations[e.Cause]++
-		case KindReleased:
-			if a := byID[id(e.Proc, e.Key, e.Token)]; a != nil {
-				a.releasedAt, a.unlock = e.At, e.Cause
-			}
-			rep.Releases[orNil(e.Cause)]++
+		case KindAcquired, KindLockFailed, KindCancelled, KindReleased:
+			l.lockEvent(e)
 		case KindWrite:
 			h.writes = append(h.writes, e)
-		case KindSent:
-			v := versions[e.Version]
-			if v == nil {
-				v = &version{name: e.Version, op: e.Op, key: e.Key, from: e.From, proc: e.Proc}
-				versions[e.Version] = v
-				order = append(order, v)
-			}
-			at := &attempt{send: e.At, observed: e.Observed, gap: h.stampGap(e)}
-			v.attempts = append(v.attempts, at)
-			attempts[fmt.Sprintf("%d/%d", e.Proc, e.Req)] = at
-		case KindLanded, KindFound, KindRefused:
-			if at := attempts[fmt.Sprintf("%d/%d", e.Proc, e.Req)]; at != nil {
-				at.outcome, at.answer, at.token, at.dropped = e.Kind, e.At, e.Token, e.Dropped
-			}
-			if e.Dropped {
-				rep.LostReplies[e.Op+" "+e.Kind]++
-			}
-		case KindClaimWrite:
-			outcome := "refused"
-			if e.OK {
-				outcome = "landed"
-			}
-			rep.ClaimWrites[e.Op+" "+outcome]++
-		case KindFault:
-			rep.Faults[e.Fault]++
-			rep.FaultsByOp[e.Op]++
-		case KindKill:
-			h.kills[e.Proc] = e.At
-			rep.Kills++
-		case KindStop:
-			open[e.Proc] = e.At
-		case KindCont:
-			if from, ok := open[e.Proc]; ok {
-				h.stops[e.Proc] = append(h.stops[e.Proc], stop{from, e.At})
-				delete(open, e.Proc)
-				rep.Pauses++
-				rep.PauseTotal += time.Duration(e.At - from)
-			}
-		case KindExit:
-			if _, killed := h.kills[e.Proc]; !killed && e.Cause != "exit 0" {
-				rep.violate("process %d ended with %q", e.Proc, e.Cause)
-			}
+		case KindSent, KindLanded, KindFound, KindRefused, KindClaimWrite, KindFault:
+			l.tableEvent(e)
+		case KindKill, KindStop, KindCont, KindExit:
+			l.procEvent(e)
 		case KindClock, KindClockUntrusted, KindClockTrusted:
 			h.loadClock(e)
 		}
 	}
-	for p, from := range open {
+	for p, from := range l.open {
 		h.stops[p] = append(h.stops[p], stop{from, h.p.End})
 	}
-	rep.Processes = len(procs)
-	h.link(order, versions)
+	h.rep.Processes = len(l.procs)
+	h.link(l.order, l.versions)
 	for _, as := range h.acqs {
 		sort.Slice(as, func(i, j int) bool { return as[i].token < as[j].token })
 		for _, a := range as {
@@ -245,14 +183,118 @@ func (h *history) load(evs []Event) {
 			}
 		}
 	}
-	// An acquisition whose reply was lost after it landed must come back
-	// from the same Lock call as that token (adopted), not be lost.
-	for key, cs := range h.chains {
+	l.adoptions()
+}
+
+// loader is the state of one load: what the events seen so far refer to.
+type loader struct {
+	h        *history
+	byID     map[string]*acq // proc/key/token
+	open     map[int]int64   // pauses begun and not yet ended, by process
+	procs    map[int]bool
+	order    []*version
+	versions map[string]*version
+	attempts map[string]*attempt // proc/req
+}
+
+func acqID(proc int, key string, tok uint64) string { return fmt.Sprintf("%d/%s/%d", proc, key, tok) }
+
+// lockEvent loads what a worker said of one Lock call or acquisition.
+func (l *loader) lockEvent(e Event) {
+	rep := l.h.rep
+	a := l.byID[acqID(e.Proc, e.Key, e.Token)]
+	switch e.Kind {
+	case KindAcquired:
+		if a != nil {
+			rep.violate("key %s: token %d handed out twice to process %d", e.Key, e.Token, e.Proc)
+		}
+		a = &acq{proc: e.Proc, g: e.G, key: e.Key, token: e.Token, start: e.Start, at: e.At}
+		l.byID[acqID(e.Proc, e.Key, e.Token)] = a
+		l.h.acqs[e.Key] = append(l.h.acqs[e.Key], a)
+		rep.Acquisitions++
+	case KindLockFailed:
+		rep.LockFailures[e.Cause]++
+	case KindCancelled:
+		if a != nil && a.cancelAt == 0 {
+			a.cancelAt, a.cause = e.At, e.Cause
+		}
+		rep.Cancellations[e.Cause]++
+	case KindReleased:
+		if a != nil {
+			a.releasedAt, a.unlock = e.At, e.Cause
+		}
+		rep.Releases[orNil(e.Cause)]++
+	}
+}
+
+// tableEvent loads what the transport said of one lock-table request.
+func (l *loader) tableEvent(e Event) {
+	rep := l.h.rep
+	switch e.Kind {
+	case KindSent:
+		v := l.versions[e.Version]
+		if v == nil {
+			v = &version{name: e.Version, op: e.Op, key: e.Key, from: e.From, proc: e.Proc}
+			l.versions[e.Version] = v
+			l.order = append(l.order, v)
+		}
+		at := &attempt{send: e.At, observed: e.Observed, gap: l.h.stampGap(e)}
+		v.attempts = append(v.attempts, at)
+		l.attempts[fmt.Sprintf("%d/%d", e.Proc, e.Req)] = at
+	case KindLanded, KindFound, KindRefused:
+		if at := l.attempts[fmt.Sprintf("%d/%d", e.Proc, e.Req)]; at != nil {
+			at.outcome, at.answer, at.token, at.dropped = e.Kind, e.At, e.Token, e.Dropped
+		}
+		if e.Dropped {
+			rep.LostReplies[e.Op+" "+e.Kind]++
+		}
+	case KindClaimWrite:
+		outcome := "refused"
+		if e.OK {
+			outcome = "landed"
+		}
+		rep.ClaimWrites[e.Op+" "+outcome]++
+	case KindFault:
+		rep.Faults[e.Fault]++
+		rep.FaultsByOp[e.Op]++
+	}
+}
+
+// procEvent loads what the parent did to a worker process, and how it
+// ended.
+func (l *loader) procEvent(e Event) {
+	h, rep := l.h, l.h.rep
+	switch e.Kind {
+	case KindKill:
+		h.kills[e.Proc] = e.At
+		rep.Kills++
+	case KindStop:
+		l.open[e.Proc] = e.At
+	case KindCont:
+		if from, ok := l.open[e.Proc]; ok {
+			h.stops[e.Proc] = append(h.stops[e.Proc], stop{from, e.At})
+			delete(l.open, e.Proc)
+			rep.Pauses++
+			rep.PauseTotal += time.Duration(e.At - from)
+		}
+	case KindExit:
+		if _, killed := h.kills[e.Proc]; !killed && e.Cause != "exit 0" {
+			rep.violate("process %d ended with %q", e.Proc, e.Cause)
+		}
+	}
+}
+
+// adoptions checks that an acquisition whose reply was lost after it
+// landed came back from the same Lock call as that token (adopted), or was
+// released by the Session once the call gave up, and was never lost.
+func (l *loader) adoptions() {
+	rep := l.h.rep
+	for key, cs := range l.h.chains {
 		for tok, c := range cs {
 			if c.dropped == 0 {
 				continue
 			}
-			a := byID[id(c.proc, key, tok)]
+			a := l.byID[acqID(c.proc, key, tok)]
 			switch {
 			case a != nil:
 				rep.AdoptedAcquires++
