@@ -70,15 +70,24 @@ func (i LockInfo) Free() bool {
 		(i.Released || (i.Lease > 0 && i.Unchanged >= i.Lease) || i.pastDeadline)
 }
 
-// Inspect reads the record of key (WithSortKeyValue selects the sort-key
-// value, other MutexOptions are ignored) with one strongly consistent
-// GetItem. It returns ErrNoRecord if there is none, and the LockInfo with
-// its *RecordError for a foreign or damaged record.
+// Inspect reads the record of key with one strongly consistent GetItem.
+// For a table with a sort key, give the sort-key value as sortKey; give
+// none for a table without one (more than one is an ErrInvalidKey). It
+// returns ErrNoRecord if there is no record, and the LockInfo with its
+// *RecordError for a foreign or damaged record.
 //
 // A read counts as an observation for takeovers, as a failed TryLock does: a
 // Lock of this Session after Inspect has watched a record unchanged for its
 // whole lease takes it over at once.
-func (s *Session) Inspect(ctx context.Context, key string, opts ...MutexOption) (LockInfo, error) {
+func (s *Session) Inspect(ctx context.Context, key string, sortKey ...string) (LockInfo, error) {
+	var opts []MutexOption
+	switch len(sortKey) {
+	case 0:
+	case 1:
+		opts = append(opts, WithSortKeyValue(sortKey[0]))
+	default:
+		return LockInfo{}, fmt.Errorf("%w: Inspect takes one sort-key value at most, got %d", ErrInvalidKey, len(sortKey))
+	}
 	m := s.NewMutex(key, opts...)
 	if m.err != nil {
 		return LockInfo{}, m.err

@@ -72,7 +72,7 @@ func TestInspectMissingForeignAndInvalid(t *testing.T) {
 	if _, err := s.Inspect(ctx, ""); !errors.Is(err, dynamutex.ErrInvalidKey) {
 		t.Errorf("Inspect(\"\") = %v, want ErrInvalidKey", err)
 	}
-	if _, err := s.Inspect(ctx, "k", dynamutex.WithSortKeyValue("x")); !errors.Is(err, dynamutex.ErrInvalidKey) {
+	if _, err := s.Inspect(ctx, "k", "x"); !errors.Is(err, dynamutex.ErrInvalidKey) {
 		t.Errorf("Inspect with a sort key on a table without one = %v, want ErrInvalidKey", err)
 	}
 	if n := tr.total() - before; n != 0 {
@@ -250,11 +250,14 @@ func TestInspectAndListSortKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Unlock(ctx)
-	info, err := s.Inspect(ctx, "job", dynamutex.WithSortKeyValue("eu-1"))
+	info, err := s.Inspect(ctx, "job", "eu-1")
 	if err != nil || info.SortKey != "eu-1" || info.Token != mustLease(t, lctx).Token() {
 		t.Errorf("Inspect = %+v, %v", info, err)
 	}
-	if _, err := s.Inspect(ctx, "job", dynamutex.WithSortKeyValue("us-1")); !errors.Is(err, dynamutex.ErrNoRecord) {
+	if _, err := s.Inspect(ctx, "job", "eu-1", "us-1"); !errors.Is(err, dynamutex.ErrInvalidKey) {
+		t.Errorf("Inspect with two sort-key values = %v, want ErrInvalidKey", err)
+	}
+	if _, err := s.Inspect(ctx, "job", "us-1"); !errors.Is(err, dynamutex.ErrNoRecord) {
 		t.Errorf("Inspect of another sort key = %v, want ErrNoRecord", err)
 	}
 	for info, err := range s.List(ctx) {
