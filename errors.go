@@ -32,10 +32,16 @@ var (
 	// cause of every lock context that was open when the Session closed.
 	ErrSessionClosed = errors.New("dynamutex: session closed")
 
-	// ErrNotLocked is returned by Unlock when the Mutex holds no lock.
+	// ErrNotLocked is returned by Unlock when the Mutex holds no lock: a
+	// mistake of the caller, like unlocking an unlocked sync.Mutex.
 	ErrNotLocked = errors.New("dynamutex: not locked")
 
-	// ErrUnlocked is the cause of a lock context that ended because Unlock ran.
+	// ErrUnlocked is the cause of a lock context that ended because Unlock
+	// ran: the normal end of a lock, as context.Canceled is of a context.
+	// No call returns it; it is only ever read with context.Cause, where
+	// it tells a holder's own Unlock from danger, loss or Close. The two
+	// names differ by what they describe: a state (not locked) against an
+	// event (unlocked).
 	ErrUnlocked = errors.New("dynamutex: unlocked")
 
 	// ErrInvalidKey reports a lock key or sort-key value that DynamoDB would
