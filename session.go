@@ -272,6 +272,13 @@ func (s *Session) poke() {
 
 // sleep waits for d, the end of ctx or the end of the Session.
 func (s *Session) sleep(ctx context.Context, d time.Duration) error {
+	return sleepUntil(ctx, d, s.done)
+}
+
+// sleepUntil waits for d, or until ctx ends (its cause) or stop is closed
+// (ErrSessionClosed); a nil stop never closes. It is the one timer select
+// of the package.
+func sleepUntil(ctx context.Context, d time.Duration, stop <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -279,7 +286,7 @@ func (s *Session) sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
-	case <-s.done:
+	case <-stop:
 		return ErrSessionClosed
 	}
 }
@@ -322,11 +329,7 @@ func (s *Session) releaseRecord(ctx context.Context, id lockID, cur []string, ow
 		if d < 0 {
 			return err
 		}
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if sleepUntil(ctx, d, nil) != nil {
 			return err
 		}
 	}

@@ -89,12 +89,8 @@ func waitActive(ctx context.Context, client DynamoDBAPI, table string, keys keyN
 		if out.Table.TableStatus == types.TableStatusActive {
 			return nil
 		}
-		t := time.NewTimer(bo.NextBackOff())
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("dynamutex: waiting for table %q to become active: %w", table, context.Cause(ctx))
+		if err := sleepUntil(ctx, bo.NextBackOff(), nil); err != nil {
+			return fmt.Errorf("dynamutex: waiting for table %q to become active: %w", table, err)
 		}
 	}
 }
@@ -160,12 +156,8 @@ func checkTable(ctx context.Context, client DynamoDBAPI, table string, cfg *conf
 		}
 		cfg.logger.Log(ctx, level, "dynamutex: describe table failed; retrying until the context ends",
 			slog.String("table", table), slog.Any("error", err))
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (and then: %w)", err, context.Cause(ctx))
+		if cerr := sleepUntil(ctx, d, nil); cerr != nil {
+			return fmt.Errorf("%w (and then: %w)", err, cerr)
 		}
 	}
 }
