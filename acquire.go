@@ -55,7 +55,7 @@ func (s *Session) lockLocal(ctx context.Context, ks *keyState, wait bool) error 
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
-	case <-s.done:
+	case <-s.ctx.Done():
 		return ErrSessionClosed
 	}
 }

@@ -111,7 +111,7 @@ func (s *Session) run() {
 		}
 		t.Reset(wait)
 		select {
-		case <-s.done:
+		case <-s.ctx.Done():
 			_ = g.Wait()
 			s.stopDangerTimers()
 			return

@@ -20,10 +20,11 @@ type Session struct {
 	cfg   *config
 	log   *slog.Logger
 
-	epoch    time.Time       // origin of the monotonic times kept in atomics
-	ctx      context.Context // cancelled by Close; parent of heartbeat requests
-	stop     context.CancelFunc
-	done     chan struct{}
+	epoch time.Time // origin of the monotonic times kept in atomics
+	// ctx is cancelled by Close, with the cause ErrSessionClosed: the
+	// parent of heartbeat requests, and the Session's done channel.
+	ctx      context.Context
+	stop     context.CancelCauseFunc
 	loopDone chan struct{}
 	wake     chan struct{}
 	once     sync.Once
@@ -89,7 +90,7 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 	if err := checkTable(ctx, client, table, cfg); err != nil {
 		return nil, err
 	}
-	sctx, stop := context.WithCancel(context.Background())
+	sctx, stop := context.WithCancelCause(context.Background())
 	s := &Session{
 		store:    store{client: client, table: table, keys: cfg.keys, expiry: cfg.expiry, lease: cfg.lease},
 		cfg:      cfg,
@@ -97,7 +98,6 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 		log:      cfg.logger.With(slog.String("table", table), slog.String("owner", cfg.owner)),
 		ctx:      sctx,
 		stop:     stop,
-		done:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		keys:     make(map[lockID]*keyState),
@@ -116,7 +116,7 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 func (s *Session) Owner() string { return s.cfg.owner }
 
 // Done returns a channel that is closed when Close is called.
-func (s *Session) Done() <-chan struct{} { return s.done }
+func (s *Session) Done() <-chan struct{} { return s.ctx.Done() }
 
 // Close stops the heartbeat loop, makes waiting Lock calls return
 // ErrSessionClosed and cancels the context of every lock still held with
@@ -142,8 +142,7 @@ func (s *Session) Close(ctx context.Context) error {
 		abandoned := s.abandoned
 		s.abandoned = nil
 		s.mu.Unlock()
-		close(s.done)
-		s.stop()
+		s.stop(ErrSessionClosed)
 		for _, l := range leases {
 			l.cancel(ErrSessionClosed)
 		}
@@ -272,7 +271,7 @@ func (s *Session) poke() {
 
 // sleep waits for d, the end of ctx or the end of the Session.
 func (s *Session) sleep(ctx context.Context, d time.Duration) error {
-	return sleepUntil(ctx, d, s.done)
+	return sleepUntil(ctx, d, s.ctx.Done())
 }
 
 // sleepUntil waits for d, or until ctx ends (its cause) or stop is closed
