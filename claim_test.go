@@ -344,21 +344,38 @@ func olderTakesFirst(t *testing.T, ctx context.Context, ms [3]*dynamutex.Mutex, 
 	}
 }
 
+// claimScene is a holder's Session that holds key, and a waiter's Session,
+// with an Observer of its claims, on one fresh table.
+type claimScene struct {
+	hc         *dynamodb.Client
+	table, key string
+	hm, wm     *dynamutex.Mutex
+	tok        uint64     // the holder's token
+	htr, wtr   *transport // the holder's and the waiter's requests
+	watch      *claimWatch
+}
+
+func newClaimScene(t *testing.T, ctx context.Context, key, waiterOwner string) *claimScene {
+	t.Helper()
+	hc, htr := newClient(t)
+	sc := &claimScene{hc: hc, htr: htr, table: newTable(t, hc), key: key, watch: newClaimWatch()}
+	sc.hm = newSession(t, hc, sc.table, dynamutex.WithOwner("holder")).NewMutex(key)
+	sc.tok = lockedToken(t, ctx, sc.hm)
+	var wc *dynamodb.Client
+	wc, sc.wtr = newClient(t)
+	sc.wm = newSession(t, wc, sc.table, dynamutex.WithOwner(waiterOwner), dynamutex.WithObserver(sc.watch)).NewMutex(key)
+	return sc
+}
+
 // A holder that unlocks and locks again at once waits behind a waiter that
 // claimed the next turn: the waiter takes the lock first, and the holder's
 // re-lock, whose first write the claim refuses, returns only after the
 // waiter unlocks.
 func TestClaimReleaserWaitsBehindClaim(t *testing.T) {
-	hc, htr := newClient(t)
-	table := newTable(t, hc)
 	ctx := ctxTimeout(t, 10*time.Second)
 	const key = "releaser-waits"
-	hm := newSession(t, hc, table, dynamutex.WithOwner("holder")).NewMutex(key)
-	tok := lockedToken(t, ctx, hm)
-
-	wc, _ := newClient(t)
-	watch := newClaimWatch()
-	wm := newSession(t, wc, table, dynamutex.WithOwner("starving"), dynamutex.WithObserver(watch)).NewMutex(key)
+	sc := newClaimScene(t, ctx, key, "starving")
+	hc, htr, table, hm, wm, tok, watch := sc.hc, sc.htr, sc.table, sc.hm, sc.wm, sc.tok, sc.watch
 	waiter := lockAsync(ctx, wm)
 	watch.wait(t, 2*time.Second)
 	if o := claimField(getItem(t, hc, table, key), "owner"); o != "starving" {
@@ -521,17 +538,10 @@ func testClaimLostReplyGivenUp(t *testing.T) {
 	waitFor(t, time.Second, "the lost claim write to show in the record", func() bool {
 		return claimField(getItem(t, c, table, key), "owner") == "waiter"
 	})
-	cancel()
-	if r := <-waiter; !errors.Is(r.err, context.Canceled) {
-		t.Fatalf("Lock = %v, want context.Canceled", r.err)
-	}
-	waitFor(t, time.Second, "the claim in doubt to be removed", func() bool {
+	giveUpAndUnclaim(t, cancel, waiter, func() bool {
 		_, ok := getItem(t, c, table, key)["claim"]
 		return !ok
-	})
-	if n := wtr.count(opUnclaim); n < 1 {
-		t.Errorf("%d unclaim writes, want at least 1", n)
-	}
+	}, wtr)
 	if n := wtr.count(opClaim); n != 1 {
 		t.Errorf("%d claim writes, want only the one whose reply was lost", n)
 	}
@@ -543,20 +553,29 @@ func testClaimLostReplyGivenUp(t *testing.T) {
 	}
 }
 
+// giveUpAndUnclaim cancels a waiter's Lock call and checks that it returns
+// context.Canceled, that its claim goes (gone reports it) and that the
+// waiter sent an unclaim.
+func giveUpAndUnclaim(t *testing.T, cancel context.CancelFunc, waiter <-chan lockResult, gone func() bool, wtr *transport) {
+	t.Helper()
+	cancel()
+	if r := <-waiter; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("Lock = %v, want context.Canceled", r.err)
+	}
+	waitFor(t, time.Second, "the claim to be removed", gone)
+	if n := wtr.count(opUnclaim); n < 1 {
+		t.Errorf("%d unclaim writes, want at least 1", n)
+	}
+}
+
 // A waiter whose claim landed and whose context then ends leaves no claim
 // behind, once the heartbeat loop has removed it, so that another waiter
 // takes the released lock at once, in one write.
 func TestClaimGiveUpRemovesClaim(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
 	ctx := ctxTimeout(t, 10*time.Second)
 	const key = "give-up"
-	hm := newSession(t, c, table, dynamutex.WithOwner("holder")).NewMutex(key)
-	tok := lockedToken(t, ctx, hm)
-
-	wc, wtr := newClient(t)
-	watch := newClaimWatch()
-	wm := newSession(t, wc, table, dynamutex.WithOwner("quitter"), dynamutex.WithObserver(watch)).NewMutex(key)
+	sc := newClaimScene(t, ctx, key, "quitter")
+	c, table, hm, wm, tok, wtr, watch := sc.hc, sc.table, sc.hm, sc.wm, sc.tok, sc.wtr, sc.watch
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	waiter := lockAsync(wctx, wm)
@@ -564,17 +583,10 @@ func TestClaimGiveUpRemovesClaim(t *testing.T) {
 	if o := claimField(getItem(t, c, table, key), "owner"); o != "quitter" {
 		t.Fatalf("after EventClaimed the claim is owned by %q, want quitter", o)
 	}
-	cancel()
-	if r := <-waiter; !errors.Is(r.err, context.Canceled) {
-		t.Fatalf("Lock = %v, want context.Canceled", r.err)
-	}
-	waitFor(t, time.Second, "the claim to be removed", func() bool {
+	giveUpAndUnclaim(t, cancel, waiter, func() bool {
 		_, ok := getItem(t, c, table, key)["claim"]
 		return !ok
-	})
-	if n := wtr.count(opUnclaim); n < 1 {
-		t.Errorf("%d unclaim writes, want at least 1", n)
-	}
+	}, wtr)
 
 	xc, xtr := newClient(t)
 	xm := newSession(t, xc, table, dynamutex.WithOwner("next")).NewMutex(key)
