@@ -24,14 +24,10 @@ func TestBadOptions(t *testing.T) {
 		name, rule string
 		opts       []dynamutex.Option
 	}{
-		{"zero lease", "lease duration must be positive", []dynamutex.Option{dynamutex.WithLeaseDuration(0)}},
-		{"negative lease", "lease duration must be positive", []dynamutex.Option{dynamutex.WithLeaseDuration(-time.Second)}},
-		{"zero heartbeat", "heartbeat period must be positive", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(0)}},
-		{"negative heartbeat", "heartbeat period must be positive", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(-time.Second)}},
-		{"zero safe time", "safe time must be positive", []dynamutex.Option{dynamutex.WithSafeTime(0)}},
-		{"negative safe time", "safe time must be positive", []dynamutex.Option{dynamutex.WithSafeTime(-time.Second)}},
-		{"zero expiry", "expiry must be positive", []dynamutex.Option{dynamutex.WithExpiry(0)}},
-		{"negative expiry", "expiry must be positive", []dynamutex.Option{dynamutex.WithExpiry(-time.Hour)}},
+		{"negative lease", "lease duration must not be negative", []dynamutex.Option{dynamutex.WithLeaseDuration(-time.Second)}},
+		{"negative heartbeat", "heartbeat period must not be negative", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(-time.Second)}},
+		{"negative safe time", "safe time must not be negative", []dynamutex.Option{dynamutex.WithSafeTime(-time.Second)}},
+		{"negative expiry", "expiry must not be negative", []dynamutex.Option{dynamutex.WithExpiry(-time.Hour)}},
 		{"lease under 1ms", "at least 1ms", []dynamutex.Option{dynamutex.WithLeaseDuration(time.Microsecond * 900), dynamutex.WithSafeTime(time.Microsecond * 500), dynamutex.WithHeartbeatPeriod(time.Microsecond)}},
 		// Records store the lease in whole milliseconds: a fraction would be
 		// cut off, and waiters could take over before the holder's safe time.
@@ -44,13 +40,11 @@ func TestBadOptions(t *testing.T) {
 		{"safe above lease", "shorter than the lease duration", []dynamutex.Option{dynamutex.WithLeaseDuration(10 * time.Second), dynamutex.WithSafeTime(15 * time.Second)}},
 		{"expiry below lease", "longer than the lease duration", []dynamutex.Option{dynamutex.WithExpiry(10 * time.Second)}},
 		{"expiry equals lease", "longer than the lease duration", []dynamutex.Option{dynamutex.WithExpiry(20 * time.Second)}},
-		{"parallelism 0", "parallelism", []dynamutex.Option{dynamutex.WithParallelism(0)}},
 		{"negative parallelism", "parallelism", []dynamutex.Option{dynamutex.WithParallelism(-1)}},
 		{"negative clock bound", "clock bound", []dynamutex.Option{dynamutex.WithClockBound(-time.Nanosecond)}},
 		{"clock bound over 7 days", "clock bound", []dynamutex.Option{dynamutex.WithClockBound(7*24*time.Hour + 1)}},
 		{"owner too long", "owner", []dynamutex.Option{dynamutex.WithOwner(strings.Repeat("o", 1025))}},
 		{"owner not UTF-8", "owner", []dynamutex.Option{dynamutex.WithOwner("\xff")}},
-		{"empty partition key name", "partition-key attribute name", []dynamutex.Option{dynamutex.WithPartitionKey("")}},
 		{"partition key name over 255 bytes", "partition-key attribute name", []dynamutex.Option{dynamutex.WithPartitionKey(strings.Repeat("p", 256))}},
 		{"partition key name not UTF-8", "partition-key attribute name", []dynamutex.Option{dynamutex.WithPartitionKey("\xc3\x28")}},
 		{"sort key name over 255 bytes", "sort-key attribute name", []dynamutex.Option{dynamutex.WithSortKey(strings.Repeat("s", 256))}},
@@ -60,6 +54,7 @@ func TestBadOptions(t *testing.T) {
 		{"backoff factory returns nil", "nil BackOff", []dynamutex.Option{dynamutex.WithBackoff(func() backoff.BackOff { return nil })}},
 		{"nil option", "nil Option", []dynamutex.Option{nil}},
 		{"nil option after good ones", "nil Option", []dynamutex.Option{dynamutex.WithParallelism(2), nil}},
+		{"zero KeyOption", "zero KeyOption", []dynamutex.Option{dynamutex.KeyOption{}}},
 	}
 	// Every attribute of the record itself is refused as either key name.
 	for _, attr := range []string{"owner", "version", "token", "lease_ms", "released", "data", dynamutex.ExpiresAttribute} {
@@ -91,12 +86,12 @@ func TestBadOptions(t *testing.T) {
 	// CreateTable checks the same key names, and its own nil option.
 	tableCases := map[string][]dynamutex.TableOption{
 		"nil table option":            {nil},
-		"empty partition key name":    {dynamutex.WithPartitionKey("")},
 		"partition key name too long": {dynamutex.WithPartitionKey(strings.Repeat("p", 256))},
 		"partition key named token":   {dynamutex.WithPartitionKey("token")},
 		"sort key name not UTF-8":     {dynamutex.WithSortKey("\xff")},
 		"sort key named data":         {dynamutex.WithSortKey("data")},
 		"sort equals partition":       {dynamutex.WithPartitionKey("id"), dynamutex.WithSortKey("id")},
+		"zero KeyOption":              {dynamutex.KeyOption{}},
 	}
 	for name, opts := range tableCases {
 		t.Run("CreateTable "+name, func(t *testing.T) {
@@ -286,8 +281,8 @@ func TestOptionErrorNamesTheOption(t *testing.T) {
 		want string
 		opts []dynamutex.Option
 	}{
-		{"WithLeaseDuration", []dynamutex.Option{dynamutex.WithLeaseDuration(0)}},
-		{"WithParallelism", []dynamutex.Option{dynamutex.WithParallelism(0)}},
+		{"WithLeaseDuration", []dynamutex.Option{dynamutex.WithLeaseDuration(-time.Second)}},
+		{"WithParallelism", []dynamutex.Option{dynamutex.WithParallelism(-1)}},
 		{"WithClockBound", []dynamutex.Option{dynamutex.WithClockBound(-time.Second)}},
 		{"WithHeartbeatPeriod, WithSafeTime", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(time.Second), dynamutex.WithSafeTime(time.Second)}},
 		{"WithExpiry, WithLeaseDuration", []dynamutex.Option{dynamutex.WithExpiry(time.Second)}},
@@ -306,5 +301,43 @@ func TestOptionErrorNamesTheOption(t *testing.T) {
 	}
 	if err := dynamutex.CreateTable(ctx, store, "x"); !errors.As(err, &oe) || oe.Option != "table" {
 		t.Errorf("CreateTable with a 1-letter name = %v, want an *OptionError for table", err)
+	}
+}
+
+// The one rule for option zero values: the zero value of an argument means
+// the option's default, as if it were left out; a nil option of any kind,
+// or a zero KeyOption, is a mistake and an *OptionError.
+func TestOptionZeroMeansDefault(t *testing.T) {
+	ctx := context.Background()
+	store := dynamutextest.New()
+	if err := dynamutex.CreateTable(ctx, store, "locks", dynamutex.WithPartitionKey("")); err != nil {
+		t.Fatalf("CreateTable with WithPartitionKey(\"\"): %v", err)
+	}
+	s, err := dynamutex.NewSession(ctx, store, "locks", dynamutex.WithLeaseDuration(0), dynamutex.WithHeartbeatPeriod(0),
+		dynamutex.WithSafeTime(0), dynamutex.WithExpiry(0), dynamutex.WithParallelism(0), dynamutex.WithOwner(""),
+		dynamutex.WithLogger(nil), dynamutex.WithObserver(nil), dynamutex.WithBackoff(nil),
+		dynamutex.WithPartitionKey(""), dynamutex.WithSortKey(""))
+	if err != nil {
+		t.Fatalf("NewSession with every option at its zero value: %v", err)
+	}
+	defer s.Close(ctx)
+	want := dynamutex.Timings{Lease: dynamutex.DefaultLeaseDuration, Heartbeat: dynamutex.DefaultHeartbeatPeriod,
+		Safe: dynamutex.DefaultSafeTime}
+	if got := s.Timings(); got != want {
+		t.Errorf("timings %+v, want the defaults %+v", got, want)
+	}
+	if s.Owner() == "" {
+		t.Error("WithOwner(\"\") left the owner empty, want the default")
+	}
+	m := s.NewMutex("k", dynamutex.WithData(nil))
+	if _, err := m.Lock(ctx); err != nil {
+		t.Fatalf("Lock with WithData(nil) on a table keyed %q: %v", dynamutex.DefaultPartitionKey, err)
+	}
+	if err := m.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var oe *dynamutex.OptionError
+	if _, err := s.NewMutex("k", nil).Lock(ctx); !errors.As(err, &oe) || oe.Option != "MutexOption" {
+		t.Errorf("Lock of a Mutex made with a nil MutexOption = %v, want an *OptionError", err)
 	}
 }

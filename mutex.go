@@ -39,9 +39,11 @@ type Mutex struct {
 func (s *Session) NewMutex(key string, opts ...MutexOption) *Mutex {
 	m := &Mutex{s: s}
 	for _, o := range opts {
-		if o != nil {
-			o(m)
+		if o == nil {
+			m.id, m.err = lockID{key: key}, optionError("MutexOption", "nil MutexOption in the list")
+			return m
 		}
+		o(m)
 	}
 	m.id = lockID{key: key, sort: m.sortKey}
 	m.err = s.validate(m)

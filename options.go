@@ -86,9 +86,18 @@ type config struct {
 // with a partition key only.
 type keyNames struct {
 	partition, sort string
+	zeroOption      bool // a zero KeyOption was given
 }
 
 // Option configures a Session. See the With* functions.
+//
+// One rule holds for every option of the package: the zero value of an
+// option's argument (0, "", nil) means that option's default, as if the
+// option were left out, and a value out of range is an *OptionError before
+// any request. WithClockBound is the one option whose zero is a value of its
+// own, a declared bound of zero; leave it out to declare none. A nil Option,
+// TableOption or MutexOption, or a zero KeyOption, is an *OptionError too:
+// it is a mistake, not a choice.
 type Option interface {
 	applySession(*config)
 }
@@ -109,18 +118,29 @@ type KeyOption struct {
 	apply func(*keyNames)
 }
 
-func (o KeyOption) applySession(c *config) { o.apply(&c.keys) }
-func (o KeyOption) applyTable(k *keyNames) { o.apply(k) }
+func (o KeyOption) applySession(c *config) { o.applyTable(&c.keys) }
+func (o KeyOption) applyTable(k *keyNames) {
+	if o.apply == nil {
+		k.zeroOption = true // a KeyOption{} made by hand, not by a With* function
+		return
+	}
+	o.apply(k)
+}
 
 // WithPartitionKey sets the name of the table's partition-key attribute
-// (type string). Default: "key".
+// (type string). Default, and for "": "key".
 func WithPartitionKey(name string) KeyOption {
-	return KeyOption{func(k *keyNames) { k.partition = name }}
+	return KeyOption{func(k *keyNames) {
+		if name == "" {
+			name = DefaultPartitionKey
+		}
+		k.partition = name
+	}}
 }
 
 // WithSortKey declares that the table has a sort-key attribute (type string)
 // of this name. Every Mutex of such a Session needs WithSortKeyValue.
-// Default: no sort key.
+// Default, and for "": no sort key.
 func WithSortKey(name string) KeyOption {
 	return KeyOption{func(k *keyNames) { k.sort = name }}
 }
@@ -133,7 +153,7 @@ func WithSortKey(name string) KeyOption {
 // a record. Default: 20 s, or 4/3 of the safe time or 4 times the heartbeat
 // period when one of those is set (DeriveTimings).
 func WithLeaseDuration(d time.Duration) Option {
-	return sessionOption(func(c *config) { c.lease, c.timingSet[0] = d, true })
+	return sessionOption(func(c *config) { c.lease, c.timingSet[0] = d, d != 0 })
 }
 
 // WithHeartbeatPeriod sets how often each held lock is renewed, with one
@@ -144,7 +164,7 @@ func WithLeaseDuration(d time.Duration) Option {
 // Default: a quarter of the lease (5 s), and never a third of the safe time
 // or more (DeriveTimings).
 func WithHeartbeatPeriod(d time.Duration) Option {
-	return sessionOption(func(c *config) { c.heartbeat, c.timingSet[1] = d, true })
+	return sessionOption(func(c *config) { c.heartbeat, c.timingSet[1] = d, d != 0 })
 }
 
 // WithSafeTime sets the danger threshold: when the last confirmed renewal of a
@@ -154,16 +174,20 @@ func WithHeartbeatPeriod(d time.Duration) Option {
 // reaction time and the clock-rate difference between machines. Default:
 // three quarters of the lease (15 s) (DeriveTimings).
 func WithSafeTime(d time.Duration) Option {
-	return sessionOption(func(c *config) { c.safe, c.timingSet[2] = d, true })
+	return sessionOption(func(c *config) { c.safe, c.timingSet[2] = d, d != 0 })
 }
 
 // WithExpiry sets how long an idle record (released, or no longer renewed)
 // stays in the table before DynamoDB's TTL may delete it. It must exceed the
 // lease duration. Fencing tokens stay increasing after such a deletion as long
 // as the clocks of the machines that use a key are within this much of each
-// other (see the package documentation). Default: 24 h.
+// other (see the package documentation). Default, and for 0: 24 h.
 func WithExpiry(d time.Duration) Option {
-	return sessionOption(func(c *config) { c.expiry = d })
+	return sessionOption(func(c *config) {
+		if d != 0 {
+			c.expiry = d
+		}
+	})
 }
 
 // WithOwner sets the owner name stored in each record this Session writes, for
@@ -237,9 +261,13 @@ func WithClockBound(d time.Duration) Option {
 
 // WithParallelism bounds how many renewal requests the heartbeat loop has in
 // flight at once, so that a slow request does not delay the others.
-// Default: 16.
+// Default, and for 0: 16.
 func WithParallelism(n int) Option {
-	return sessionOption(func(c *config) { c.parallelism = n })
+	return sessionOption(func(c *config) {
+		if n != 0 {
+			c.parallelism = n
+		}
+	})
 }
 
 func newConfig(opts []Option) (*config, error) {
@@ -275,8 +303,8 @@ func newConfig(opts []Option) (*config, error) {
 	return c, nil
 }
 
-// deriveTimings fills in the timings no option set. A timing set to zero or
-// less is refused here, before it could be mistaken for one not set.
+// deriveTimings fills in the timings no option set, or set to zero. A
+// negative one is refused.
 func (c *config) deriveTimings() error {
 	given := []struct {
 		option, name string
@@ -284,8 +312,8 @@ func (c *config) deriveTimings() error {
 	}{{"WithLeaseDuration", "lease duration", &c.lease}, {"WithHeartbeatPeriod", "heartbeat period", &c.heartbeat},
 		{"WithSafeTime", "safe time", &c.safe}}
 	for i, g := range given {
-		if c.timingSet[i] && *g.v <= 0 {
-			return optionError(g.option, "%s must be positive, got %v", g.name, *g.v)
+		if c.timingSet[i] && *g.v < 0 {
+			return optionError(g.option, "%s must not be negative, got %v", g.name, *g.v)
 		}
 	}
 	t := DeriveTimings(Timings{Lease: c.lease, Heartbeat: c.heartbeat, Safe: c.safe})
@@ -294,8 +322,8 @@ func (c *config) deriveTimings() error {
 }
 
 func (c *config) validate() error {
-	if c.expiry <= 0 {
-		return optionError("WithExpiry", "expiry must be positive, got %v", c.expiry)
+	if c.expiry < 0 {
+		return optionError("WithExpiry", "expiry must not be negative, got %v", c.expiry)
 	}
 	switch {
 	case c.lease < time.Millisecond:
@@ -316,7 +344,7 @@ func (c *config) validate() error {
 	case c.hasBound && (c.clockBound < 0 || c.clockBound > maxRecordLease):
 		return optionError("WithClockBound", "clock bound must be from 0 to %v, got %v", maxRecordLease, c.clockBound)
 	case c.parallelism < 1:
-		return optionError("WithParallelism", "parallelism must be at least 1, got %d", c.parallelism)
+		return optionError("WithParallelism", "parallelism must not be negative, got %d", c.parallelism)
 	case len(c.owner) > maxOwnerBytes || !utf8.ValidString(c.owner):
 		return optionError("WithOwner", "owner must be valid UTF-8 of at most %d bytes", maxOwnerBytes)
 	}
@@ -324,6 +352,9 @@ func (c *config) validate() error {
 }
 
 func (k keyNames) validate() error {
+	if k.zeroOption {
+		return optionError("KeyOption", "a zero KeyOption; make one with WithPartitionKey or WithSortKey")
+	}
 	check := func(option, what, name string) error {
 		if name == "" || len(name) > 255 || !utf8.ValidString(name) {
 			return optionError(option, "%s attribute name must be 1 to 255 bytes of UTF-8, got %q", what, name)
@@ -376,7 +407,8 @@ func defaultBackoff(lease time.Duration) func() backoff.BackOff {
 	}
 }
 
-// MutexOption configures a Mutex. See WithData and WithSortKeyValue.
+// MutexOption configures a Mutex. See WithData and WithSortKeyValue. A nil
+// MutexOption makes the Mutex's calls fail with an *OptionError.
 type MutexOption func(*Mutex)
 
 // WithData stores b in the lock record with every acquisition; holders and

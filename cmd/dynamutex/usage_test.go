@@ -28,7 +28,7 @@ func TestUsageErrors(t *testing.T) {
 			"DYNAMUTEX_WAIT and DYNAMUTEX_NO_WAIT cannot be used together"},
 		{"lease syntax", nil, h.args("run", "--key", "k", "--lease", "soon", "--", "true"), `invalid value "soon" for flag -lease`},
 		{"lease from env", []string{"DYNAMUTEX_LEASE=soon"}, h.args("run", "--key", "k", "--", "true"), `DYNAMUTEX_LEASE="soon"`},
-		{"lease zero", nil, h.args("run", "--key", "k", "--lease", "0s", "--", "true"), "dynamutex: --lease: lease duration must be positive"},
+		{"lease negative", nil, h.args("run", "--key", "k", "--lease", "-1s", "--", "true"), "dynamutex: --lease: lease duration must not be negative"},
 		{"lease fraction", nil, h.args("run", "--key", "k", "--lease", "1500us", "--", "true"),
 			"--lease: lease duration must be a whole number of milliseconds"},
 		{"negative wait", nil, h.args("run", "--key", "k", "--wait", "-1s", "--", "true"), "--wait must not be negative"},
