@@ -24,6 +24,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 func TestMain(m *testing.M) {
@@ -277,20 +278,13 @@ func newClient(tb testing.TB) (*dynamodb.Client, *transport) {
 	tb.Helper()
 	ep := endpoint(tb)
 	tr := newTransport()
-	return localClient(ep, tr, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 }), tr
+	return localClient(ep, tr, localdb.NoRetries), tr
 }
 
 // localClient builds a client for DynamoDB Local at ep, which accepts any
 // credentials.
 func localClient(ep string, tr http.RoundTripper, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(ep),
-		Region:       "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "test"}, nil
-		}),
-		HTTPClient: &http.Client{Transport: tr},
-	}, optFns...)
+	return localdb.Client(ep, tr, optFns...)
 }
 
 // heldRecord is a well-formed lock record held by owner, as another process

@@ -3,6 +3,7 @@ package dynamutextest_test
 import (
 	"context"
 	"fmt"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 	"net/http"
 	"os"
 	"regexp"
@@ -95,15 +96,7 @@ func localBackend(t *testing.T) api {
 		transportsMu.Lock()
 		transports = append(transports, tr)
 		transportsMu.Unlock()
-		localClient = dynamodb.New(dynamodb.Options{
-			BaseEndpoint: aws.String(ep),
-			Region:       "us-east-1",
-			Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-				return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "test"}, nil
-			}),
-			HTTPClient:       &http.Client{Transport: tr},
-			RetryMaxAttempts: 1,
-		})
+		localClient = localdb.Client(ep, tr, localdb.NoRetries)
 	})
 	return localClient
 }

@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"go.uber.org/goleak"
+
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // binary is the dynamutex binary that TestMain builds once for all tests.
@@ -327,15 +329,7 @@ func (ho *holder) release() result {
 func (h *harness) sdk() *dynamodb.Client {
 	tr := &http.Transport{DisableKeepAlives: true}
 	h.t.Cleanup(tr.CloseIdleConnections)
-	return dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(h.endpoint),
-		Region:       "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
-		}),
-		HTTPClient:                      &http.Client{Transport: tr},
-		DisableValidateResponseChecksum: true,
-	})
+	return localdb.Client(h.endpoint, tr, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
 }
 
 // status reads the record of key with `status --json`.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // TestTransportFaults proves against DynamoDB Local that each injected fault
@@ -38,10 +39,7 @@ func TestTransportFaults(t *testing.T) {
 	base := newBase()
 	defer base.CloseIdleConnections()
 	tr := NewTransport(base, table, Faults{}, NewLog(&buf, 1), 1)
-	c := dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(ep), Region: "us-east-1", RetryMaxAttempts: 1,
-		Credentials: plain.Options().Credentials, HTTPClient: httpClient(tr),
-	})
+	c := localdb.Client(ep, tr, localdb.NoRetries)
 
 	// write makes an acquire-shaped write that lands only on a missing item.
 	write := func(key, version string, timeout time.Duration) error {

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 	"github.com/dynamutex/dynamutex/internal/wallclock"
 )
 
@@ -89,14 +90,8 @@ func RunWorker(ctx context.Context, cfg WorkerConfig, out io.Writer) error {
 // client builds a DynamoDB client for DynamoDB Local. The SDK's own retries
 // stay on, as users run them, but with a backoff scaled to the short lease.
 func client(endpoint string, rt http.RoundTripper, lease time.Duration) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(endpoint),
-		Region:       "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "chaos"}, nil
-		}),
-		HTTPClient: httpClient(rt),
-		Retryer:    retry.AddWithMaxBackoffDelay(retry.NewStandard(), lease/20),
+	return localdb.Client(endpoint, rt, func(o *dynamodb.Options) {
+		o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(), lease/20)
 	})
 }
 
