@@ -34,30 +34,10 @@ func (s *Session) lock(ctx context.Context, m *Mutex, wait bool) (context.Contex
 	}
 	lctx, err := s.acquire(ctx, m, ks, lockCall{wait: wait, start: start})
 	if err != nil {
-		<-ks.sem
-		s.leave(m.id, ks)
+		s.unlockLocal(m.id, ks)
 		return nil, err
 	}
 	return lctx, nil
-}
-
-func (s *Session) lockLocal(ctx context.Context, ks *keyState, wait bool) error {
-	if !wait {
-		select {
-		case ks.sem <- struct{}{}:
-			return nil
-		default:
-			return ErrLocked
-		}
-	}
-	select {
-	case ks.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-s.ctx.Done():
-		return ErrSessionClosed
-	}
 }
 
 // lockCall is what acquire needs to know of the Lock or TryLock call.
@@ -284,9 +264,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 	s.scheduleLocked(l, s.firstRenewal(sent))
 	s.mu.Unlock()
 
-	m.mu.Lock()
-	m.lease = l
-	m.mu.Unlock()
+	m.hold(l)
 	ev := l.event(EventAcquired)
 	ev.Wait, ev.Latency, ev.Attempts = time.Since(w.start), w.latency, w.attempts
 	s.log.Debug("dynamutex: acquired", append(l.attrs(),

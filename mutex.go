@@ -159,15 +159,11 @@ func (m *Mutex) Unlock(ctx context.Context) error {
 	if m.err != nil {
 		return m.err
 	}
-	m.mu.Lock()
-	l := m.lease
-	m.lease = nil
-	m.mu.Unlock()
+	l := m.letGo()
 	if l == nil {
 		return ErrNotLocked
 	}
 	err := m.s.release(ctx, l)
-	<-l.ks.sem
-	m.s.leave(l.id, l.ks)
+	m.s.unlockLocal(l.id, l.ks)
 	return err
 }

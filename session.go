@@ -41,13 +41,6 @@ type Session struct {
 	trouble *renewalTrouble // keeps Warn lines about renewals to one a period
 }
 
-// keyState keeps the goroutines of one Session that want one key in line,
-// so that they wait for each other locally instead of polling DynamoDB.
-type keyState struct {
-	sem  chan struct{} // holds a token while a goroutine acquires or holds the key
-	refs int           // goroutines waiting for or holding the key; guarded by Session.mu
-}
-
 // observation is the first moment this Session saw a record version, on its
 // own monotonic clock. A takeover is allowed once a version has been seen
 // unchanged for its lease.
@@ -159,31 +152,6 @@ func (s *Session) Close(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
-	}
-}
-
-// enter registers a goroutine that wants id.
-func (s *Session) enter(id lockID) (*keyState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, ErrSessionClosed
-	}
-	ks := s.keys[id]
-	if ks == nil {
-		ks = &keyState{sem: make(chan struct{}, 1)}
-		s.keys[id] = ks
-	}
-	ks.refs++
-	return ks, nil
-}
-
-func (s *Session) leave(id lockID, ks *keyState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ks.refs--
-	if ks.refs == 0 {
-		delete(s.keys, id)
 	}
 }
 
