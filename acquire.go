@@ -135,7 +135,7 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 				return s.giveUp(a, r.err)
 			}
 			d := a.bo.NextBackOff()
-			if d == backoffStop {
+			if d == backoff.Stop {
 				return s.giveUp(a, r.err)
 			}
 			s.log.Debug("dynamutex: acquire attempt failed; retrying", slog.String("key", m.id.key), slog.Any("error", r.err))
@@ -221,8 +221,6 @@ func heldBy(id lockID, rec record) *HeldError {
 	return &HeldError{Key: id.key, Owner: rec.owner, Token: rec.token, Lease: rec.lease, LastWrite: rec.sent,
 		ClaimedBy: rec.claim.owner}
 }
-
-const backoffStop = -1 // backoff.Stop, spelled out to keep the comparison obvious
 
 // grant turns a landed acquisition into a Lease and a lock context, and
 // hands the lease to the heartbeat loop.

@@ -260,7 +260,7 @@ func (s *Session) abandonClaim(ctx context.Context, a lockVersion) {
 			return
 		}
 		d := bo.NextBackOff()
-		if d == backoffStop || s.sleep(ctx, d) != nil {
+		if d == backoff.Stop || s.sleep(ctx, d) != nil {
 			s.log.Debug("dynamutex: could not remove the claim of a Lock call that gave up; it is ignored after a lease",
 				slog.String("key", a.id.key), slog.Any("error", err))
 			return

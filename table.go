@@ -145,7 +145,7 @@ func checkTable(ctx context.Context, client DynamoDBAPI, table string, cfg *conf
 			return err
 		}
 		d := bo.NextBackOff()
-		if d == backoffStop {
+		if d == backoff.Stop {
 			return err
 		}
 		// Said once at Warn, so that a wrong endpoint under a context that

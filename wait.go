@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/cenkalti/backoff/v4"
 )
 
 // waitTurn waits, reading rather than writing, until the key of rec is worth
@@ -85,7 +87,7 @@ func (s *Session) turnCame(ctx context.Context, a *acquisition, rec record) (boo
 // lock that turns over.
 func (s *Session) pause(ctx context.Context, a *acquisition, rec record) error {
 	d := a.bo.NextBackOff()
-	if d == backoffStop {
+	if d == backoff.Stop {
 		held := heldBy(a.m.id, rec)
 		held.Reason = "the backoff policy gave up"
 		return held
