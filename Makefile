@@ -44,7 +44,7 @@ chaos-rogue:
 ## fuzz: each fuzz target for FUZZTIME (go test runs one target at a time).
 ## Targets are package:name.
 FUZZTIME ?= 10s
-FUZZ_TARGETS = .:FuzzDecodeRecord .:FuzzMutexValidate ./dynamutextest:FuzzExpression ./dynamutextest:FuzzNumber
+FUZZ_TARGETS = .:FuzzDecodeRecord .:FuzzDecodeClaim .:FuzzMutexValidate ./dynamutextest:FuzzExpression ./dynamutextest:FuzzNumber
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; f=$${t#*:}; \
