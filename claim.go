@@ -221,8 +221,8 @@ func (s *Session) mayClaim(a *acquisition, rec record, now time.Time) bool {
 // of its own, or a takeover of a younger or stale one.
 func (s *Session) writeClaim(ctx context.Context, a *acquisition, rec record) error {
 	c := claim{version: a.req.version, owner: a.req.owner, since: a.wallStart, beat: newVersion(), lease: s.cfg.lease}
-	stale := ""
-	if !rec.claim.none() && rec.claim.version != a.req.version && s.claimStale(a.m.id, rec.claim, time.Now()) {
+	stale := "" // a stale claim of another call is replaced on the strength of its beat
+	if rec.claim.version != a.req.version && s.claimStale(a.m.id, rec.claim, time.Now()) {
 		stale = rec.claim.beat
 	}
 	sent := time.Now()

@@ -3,12 +3,12 @@ package dynamutex
 import (
 	"context"
 	"errors"
-	"golang.org/x/sync/errgroup"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 )
 
 // A Session is one process's connection to a lock table. It owns a single

@@ -3,7 +3,6 @@ package dynamutextest_test
 import (
 	"context"
 	"fmt"
-	"github.com/dynamutex/dynamutex/internal/localdb"
 	"net/http"
 	"os"
 	"regexp"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/dynamutextest"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 var _ dynamutex.DynamoDBAPI = (*dynamutextest.Store)(nil)
