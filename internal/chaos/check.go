@@ -14,7 +14,11 @@ type Params struct {
 	// lock's context: a wait timer that fires just as Lock returns, or on
 	// resuming from a pause, ends the lock's context with its own cause.
 	Wait time.Duration
-	End  int64 // when the run ended; holders never released hold until then
+	// Stopping is when the run began to stop its workers (Unix ns): from
+	// then on a worker's own shutdown may end a lock context first, with its
+	// own cause, as its wait timer may.
+	Stopping int64
+	End      int64 // when the run ended; holders never released hold until then
 	// ExpectEarly inverts the verdict for a run with a rogue clock (see
 	// Report.OK): it must show a takeover of a rogue's lock within the lease.
 	ExpectEarly bool
@@ -704,15 +708,18 @@ func (h *history) checkLosses() {
 }
 
 // toldOfDanger reports whether a's context ended in a way that tells a
-// paused holder its lease may be gone: danger or loss, or the worker's own
-// wait timer, due when a's Lock call had waited its Wait, firing late (it
-// cancels the parent of the lock's context, and the first cause wins).
+// paused holder its lease may be gone: danger or loss, or the worker ending
+// the parent of the lock's context itself once it had cause to, when the
+// first cause wins over danger: its wait timer, due when a's Lock call had
+// waited its Wait, or its shutdown, once the run had begun to stop.
 func (h *history) toldOfDanger(a *acq) bool {
 	switch a.cause {
 	case CauseDanger, CauseLost:
 		return true
 	case CauseWaited:
 		return h.p.Wait > 0 && a.cancelAt >= a.start+int64(h.p.Wait)
+	case CauseShutdown:
+		return h.p.Stopping > 0 && a.cancelAt >= h.p.Stopping
 	}
 	return false
 }

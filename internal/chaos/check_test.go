@@ -14,9 +14,10 @@ const testLease = time.Second
 // hist builds a history for the checker: a few helpers that write the
 // events a worker and its transport would.
 type hist struct {
-	evs  []Event
-	req  uint64
-	wait time.Duration // Params.Wait: 0 for none
+	evs      []Event
+	req      uint64
+	wait     time.Duration // Params.Wait: 0 for none
+	stopping int           // Params.Stopping, in ms: 0 for none
 }
 
 func (h *hist) add(e Event) { h.evs = append(h.evs, e) }
@@ -50,7 +51,15 @@ func (h *hist) check(t *testing.T) *Report {
 	for _, e := range h.evs {
 		end = max(end, e.At)
 	}
-	return Check(append([]Event(nil), h.evs...), Params{Lease: testLease, Safe: testLease * 6 / 10, Wait: h.wait, End: end + ms(1)})
+	return Check(append([]Event(nil), h.evs...), Params{Lease: testLease, Safe: testLease * 6 / 10, Wait: h.wait,
+		Stopping: stoppingAt(h.stopping), End: end + ms(1)})
+}
+
+func stoppingAt(msAt int) int64 {
+	if msAt == 0 {
+		return 0
+	}
+	return ms(msAt)
 }
 
 func wantViolation(t *testing.T, r *Report, substr string) {
@@ -161,6 +170,18 @@ func TestCheckPausedHolderToldByWaitTimer(t *testing.T) {
 	h.wait = 2 * time.Second // Lock began at 0: due at 2 s, fired at 2.501 s
 	wantClean(t, h.check(t))
 	h.wait = 3 * time.Second // not due yet when the context ended
+	wantViolation(t, h.check(t), "not danger or lost")
+}
+
+// The same for the worker's shutdown: once the run has begun to stop its
+// workers, a SIGTERM may end a resumed holder's lock context before its
+// overdue danger timer does. Before that moment it would be the library's
+// doing.
+func TestCheckPausedHolderToldByShutdown(t *testing.T) {
+	h := pausedTakeover(CauseShutdown)
+	h.stopping = 2400 // the run began to stop at 2.4 s; the context ended at 2.501 s
+	wantClean(t, h.check(t))
+	h.stopping = 2600
 	wantViolation(t, h.check(t), "not danger or lost")
 }
 

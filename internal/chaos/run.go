@@ -115,6 +115,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	r.chaos(ctx, started.Add(cfg.Duration))
+	stopping := time.Now()
 	r.stopAll()
 	r.readers.Wait()
 	ended := time.Now()
@@ -125,7 +126,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := Check(evs, Params{Lease: cfg.Lease, Safe: safeTime(cfg.Lease), Wait: cfg.Wait, End: ended.UnixNano(), ExpectEarly: cfg.ExpectEarly})
+	rep := Check(evs, Params{Lease: cfg.Lease, Safe: safeTime(cfg.Lease), Wait: cfg.Wait,
+		Stopping: stopping.UnixNano(), End: ended.UnixNano(), ExpectEarly: cfg.ExpectEarly})
 	rep.Duration = ended.Sub(started)
 	rep.TornLines = torn
 	r.checkLedger(ctx, db, evs, rep)
