@@ -14,7 +14,7 @@ import (
 	"github.com/dynamutex/dynamutex"
 )
 
-// Issue 4, point 2: contended handoff, takeover delay and many held locks.
+// Contended handoff, takeover delay and many held locks.
 // All of them run against DynamoDB Local on loopback, which shares the
 // machine's cores with the benchmark; their times say how the library's
 // waiting and scheduling behave, not what DynamoDB itself would take.
@@ -47,7 +47,7 @@ func BenchmarkHandoff(b *testing.B) {
 		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
 			var (
 				workers []handoffWorker
-				trs     []*transport
+				trs     []*tap
 				table   string
 			)
 			for i := range n {
@@ -78,7 +78,7 @@ func BenchmarkHandoffLocal(b *testing.B) {
 	for i := range workers {
 		workers[i] = handoffWorker{m: s.NewMutex("handoff"), group: i}
 	}
-	runHandoff(b, workers, goroutines, "goroutine", []*transport{tr})
+	runHandoff(b, workers, goroutines, "goroutine", []*tap{tr})
 }
 
 type handoffWorker struct {
@@ -92,7 +92,7 @@ type acquisition struct {
 	locked, unlocked time.Duration // when Lock and Unlock returned, since the start
 }
 
-func runHandoff(b *testing.B, workers []handoffWorker, groups int, groupName string, trs []*transport) {
+func runHandoff(b *testing.B, workers []handoffWorker, groups int, groupName string, trs []*tap) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	requests := func() int {

@@ -103,11 +103,11 @@ func benchHeldLocks(b *testing.B, n int, heartbeat time.Duration, opts ...dynamu
 	for i := range keys {
 		keys[i] = "held/" + strconv.Itoa(i)
 	}
-	tr := newTransport()
+	tr := httpTransport()
 	// The recorder goes straight to the network transport: the counting
 	// transport of the other tests decodes every body into maps, which would
 	// be charged to CPU per renewal.
-	rec := &sendRecorder{next: tr.base, onSend: func(op, key string, at time.Time) {
+	rec := &sendRecorder{next: tr, onSend: func(op, key string, at time.Time) {
 		if op != opAcquire && op != opRenew {
 			return
 		}

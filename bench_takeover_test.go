@@ -92,7 +92,7 @@ func BenchmarkTakeover(b *testing.B) {
 		mu        sync.Mutex
 		lastWrite = map[string]time.Time{}
 	)
-	rec := &sendRecorder{next: newTransport(), onSend: func(op, key string, at time.Time) {
+	rec := &sendRecorder{next: httpTransport(), onSend: func(op, key string, at time.Time) {
 		if op == opAcquire || op == opRenew {
 			mu.Lock()
 			lastWrite[key] = at

@@ -26,7 +26,7 @@ const (
 // transport that counts its requests.
 type waitContender struct {
 	m  *dynamutex.Mutex
-	tr *transport
+	tr *tap
 }
 
 func openContenders(b *testing.B, n int, opts []dynamutex.Option) []waitContender {

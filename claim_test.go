@@ -36,7 +36,7 @@ type testClaim struct {
 // putClaim writes cl into key's record with the raw SDK, as a claimant
 // would. It refuses to replace a claim, so that a test whose timing went
 // wrong says so instead of proving nothing.
-func putClaim(t *testing.T, c *dynamodb.Client, table, key string, cl testClaim) {
+func putClaim(t *testing.T, c testDB, table, key string, cl testClaim) {
 	t.Helper()
 	in := claimUpdate(table, key, cl)
 	in.ConditionExpression = aws.String("attribute_exists(#k) AND attribute_not_exists(#c)")
@@ -74,7 +74,7 @@ func claimField(item map[string]types.AttributeValue, field string) string {
 }
 
 // mustNoClaim checks that key's record carries no claim attribute at all.
-func mustNoClaim(t *testing.T, c *dynamodb.Client, table, key, when string) {
+func mustNoClaim(t *testing.T, c testDB, table, key, when string) {
 	t.Helper()
 	if item := getItem(t, c, table, key); item["claim"] != nil {
 		t.Fatalf("%s: the record still carries the claim of %q (version %q)",
@@ -151,22 +151,34 @@ func mustWait(t *testing.T, ch <-chan lockResult, who, why string) {
 	}
 }
 
-// bodyValue returns the S value of the placeholder name in a request body.
-func bodyValue(body map[string]any, name string) string {
-	values, _ := body["ExpressionAttributeValues"].(map[string]any)
-	v, _ := values[name].(map[string]any)
-	s, _ := v["S"].(string)
-	return s
+// inValue returns the S value of the placeholder name in an update.
+func inValue(in any, name string) string {
+	u, _ := in.(*dynamodb.UpdateItemInput)
+	if u == nil {
+		return ""
+	}
+	v, _ := u.ExpressionAttributeValues[name].(*types.AttributeValueMemberS)
+	if v == nil {
+		return ""
+	}
+	return v.Value
 }
 
-// claimBodyBeat returns the beat a claim write sends.
-func claimBodyBeat(body map[string]any) string {
-	values, _ := body["ExpressionAttributeValues"].(map[string]any)
-	c, _ := values[":claim"].(map[string]any)
-	m, _ := c["M"].(map[string]any)
-	beat, _ := m["beat"].(map[string]any)
-	s, _ := beat["S"].(string)
-	return s
+// claimBeatOf returns the beat a claim write sends.
+func claimBeatOf(in any) string {
+	u, _ := in.(*dynamodb.UpdateItemInput)
+	if u == nil {
+		return ""
+	}
+	c, _ := u.ExpressionAttributeValues[":claim"].(*types.AttributeValueMemberM)
+	if c == nil {
+		return ""
+	}
+	beat, _ := c.Value["beat"].(*types.AttributeValueMemberS)
+	if beat == nil {
+		return ""
+	}
+	return beat.Value
 }
 
 // lockedToken locks m and returns the lock's token.
@@ -241,14 +253,14 @@ type versionLog struct {
 	claims, acquires []string
 }
 
-func (l *versionLog) fault(op, _ string, body map[string]any) fault {
+func (l *versionLog) fault(op, _ string, in any) fault {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch op {
 	case opClaim:
-		l.claims = append(l.claims, bodyValue(body, ":me"))
+		l.claims = append(l.claims, inValue(in, ":me"))
 	case opAcquire:
-		l.acquires = append(l.acquires, bodyValue(body, ":v"))
+		l.acquires = append(l.acquires, inValue(in, ":v"))
 	}
 	return fault{}
 }
@@ -347,11 +359,11 @@ func olderTakesFirst(t *testing.T, ctx context.Context, ms [3]*dynamutex.Mutex, 
 // claimScene is a holder's Session that holds key, and a waiter's Session,
 // with an Observer of its claims, on one fresh table.
 type claimScene struct {
-	hc         *dynamodb.Client
+	hc         testDB
 	table, key string
 	hm, wm     *dynamutex.Mutex
-	tok        uint64     // the holder's token
-	htr, wtr   *transport // the holder's and the waiter's requests
+	tok        uint64 // the holder's token
+	htr, wtr   *tap   // the holder's and the waiter's requests
 	watch      *claimWatch
 }
 
@@ -361,7 +373,7 @@ func newClaimScene(t *testing.T, ctx context.Context, key, waiterOwner string) *
 	sc := &claimScene{hc: hc, htr: htr, table: newTable(t, hc), key: key, watch: newClaimWatch()}
 	sc.hm = newSession(t, hc, sc.table, dynamutex.WithOwner("holder")).NewMutex(key)
 	sc.tok = lockedToken(t, ctx, sc.hm)
-	var wc *dynamodb.Client
+	var wc testDB
 	wc, sc.wtr = newClient(t)
 	sc.wm = newSession(t, wc, sc.table, dynamutex.WithOwner(waiterOwner), dynamutex.WithObserver(sc.watch)).NewMutex(key)
 	return sc
@@ -417,7 +429,7 @@ func TestClaimReleaserWaitsBehindClaim(t *testing.T) {
 // context ends.
 type readStall struct{ on atomic.Bool }
 
-func (r *readStall) fault(op, _ string, _ map[string]any) fault {
+func (r *readStall) fault(op, _ string, _ any) fault {
 	return fault{block: op == "GetItem" && r.on.Load()}
 }
 
@@ -434,8 +446,8 @@ type claimLog struct {
 
 func newClaimLog() *claimLog { return &claimLog{dropped: make(chan struct{})} }
 
-func (l *claimLog) fault(op, _ string, body map[string]any) fault {
-	if f := l.stall.fault(op, "", body); f.block {
+func (l *claimLog) fault(op, _ string, in any) fault {
+	if f := l.stall.fault(op, "", in); f.block {
 		return f
 	}
 	if op != opClaim {
@@ -444,7 +456,7 @@ func (l *claimLog) fault(op, _ string, body map[string]any) fault {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sent = append(l.sent, time.Now())
-	l.beats = append(l.beats, claimBodyBeat(body))
+	l.beats = append(l.beats, claimBeatOf(in))
 	if len(l.sent) == 1 {
 		close(l.dropped)
 		return fault{drop: true}
@@ -520,8 +532,8 @@ func testClaimLostReplyGivenUp(t *testing.T) {
 	log := newClaimLog()
 	// Reads stall from the lost claim write on, so the waiter never learns
 	// that its claim landed: it gives up with the claim in doubt.
-	wtr.setFault(func(op, key string, body map[string]any) fault {
-		f := log.fault(op, key, body)
+	wtr.setFault(func(op, key string, in any) fault {
+		f := log.fault(op, key, in)
 		if op == opClaim && f.drop {
 			log.stall.on.Store(true)
 		}
@@ -556,7 +568,7 @@ func testClaimLostReplyGivenUp(t *testing.T) {
 // giveUpAndUnclaim cancels a waiter's Lock call and checks that it returns
 // context.Canceled, that its claim goes (gone reports it) and that the
 // waiter sent an unclaim.
-func giveUpAndUnclaim(t *testing.T, cancel context.CancelFunc, waiter <-chan lockResult, gone func() bool, wtr *transport) {
+func giveUpAndUnclaim(t *testing.T, cancel context.CancelFunc, waiter <-chan lockResult, gone func() bool, wtr *tap) {
 	t.Helper()
 	cancel()
 	if r := <-waiter; !errors.Is(r.err, context.Canceled) {
@@ -684,7 +696,7 @@ func TestClaimPrevReleaseIgnoresClaim(t *testing.T) {
 // every heartbeat for longer than a lease, and checks that the claimant,
 // which reads the record held with its own claim still on it, waits
 // throughout. It returns the old holder's last version.
-func oldHolderRenews(t *testing.T, e *compatEnv, key string, wtr *transport, waiter <-chan lockResult) string {
+func oldHolderRenews(t *testing.T, e *compatEnv, key string, wtr *tap, waiter <-chan lockResult) string {
 	t.Helper()
 	reads := wtr.count("GetItem")
 	cur := "prev-v0"
@@ -748,6 +760,6 @@ func TestClaimBlockedWaiterDoesNotSpin(t *testing.T) {
 
 // putClaimOver writes cl into key's record whatever claim stands: a live
 // claimant re-asserting.
-func putClaimOver(c *dynamodb.Client, table, key string, cl testClaim) {
+func putClaimOver(c testDB, table, key string, cl testClaim) {
 	_, _ = c.UpdateItem(context.Background(), claimUpdate(table, key, cl))
 }

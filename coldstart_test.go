@@ -5,91 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sync"
+	"net/http"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
-// countingClient counts the calls the library makes through the
-// DynamoDBAPI, by operation name, whatever their outcome. It sees calls
-// rather than HTTP requests: with SDK retries off, as newClient and
-// coldClient set them, the two are the same.
-type countingClient struct {
-	next dynamutex.DynamoDBAPI
-
-	mu    sync.Mutex
-	calls map[string]int
-}
-
-var _ dynamutex.DynamoDBAPI = (*countingClient)(nil)
-
-func newCountingClient(next dynamutex.DynamoDBAPI) *countingClient {
-	return &countingClient{next: next, calls: map[string]int{}}
-}
-
-func (c *countingClient) add(op string) {
-	c.mu.Lock()
-	c.calls[op]++
-	c.mu.Unlock()
-}
-
-// counts returns a copy of the calls made so far.
-func (c *countingClient) counts() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.calls)
-}
-
-func (c *countingClient) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	c.add("UpdateItem")
-	return c.next.UpdateItem(ctx, in, optFns...)
-}
-
-func (c *countingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	c.add("GetItem")
-	return c.next.GetItem(ctx, in, optFns...)
-}
-
-func (c *countingClient) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
-	c.add("Scan")
-	return c.next.Scan(ctx, in, optFns...)
-}
-
-func (c *countingClient) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	c.add("TransactWriteItems")
-	return c.next.TransactWriteItems(ctx, in, optFns...)
-}
-
-func (c *countingClient) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	c.add("DescribeTable")
-	return c.next.DescribeTable(ctx, in, optFns...)
-}
-
-func (c *countingClient) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
-	c.add("CreateTable")
-	return c.next.CreateTable(ctx, in, optFns...)
-}
-
-func (c *countingClient) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
-	c.add("UpdateTimeToLive")
-	return c.next.UpdateTimeToLive(ctx, in, optFns...)
-}
-
-func (c *countingClient) DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
-	c.add("DescribeTimeToLive")
-	return c.next.DescribeTimeToLive(ctx, in, optFns...)
-}
-
 // coldClient is what a fresh process, such as a Lambda cold start, begins
-// with: a new client on a new transport, so no warm connection either.
-func coldClient(tb testing.TB) (*countingClient, *transport) {
+// with: a new client, on DynamoDB Local with a new connection pool, so no
+// warm connection either (the pool is nil on the in-memory store). The tap
+// counts its calls by operation.
+func coldClient(tb testing.TB) (*tap, *http.Transport) {
 	tb.Helper()
-	tr := newTransport()
-	return newCountingClient(localClient(endpoint(tb), tr, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })), tr
+	if !onLocal(tb) {
+		return newTap(memory), nil
+	}
+	tr := httpTransport()
+	return newTap(localClient(endpoint(tb), tr, localdb.NoRetries)), tr
 }
 
 // deadLock names a lock and the Session options of every party to it: the
@@ -154,7 +88,7 @@ func TestColdTryLockRequests(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close(ctx)
-			if got, want := cc.counts(), map[string]int{"DescribeTable": 1, "UpdateItem": 1}; !maps.Equal(got, want) {
+			if got, want := cc.byOperation(), map[string]int{"DescribeTable": 1, "UpdateItem": 1}; !maps.Equal(got, want) {
 				t.Errorf("requests of NewSession + TryLock = %v, want %v", got, want)
 			}
 			if tc.bound {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/dynamutextest"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 	"github.com/dynamutex/dynamutex/internal/wallclock"
 )
 
@@ -84,17 +85,18 @@ type compatEnv struct {
 	seq   int
 }
 
-// compatEach runs f on the in-memory store and on DynamoDB Local.
+// compatEach runs f on the in-memory store and, when the tests have one,
+// on DynamoDB Local.
 func compatEach(t *testing.T, f func(e *compatEnv)) {
-	backends := []struct {
+	type backend struct {
 		name string
 		open func(t *testing.T) compatDB
-	}{
-		{"memory", func(*testing.T) compatDB { return dynamutextest.New() }},
-		{"dynamodb", func(t *testing.T) compatDB {
-			return localClient(endpoint(t), compatDateShift{newTransport()},
-				func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
-		}},
+	}
+	backends := []backend{{"memory", func(*testing.T) compatDB { return dynamutextest.New() }}}
+	if onLocal(t) {
+		backends = append(backends, backend{"dynamodb", func(t *testing.T) compatDB {
+			return localClient(endpoint(t), compatDateShift{httpTransport()}, localdb.NoRetries)
+		}})
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

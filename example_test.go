@@ -12,21 +12,26 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // exampleClient connects to DYNAMODB_ENDPOINT (DynamoDB Local under
-// `make test`). In production use config.LoadDefaultConfig and
-// dynamodb.NewFromConfig instead.
-func exampleClient() *dynamodb.Client {
-	ep := os.Getenv("DYNAMODB_ENDPOINT")
+// `make test`), or without one to the in-memory store of dynamutextest. In
+// production use config.LoadDefaultConfig and dynamodb.NewFromConfig
+// instead.
+func exampleClient() testDB {
+	ep := os.Getenv(localdb.EndpointVar)
 	if ep == "" {
-		fmt.Println("DYNAMODB_ENDPOINT is not set: run `make test`")
+		if localdb.Required {
+			fmt.Println(localdb.EndpointVar + " is not set: run `make test`")
+		}
+		return memory
 	}
-	return localClient(ep, newTransport())
+	return localClient(ep, httpTransport())
 }
 
 // exampleTable creates a fresh table, so each example starts from nothing.
-func exampleTable(ctx context.Context, client *dynamodb.Client) string {
+func exampleTable(ctx context.Context, client testDB) string {
 	table := fmt.Sprintf("example_%d_%d", time.Now().UnixNano(), tableSeq.Add(1))
 	if err := dynamutex.CreateTable(ctx, client, table); err != nil {
 		fmt.Println("CreateTable:", err)
@@ -147,7 +152,7 @@ func ExampleMutex_Lock_errgroup() {
 	// unlock: true
 }
 
-func stealRecord(ctx context.Context, client *dynamodb.Client, table, key string) {
+func stealRecord(ctx context.Context, client testDB, table, key string) {
 	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(table),
 		Item:      heldRecord(key, "other", "theirs", 1, 2*time.Second),

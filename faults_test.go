@@ -18,9 +18,9 @@ import (
 )
 
 // dropFirst loses the reply of the first request of op, after DynamoDB applied it.
-func dropFirst(op string) func(string, string, map[string]any) fault {
+func dropFirst(op string) func(string, string, any) fault {
 	var once sync.Once
-	return func(got, _ string, _ map[string]any) fault {
+	return func(got, _ string, _ any) fault {
 		f := fault{}
 		if got == op {
 			once.Do(func() { f.drop = true })
@@ -79,7 +79,7 @@ func TestTransientRenewalErrorsAreRetried(t *testing.T) {
 	}
 	var mu sync.Mutex
 	failures := 0
-	tr.setFault(func(op, _ string, _ map[string]any) fault {
+	tr.setFault(func(op, _ string, _ any) fault {
 		if op != opRenew {
 			return fault{}
 		}
@@ -140,7 +140,7 @@ func TestStuckRenewalDoesNotDelayOthers(t *testing.T) {
 	if g := runtime.NumGoroutine() - base; g > 1+4+2*8 {
 		t.Fatalf("%d goroutines for %d locks", g, locks)
 	}
-	tr.setFault(func(op, key string, _ map[string]any) fault {
+	tr.setFault(func(op, key string, _ any) fault {
 		return fault{block: op == opRenew && key == "many-0"}
 	})
 	time.Sleep(safe + 3*heartbeat)
@@ -171,7 +171,7 @@ func TestReleaseWaitsForRenewalInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	inFlight := make(chan struct{}, 1)
-	tr.setFault(func(op, _ string, _ map[string]any) fault {
+	tr.setFault(func(op, _ string, _ any) fault {
 		if op == opRenew {
 			select {
 			case inFlight <- struct{}{}:
@@ -201,7 +201,7 @@ func TestInDoubtAcquisitionIsReleased(t *testing.T) {
 	table := newTable(t, c)
 	sess := newSession(t, c, table)
 	ctx, cancel := context.WithCancel(context.Background())
-	tr.setFault(func(op, _ string, _ map[string]any) fault {
+	tr.setFault(func(op, _ string, _ any) fault {
 		if op == opAcquire {
 			return fault{drop: true}
 		}
@@ -274,7 +274,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tr.setFault(func(op, key string, _ map[string]any) fault { return fault{block: op == opRenew && key == "leak-3"} })
+	tr.setFault(func(op, key string, _ any) fault { return fault{block: op == opRenew && key == "leak-3"} })
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _, _ = sess.NewMutex("leak-1").Lock(ctx) }()
@@ -298,7 +298,7 @@ func TestUnlockAfterLostRenewalReply(t *testing.T) {
 	sess := newSession(t, c, table)
 	ctx := ctxTimeout(t, 10*time.Second)
 	var renewals atomic.Int32
-	tr.setFault(func(op, _ string, _ map[string]any) fault {
+	tr.setFault(func(op, _ string, _ any) fault {
 		if op != opRenew {
 			return fault{}
 		}
@@ -345,7 +345,7 @@ func TestReleaseLostReplyThenAcquiredElsewhere(t *testing.T) {
 	var releases atomic.Int32
 	var taken context.Context
 	var takeErr error
-	tr.setFault(func(op, _ string, _ map[string]any) fault {
+	tr.setFault(func(op, _ string, _ any) fault {
 		if op != opRelease {
 			return fault{}
 		}
@@ -388,7 +388,7 @@ func TestRefusedRequestFailsAtOnce(t *testing.T) {
 			table := newTable(t, c)
 			s := newSession(t, c, table)
 			ctx := ctxTimeout(t, 10*time.Second)
-			tr.setFault(func(op, _ string, _ map[string]any) fault {
+			tr.setFault(func(op, _ string, _ any) fault {
 				if op == opAcquire {
 					return fault{status: 400, errCode: code}
 				}
@@ -423,7 +423,7 @@ func TestRefusedWaitingReadFailsAtOnce(t *testing.T) {
 	}
 	wc, wtr := newClient(t)
 	waiter := newSession(t, wc, table)
-	wtr.setFault(func(op, _ string, _ map[string]any) fault {
+	wtr.setFault(func(op, _ string, _ any) fault {
 		if op == "GetItem" {
 			return fault{status: 400, errCode: "AccessDeniedException"}
 		}

@@ -36,8 +36,8 @@ func incDoc(table, id string) types.TransactWriteItem {
 // guardFixture is a lock held by a fresh Session, and a data table for the
 // caller's own items.
 type guardFixture struct {
-	c         *dynamodb.Client
-	tr        *transport
+	c         testDB
+	tr        *tap
 	data      string
 	m         *dynamutex.Mutex
 	ctx, lctx context.Context
@@ -88,7 +88,7 @@ func TestGuardedWriteAfterTakeover(t *testing.T) {
 	}
 	la := mustLease(t, actx)
 	// The pause: none of a's renewals reach DynamoDB from now on.
-	tr.setFault(func(op, key string, body map[string]any) fault {
+	tr.setFault(func(op, key string, in any) fault {
 		return fault{block: op == opRenew}
 	})
 
@@ -159,7 +159,7 @@ func TestGuardedWriteDuringRenewals(t *testing.T) {
 	tr := f.tr
 	renewals := tr.count(opRenew)
 	dropped := 0
-	tr.setFault(func(op, key string, body map[string]any) fault {
+	tr.setFault(func(op, key string, in any) fault {
 		// Every third renewal lands without its reply.
 		if op == opRenew {
 			dropped++

@@ -1,12 +1,9 @@
 package dynamutex_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -45,15 +42,14 @@ func TestMain(m *testing.M) {
 // warmEmulator sends a few hundred writes to DynamoDB Local before the tests
 // start. A freshly started JVM answers its first requests ten times slower
 // than a warm one, which would eat the 400 ms safe time of the first tests
-// to run. Without an endpoint it does nothing: the tests then fail and say
-// how to get one.
+// to run. Without an endpoint it does nothing: the tests then run on the
+// in-memory store.
 func warmEmulator() {
-	ep := os.Getenv("DYNAMODB_ENDPOINT")
+	ep := os.Getenv(localdb.EndpointVar)
 	if ep == "" {
 		return
 	}
-	tr := newTransport()
-	c := localClient(ep, tr)
+	c := localClient(ep, httpTransport())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	table := fmt.Sprintf("warm_up_%d", time.Now().UnixNano())
@@ -84,20 +80,16 @@ func warmEmulator() {
 	wg.Wait()
 }
 
-// endpoint returns the DynamoDB endpoint under test. Tests never skip without
-// one: they fail and say how to get one.
+// endpoint returns the address of DynamoDB Local, for the tests and
+// benchmarks that need it rather than the in-memory store; without one they
+// fail and say how to get one.
 func endpoint(tb testing.TB) string {
 	tb.Helper()
-	ep := os.Getenv("DYNAMODB_ENDPOINT")
-	if ep == "" {
-		tb.Fatal("DYNAMODB_ENDPOINT is not set. Run `make test`, which installs and starts DynamoDB Local, " +
-			"or start it with scripts/with-dynamodb-local.sh and export its address.")
-	}
-	return ep
+	return localdb.Endpoint(tb)
 }
 
-// kind of a request, told apart by its body, so tests can count the writes
-// of each operation.
+// kind of a request, told apart by its update expression, so tests can
+// count the writes of each operation.
 const (
 	opAcquire = "acquire"
 	opRenew   = "renew"
@@ -106,77 +98,6 @@ const (
 	opUnclaim = "unclaim" // a Lock call that gave up removes its claim
 	opOther   = "other"
 )
-
-// fault decides what happens to one request. The zero value sends it.
-type fault struct {
-	block   bool // hold the request until its context ends
-	drop    bool // send it, then lose the reply
-	status  int  // answer with this HTTP status without sending it
-	errCode string
-	delay   time.Duration
-}
-
-// transport counts requests by operation and injects faults.
-type transport struct {
-	base http.RoundTripper
-
-	mu     sync.Mutex
-	counts map[string]int
-	inject func(op, key string, body map[string]any) fault
-}
-
-var (
-	transportsMu sync.Mutex
-	transports   []*http.Transport
-)
-
-func closeTransports() {
-	transportsMu.Lock()
-	defer transportsMu.Unlock()
-	for _, t := range transports {
-		t.CloseIdleConnections()
-	}
-}
-
-func newTransport() *transport {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConnsPerHost = 64
-	transportsMu.Lock()
-	transports = append(transports, base)
-	transportsMu.Unlock()
-	return &transport{base: base, counts: map[string]int{}}
-}
-
-func (t *transport) setFault(f func(op, key string, body map[string]any) fault) {
-	t.mu.Lock()
-	t.inject = f
-	t.mu.Unlock()
-}
-
-// count returns how many requests of op were sent so far.
-func (t *transport) count(op string) int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.counts[op]
-}
-
-func (t *transport) total() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := 0
-	for _, c := range t.counts {
-		n += c
-	}
-	return n
-}
-
-func classifyRequest(target string, body map[string]any) string {
-	if !strings.HasSuffix(target, ".UpdateItem") {
-		return strings.TrimPrefix(target, "DynamoDB_20120810.")
-	}
-	update, _ := body["UpdateExpression"].(string)
-	return classifyUpdate(update)
-}
 
 // quietBenchmarks keeps the Sessions' Warn lines (a renewal late under the
 // load a benchmark makes on purpose) out of a benchmark run's output, where
@@ -203,82 +124,6 @@ func classifyUpdate(update string) string {
 		return opUnclaim
 	}
 	return opOther
-}
-
-func lockKeyOf(body map[string]any) string {
-	k, _ := body["Key"].(map[string]any)
-	for _, v := range k {
-		if m, ok := v.(map[string]any); ok {
-			if s, ok := m["S"].(string); ok {
-				return s
-			}
-		}
-	}
-	return ""
-}
-
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	var raw []byte
-	if req.Body != nil {
-		raw, _ = io.ReadAll(req.Body)
-		req.Body.Close()
-		req.Body = io.NopCloser(bytes.NewReader(raw))
-	}
-	var body map[string]any
-	_ = json.Unmarshal(raw, &body)
-	op := classifyRequest(req.Header.Get("X-Amz-Target"), body)
-	key := lockKeyOf(body)
-
-	t.mu.Lock()
-	t.counts[op]++
-	inject := t.inject
-	t.mu.Unlock()
-
-	var f fault
-	if inject != nil {
-		f = inject(op, key, body)
-	}
-	if f.delay > 0 {
-		select {
-		case <-time.After(f.delay):
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
-		}
-	}
-	switch {
-	case f.block:
-		<-req.Context().Done()
-		return nil, req.Context().Err()
-	case f.status != 0:
-		code := f.errCode
-		if code == "" {
-			code = "InternalServerError"
-		}
-		msg := fmt.Sprintf(`{"__type":"com.amazonaws.dynamodb.v20120810#%s","message":"injected"}`, code)
-		return &http.Response{
-			StatusCode: f.status, Status: http.StatusText(f.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-			Header:  http.Header{"Content-Type": []string{"application/x-amz-json-1.0"}, "X-Amzn-Requestid": []string{"injected"}},
-			Body:    io.NopCloser(strings.NewReader(msg)),
-			Request: req, ContentLength: int64(len(msg)),
-		}, nil
-	}
-	resp, err := t.base.RoundTrip(req)
-	if err == nil && f.drop {
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return nil, fmt.Errorf("injected: reply lost after the request was applied")
-	}
-	return resp, err
-}
-
-// newClient returns a DynamoDB client for the endpoint under test, talking
-// through a fresh counting transport. SDK retries are off so that the
-// library's own retry logic is what the tests see.
-func newClient(tb testing.TB) (*dynamodb.Client, *transport) {
-	tb.Helper()
-	ep := endpoint(tb)
-	tr := newTransport()
-	return localClient(ep, tr, localdb.NoRetries), tr
 }
 
 // localClient builds a client for DynamoDB Local at ep, which accepts any
@@ -357,7 +202,7 @@ func newSession(tb testing.TB, c dynamutex.DynamoDBAPI, table string, opts ...dy
 }
 
 // getItem reads a lock record with the raw SDK.
-func getItem(tb testing.TB, c *dynamodb.Client, table, key string) map[string]types.AttributeValue {
+func getItem(tb testing.TB, c testDB, table, key string) map[string]types.AttributeValue {
 	tb.Helper()
 	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName:      aws.String(table),
@@ -370,7 +215,7 @@ func getItem(tb testing.TB, c *dynamodb.Client, table, key string) map[string]ty
 	return out.Item
 }
 
-func putItem(tb testing.TB, c *dynamodb.Client, table string, item map[string]types.AttributeValue) {
+func putItem(tb testing.TB, c testDB, table string, item map[string]types.AttributeValue) {
 	tb.Helper()
 	if _, err := c.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
 		tb.Fatalf("PutItem: %v", err)

@@ -175,7 +175,7 @@ func TestMissingAndMismatchedTable(t *testing.T) {
 }
 
 // rejects asserts that every method of m fails with want, before any request.
-func rejects(t *testing.T, ctx context.Context, tr *transport, m *dynamutex.Mutex, want error) {
+func rejects(t *testing.T, ctx context.Context, tr *tap, m *dynamutex.Mutex, want error) {
 	t.Helper()
 	before := tr.total()
 	if _, err := m.Lock(ctx); !errors.Is(err, want) {

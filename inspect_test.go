@@ -123,13 +123,13 @@ func TestInspectFeedsTakeover(t *testing.T) {
 // 1 MB, which DynamoDB Local does not do, so this is how the tests make List
 // follow LastEvaluatedKey over many pages.
 type smallPages struct {
-	*dynamodb.Client
+	testDB
 }
 
 func (p smallPages) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
 	limited := *in
 	limited.Limit = aws.Int32(5)
-	return p.Client.Scan(ctx, &limited, optFns...)
+	return p.testDB.Scan(ctx, &limited, optFns...)
 }
 
 // List reads a table over many Scan pages, reports foreign records without
@@ -220,7 +220,7 @@ func TestListScanFails(t *testing.T) {
 	table := newTable(t, c)
 	s := newSession(t, c, table)
 	ctx := ctxTimeout(t, 10*time.Second)
-	tr.setFault(func(op, key string, body map[string]any) fault {
+	tr.setFault(func(op, key string, in any) fault {
 		if op == "Scan" {
 			return fault{status: 400, errCode: "AccessDeniedException"}
 		}

@@ -199,7 +199,7 @@ func TestBlockedRenewalsGiveDangerBeforeTakeover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr1.setFault(func(op, _ string, _ map[string]any) fault { return fault{block: op == opRenew} })
+	tr1.setFault(func(op, _ string, _ any) fault { return fault{block: op == opRenew} })
 
 	var takenAt time.Time
 	done := make(chan error, 1)

@@ -104,7 +104,7 @@ func TestLifecycleEvents(t *testing.T) {
 	// One renewal attempt refused with a server error: a failure, then a
 	// renewal that needed two attempts, which is late.
 	var once sync.Once
-	tr.setFault(func(op, key string, body map[string]any) fault {
+	tr.setFault(func(op, key string, in any) fault {
 		f := fault{}
 		if op == opRenew && key == "calm" {
 			once.Do(func() { f = fault{status: 500} })
@@ -139,7 +139,7 @@ func TestLifecycleEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	token2 := mustLease(t, l2ctx).Token()
-	tr.setFault(func(op, key string, body map[string]any) fault { return fault{block: op == opRenew && key == "doomed"} })
+	tr.setFault(func(op, key string, in any) fault { return fault{block: op == opRenew && key == "doomed"} })
 	danger := rec.waitFor(t, dynamutex.EventInDanger, "doomed")
 	if !errors.Is(danger.Err, dynamutex.ErrLeaseInDanger) || danger.Token != token2 {
 		t.Errorf("in-danger event = %+v", danger)

@@ -1,12 +1,21 @@
-// Package localdb builds DynamoDB clients for DynamoDB Local, which takes
-// any credentials: the one place where the tests of every package, the
-// chaos harness and their helpers get one. The command-line tool has its
-// own, since it also reaches the real service.
+// Package localdb is where the tests of every package, the chaos harness
+// and their helpers find DynamoDB Local: its address (DYNAMODB_ENDPOINT),
+// whether the build requires it (the tag dynamodblocal), and a client for
+// it, which takes any credentials. The command-line tool builds its own
+// client, since it also reaches the real service.
+//
+// Without an endpoint, the tests that can run on the in-memory store of
+// package dynamutextest do; with one, they run against DynamoDB Local. The
+// tests that only DynamoDB Local can answer (its HTTP replies, capacity
+// units, the command-line tool end to end) are in files built with the tag
+// dynamodblocal, which make test sets.
 package localdb
 
 import (
 	"context"
 	"net/http"
+	"os"
+	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -32,3 +41,38 @@ func Client(endpoint string, rt http.RoundTripper, optFns ...func(*dynamodb.Opti
 // NoRetries turns the SDK's own retries off, so that a test sees the
 // library's retry logic alone.
 func NoRetries(o *dynamodb.Options) { o.RetryMaxAttempts = 1 }
+
+// EndpointVar names the environment variable that gives the address of the
+// DynamoDB Local the tests run against.
+const EndpointVar = "DYNAMODB_ENDPOINT"
+
+// Required is true in builds with the tag dynamodblocal, whose tests must
+// reach DynamoDB Local: make test and CI build that way, so a missing
+// emulator fails the run instead of quietly testing the in-memory store.
+const Required = required
+
+// missing says what to do when an endpoint is needed and none is set.
+const missing = EndpointVar + " is not set. Run `make test`, which installs and starts DynamoDB Local, " +
+	"or start it with scripts/with-dynamodb-local.sh and export its address."
+
+// Endpoint returns the address of DynamoDB Local, and fails tb when there is
+// none: for tests that need DynamoDB Local itself, such as its HTTP replies.
+func Endpoint(tb testing.TB) string {
+	tb.Helper()
+	ep := os.Getenv(EndpointVar)
+	if ep == "" {
+		tb.Fatal(missing)
+	}
+	return ep
+}
+
+// Optional returns the address of DynamoDB Local, or "" when none is set
+// and the build does not require one; a test then runs on the in-memory
+// store. In a dynamodblocal build a missing endpoint fails tb.
+func Optional(tb testing.TB) string {
+	tb.Helper()
+	if Required {
+		return Endpoint(tb)
+	}
+	return os.Getenv(EndpointVar)
+}

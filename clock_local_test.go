@@ -1,3 +1,5 @@
+//go:build dynamodblocal
+
 package dynamutex_test
 
 import (
@@ -9,6 +11,9 @@ import (
 
 	"github.com/dynamutex/dynamutex"
 )
+
+// The clock check reads the Date header of DynamoDB's HTTP replies,
+// which only DynamoDB Local sends.
 
 // dateShift moves the Date header of every reply by shift, as if DynamoDB's
 // clock, or ours, were off by that much.

@@ -1,0 +1,5 @@
+//go:build !dynamodblocal
+
+package localdb
+
+const required = false
