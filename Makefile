@@ -6,9 +6,15 @@ GO ?= go
 
 .PHONY: test demo bench chaos chaos-clock chaos-rogue fuzz fmt vet
 
-## test: the whole suite with the race detector and goleak, against DynamoDB Local.
+## test: the whole suite twice, with the race detector and goleak. First on
+## the in-memory store, as plain `go test ./...` runs it with no endpoint;
+## then against DynamoDB Local with the tag dynamodblocal, which adds the
+## tests only DynamoDB Local can answer (capacity units, its Date header,
+## heap soaks, the command-line tool and the demo end to end, the chaos
+## transport).
 test:
-	scripts/with-dynamodb-local.sh $(GO) test -race -count=1 -timeout 10m ./...
+	env -u DYNAMODB_ENDPOINT $(GO) test -race -count=1 -timeout 10m ./...
+	scripts/with-dynamodb-local.sh $(GO) test -race -count=1 -timeout 10m -tags dynamodblocal ./...
 
 ## demo: several processes contend for locks; one holder is killed and its lock taken over.
 demo:

@@ -1,3 +1,5 @@
+//go:build dynamodblocal
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+//go:build dynamodblocal
+
 package main
 
 import (
@@ -73,44 +75,6 @@ func TestMissingTable(t *testing.T) {
 		r := h.exec(nil, args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, "does not exist") || !strings.Contains(r.stderr, want) {
 			t.Errorf("want exit 2 and %q: %s", want, r)
-		}
-	}
-}
-
-// TestHelp checks that help is on stdout with exit 0 and has the examples,
-// exit codes and environment variables.
-func TestHelp(t *testing.T) {
-	t.Parallel()
-	h := &harness{t: t}
-	main := h.exec(nil, "--help")
-	if main.code != 0 {
-		t.Fatalf("--help: %s", main)
-	}
-	for _, want := range []string{
-		"*/5 * * * * dynamutex run --table locks --key nightly-report --wait 1m -- /usr/local/bin/report",
-		"Exit codes:", "75", "76", "128+N", "DYNAMUTEX_TABLE", "DYNAMUTEX_KEY", "DYNAMUTEX_LEASE", "DYNAMUTEX_WAIT",
-		"DYNAMUTEX_GRACE", "DYNAMUTEX_OWNER", "DYNAMUTEX_DATA", "DYNAMUTEX_ENDPOINT", "AWS_ENDPOINT_URL_DYNAMODB",
-		"DYNAMUTEX_TOKEN", `"dynamutex_locks"`,
-	} {
-		if !strings.Contains(main.stdout, want) {
-			t.Errorf("--help does not mention %q", want)
-		}
-	}
-	for _, args := range [][]string{{"-h"}, {"help"}} {
-		if r := h.exec(nil, args...); r.code != 0 || r.stdout != main.stdout {
-			t.Errorf("%q differs from --help: %s", args, r)
-		}
-	}
-	run := h.exec(nil, "help", "run")
-	if run.code != 0 || !strings.Contains(run.stdout, "--grace") || !strings.Contains(run.stdout, "Exit codes:") {
-		t.Errorf("help run: %s", run)
-	}
-	if r := h.exec(nil, "run", "--help"); r.code != 0 || r.stdout != run.stdout {
-		t.Errorf("run --help differs from help run: %s", r)
-	}
-	for _, cmd := range []string{"status", "list", "create-table"} {
-		if r := h.exec(nil, cmd, "--help"); r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: dynamutex "+cmd) {
-			t.Errorf("%s --help: %s", cmd, r)
 		}
 	}
 }
