@@ -1,10 +1,11 @@
+//go:build dynamodblocal
+
 package chaos
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +23,7 @@ import (
 // does what its name says: whether the write reached the table, what the
 // SDK reports, and what the transport logs for the checker.
 func TestTransportFaults(t *testing.T) {
-	ep := os.Getenv("DYNAMODB_ENDPOINT")
-	if ep == "" {
-		t.Fatal("DYNAMODB_ENDPOINT is not set. Run `make test`, which installs and starts DynamoDB Local.")
-	}
+	ep := localdb.Endpoint(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	plainBase := newBase()
