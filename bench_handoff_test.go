@@ -70,15 +70,13 @@ func BenchmarkHandoff(b *testing.B) {
 // Session: they queue in memory, so a handoff is the next goroutine's single
 // acquire write, sent the moment the release write returns, and never a poll.
 func BenchmarkHandoffLocal(b *testing.B) {
-	c, tr := newClient(b)
-	table := newTable(b, c)
-	s := newSession(b, c, table, handoffOptions()...)
+	c, _, s := setup(b, handoffOptions()...)
 	const goroutines = 8
 	workers := make([]handoffWorker, goroutines)
 	for i := range workers {
 		workers[i] = handoffWorker{m: s.NewMutex("handoff"), group: i}
 	}
-	runHandoff(b, workers, goroutines, "goroutine", []*tap{tr})
+	runHandoff(b, workers, goroutines, "goroutine", []*tap{c})
 }
 
 type handoffWorker struct {

@@ -84,9 +84,7 @@ func BenchmarkTakeover(b *testing.B) {
 	const lease = 300 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	wc, wtr := newClient(b)
-	table := newTable(b, wc)
-	waiter := newSession(b, wc, table, takeoverOptions()...)
+	wc, table, waiter := setup(b, takeoverOptions()...)
 
 	var (
 		mu        sync.Mutex
@@ -122,7 +120,7 @@ func BenchmarkTakeover(b *testing.B) {
 		mu.Lock()
 		last := lastWrite[key]
 		mu.Unlock()
-		before := wtr.count(opAcquire)
+		before := wc.count(opAcquire)
 		b.StartTimer()
 
 		wm := waiter.NewMutex(key)
@@ -132,7 +130,7 @@ func BenchmarkTakeover(b *testing.B) {
 		took := time.Since(last)
 
 		b.StopTimer()
-		requests += wtr.count(opAcquire) - before
+		requests += wc.count(opAcquire) - before
 		ratios = append(ratios, float64(took)/float64(lease))
 		if err := wm.Unlock(ctx); err != nil {
 			b.Fatal(err)

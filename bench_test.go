@@ -15,12 +15,10 @@ import (
 // BenchmarkLockUnlock is one uncontended Lock+Unlock cycle through the
 // library: two conditional writes. Compare with BenchmarkRawTwoWrites.
 func BenchmarkLockUnlock(b *testing.B) {
-	c, tr := newClient(b)
-	table := newTable(b, c)
-	sess := newSession(b, c, table)
+	c, _, sess := setup(b)
 	m := sess.NewMutex("bench")
 	ctx := context.Background()
-	before := tr.total()
+	before := c.total()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -31,7 +29,7 @@ func BenchmarkLockUnlock(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(tr.total()-before)/float64(b.N), "requests/op")
+	b.ReportMetric(float64(c.total()-before)/float64(b.N), "requests/op")
 }
 
 // BenchmarkRawTwoWrites makes the same two conditional writes with the raw

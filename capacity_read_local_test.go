@@ -45,9 +45,7 @@ func (r *readCapacity) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o
 // read unit, a fifth of the price of the failed conditional write that a
 // poll used to be, with 1.5 KB of data in the record as without.
 func TestWaitingReadCapacity(t *testing.T) {
-	hc, _ := newClient(t)
-	table := newTable(t, hc)
-	holder := newSession(t, hc, table)
+	_, table, holder := setup(t)
 	ctx := ctxTimeout(t, 30*time.Second)
 	wc, _ := newClient(t)
 	rc := &readCapacity{testDB: wc}

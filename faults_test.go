@@ -31,18 +31,16 @@ func dropFirst(op string) func(string, string, any) fault {
 
 // Writes whose replies were lost are recognised and adopted.
 func TestLostRepliesAreAdopted(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	m := sess.NewMutex("lost-reply")
 
-	tr.setFault(dropFirst(opAcquire))
+	c.setFault(dropFirst(opAcquire))
 	lctx, err := m.Lock(ctx)
 	if err != nil {
 		t.Fatalf("Lock whose first reply was lost: %v", err)
 	}
-	if n := tr.count(opAcquire); n != 2 {
+	if n := c.count(opAcquire); n != 2 {
 		t.Fatalf("%d acquire requests, want 2 (the lost one and the retry that adopts it)", n)
 	}
 	l, _ := dynamutex.LeaseFrom(lctx)
@@ -51,13 +49,13 @@ func TestLostRepliesAreAdopted(t *testing.T) {
 		t.Fatalf("adopted lease token %d does not match the record %v", l.Token(), item)
 	}
 
-	tr.setFault(dropFirst(opRenew))
+	c.setFault(dropFirst(opRenew))
 	time.Sleep(6 * testHeartbeat) // well past the safe time: several renewals, the first reply lost
 	if lctx.Err() != nil {
 		t.Fatalf("lock ended after a lost renewal reply: %v", context.Cause(lctx))
 	}
 
-	tr.setFault(dropFirst(opRelease))
+	c.setFault(dropFirst(opRelease))
 	if err := m.Unlock(ctx); err != nil {
 		t.Fatalf("Unlock whose first reply was lost: %v", err)
 	}
@@ -68,9 +66,7 @@ func TestLostRepliesAreAdopted(t *testing.T) {
 
 // Failing renewals are retried; a lock is lost only when its record changed.
 func TestTransientRenewalErrorsAreRetried(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, _, sess := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	m := sess.NewMutex("flaky")
 	lctx, err := m.Lock(ctx)
@@ -79,7 +75,7 @@ func TestTransientRenewalErrorsAreRetried(t *testing.T) {
 	}
 	var mu sync.Mutex
 	failures := 0
-	tr.setFault(func(op, _ string, _ any) fault {
+	c.setFault(func(op, _ string, _ any) fault {
 		if op != opRenew {
 			return fault{}
 		}
@@ -162,16 +158,14 @@ func TestStuckRenewalDoesNotDelayOthers(t *testing.T) {
 
 // A renewal in flight when Unlock runs cannot revive the released record.
 func TestReleaseWaitsForRenewalInFlight(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	m := sess.NewMutex("race")
 	if _, err := m.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
 	inFlight := make(chan struct{}, 1)
-	tr.setFault(func(op, _ string, _ any) fault {
+	c.setFault(func(op, _ string, _ any) fault {
 		if op == opRenew {
 			select {
 			case inFlight <- struct{}{}:
@@ -185,9 +179,9 @@ func TestReleaseWaitsForRenewalInFlight(t *testing.T) {
 	if err := m.Unlock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	renewals := tr.count(opRenew)
+	renewals := c.count(opRenew)
 	time.Sleep(3 * testHeartbeat)
-	if tr.count(opRenew) != renewals {
+	if c.count(opRenew) != renewals {
 		t.Fatal("renewals continued after Unlock")
 	}
 	if !attrBool(getItem(t, c, table, "race"), "released") {
@@ -197,11 +191,9 @@ func TestReleaseWaitsForRenewalInFlight(t *testing.T) {
 
 // A Lock abandoned while its write is in doubt leaves no held record behind.
 func TestInDoubtAcquisitionIsReleased(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	tr.setFault(func(op, _ string, _ any) fault {
+	c.setFault(func(op, _ string, _ any) fault {
 		if op == opAcquire {
 			return fault{drop: true}
 		}
@@ -209,7 +201,7 @@ func TestInDoubtAcquisitionIsReleased(t *testing.T) {
 	})
 	errc := make(chan error, 1)
 	go func() { _, err := sess.NewMutex("doubt").Lock(ctx); errc <- err }()
-	waitFor(t, 2*time.Second, "an acquire attempt", func() bool { return tr.count(opAcquire) >= 1 })
+	waitFor(t, 2*time.Second, "an acquire attempt", func() bool { return c.count(opAcquire) >= 1 })
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Lock = %v, want context.Canceled", err)
@@ -221,9 +213,7 @@ func TestInDoubtAcquisitionIsReleased(t *testing.T) {
 
 // Foreign or partial records give a clear error and are left untouched.
 func TestForeignRecords(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	cases := map[string]map[string]types.AttributeValue{
 		"foreign":       {"payload": avS("someone else's")},
@@ -293,12 +283,10 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 // machine overran: Unlock then reported ErrLockLost for a lock nobody else
 // had touched, and left the record held until its lease ran out.
 func TestUnlockAfterLostRenewalReply(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	var renewals atomic.Int32
-	tr.setFault(func(op, _ string, _ any) fault {
+	c.setFault(func(op, _ string, _ any) fault {
 		if op != opRenew {
 			return fault{}
 		}
@@ -314,14 +302,14 @@ func TestUnlockAfterLostRenewalReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "a renewal retry after the lost reply", func() bool { return renewals.Load() >= 2 })
-	before := tr.count(opRelease)
+	before := c.count(opRelease)
 	if err := m.Unlock(ctx); err != nil {
 		t.Fatalf("Unlock after a renewal whose reply was lost: %v", err)
 	}
 	if item := getItem(t, c, table, m.Key()); !attrBool(item, "released") {
 		t.Fatalf("record not released: %v", item)
 	}
-	if n := tr.count(opRelease) - before; n != 1 {
+	if n := c.count(opRelease) - before; n != 1 {
 		t.Fatalf("Unlock made %d release requests, want 1: the release names both versions that are ours", n)
 	}
 }
@@ -332,9 +320,7 @@ func TestUnlockAfterLostRenewalReply(t *testing.T) {
 // have taken the lock over unless the release had landed. Found by the
 // chaos harness, where such an Unlock reported ErrLockLost.
 func TestReleaseLostReplyThenAcquiredElsewhere(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	other := newSession(t, c, table)
 	ctx := ctxTimeout(t, 10*time.Second)
 	m := sess.NewMutex("released-then-taken")
@@ -345,7 +331,7 @@ func TestReleaseLostReplyThenAcquiredElsewhere(t *testing.T) {
 	var releases atomic.Int32
 	var taken context.Context
 	var takeErr error
-	tr.setFault(func(op, _ string, _ any) fault {
+	c.setFault(func(op, _ string, _ any) fault {
 		if op != opRelease {
 			return fault{}
 		}
@@ -371,7 +357,7 @@ func TestReleaseLostReplyThenAcquiredElsewhere(t *testing.T) {
 	if taken.Err() != nil {
 		t.Fatalf("the other Session's lock ended: %v", context.Cause(taken))
 	}
-	tr.setFault(nil)
+	c.setFault(nil)
 	if err := om.Unlock(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -413,9 +399,7 @@ func TestRefusedRequestFailsAtOnce(t *testing.T) {
 // dynamodb:GetItem, fails at once with the refusal rather than reading
 // again until its context ends; its one write found the holder.
 func TestRefusedWaitingReadFailsAtOnce(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
-	holder := newSession(t, c, table)
+	_, table, holder := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	hm := holder.NewMutex("k")
 	if _, err := hm.Lock(ctx); err != nil {

@@ -253,3 +253,13 @@ func ctxTimeout(tb testing.TB, d time.Duration) context.Context {
 	tb.Cleanup(cancel)
 	return ctx
 }
+
+// setup is how most tests begin: a tapped client of the DynamoDB under
+// test (see newClient; it also counts and breaks requests), a fresh table,
+// and a Session with short leases on it, closed when the test ends.
+func setup(tb testing.TB, opts ...dynamutex.Option) (*tap, string, *dynamutex.Session) {
+	tb.Helper()
+	c, _ := newClient(tb)
+	table := newTable(tb, c)
+	return c, table, newSession(tb, c, table, opts...)
+}

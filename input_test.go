@@ -193,9 +193,7 @@ func rejects(t *testing.T, ctx context.Context, tr *tap, m *dynamutex.Mutex, wan
 }
 
 func TestBadKeysAndData(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	longOwner := newSession(t, c, table, dynamutex.WithOwner(strings.Repeat("o", 1024)))
 	ctx := ctxTimeout(t, 10*time.Second)
 	// nearlyFull fits beside the largest key, a short owner and room for
@@ -221,7 +219,7 @@ func TestBadKeysAndData(t *testing.T) {
 		{"data beside a 1024-byte owner", longOwner.NewMutex(strings.Repeat("k", 2048), nearlyFull), dynamutex.ErrDataTooLarge},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { rejects(t, ctx, tr, tc.m, tc.want) })
+		t.Run(tc.name, func(t *testing.T) { rejects(t, ctx, c, tc.m, tc.want) })
 	}
 	// Data within 2 KB of the item limit, beside the largest key, is
 	// accepted and really fits in an item.
@@ -248,7 +246,7 @@ func TestBadKeysAndData(t *testing.T) {
 		{"data beside a 1024-byte sort value", skSess.NewMutex(strings.Repeat("k", 2048),
 			dynamutex.WithSortKeyValue(strings.Repeat("s", 1024)), nearlyFull), dynamutex.ErrDataTooLarge},
 	} {
-		t.Run(tc.name, func(t *testing.T) { rejects(t, ctx, tr, tc.m, tc.want) })
+		t.Run(tc.name, func(t *testing.T) { rejects(t, ctx, c, tc.m, tc.want) })
 	}
 	// The largest sort value is accepted beside the largest key.
 	edge := skSess.NewMutex(strings.Repeat("k", 2048), dynamutex.WithSortKeyValue(strings.Repeat("s", 1024)))
@@ -262,11 +260,11 @@ func TestBadKeysAndData(t *testing.T) {
 	// A cancelled context is reported without a request.
 	done, cancel := context.WithCancel(ctx)
 	cancel()
-	before := tr.total()
+	before := c.total()
 	if _, err := sess.NewMutex("k").Lock(done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Lock(cancelled) = %v", err)
 	}
-	if tr.total() != before {
+	if c.total() != before {
 		t.Fatal("Lock with a cancelled context made a request")
 	}
 }

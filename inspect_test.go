@@ -17,9 +17,7 @@ import (
 )
 
 func TestInspectHeldAndReleased(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	holder := newSession(t, c, table, dynamutex.WithOwner("holder"))
+	c, table, holder := setup(t, dynamutex.WithOwner("holder"))
 	viewer := newSession(t, c, table, dynamutex.WithOwner("viewer"))
 	ctx := ctxTimeout(t, 10*time.Second)
 
@@ -34,7 +32,7 @@ func TestInspectHeldAndReleased(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := tr.count("GetItem"); n != 1 {
+	if n := c.count("GetItem"); n != 1 {
 		t.Errorf("Inspect made %d GetItem requests, want 1", n)
 	}
 	if info.Key != "job" || info.Owner != "holder" || info.Token != token || string(info.Data) != "step 3" ||
@@ -54,9 +52,7 @@ func TestInspectHeldAndReleased(t *testing.T) {
 }
 
 func TestInspectMissingForeignAndInvalid(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	s := newSession(t, c, table)
+	c, table, s := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 
 	if _, err := s.Inspect(ctx, "never"); !errors.Is(err, dynamutex.ErrNoRecord) {
@@ -68,14 +64,14 @@ func TestInspectMissingForeignAndInvalid(t *testing.T) {
 	if !errors.As(err, &re) || !errors.Is(info.Err, dynamutex.ErrCorruptRecord) || info.Key != "alien" || info.Owner != "" {
 		t.Errorf("Inspect of a foreign record = %+v, %v; want a *RecordError", info, err)
 	}
-	before := tr.total()
+	before := c.total()
 	if _, err := s.Inspect(ctx, ""); !errors.Is(err, dynamutex.ErrInvalidKey) {
 		t.Errorf("Inspect(\"\") = %v, want ErrInvalidKey", err)
 	}
 	if _, err := s.Inspect(ctx, "k", "x"); !errors.Is(err, dynamutex.ErrInvalidKey) {
 		t.Errorf("Inspect with a sort key on a table without one = %v, want ErrInvalidKey", err)
 	}
-	if n := tr.total() - before; n != 0 {
+	if n := c.total() - before; n != 0 {
 		t.Errorf("invalid Inspect calls made %d requests", n)
 	}
 }
@@ -84,9 +80,7 @@ func TestInspectMissingForeignAndInvalid(t *testing.T) {
 // unchanged for its lease, it reports it free, and Lock takes it over with a
 // single request instead of watching it for another lease.
 func TestInspectFeedsTakeover(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	s := newSession(t, c, table)
+	c, table, s := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	const lease = 300 * time.Millisecond
 	putItem(t, c, table, heldRecord("stuck", "crashed", "v1", 7, lease))
@@ -106,12 +100,12 @@ func TestInspectFeedsTakeover(t *testing.T) {
 	if later.Unchanged < lease || !later.Free() {
 		t.Fatalf("Inspect a lease later = %+v, want free, unchanged for at least %v", later, lease)
 	}
-	before := tr.count(opAcquire)
+	before := c.count(opAcquire)
 	lctx, err := s.NewMutex("stuck").Lock(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := tr.count(opAcquire) - before; n != 1 {
+	if n := c.count(opAcquire) - before; n != 1 {
 		t.Errorf("takeover after Inspect took %d requests, want 1", n)
 	}
 	if tok := mustLease(t, lctx).Token(); tok != 8 {
@@ -216,11 +210,9 @@ func TestList(t *testing.T) {
 }
 
 func TestListScanFails(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	s := newSession(t, c, table)
+	c, _, s := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
-	tr.setFault(func(op, key string, in any) fault {
+	c.setFault(func(op, key string, in any) fault {
 		if op == "Scan" {
 			return fault{status: 400, errCode: "AccessDeniedException"}
 		}

@@ -59,9 +59,7 @@ func TestRequestsPerOperation(t *testing.T) {
 
 // Each renewal is one request per held lock per period.
 func TestRenewalRequests(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, _, sess := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	const locks = 5
 	var ms []*dynamutex.Mutex
@@ -74,16 +72,16 @@ func TestRenewalRequests(t *testing.T) {
 		}
 		ms, ctxs = append(ms, m), append(ctxs, lctx)
 	}
-	start := tr.count(opRenew)
+	start := c.count(opRenew)
 	const periods = 8
 	time.Sleep(periods * testHeartbeat)
-	renewals := tr.count(opRenew) - start
+	renewals := c.count(opRenew) - start
 	// Each lock is renewed once per period; the first renewal is spread over
 	// the last quarter of the first period, so allow one either way per lock.
 	if lo, hi := locks*(periods-1), locks*(periods+1); renewals < lo || renewals > hi {
 		t.Fatalf("%d renewals for %d locks over %d periods, want %d..%d", renewals, locks, periods, lo, hi)
 	}
-	if other := tr.total() - tr.count(opRenew) - tr.count(opAcquire) - tr.count("DescribeTable") - tr.count("DescribeTimeToLive") - tr.count("CreateTable") - tr.count("UpdateTimeToLive"); other != 0 {
+	if other := c.total() - c.count(opRenew) - c.count(opAcquire) - c.count("DescribeTable") - c.count("DescribeTimeToLive") - c.count("CreateTable") - c.count("UpdateTimeToLive"); other != 0 {
 		t.Fatalf("%d unexpected requests while holding locks", other)
 	}
 	for i, lctx := range ctxs {
@@ -150,9 +148,7 @@ func TestTwoSessionsMutualExclusion(t *testing.T) {
 
 // A record changed behind the holder's back cancels its context with ErrLockLost.
 func TestStolenLockCancelsContext(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	m := sess.NewMutex("stolen")
 	ctx := ctxTimeout(t, 10*time.Second)
 	lctx, err := m.Lock(ctx)
@@ -283,9 +279,7 @@ func TestBackoffNeverSleepsPastTakeover(t *testing.T) {
 
 // A live holder keeps changing its version, so a waiter never takes over.
 func TestLiveHolderNeverTakenOver(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
-	holder := newSession(t, c, table)
+	c, table, holder := setup(t)
 	waiter := newSession(t, c, table)
 	ctx := ctxTimeout(t, 10*time.Second)
 	lctx, err := holder.NewMutex("live").Lock(ctx)
@@ -305,9 +299,7 @@ func TestLiveHolderNeverTakenOver(t *testing.T) {
 
 // Unlock releases the record even when the request's context has ended.
 func TestUnlockWithCancelledContext(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	other := newSession(t, c, table)
 	reqCtx, cancel := context.WithCancel(context.Background())
 	m := sess.NewMutex("req")
@@ -322,8 +314,8 @@ func TestUnlockWithCancelledContext(t *testing.T) {
 	if err := m.Unlock(reqCtx); err != nil {
 		t.Fatalf("Unlock with a cancelled context: %v", err)
 	}
-	if tr.count(opRelease) != 1 {
-		t.Fatalf("%d release writes, want 1", tr.count(opRelease))
+	if c.count(opRelease) != 1 {
+		t.Fatalf("%d release writes, want 1", c.count(opRelease))
 	}
 	if _, err := other.NewMutex("req").TryLock(ctxTimeout(t, 5*time.Second)); err != nil {
 		t.Fatalf("record not released: %v", err)
@@ -389,16 +381,14 @@ func TestCloseCancelsLocksAndWaiters(t *testing.T) {
 
 // Goroutines of one Session exclude each other locally and wake without polling.
 func TestLocalExclusionWithoutPolling(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, _, sess := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	m1 := sess.NewMutex("local")
 	m2 := sess.NewMutex("local") // a second Mutex on the same key shares the local queue
 	if _, err := m1.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	acquires := tr.count(opAcquire)
+	acquires := c.count(opAcquire)
 
 	got := make(chan time.Time, 2)
 	go func() {
@@ -408,13 +398,13 @@ func TestLocalExclusionWithoutPolling(t *testing.T) {
 		got <- time.Now()
 	}()
 	time.Sleep(3 * testHeartbeat)
-	if n := tr.count(opAcquire) - acquires; n != 0 {
+	if n := c.count(opAcquire) - acquires; n != 0 {
 		t.Fatalf("a local waiter made %d acquire requests while its own Session held the key", n)
 	}
 	if _, err := m2.TryLock(ctx); !errors.Is(err, dynamutex.ErrLocked) {
 		t.Fatalf("TryLock of a key held in this Session = %v, want ErrLocked", err)
 	}
-	if n := tr.count(opAcquire) - acquires; n != 0 {
+	if n := c.count(opAcquire) - acquires; n != 0 {
 		t.Fatalf("TryLock of a key held in this Session made %d requests", n)
 	}
 	released := time.Now()
@@ -422,7 +412,7 @@ func TestLocalExclusionWithoutPolling(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := <-got
-	if n := tr.count(opAcquire) - acquires; n != 1 {
+	if n := c.count(opAcquire) - acquires; n != 1 {
 		t.Fatalf("the woken waiter made %d acquire requests, want 1", n)
 	}
 	t.Logf("local handoff took %v", at.Sub(released))
@@ -438,9 +428,7 @@ func TestLocalExclusionWithoutPolling(t *testing.T) {
 }
 
 func TestNotReentrant(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	_, _, sess := setup(t)
 	m := sess.NewMutex("reentrant")
 	ctx := ctxTimeout(t, 10*time.Second)
 	if _, err := m.Lock(ctx); err != nil {
@@ -458,9 +446,7 @@ func TestNotReentrant(t *testing.T) {
 
 // TryLock reports ErrLocked with the holder, and repeated TryLocks take an abandoned lock over.
 func TestTryLock(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	holder := newSession(t, c, table, dynamutex.WithOwner("holder-1"))
+	c, table, holder := setup(t, dynamutex.WithOwner("holder-1"))
 	prober := newSession(t, c, table)
 	ctx := ctxTimeout(t, 10*time.Second)
 	hm := holder.NewMutex("try", dynamutex.WithData([]byte("job 7")))
@@ -470,7 +456,7 @@ func TestTryLock(t *testing.T) {
 	}
 	hl, _ := dynamutex.LeaseFrom(hctx)
 
-	before := tr.count(opAcquire)
+	before := c.count(opAcquire)
 	_, err = prober.NewMutex("try").TryLock(ctx)
 	var held *dynamutex.HeldError
 	if !errors.Is(err, dynamutex.ErrLocked) || !errors.As(err, &held) {
@@ -479,7 +465,7 @@ func TestTryLock(t *testing.T) {
 	if held.Owner != "holder-1" || held.Token != hl.Token() || held.Lease != testLease || held.Local {
 		t.Fatalf("HeldError = %+v", held)
 	}
-	if n := tr.count(opAcquire) - before; n != 1 {
+	if n := c.count(opAcquire) - before; n != 1 {
 		t.Fatalf("TryLock made %d requests, want 1", n)
 	}
 
@@ -503,9 +489,7 @@ func TestTryLock(t *testing.T) {
 
 // Tokens increase across release, takeover and deletion of the record.
 func TestFencingTokensSurviveReleaseAndDeletion(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	m := sess.NewMutex("fenced")
 	token := func() uint64 {
@@ -545,9 +529,7 @@ func TestFencingTokensSurviveReleaseAndDeletion(t *testing.T) {
 
 // Data travels with the lock, and records carry a TTL attribute.
 func TestDataAndExpiry(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
-	sess := newSession(t, c, table)
+	c, table, sess := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	m := sess.NewMutex("with-data", dynamutex.WithData([]byte{0, 1, 2, 255}))
 	lctx, err := m.Lock(ctx)
