@@ -634,7 +634,7 @@ func TestClaimGiveUpRemovesClaim(t *testing.T) {
 // holder's version is then dead.
 func TestClaimPrevReleaseIgnoresClaim(t *testing.T) {
 	c, _ := newClient(t)
-	e := &compatEnv{t: t, db: &compatCounter{compatDB: c}, table: newTable(t, c)}
+	e := &compatEnv{t: t, db: c, table: newTable(t, c)}
 	ctx := ctxTimeout(t, 10*time.Second)
 	const key = "prev-release-claim"
 	hm := e.session("new-holder").NewMutex(key)

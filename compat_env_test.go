@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,28 +39,6 @@ const (
 	compatAhead = time.Hour
 )
 
-// compatDB is what the tests need of a backend: the library's API and
-// PutItem, to plant records written the old way.
-type compatDB interface {
-	dynamutex.DynamoDBAPI
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-}
-
-// compatCounter counts acquire writes. The renewals that the heartbeat loop
-// sends for the locks a test still holds are left out: they come whenever
-// they are due, and would make a count of one TryLock's requests racy.
-type compatCounter struct {
-	compatDB
-	updates atomic.Int64
-}
-
-func (c *compatCounter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if classifyUpdate(aws.ToString(in.UpdateExpression)) == opAcquire {
-		c.updates.Add(1)
-	}
-	return c.compatDB.UpdateItem(ctx, in, optFns...)
-}
-
 // compatDateShift moves DynamoDB's Date header by the wall-clock offset of
 // this process, so that a clock moved ahead by compatAhead stays within its
 // bound: time has passed for both.
@@ -80,7 +57,7 @@ func (d compatDateShift) RoundTrip(r *http.Request) (*http.Response, error) {
 // compatEnv is one table on one backend.
 type compatEnv struct {
 	t     *testing.T
-	db    *compatCounter
+	db    *tap // counts this release's acquire writes
 	table string
 	seq   int
 }
@@ -90,17 +67,17 @@ type compatEnv struct {
 func compatEach(t *testing.T, f func(e *compatEnv)) {
 	type backend struct {
 		name string
-		open func(t *testing.T) compatDB
+		open func(t *testing.T) testDB
 	}
-	backends := []backend{{"memory", func(*testing.T) compatDB { return dynamutextest.New() }}}
+	backends := []backend{{"memory", func(*testing.T) testDB { return dynamutextest.New() }}}
 	if onLocal(t) {
-		backends = append(backends, backend{"dynamodb", func(t *testing.T) compatDB {
+		backends = append(backends, backend{"dynamodb", func(t *testing.T) testDB {
 			return localClient(endpoint(t), compatDateShift{httpTransport()}, localdb.NoRetries)
 		}})
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			db := &compatCounter{compatDB: b.open(t)}
+			db := newTap(b.open(t))
 			f(&compatEnv{t: t, db: db, table: newTable(t, db)})
 		})
 	}
@@ -111,11 +88,14 @@ func (e *compatEnv) session(owner string, opts ...dynamutex.Option) *dynamutex.S
 	return newSession(e.t, e.db, e.table, append([]dynamutex.Option{dynamutex.WithOwner(owner)}, opts...)...)
 }
 
-// updates runs f and returns the UpdateItem requests it made.
-func (e *compatEnv) updates(f func()) int64 {
-	before := e.db.updates.Load()
+// updates runs f and returns the acquire writes it made. The renewals that
+// the heartbeat loop sends for the locks a test still holds are left out:
+// they come whenever they are due, and would make a count of one TryLock's
+// requests racy.
+func (e *compatEnv) updates(f func()) int {
+	before := e.db.count(opAcquire)
 	f()
-	return e.db.updates.Load() - before
+	return e.db.count(opAcquire) - before
 }
 
 // shiftClock moves the wall clock of the process ahead by compatAhead until
@@ -203,7 +183,7 @@ func (e *compatEnv) replay(name string, f compatFill) (*dynamodb.UpdateItemOutpu
 	for k, v := range body["ExpressionAttributeNames"].(map[string]any) {
 		in.ExpressionAttributeNames[k] = v.(string)
 	}
-	return e.db.compatDB.UpdateItem(context.Background(), in) // not counted: it is the other release's
+	return e.db.db.UpdateItem(context.Background(), in) // not counted: it is the other release's
 }
 
 // mustReplay replays a request that must succeed.

@@ -69,10 +69,11 @@ func ExampleWithClockBound_lambda() {
 	// Past its deadline (the lease plus both bounds), the next cold start
 	// takes it.
 	time.Sleep(320 * time.Millisecond)
-	counted := &countingDB{DynamoDBAPI: db}
+	counted := newTap(db) // counts requests
 	out, err := handle(ctx, counted, "nightly-report")
 	fmt.Println(out[:len("ran nightly-report")], err)
-	fmt.Println("requests:", counted.describe.Load(), "DescribeTable,", counted.update.Load(), "UpdateItem")
+	n := counted.byOperation()
+	fmt.Println("requests:", n["DescribeTable"], "DescribeTable,", n["UpdateItem"], "UpdateItem")
 	// Output:
 	// skipped: invocation-1 has it <nil>
 	// ran nightly-report <nil>

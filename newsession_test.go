@@ -11,27 +11,24 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
 
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/dynamutextest"
 )
 
-// throttled refuses DescribeTable with ThrottlingException while its
-// remaining count is above zero, as DynamoDB does when thousands of cold
-// starts arrive at once.
-type throttled struct {
-	*dynamutextest.Store
-	remaining, calls atomic.Int64
-}
-
-func (th *throttled) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	th.calls.Add(1)
-	if th.remaining.Add(-1) >= 0 {
-		return nil, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "injected", Fault: smithy.FaultClient}
-	}
-	return th.Store.DescribeTable(ctx, in, optFns...)
+// throttle makes db refuse DescribeTable with ThrottlingException while
+// the count it returns is above zero, as DynamoDB does when thousands of
+// cold starts arrive at once.
+func throttle(db *tap) *atomic.Int64 {
+	var remaining atomic.Int64
+	db.setFault(func(op, _ string, _ any) fault {
+		if op == "DescribeTable" && remaining.Add(-1) >= 0 {
+			return fault{status: 400, errCode: "ThrottlingException"}
+		}
+		return fault{}
+	})
+	return &remaining
 }
 
 // NewSession rides out throttling with the Session's backoff, as Lock does,
@@ -39,19 +36,22 @@ func (th *throttled) DescribeTable(ctx context.Context, in *dynamodb.DescribeTab
 func TestNewSessionRetriesTransientErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		db := &throttled{Store: dynamutextest.New()}
-		if err := dynamutex.CreateTable(ctx, db.Store, "locks"); err != nil {
+		store := dynamutextest.New()
+		if err := dynamutex.CreateTable(ctx, store, "locks"); err != nil {
 			t.Fatal(err)
 		}
+		db := newTap(store)
+		remaining := throttle(db)
+		describes := func() int { return db.count("DescribeTable") }
 
-		db.remaining.Store(5)
+		remaining.Store(5)
 		var logs bytes.Buffer
 		logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		s, err := dynamutex.NewSession(ctx, db, "locks", dynamutex.WithLogger(logger))
 		if err != nil {
 			t.Fatalf("NewSession through 5 throttled replies: %v", err)
 		}
-		if n := db.calls.Load(); n != 6 {
+		if n := describes(); n != 6 {
 			t.Errorf("NewSession made %d DescribeTable requests, want 6", n)
 		}
 		if n := strings.Count(logs.String(), "level=WARN"); n != 1 {
@@ -61,8 +61,8 @@ func TestNewSessionRetriesTransientErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		db.calls.Store(0)
-		db.remaining.Store(1 << 40)
+		before := describes()
+		remaining.Store(1 << 40)
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		start := time.Now()
@@ -74,14 +74,15 @@ func TestNewSessionRetriesTransientErrors(t *testing.T) {
 		if took := time.Since(start); took != 10*time.Second {
 			t.Errorf("gave up after %v, want at its 10s deadline", took)
 		}
-		if n := db.calls.Load(); n < 10 {
+		if n := describes() - before; n < 10 {
 			t.Errorf("only %d requests in 10 s of throttling", n)
 		}
 
-		db.calls.Store(0)
-		db.remaining.Store(0)
-		if _, err := dynamutex.NewSession(ctx, db, "missing"); !errors.Is(err, dynamutex.ErrTableNotFound) || db.calls.Load() != 1 {
-			t.Errorf("NewSession of a missing table = %v after %d requests, want ErrTableNotFound after 1", err, db.calls.Load())
+		before = describes()
+		remaining.Store(0)
+		_, err = dynamutex.NewSession(ctx, db, "missing")
+		if n := describes() - before; !errors.Is(err, dynamutex.ErrTableNotFound) || n != 1 {
+			t.Errorf("NewSession of a missing table = %v after %d requests, want ErrTableNotFound after 1", err, n)
 		}
 	})
 }

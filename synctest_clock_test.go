@@ -3,12 +3,9 @@ package dynamutex_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/dynamutextest"
@@ -20,22 +17,6 @@ import (
 // takeover falls on an exact, predictable instant.
 
 const testBound = 10 * time.Millisecond
-
-// countingDB counts the requests a Session makes, by operation.
-type countingDB struct {
-	dynamutex.DynamoDBAPI
-	describe, update atomic.Int64
-}
-
-func (c *countingDB) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	c.describe.Add(1)
-	return c.DynamoDBAPI.DescribeTable(ctx, in, optFns...)
-}
-
-func (c *countingDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	c.update.Add(1)
-	return c.DynamoDBAPI.UpdateItem(ctx, in, optFns...)
-}
 
 // crash locks key in a new Session and closes it without Unlock, as a
 // process that died would leave the record: held, no longer renewed. It
@@ -66,7 +47,7 @@ func TestSynctestClockTakeoverColdStart(t *testing.T) {
 		old, _ := crash(t, store, "job", dynamutex.WithClockBound(testBound))
 		time.Sleep(3 * dynamutex.DefaultLeaseDuration)
 
-		db := &countingDB{DynamoDBAPI: store}
+		db := newTap(store)
 		s := memSession(t, db, dynamutex.WithClockBound(testBound))
 		defer s.Close(ctx)
 		m := s.NewMutex("job")
@@ -78,8 +59,8 @@ func TestSynctestClockTakeoverColdStart(t *testing.T) {
 			t.Errorf("token = %d, want %d", tok, old+1)
 		}
 		// memSession's CreateTable makes a DescribeTable of its own.
-		if d, u := db.describe.Load(), db.update.Load(); d != 2 || u != 1 {
-			t.Errorf("cold start made %d DescribeTable (1 of them CreateTable's) and %d UpdateItem, want 2 and 1", d, u)
+		if n := db.byOperation(); n["DescribeTable"] != 2 || n["UpdateItem"] != 1 {
+			t.Errorf("cold start made %d DescribeTable (1 of them CreateTable's) and %d UpdateItem, want 2 and 1", n["DescribeTable"], n["UpdateItem"])
 		}
 		if err := m.Unlock(ctx); err != nil {
 			t.Fatal(err)
@@ -206,7 +187,7 @@ func TestSynctestWrongBoundTakesOverEarly(t *testing.T) {
 		store := dynamutextest.New()
 		behind := 8 * time.Second
 		// Its renewals fail, so the record keeps the acquisition's deadline.
-		holder := memSession(t, renewalsFail{store}, dynamutex.WithClockBound(testBound))
+		holder := memSession(t, failRenewals(store), dynamutex.WithClockBound(testBound))
 		defer holder.Close(ctx)
 		wallclock.SetOffset(-behind)
 		sent := time.Now()

@@ -9,10 +9,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go"
-
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/dynamutextest"
 )
@@ -76,17 +72,17 @@ func TestSynctestTakeoverAfterOneLease(t *testing.T) {
 	})
 }
 
-// renewalsFail is a store on which every renewal fails with a server error,
+// failRenewals returns db with every renewal failing with a server error,
 // as when the holder's network to DynamoDB is cut.
-type renewalsFail struct {
-	*dynamutextest.Store
-}
-
-func (r renewalsFail) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if classifyUpdate(aws.ToString(in.UpdateExpression)) == opRenew {
-		return nil, &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected", Fault: smithy.FaultServer}
-	}
-	return r.Store.UpdateItem(ctx, in, optFns...)
+func failRenewals(db testDB) *tap {
+	t := newTap(db)
+	t.setFault(func(op, _ string, _ any) fault {
+		if op == opRenew {
+			return fault{status: 500}
+		}
+		return fault{}
+	})
+	return t
 }
 
 // With renewals failing, the lock context ends with ErrLeaseInDanger exactly
@@ -98,7 +94,7 @@ func TestSynctestDangerBeforeTakeover(t *testing.T) {
 		ctx := context.Background()
 		store := dynamutextest.New()
 		rec := &recorder{}
-		holder := memSession(t, renewalsFail{store}, dynamutex.WithObserver(rec))
+		holder := memSession(t, failRenewals(store), dynamutex.WithObserver(rec))
 		defer holder.Close(ctx)
 		waiter := memSession(t, store)
 		defer waiter.Close(ctx)
@@ -230,7 +226,7 @@ func TestSynctestGuardedWriteAfterTakeover(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		store := dynamutextest.New()
-		stale := memSession(t, renewalsFail{store})
+		stale := memSession(t, failRenewals(store))
 		defer stale.Close(ctx)
 		next := memSession(t, store)
 		defer next.Close(ctx)

@@ -11,9 +11,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/dynamutextest"
 )
@@ -23,18 +20,17 @@ type observerFunc func(dynamutex.Event)
 
 func (f observerFunc) Observe(ev dynamutex.Event) { f(ev) }
 
-// slowRenewals delays every renewal by delay, as a saturated DynamoDB
-// would.
-type slowRenewals struct {
-	dynamutex.DynamoDBAPI
-	delay time.Duration
-}
-
-func (s *slowRenewals) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if classifyUpdate(aws.ToString(in.UpdateExpression)) == opRenew {
-		time.Sleep(s.delay)
-	}
-	return s.DynamoDBAPI.UpdateItem(ctx, in, optFns...)
+// slowRenewals returns db with every renewal delayed by delay, as a
+// saturated DynamoDB would.
+func slowRenewals(db testDB, delay time.Duration) *tap {
+	t := newTap(db)
+	t.setFault(func(op, _ string, _ any) fault {
+		if op == opRenew {
+			return fault{delay: delay}
+		}
+		return fault{}
+	})
+	return t
 }
 
 // warnLog keeps the Warn records about renewals logged through it.
@@ -91,7 +87,7 @@ func TestSynctestLateRenewalsLogOncePerPeriod(t *testing.T) {
 		const period = 5 * time.Second // the default heartbeat
 		// 16 renewals in flight (the default parallelism) of 625 ms each: a
 		// round of 200 locks takes 1.56 periods, so every renewal is late.
-		db := &slowRenewals{DynamoDBAPI: dynamutextest.New(), delay: period / 8}
+		db := slowRenewals(dynamutextest.New(), period/8)
 		s := memSession(t, db, dynamutex.WithLogger(slog.New(warns)), dynamutex.WithObserver(obs))
 		defer s.Close(ctx)
 		const locks = 200

@@ -8,36 +8,36 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/dynamutextest"
 )
 
-// schedule records when a Session sent each request, by kind.
+// schedule records when a Session sent each request, by kind, through a
+// tap that breaks nothing.
 type schedule struct {
-	dynamutex.DynamoDBAPI
+	*tap
 	mu                    sync.Mutex
 	reads, writes, claims []time.Time // claims: claim writes, kept apart from writes
 }
 
-func (s *schedule) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	s.mu.Lock()
-	s.reads = append(s.reads, time.Now())
-	s.mu.Unlock()
-	return s.DynamoDBAPI.GetItem(ctx, in, optFns...)
+func newSchedule(db testDB) *schedule {
+	s := &schedule{tap: newTap(db)}
+	s.setFault(s.note)
+	return s
 }
 
-func (s *schedule) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+func (s *schedule) note(op, _ string, _ any) fault {
+	now := time.Now()
 	s.mu.Lock()
-	if classifyUpdate(aws.ToString(in.UpdateExpression)) == opClaim {
-		s.claims = append(s.claims, time.Now())
-	} else {
-		s.writes = append(s.writes, time.Now())
+	defer s.mu.Unlock()
+	switch op {
+	case "GetItem":
+		s.reads = append(s.reads, now)
+	case opClaim:
+		s.claims = append(s.claims, now)
+	case opAcquire, opRenew, opRelease, opUnclaim, opOther:
+		s.writes = append(s.writes, now)
 	}
-	s.mu.Unlock()
-	return s.DynamoDBAPI.UpdateItem(ctx, in, optFns...)
+	return fault{}
 }
 
 func countSince(ts []time.Time, from, to time.Time) int {
@@ -68,7 +68,7 @@ func TestSynctestWaiterReadsAtDefaults(t *testing.T) {
 		if _, err := hm.Lock(ctx); err != nil {
 			t.Fatal(err)
 		}
-		sched := &schedule{DynamoDBAPI: store}
+		sched := newSchedule(store)
 		waiter := memSession(t, sched)
 		defer waiter.Close(ctx)
 
@@ -126,7 +126,7 @@ func TestSynctestStarvingWaiterGetsTurn(t *testing.T) {
 		store := dynamutextest.New()
 		holder := memSession(t, store)
 		defer holder.Close(ctx)
-		sched := &schedule{DynamoDBAPI: store}
+		sched := newSchedule(store)
 		waiter := memSession(t, sched)
 		defer waiter.Close(ctx)
 
@@ -188,7 +188,7 @@ func TestSynctestStarvingWaiterGetsTurn(t *testing.T) {
 func TestSynctestLocalWaitersFirstInFirstOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		sched := &schedule{DynamoDBAPI: dynamutextest.New()}
+		sched := newSchedule(dynamutextest.New())
 		s := memSession(t, sched)
 		defer s.Close(ctx)
 		first := s.NewMutex("job")
