@@ -259,7 +259,15 @@ func ctxTimeout(tb testing.TB, d time.Duration) context.Context {
 // and a Session with short leases on it, closed when the test ends.
 func setup(tb testing.TB, opts ...dynamutex.Option) (*tap, string, *dynamutex.Session) {
 	tb.Helper()
-	c, _ := newClient(tb)
+	return setupOn(tb, backend(tb), opts...)
+}
+
+// setupOn is setup on db: for the tests in a testing/synctest bubble, which
+// run on an in-memory store of their own, since time there is fake and
+// DynamoDB Local's replies are not.
+func setupOn(tb testing.TB, db testDB, opts ...dynamutex.Option) (*tap, string, *dynamutex.Session) {
+	tb.Helper()
+	c := newTap(db)
 	table := newTable(tb, c)
 	return c, table, newSession(tb, c, table, opts...)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/dynamutextest"
 )
 
 func TestInspectHeldAndReleased(t *testing.T) {
@@ -78,39 +80,42 @@ func TestInspectMissingForeignAndInvalid(t *testing.T) {
 
 // Reads count as observations: once Inspect has seen an abandoned record
 // unchanged for its lease, it reports it free, and Lock takes it over with a
-// single request instead of watching it for another lease.
+// single request instead of watching it for another lease. In a synctest
+// bubble, so that the lease passes exactly.
 func TestInspectFeedsTakeover(t *testing.T) {
-	c, table, s := setup(t)
-	ctx := ctxTimeout(t, 10*time.Second)
-	const lease = 300 * time.Millisecond
-	putItem(t, c, table, heldRecord("stuck", "crashed", "v1", 7, lease))
+	synctest.Test(t, func(t *testing.T) {
+		c, table, s := setupOn(t, dynamutextest.New())
+		ctx := ctxTimeout(t, 10*time.Second)
+		const lease = 300 * time.Millisecond
+		putItem(t, c, table, heldRecord("stuck", "crashed", "v1", 7, lease))
 
-	first, err := s.Inspect(ctx, "stuck")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first.Free() || first.Unchanged != 0 {
-		t.Fatalf("first Inspect = %+v, want not free", first)
-	}
-	time.Sleep(lease)
-	later, err := s.Inspect(ctx, "stuck")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if later.Unchanged < lease || !later.Free() {
-		t.Fatalf("Inspect a lease later = %+v, want free, unchanged for at least %v", later, lease)
-	}
-	before := c.count(opAcquire)
-	lctx, err := s.NewMutex("stuck").Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := c.count(opAcquire) - before; n != 1 {
-		t.Errorf("takeover after Inspect took %d requests, want 1", n)
-	}
-	if tok := mustLease(t, lctx).Token(); tok != 8 {
-		t.Errorf("token after takeover = %d, want 8", tok)
-	}
+		first, err := s.Inspect(ctx, "stuck")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Free() || first.Unchanged != 0 {
+			t.Fatalf("first Inspect = %+v, want not free", first)
+		}
+		time.Sleep(lease)
+		later, err := s.Inspect(ctx, "stuck")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if later.Unchanged != lease || !later.Free() {
+			t.Fatalf("Inspect a lease later = %+v, want free, unchanged for %v", later, lease)
+		}
+		before := c.count(opAcquire)
+		lctx, err := s.NewMutex("stuck").Lock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := c.count(opAcquire) - before; n != 1 {
+			t.Errorf("takeover after Inspect took %d requests, want 1", n)
+		}
+		if tok := mustLease(t, lctx).Token(); tok != 8 {
+			t.Errorf("token after takeover = %d, want 8", tok)
+		}
+	})
 }
 
 // smallPages makes every Scan ask for at most 5 items. DynamoDB pages at

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/dynamutextest"
 )
 
 // One round trip per operation, counted on the wire.
@@ -57,41 +59,45 @@ func TestRequestsPerOperation(t *testing.T) {
 	}
 }
 
-// Each renewal is one request per held lock per period.
+// Each renewal is one request per held lock per period. In a synctest
+// bubble, so that eight periods take no time and none runs late.
 func TestRenewalRequests(t *testing.T) {
-	c, _, sess := setup(t)
-	ctx := ctxTimeout(t, 10*time.Second)
-	const locks = 5
-	var ms []*dynamutex.Mutex
-	var ctxs []context.Context
-	for i := range locks {
-		m := sess.NewMutex("renew-" + strconv.Itoa(i))
-		lctx, err := m.Lock(ctx)
-		if err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		c, _, sess := setupOn(t, dynamutextest.New())
+		ctx := ctxTimeout(t, 10*time.Second)
+		const locks = 5
+		var ms []*dynamutex.Mutex
+		var ctxs []context.Context
+		for i := range locks {
+			m := sess.NewMutex("renew-" + strconv.Itoa(i))
+			lctx, err := m.Lock(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms, ctxs = append(ms, m), append(ctxs, lctx)
 		}
-		ms, ctxs = append(ms, m), append(ctxs, lctx)
-	}
-	start := c.count(opRenew)
-	const periods = 8
-	time.Sleep(periods * testHeartbeat)
-	renewals := c.count(opRenew) - start
-	// Each lock is renewed once per period; the first renewal is spread over
-	// the last quarter of the first period, so allow one either way per lock.
-	if lo, hi := locks*(periods-1), locks*(periods+1); renewals < lo || renewals > hi {
-		t.Fatalf("%d renewals for %d locks over %d periods, want %d..%d", renewals, locks, periods, lo, hi)
-	}
-	if other := c.total() - c.count(opRenew) - c.count(opAcquire) - c.count("DescribeTable") - c.count("DescribeTimeToLive") - c.count("CreateTable") - c.count("UpdateTimeToLive"); other != 0 {
-		t.Fatalf("%d unexpected requests while holding locks", other)
-	}
-	for i, lctx := range ctxs {
-		if lctx.Err() != nil {
-			t.Fatalf("lock %d ended while renewals succeed: %v", i, context.Cause(lctx))
+		start := c.count(opRenew)
+		const periods = 8
+		time.Sleep(periods * testHeartbeat)
+		renewals := c.count(opRenew) - start
+		// Each lock is renewed once per period; the first renewal is spread
+		// over the last quarter of the first period, so a lock may be one
+		// renewal short.
+		if lo, hi := locks*(periods-1), locks*periods; renewals < lo || renewals > hi {
+			t.Fatalf("%d renewals for %d locks over %d periods, want %d..%d", renewals, locks, periods, lo, hi)
 		}
-		if err := ms[i].Unlock(ctx); err != nil {
-			t.Fatal(err)
+		if other := c.total() - c.count(opRenew) - c.count(opAcquire) - c.count("DescribeTable") - c.count("DescribeTimeToLive") - c.count("CreateTable") - c.count("UpdateTimeToLive"); other != 0 {
+			t.Fatalf("%d unexpected requests while holding locks", other)
 		}
-	}
+		for i, lctx := range ctxs {
+			if lctx.Err() != nil {
+				t.Fatalf("lock %d ended while renewals succeed: %v", i, context.Cause(lctx))
+			}
+			if err := ms[i].Unlock(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }
 
 // Two Sessions, several goroutines each: one holder at a time, tokens increasing.
@@ -180,121 +186,116 @@ func TestStolenLockCancelsContext(t *testing.T) {
 	}
 }
 
-// A holder whose renewals hang gets ErrLeaseInDanger before a waiter takes over.
+// A holder whose renewals hang gets ErrLeaseInDanger exactly at the safe
+// time, and a waiter takes over only a lease after its first look, later.
+// In a synctest bubble, where those instants are exact.
 func TestBlockedRenewalsGiveDangerBeforeTakeover(t *testing.T) {
-	c1, tr1 := newClient(t)
-	c2, _ := newClient(t)
-	table := newTable(t, c1)
-	holder := newSession(t, c1, table)
-	waiter := newSession(t, c2, table)
-	ctx := ctxTimeout(t, 20*time.Second)
+	synctest.Test(t, func(t *testing.T) {
+		c1, table, holder := setupOn(t, dynamutextest.New())
+		waiter := newSession(t, newTap(c1.db), table)
+		ctx := ctxTimeout(t, 20*time.Second)
 
-	hm := holder.NewMutex("danger")
-	lockedAt := time.Now()
-	lctx, err := hm.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr1.setFault(func(op, _ string, _ any) fault { return fault{block: op == opRenew} })
-
-	var takenAt time.Time
-	done := make(chan error, 1)
-	go func() {
-		wctx, err := waiter.NewMutex("danger").Lock(ctx)
-		takenAt = time.Now()
-		if err == nil {
-			_ = wctx
+		hm := holder.NewMutex("danger")
+		lockedAt := time.Now()
+		lctx, err := hm.Lock(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		done <- err
-	}()
+		c1.setFault(func(op, _ string, _ any) fault { return fault{block: op == opRenew} })
 
-	select {
-	case <-lctx.Done():
-	case <-time.After(5 * testSafe):
-		t.Fatal("no danger although renewals hang")
-	}
-	dangerAt := time.Now()
-	if cause := context.Cause(lctx); !errors.Is(cause, dynamutex.ErrLeaseInDanger) {
-		t.Fatalf("cause = %v, want ErrLeaseInDanger", cause)
-	}
-	if d := dangerAt.Sub(lockedAt); d < testSafe {
-		t.Fatalf("danger after %v, before the safe time %v", d, testSafe)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("waiter: %v", err)
-	}
-	if !takenAt.After(dangerAt) {
-		t.Fatalf("waiter took over at %v, before the holder was told of danger at %v", takenAt, dangerAt)
-	}
-	if d := takenAt.Sub(lockedAt); d < testLease {
-		t.Fatalf("waiter took over %v after the holder's acquisition, less than the lease %v", d, testLease)
-	}
+		var takenAt time.Time
+		done := make(chan error, 1)
+		go func() {
+			_, err := waiter.NewMutex("danger").Lock(ctx)
+			takenAt = time.Now()
+			done <- err
+		}()
+
+		<-lctx.Done()
+		dangerAt := time.Now()
+		if cause := context.Cause(lctx); !errors.Is(cause, dynamutex.ErrLeaseInDanger) {
+			t.Fatalf("cause = %v, want ErrLeaseInDanger", cause)
+		}
+		if d := dangerAt.Sub(lockedAt); d != testSafe {
+			t.Errorf("danger after %v, want the safe time %v", d, testSafe)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("waiter: %v", err)
+		}
+		if d := takenAt.Sub(lockedAt); d != testLease {
+			t.Errorf("waiter took over %v after the holder's acquisition, want the lease %v after its first look", d, testLease)
+		}
+	})
 }
 
-// An abandoned lock (holder gone without Unlock) is taken over after the lease, and no sooner.
+// An abandoned lock (holder gone without Unlock) is taken over exactly the
+// record's lease after the waiter's first look, in a synctest bubble.
 func TestAbandonedLockTakenOverAfterLease(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	// A record left by a crashed process: never renewed again.
-	putItem(t, c, table, heldRecord("abandoned", "crashed", "v-old", 41, 500*time.Millisecond))
-	sess := newSession(t, c, table)
-	ctx := ctxTimeout(t, 10*time.Second)
-	start := time.Now()
-	before := tr.count(opAcquire)
-	lctx, err := sess.NewMutex("abandoned").Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waited := time.Since(start)
-	if waited < 500*time.Millisecond {
-		t.Fatalf("took over after %v, before the record's 500ms lease", waited)
-	}
-	l, _ := dynamutex.LeaseFrom(lctx)
-	if l.Token() != 42 {
-		t.Fatalf("token after takeover = %d, want 42", l.Token())
-	}
-	attempts := tr.count(opAcquire) - before
-	t.Logf("takeover after %v with %d acquire requests", waited, attempts)
-	if attempts < 2 {
-		t.Fatalf("%d acquire requests, want a failed attempt and a takeover", attempts)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, table, sess := setupOn(t, dynamutextest.New())
+		// A record left by a crashed process: never renewed again.
+		putItem(t, c, table, heldRecord("abandoned", "crashed", "v-old", 41, 500*time.Millisecond))
+		ctx := ctxTimeout(t, 10*time.Second)
+		start := time.Now()
+		before := c.count(opAcquire)
+		lctx, err := sess.NewMutex("abandoned").Lock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited != 500*time.Millisecond {
+			t.Errorf("took over after %v, want the record's 500ms lease", waited)
+		}
+		l, _ := dynamutex.LeaseFrom(lctx)
+		if l.Token() != 42 {
+			t.Fatalf("token after takeover = %d, want 42", l.Token())
+		}
+		if attempts := c.count(opAcquire) - before; attempts != 2 {
+			t.Errorf("%d acquire requests, want a failed attempt and a takeover", attempts)
+		}
+	})
 }
 
-// However long the backoff wants to sleep, a waiter wakes when a takeover becomes possible.
+// However long the backoff wants to sleep, a waiter wakes the moment a
+// takeover becomes possible, in a synctest bubble.
 func TestBackoffNeverSleepsPastTakeover(t *testing.T) {
-	c, tr := newClient(t)
-	table := newTable(t, c)
-	putItem(t, c, table, heldRecord("k", "crashed", "v1", 1, 300*time.Millisecond))
-	sess := newSession(t, c, table, dynamutex.WithBackoff(func() backoffPolicy { return constant(time.Hour) }))
-	ctx := ctxTimeout(t, 5*time.Second)
-	start := time.Now()
-	if _, err := sess.NewMutex("k").Lock(ctx); err != nil {
-		t.Fatalf("Lock with an hour-long backoff: %v", err)
-	}
-	if got := tr.count(opAcquire); got != 2 {
-		t.Fatalf("%d acquire requests, want 2: one that fails, one takeover right after the lease", got)
-	}
-	t.Logf("took over after %v", time.Since(start))
+	synctest.Test(t, func(t *testing.T) {
+		c, table, sess := setupOn(t, dynamutextest.New(), dynamutex.WithBackoff(func() backoffPolicy { return constant(time.Hour) }))
+		putItem(t, c, table, heldRecord("k", "crashed", "v1", 1, 300*time.Millisecond))
+		ctx := ctxTimeout(t, 5*time.Second)
+		start := time.Now()
+		if _, err := sess.NewMutex("k").Lock(ctx); err != nil {
+			t.Fatalf("Lock with an hour-long backoff: %v", err)
+		}
+		if took := time.Since(start); took != 300*time.Millisecond {
+			t.Errorf("took over after %v, want the record's 300ms lease", took)
+		}
+		if got := c.count(opAcquire); got != 2 {
+			t.Fatalf("%d acquire requests, want 2: one that fails, one takeover right after the lease", got)
+		}
+	})
 }
 
-// A live holder keeps changing its version, so a waiter never takes over.
+// A live holder keeps changing its version, so a waiter never takes over;
+// four leases of it, in a synctest bubble.
 func TestLiveHolderNeverTakenOver(t *testing.T) {
-	c, table, holder := setup(t)
-	waiter := newSession(t, c, table)
-	ctx := ctxTimeout(t, 10*time.Second)
-	lctx, err := holder.NewMutex("live").Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wctx, cancel := context.WithTimeout(ctx, 4*testLease)
-	defer cancel()
-	_, err = waiter.NewMutex("live").Lock(wctx)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("waiter Lock = %v, want DeadlineExceeded while the holder renews", err)
-	}
-	if lctx.Err() != nil {
-		t.Fatalf("holder lost its lock: %v", context.Cause(lctx))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, table, holder := setupOn(t, dynamutextest.New())
+		waiter := newSession(t, c, table)
+		ctx := ctxTimeout(t, 10*time.Second)
+		lctx, err := holder.NewMutex("live").Lock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 4*testLease)
+		defer cancel()
+		_, err = waiter.NewMutex("live").Lock(wctx)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("waiter Lock = %v, want DeadlineExceeded while the holder renews", err)
+		}
+		if lctx.Err() != nil {
+			t.Fatalf("holder lost its lock: %v", context.Cause(lctx))
+		}
+	})
 }
 
 // Unlock releases the record even when the request's context has ended.
