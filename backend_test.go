@@ -42,7 +42,7 @@ var memory = dynamutextest.New()
 func backend(tb testing.TB) testDB {
 	tb.Helper()
 	if ep := localdb.Optional(tb); ep != "" {
-		return localClient(ep, httpTransport(), localdb.NoRetries)
+		return localClient(ep, localdb.Transport(), localdb.NoRetries)
 	}
 	return memory
 }
@@ -51,30 +51,6 @@ func backend(tb testing.TB) testDB {
 func onLocal(tb testing.TB) bool {
 	tb.Helper()
 	return localdb.Optional(tb) != ""
-}
-
-var (
-	transportsMu sync.Mutex
-	transports   []*http.Transport
-)
-
-// httpTransport returns a fresh connection pool for a client of DynamoDB
-// Local, closed when the tests end so that goleak sees no idle connection.
-func httpTransport() *http.Transport {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConnsPerHost = 64
-	transportsMu.Lock()
-	transports = append(transports, base)
-	transportsMu.Unlock()
-	return base
-}
-
-func closeTransports() {
-	transportsMu.Lock()
-	defer transportsMu.Unlock()
-	for _, t := range transports {
-		t.CloseIdleConnections()
-	}
 }
 
 // fault decides what happens to one request. The zero value sends it.

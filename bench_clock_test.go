@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // The dead-holder benchmarks crash a holder and time how soon its lock is
@@ -83,7 +84,7 @@ type crashRig struct {
 
 func newCrashRig(b *testing.B, table string, opts []dynamutex.Option) *crashRig {
 	r := &crashRig{table: table, opts: opts, last: map[string]time.Time{}}
-	rec := &sendRecorder{next: httpTransport(), onSend: func(op, key string, at time.Time) {
+	rec := &sendRecorder{next: localdb.Transport(), onSend: func(op, key string, at time.Time) {
 		if op == opAcquire || op == opRenew {
 			r.mu.Lock()
 			r.last[key] = at

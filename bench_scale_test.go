@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // BenchmarkHeldLocks holds many locks in one Session through several
@@ -103,7 +104,7 @@ func benchHeldLocks(b *testing.B, n int, heartbeat time.Duration, opts ...dynamu
 	for i := range keys {
 		keys[i] = "held/" + strconv.Itoa(i)
 	}
-	tr := httpTransport()
+	tr := localdb.Transport()
 	// The recorder goes straight to the network transport: the counting
 	// transport of the other tests decodes every body into maps, which would
 	// be charged to CPU per renewal.
@@ -218,7 +219,7 @@ func benchHeldLocks(b *testing.B, n int, heartbeat time.Duration, opts ...dynamu
 		// that neither their buffers nor their goroutines count. Renewals may
 		// be in flight at any moment, with their request buffers; the least
 		// of a few samples is the closest to the locks' own cost.
-		closeTransports()
+		localdb.CloseIdle()
 		held := liveHeap()
 		for range 2 {
 			time.Sleep(50 * time.Millisecond)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // sendRecorder sits in front of a transport and tells onSend about every
@@ -90,7 +91,7 @@ func BenchmarkTakeover(b *testing.B) {
 		mu        sync.Mutex
 		lastWrite = map[string]time.Time{}
 	)
-	rec := &sendRecorder{next: httpTransport(), onSend: func(op, key string, at time.Time) {
+	rec := &sendRecorder{next: localdb.Transport(), onSend: func(op, key string, at time.Time) {
 		if op == opAcquire || op == opRenew {
 			mu.Lock()
 			lastWrite[key] = at

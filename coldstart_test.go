@@ -22,7 +22,7 @@ func coldClient(tb testing.TB) (*tap, *http.Transport) {
 	if !onLocal(tb) {
 		return newTap(memory), nil
 	}
-	tr := httpTransport()
+	tr := localdb.Transport()
 	return newTap(localClient(endpoint(tb), tr, localdb.NoRetries)), tr
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/dynamutextest"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // dropFirst loses the reply of the first request of op, after DynamoDB applied it.
@@ -277,7 +278,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		t.Fatal(err)
 	}
 	wg.Wait()
-	closeTransports()
+	localdb.CloseIdle()
 	goleak.VerifyNone(t, ignore)
 }
 

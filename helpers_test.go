@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 	quietBenchmarks()
 	warmEmulator()
 	code := m.Run()
-	closeTransports()
+	localdb.CloseIdle()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak: goroutines left running after the tests:", err)
@@ -49,7 +49,7 @@ func warmEmulator() {
 	if ep == "" {
 		return
 	}
-	c := localClient(ep, httpTransport())
+	c := localClient(ep, localdb.Transport())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	table := fmt.Sprintf("warm_up_%d", time.Now().UnixNano())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // The soak tests need DynamoDB Local: they count the heap of the test
@@ -139,7 +140,7 @@ func TestSoakThousandHeldLocks(t *testing.T) {
 	// Connections the acquiring workers left idle are closed so that they
 	// count neither as heap nor as goroutines; from here on only renewals
 	// make requests.
-	closeTransports()
+	localdb.CloseIdle()
 	heldH := liveHeap()
 	t.Logf("%d locks held: %d heap objects (%+d), %d heap bytes (%+d): %d bytes per held lock, its Mutex and lock context included",
 		soakHeld, heldH.objects, int64(heldH.objects)-int64(base.h.objects), heldH.bytes,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // Soaks: long runs of locking. They assert counts (requests, goroutines, heap
@@ -70,7 +71,7 @@ func liveHeap() heapSample {
 // connections of every test transport, not only this test's: connections of
 // earlier tests would otherwise time out in the middle of a measurement.
 func quietGoroutines() int {
-	closeTransports()
+	localdb.CloseIdle()
 	n, same := runtime.NumGoroutine(), 0
 	for range 400 {
 		time.Sleep(5 * time.Millisecond)
@@ -89,11 +90,11 @@ func quietGoroutines() int {
 // goroutinesAtMost waits, a bounded number of times, for the goroutine count
 // to fall to want and returns the last count seen.
 func goroutinesAtMost(want int) int {
-	closeTransports()
+	localdb.CloseIdle()
 	n := runtime.NumGoroutine()
 	for i := 0; i < 1000 && n > want; i++ {
 		time.Sleep(5 * time.Millisecond)
-		closeTransports()
+		localdb.CloseIdle()
 		n = runtime.NumGoroutine()
 	}
 	return n

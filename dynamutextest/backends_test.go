@@ -3,7 +3,6 @@ package dynamutextest_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -79,30 +78,14 @@ func runConformance(t *testing.T, cases []conformanceCase) {
 var (
 	localOnce   sync.Once
 	localClient *dynamodb.Client
-
-	transportsMu sync.Mutex
-	transports   []*http.Transport
 )
 
 // localBackend returns the tests' one client for DynamoDB Local at ep.
 func localBackend(ep string) api {
 	localOnce.Do(func() {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 64
-		transportsMu.Lock()
-		transports = append(transports, tr)
-		transportsMu.Unlock()
-		localClient = localdb.Client(ep, tr, localdb.NoRetries)
+		localClient = localdb.Client(ep, localdb.Transport(), localdb.NoRetries)
 	})
 	return localClient
-}
-
-func closeTransports() {
-	transportsMu.Lock()
-	defer transportsMu.Unlock()
-	for _, tr := range transports {
-		tr.CloseIdleConnections()
-	}
 }
 
 // keyDef is a key attribute of a test table.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/dynamutex/dynamutex/internal/localdb"
 	"go.uber.org/goleak"
 )
 
@@ -14,7 +15,7 @@ import (
 // belong to the transport, not to a test.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	closeTransports()
+	localdb.CloseIdle()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak: goroutines left running after the tests:", err)

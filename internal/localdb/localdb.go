@@ -15,6 +15,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -75,4 +76,30 @@ func Optional(tb testing.TB) string {
 		return Endpoint(tb)
 	}
 	return os.Getenv(EndpointVar)
+}
+
+var (
+	poolsMu sync.Mutex
+	pools   []*http.Transport
+)
+
+// Transport returns a fresh connection pool for a client of DynamoDB Local.
+// CloseIdle closes the idle connections of every pool it handed out, so
+// that a test's goroutine count (and goleak) sees none left.
+func Transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	poolsMu.Lock()
+	pools = append(pools, t)
+	poolsMu.Unlock()
+	return t
+}
+
+// CloseIdle closes the idle connections of every pool Transport made.
+func CloseIdle() {
+	poolsMu.Lock()
+	defer poolsMu.Unlock()
+	for _, t := range pools {
+		t.CloseIdleConnections()
+	}
 }
