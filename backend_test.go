@@ -42,7 +42,7 @@ var memory = dynamutextest.New()
 func backend(tb testing.TB) testDB {
 	tb.Helper()
 	if ep := localdb.Optional(tb); ep != "" {
-		return localClient(ep, localdb.Transport(), localdb.NoRetries)
+		return localdb.Client(ep, localdb.Transport(), localdb.NoRetries)
 	}
 	return memory
 }

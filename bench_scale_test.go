@@ -135,7 +135,7 @@ func benchHeldLocks(b *testing.B, n int, heartbeat time.Duration, opts ...dynamu
 			mu.Unlock()
 		}
 	}}
-	c := localClient(endpoint(b), rec, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	c := localdb.Client(endpoint(b), rec, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	table := newTable(b, c)
 	sess := newSession(b, c, table, opts...)
 	ms := make([]*dynamutex.Mutex, n)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // The clock check reads the Date header of DynamoDB's HTTP replies,
@@ -41,7 +42,7 @@ func TestClockCheckAgainstDate(t *testing.T) {
 	ep := endpoint(t)
 	tr := &dateShift{base: &http.Transport{}}
 	t.Cleanup(tr.base.CloseIdleConnections)
-	client := localClient(ep, tr)
+	client := localdb.Client(ep, tr)
 	table := newTable(t, client)
 	ctx := ctxTimeout(t, 30*time.Second)
 	rec := &recorder{}

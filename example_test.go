@@ -27,7 +27,7 @@ func exampleClient() testDB {
 		}
 		return memory
 	}
-	return localClient(ep, localdb.Transport())
+	return localdb.Client(ep, localdb.Transport())
 }
 
 // exampleTable creates a fresh table, so each example starts from nothing.

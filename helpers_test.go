@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"regexp"
 	"strconv"
@@ -49,7 +48,7 @@ func warmEmulator() {
 	if ep == "" {
 		return
 	}
-	c := localClient(ep, localdb.Transport())
+	c := localdb.Client(ep, localdb.Transport())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	table := fmt.Sprintf("warm_up_%d", time.Now().UnixNano())
@@ -124,12 +123,6 @@ func classifyUpdate(update string) string {
 		return opUnclaim
 	}
 	return opOther
-}
-
-// localClient builds a client for DynamoDB Local at ep, which accepts any
-// credentials.
-func localClient(ep string, tr http.RoundTripper, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
-	return localdb.Client(ep, tr, optFns...)
 }
 
 // heldRecord is a well-formed lock record held by owner, as another process
