@@ -23,13 +23,13 @@ const (
 	ValBefore   = ":before" // N: an acquire takes over records whose deadline is before this, Unix ms
 )
 
-// The marks the classifier tells the writes apart by, shared with the
-// builders below so that one cannot change without the other.
+// The marks in the update expressions that the classifier tells the writes
+// apart by, shared with the builders below so that one cannot change
+// without the other.
 const (
-	valSeed       = ":seed" // only an acquire seeds the token
-	valTrue       = ":true" // a release sets released to it (an acquire compares with it too)
-	valMe         = ":me"   // a claim's own version, in claim and unclaim writes
-	tokenClause   = "#t = if_not_exists(#t, " + valSeed + ") + :one"
+	tokenClause   = "#t = if_not_exists(#t, :seed) + :one" // only an acquire seeds the token
+	nextClause    = "#v = " + ValNext                      // a renewal or release writes ValNext
+	releaseClause = "#r = :true"                           // and only a release marks the record released
 	claimUpdate   = "SET #c = :claim"
 	unclaimUpdate = "REMOVE #c"
 )
@@ -156,8 +156,8 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	u.values[":o"] = S(a.Owner)
 	u.values[":l"] = N(uint64(a.Lease / time.Millisecond))
 	u.values[":f"] = boolean(false)
-	u.values[valTrue] = boolean(true)
-	u.values[valSeed] = N(uint64(a.Seed.UnixMicro()))
+	u.values[":true"] = boolean(true)
+	u.values[":seed"] = N(uint64(a.Seed.UnixMicro()))
 	u.values[":one"] = N(1)
 	u.set("#o = :o", "#l = :l", "#r = :f", tokenClause)
 	if len(a.Data) > 0 {
@@ -166,7 +166,7 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	} else {
 		u.remove("#d")
 	}
-	cond := "attribute_not_exists(#pk) OR #r = " + valTrue
+	cond := "attribute_not_exists(#pk) OR #r = :true"
 	if a.Takeover != "" {
 		cond += " OR #v = " + ValTakeover
 		u.values[ValTakeover] = S(a.Takeover)
@@ -232,9 +232,9 @@ func Replace(a ReplaceArgs) *dynamodb.UpdateItemInput {
 		u.values[name] = S(v)
 	}
 	if a.Released {
-		u.set("#r = " + valTrue)
+		u.set(releaseClause)
 		u.names["#r"] = AttrReleased
-		u.values[valTrue] = boolean(true)
+		u.values[":true"] = boolean(true)
 	}
 	return u.input(a.Item, cond)
 }
@@ -268,10 +268,10 @@ func ClaimWrite(a ClaimArgs) *dynamodb.UpdateItemInput {
 			ClaimVersion: S(c.Version), ClaimOwner: S(c.Owner), ClaimBeat: S(c.Beat),
 			ClaimSince: since, ClaimLease: N(uint64(c.Lease / time.Millisecond)),
 		}},
-		valMe:    S(c.Version),
+		":me":    S(c.Version),
 		":since": since,
 	}
-	cond := "attribute_exists(#pk) AND (attribute_not_exists(#c) OR #c.#cv = " + valMe + " OR #c.#cs > :since"
+	cond := "attribute_exists(#pk) AND (attribute_not_exists(#c) OR #c.#cv = :me OR #c.#cs > :since"
 	if a.Stale != "" {
 		cond += " OR #c.#cb = :cstale"
 		names["#cb"], values[":cstale"] = ClaimBeat, S(a.Stale)
@@ -296,9 +296,9 @@ func Unclaim(it Item, version string) *dynamodb.UpdateItemInput {
 		TableName:                 aws.String(it.Table),
 		Key:                       it.KeyMap(),
 		UpdateExpression:          aws.String(unclaimUpdate),
-		ConditionExpression:       aws.String("#c.#cv = " + valMe),
+		ConditionExpression:       aws.String("#c.#cv = :me"),
 		ExpressionAttributeNames:  map[string]string{"#c": AttrClaim, "#cv": ClaimVersion},
-		ExpressionAttributeValues: map[string]types.AttributeValue{valMe: S(version)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":me": S(version)},
 	}
 }
 
@@ -366,45 +366,38 @@ const (
 	OpOther   Op = "other"   // none of the library's writes
 )
 
-// Classify tells which of the library's writes in is. The writes of the
-// previous release (testdata/prevrelease) classify the same way: they carry
-// the same marks.
-func Classify(in *dynamodb.UpdateItemInput) Op {
-	_, hasSeed := in.ExpressionAttributeValues[valSeed]
-	_, hasNext := in.ExpressionAttributeValues[ValNext]
-	_, hasTrue := in.ExpressionAttributeValues[valTrue]
-	return classify(aws.ToString(in.UpdateExpression), hasSeed, hasNext, hasTrue)
-}
-
-// ClassifyJSON is Classify for the JSON body of an UpdateItem request, as an
-// HTTP transport sees it. A body that does not parse is OpOther.
-func ClassifyJSON(body []byte) Op {
-	var in struct {
-		UpdateExpression          string
-		ExpressionAttributeValues map[string]json.RawMessage
-	}
-	if json.Unmarshal(body, &in) != nil {
-		return OpOther
-	}
-	v := in.ExpressionAttributeValues
-	return classify(in.UpdateExpression, v[valSeed] != nil, v[ValNext] != nil, v[valTrue] != nil)
-}
-
-// classify reads the marks the builders above leave: only an acquire seeds
-// the token, a renewal and a release write ValNext, and only a release
-// among those sets released to true.
-func classify(update string, seed, next, release bool) Op {
+// ClassifyUpdate tells which of the library's writes an UpdateItem request
+// is from its update expression, which names every value the write sets.
+// The writes of the previous release (testdata/prevrelease) classify the
+// same way: they carry the same marks.
+func ClassifyUpdate(update string) Op {
 	switch {
 	case update == claimUpdate:
 		return OpClaim
 	case update == unclaimUpdate:
 		return OpUnclaim
-	case seed && strings.Contains(update, tokenClause):
+	case strings.Contains(update, tokenClause):
 		return OpAcquire
-	case next && release && strings.Contains(update, "#r = "+valTrue):
+	case strings.Contains(update, nextClause) && strings.Contains(update, releaseClause):
 		return OpRelease
-	case next:
+	case strings.Contains(update, nextClause):
 		return OpRenew
 	}
 	return OpOther
+}
+
+// Classify is ClassifyUpdate for an SDK input.
+func Classify(in *dynamodb.UpdateItemInput) Op {
+	return ClassifyUpdate(aws.ToString(in.UpdateExpression))
+}
+
+// ClassifyJSON is ClassifyUpdate for the JSON body of a request, as an HTTP
+// transport sees it. The body of any other request, or one that does not
+// parse, is OpOther.
+func ClassifyJSON(body []byte) Op {
+	var in struct{ UpdateExpression string }
+	if json.Unmarshal(body, &in) != nil {
+		return OpOther
+	}
+	return ClassifyUpdate(in.UpdateExpression)
 }

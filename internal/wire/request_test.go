@@ -101,10 +101,13 @@ func updateBody(t *testing.T, in *dynamodb.UpdateItemInput) []byte {
 	return body(t, func(ctx context.Context, c *dynamodb.Client) error { _, err := c.UpdateItem(ctx, in); return err })
 }
 
-// Each write classifies as what it is, from the SDK input and from the body
-// on the wire alike.
+// Each write classifies as what it is, from its update expression, its SDK
+// input and its body on the wire alike.
 func TestClassify(t *testing.T) {
 	for _, w := range writes {
+		if got := ClassifyUpdate(aws.ToString(w.in.UpdateExpression)); got != w.op {
+			t.Errorf("%s: ClassifyUpdate = %s, want %s", w.name, got, w.op)
+		}
 		if got := Classify(w.in); got != w.op {
 			t.Errorf("%s: Classify = %s, want %s", w.name, got, w.op)
 		}
@@ -112,10 +115,10 @@ func TestClassify(t *testing.T) {
 			t.Errorf("%s: ClassifyJSON = %s, want %s", w.name, got, w.op)
 		}
 	}
-	other := &dynamodb.UpdateItemInput{UpdateExpression: aws.String("SET scratch = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": S("x")}}
-	if got := Classify(other); got != OpOther {
-		t.Errorf("a foreign write: Classify = %s, want other", got)
+	for _, u := range []string{"", "SET scratch = :v", "SET #c.#cb = :b", "REMOVE #c, #d", "SET #v = :v"} {
+		if got := ClassifyUpdate(u); got != OpOther {
+			t.Errorf("ClassifyUpdate(%q) = %s, want other", u, got)
+		}
 	}
 	for _, b := range []string{`{"UpdateExpression":"SET scratch = :v"}`, `not json`, `{}`} {
 		if got := ClassifyJSON([]byte(b)); got != OpOther {
