@@ -5,9 +5,10 @@
 // requests apart again. The library builds its requests here, and so does
 // everything else that must send or recognise exactly the library's
 // requests: the conformance tests of package dynamutextest, the chaos
-// transport, the raw-SDK baselines of the benchmarks and the root tests'
-// HTTP transport. A change of shape is therefore made once, beside the
-// classifier that must follow it.
+// transport and the raw-SDK baselines of the benchmarks (ClassifyUpdate
+// also serves test transports that hold only an update expression). A
+// change of shape is therefore made once, beside the classifier that must
+// follow it.
 //
 // The builders are pure: the caller supplies every value that depends on a
 // clock or a random source (versions, the token seed, the expiry, the clock
