@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // Starvation mode, after sync.Mutex's. In normal mode a holder that
@@ -62,13 +62,13 @@ type claim struct {
 
 func (c claim) none() bool { return c.version == "" }
 
-// Field names inside the claim map.
+// Field names inside the claim map, as package wire defines them.
 const (
-	claimVersion = "version"
-	claimOwner   = "owner"
-	claimSince   = "since_ms"
-	claimBeat    = "beat"
-	claimLease   = "lease_ms"
+	claimVersion = wire.ClaimVersion
+	claimOwner   = wire.ClaimOwner
+	claimSince   = wire.ClaimSince
+	claimBeat    = wire.ClaimBeat
+	claimLease   = wire.ClaimLease
 )
 
 // decodeClaim reads the optional claim map. A claim that is there but
@@ -131,47 +131,13 @@ type claimReq struct {
 	stale string // the beat of a claim watched unchanged for its lease, or ""
 }
 
-// claimGate is the part of every acquire condition that lets a write of
-// version :v pass only when no claim stands, the claim is its own, or the
-// claim is stale (:cstale).
-func claimGate(u *update, stale string) string {
-	u.names["#c"], u.names["#cv"] = attrClaim, claimVersion
-	gate := "attribute_not_exists(#c) OR #c.#cv = " + u.vp
-	if stale != "" {
-		gate += " OR #c.#cb = :cstale"
-		u.names["#cb"], u.values[":cstale"] = claimBeat, str(stale)
-	}
-	return gate
-}
-
-// claim writes r.c into the record. It fails with a *conditionFailed
-// carrying the record when another live claim stands, or when the record
-// is gone.
+// claim writes r.c into the record (wire.ClaimWrite). It fails with a
+// *conditionFailed carrying the record when another live claim stands, or
+// when the record is gone.
 func (s *store) claim(ctx context.Context, r claimReq) error {
-	names := map[string]string{"#pk": s.keys.partition, "#c": attrClaim, "#cv": claimVersion, "#cs": claimSince}
-	values := map[string]types.AttributeValue{
-		":claim": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-			claimVersion: str(r.c.version), claimOwner: str(r.c.owner), claimBeat: str(r.c.beat),
-			claimSince: num(uint64(r.c.since.UnixMilli())), claimLease: num(uint64(r.c.lease / time.Millisecond)),
-		}},
-		":me":    str(r.c.version),
-		":since": num(uint64(r.c.since.UnixMilli())),
-	}
-	cond := "attribute_exists(#pk) AND (attribute_not_exists(#c) OR #c.#cv = :me OR #c.#cs > :since"
-	if r.stale != "" {
-		cond += " OR #c.#cb = :cstale"
-		names["#cb"], values[":cstale"] = claimBeat, str(r.stale)
-	}
-	cond += ")"
-	_, err := s.update(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(s.table),
-		Key:                                 s.itemKey(r.id),
-		UpdateExpression:                    aws.String("SET #c = :claim"),
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	_, err := s.update(ctx, wire.ClaimWrite(wire.ClaimArgs{Item: s.item(r.id), Stale: r.stale, Claim: wire.Claim{
+		Version: r.c.version, Owner: r.c.owner, Since: r.c.since, Beat: r.c.beat, Lease: r.c.lease,
+	}}))
 	return asConditionFailed(err)
 }
 
@@ -179,14 +145,7 @@ func (s *store) claim(ctx context.Context, r claimReq) error {
 // stands: a Lock call that gives up must not leave its claim to block the
 // lock for a lease.
 func (s *store) unclaim(ctx context.Context, id lockID, version string) error {
-	_, err := s.update(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       s.itemKey(id),
-		UpdateExpression:          aws.String("REMOVE #c"),
-		ConditionExpression:       aws.String("#c.#cv = :me"),
-		ExpressionAttributeNames:  map[string]string{"#c": attrClaim, "#cv": claimVersion},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":me": str(version)},
-	})
+	_, err := s.update(ctx, wire.Unclaim(s.item(id), version))
 	return asConditionFailed(err)
 }
 

@@ -13,6 +13,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/dynamutex/dynamutex/internal/wallclock"
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // clockCheck holds a Session's declared clock bound (WithClockBound) and
@@ -112,25 +113,19 @@ func replyDate(md middleware.Metadata, err error) (time.Time, bool) {
 	return d, perr == nil
 }
 
-// stamp is the clock part of one write: the writer's wall clock at send
-// and, while a bound is trusted, the deadline other Sessions may take the
-// record over after, and the clock reading below which they may do so.
-type stamp struct {
-	sent     uint64 // Unix ms
-	deadline uint64 // Unix ms; 0: no deadline
-	before   uint64 // Unix ms: take over records whose deadline is before this
-}
-
-// stampNow is taken after the caller noted its monotonic send time, so the
-// deadline never starts earlier than the lease it stands for.
-func (c *clockCheck) stampNow(lease time.Duration) stamp {
+// stampNow is the clock part of one acquire or renewal: the writer's wall
+// clock at send and, while the bound is trusted, the deadline and the
+// takeover threshold (wire.Stamp). It is taken after the caller noted its
+// monotonic send time, so the deadline never starts earlier than the lease
+// it stands for.
+func (c *clockCheck) stampNow(lease time.Duration) wire.Stamp {
 	now := wallclock.Now()
-	st := stamp{sent: uint64(now.UnixMilli())}
+	st := wire.Stamp{Sent: uint64(now.UnixMilli())}
 	if b, ok := c.active(); ok {
 		// Rounded up and down respectively, so that rounding to whole
 		// milliseconds only ever delays a takeover.
-		st.deadline = ceilMillis(now.Add(lease + b))
-		st.before = uint64(now.Add(-b).UnixMilli())
+		st.Deadline = ceilMillis(now.Add(lease + b))
+		st.Before = uint64(now.Add(-b).UnixMilli())
 	}
 	return st
 }

@@ -3,16 +3,15 @@ package dynamutex
 import (
 	"context"
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // DynamoDBAPI is the part of the DynamoDB API the library calls.
@@ -37,9 +36,10 @@ type DynamoDBAPI interface {
 
 var _ DynamoDBAPI = (*dynamodb.Client)(nil)
 
-// store issues the library's three conditional writes against one table. Each
-// write sets a fresh version chosen by the caller, so that a write whose reply
-// was lost can be recognised afterwards in the ALL_OLD item of a failed retry.
+// store sends the library's requests about the records of one table, as
+// package wire builds them. Each write that takes or keeps a lock sets a
+// fresh version chosen by the caller, so that a write whose reply was lost
+// can be recognised afterwards in the ALL_OLD item of a failed retry.
 type store struct {
 	client DynamoDBAPI
 	table  string
@@ -54,23 +54,10 @@ type lockID struct {
 	key, sort string
 }
 
-func (s *store) itemKey(id lockID) map[string]types.AttributeValue {
-	k := map[string]types.AttributeValue{s.keys.partition: &types.AttributeValueMemberS{Value: id.key}}
-	if s.keys.sort != "" {
-		k[s.keys.sort] = &types.AttributeValueMemberS{Value: id.sort}
-	}
-	return k
+// item names id's record for package wire.
+func (s *store) item(id lockID) wire.Item {
+	return wire.Item{Table: s.table, PartitionKey: s.keys.partition, Key: id.key, SortKey: s.keys.sort, Sort: id.sort}
 }
-
-func (s *store) expiresAt(now time.Time) types.AttributeValue {
-	return num(uint64(now.Add(s.expiry).Unix()))
-}
-
-func num(v uint64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatUint(v, 10)}
-}
-
-func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
 // acquireReq is one acquisition attempt.
 type acquireReq struct {
@@ -97,49 +84,19 @@ type conditionFailed struct {
 func (c *conditionFailed) Error() string { return "dynamutex: conditional check failed" }
 
 // acquire makes one conditional write that takes the lock if the record is
-// missing, released, or still at the takeover version. The token grows by one
-// on every acquisition; a missing record is seeded from the clock in
-// microseconds, so that a record removed by TTL does not restart the count.
-// It returns the new token, or a *conditionFailed with the record that holds
-// the lock.
+// missing, released, or still at the takeover version (wire.Acquire). The
+// token grows by one on every acquisition; a missing record is seeded from
+// the clock in microseconds, so that a record removed by TTL does not
+// restart the count. It returns the new token, or a *conditionFailed with
+// the record that holds the lock.
 func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, error) {
 	now := time.Now()
 	st := s.clock.stampNow(r.lease)
-	u := newUpdate(st, ":v")
-	u.names["#pk"], u.names["#o"], u.names["#t"], u.names["#l"], u.names["#r"], u.names["#d"] =
-		s.keys.partition, attrOwner, attrToken, attrLease, attrReleased, attrData
-	u.values[":o"] = str(r.owner)
-	u.values[":l"] = num(uint64(r.lease / time.Millisecond))
-	u.values[":f"] = &types.AttributeValueMemberBOOL{Value: false}
-	u.values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
-	u.values[":seed"] = num(uint64(now.UnixMicro()))
-	u.values[":one"] = num(1)
-	u.set("#o = :o", "#l = :l", "#r = :f", "#t = if_not_exists(#t, :seed) + :one")
-	if len(r.data) > 0 {
-		u.set("#d = :d")
-		u.values[":d"] = &types.AttributeValueMemberB{Value: r.data}
-	} else {
-		u.remove("#d")
-	}
-	cond := "attribute_not_exists(#pk) OR #r = :true"
-	if r.takeover != "" {
-		cond += " OR #v = :old"
-		u.values[":old"] = str(r.takeover)
-	}
-	if st.deadline != 0 {
-		// The deadline counts only under the version its write made: a
-		// holder of an earlier release renews without touching it.
-		cond += " OR (#dl < :before AND #sv = #v)"
-		u.values[":before"] = num(st.before)
-	}
-	// A claim stands in the way of everyone but its claimant, whose write
-	// removes it, as does a write that passes a stale one.
-	cond = "(" + cond + ") AND (" + claimGate(u, r.staleClaim) + ")"
-	u.remove("#c")
-	in := u.input(s, r.id, r.version)
-	in.ConditionExpression = aws.String(cond)
-	in.ReturnValues = types.ReturnValueUpdatedNew
-	out, err := s.update(ctx, in)
+	out, err := s.update(ctx, wire.Acquire(wire.AcquireArgs{
+		Item: s.item(r.id), Owner: r.owner, Version: r.version, Lease: r.lease,
+		Seed: now, Expires: time.Now().Add(s.expiry), Stamp: st,
+		Takeover: r.takeover, StaleClaim: r.staleClaim, Data: r.data,
+	}))
 	if err != nil {
 		return 0, asConditionFailed(err)
 	}
@@ -148,58 +105,6 @@ func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, error) {
 		return 0, &RecordError{Key: r.id.key, Attribute: attrToken, Problem: perr.Error()}
 	}
 	return tok, nil
-}
-
-// update is the shape every write of the library shares: a new version, a
-// fresh expiry and the clock stamp (attrSent, attrStamped, and attrDeadline
-// while a bound is trusted, removed otherwise, so that an old deadline never
-// outlives the write that stood behind it).
-type update struct {
-	sets, removes []string
-	names         map[string]string
-	values        map[string]types.AttributeValue
-	vp            string // the new version's placeholder
-}
-
-// newUpdate starts a write of the new version, whose placeholder is vp:
-// ":v" for an acquisition, ":nv" for a renewal or release, which name the
-// version they replace ":cur".
-func newUpdate(st stamp, vp string) *update {
-	u := &update{
-		names: map[string]string{"#v": attrVersion, "#e": ExpiresAttribute, "#s": attrSent,
-			"#sv": attrStamped, "#dl": attrDeadline},
-		values: map[string]types.AttributeValue{":s": num(st.sent)},
-		vp:     vp,
-	}
-	u.set("#v = "+vp, "#e = :e", "#s = :s", "#sv = "+vp)
-	if st.deadline != 0 {
-		u.set("#dl = :dl")
-		u.values[":dl"] = num(st.deadline)
-	} else {
-		u.remove("#dl")
-	}
-	return u
-}
-
-func (u *update) set(clauses ...string)  { u.sets = append(u.sets, clauses...) }
-func (u *update) remove(names ...string) { u.removes = append(u.removes, names...) }
-
-// input builds the UpdateItem request that writes version to id.
-func (u *update) input(s *store, id lockID, version string) *dynamodb.UpdateItemInput {
-	u.values[u.vp] = str(version)
-	u.values[":e"] = s.expiresAt(time.Now())
-	expr := "SET " + strings.Join(u.sets, ", ")
-	if len(u.removes) > 0 {
-		expr += " REMOVE " + strings.Join(u.removes, ", ")
-	}
-	return &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(s.table),
-		Key:                                 s.itemKey(id),
-		UpdateExpression:                    aws.String(expr),
-		ExpressionAttributeNames:            u.names,
-		ExpressionAttributeValues:           u.values,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}
 }
 
 // update sends one write and checks the clock against its reply.
@@ -218,15 +123,7 @@ func (s *store) update(ctx context.Context, in *dynamodb.UpdateItemInput) (*dyna
 // consistent GetItem, leaving out the data, which a waiter does not need.
 // It returns nil for a missing record.
 func (s *store) read(ctx context.Context, id lockID) (map[string]types.AttributeValue, error) {
-	out, err := s.get(ctx, &dynamodb.GetItemInput{
-		TableName:            aws.String(s.table),
-		Key:                  s.itemKey(id),
-		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("#o, #v, #t, #l, #r, #s, #dl, #sv, #c"),
-		ExpressionAttributeNames: map[string]string{"#o": attrOwner, "#v": attrVersion, "#t": attrToken,
-			"#l": attrLease, "#r": attrReleased, "#s": attrSent, "#dl": attrDeadline, "#sv": attrStamped,
-			"#c": attrClaim},
-	})
+	out, err := s.get(ctx, wire.WaitRead(s.item(id)))
 	if err != nil {
 		return nil, err
 	}
@@ -262,28 +159,10 @@ type replaceReq struct {
 // *conditionFailed when the record is at none of r.cur.
 func (s *store) replace(ctx context.Context, r replaceReq) error {
 	st := s.clock.stampNow(s.lease)
-	if r.released {
-		st.deadline = 0 // a released record is free to all; nothing to time
-	}
-	u := newUpdate(st, ":nv")
-	cond := ""
-	for i, v := range r.cur {
-		name := ":cur"
-		if i > 0 {
-			name += strconv.Itoa(i)
-			cond += " OR "
-		}
-		cond += "#v = " + name
-		u.values[name] = str(v)
-	}
-	if r.released {
-		u.set("#r = :true")
-		u.names["#r"] = attrReleased
-		u.values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
-	}
-	in := u.input(s, r.id, r.next)
-	in.ConditionExpression = aws.String(cond)
-	_, err := s.update(ctx, in)
+	_, err := s.update(ctx, wire.Replace(wire.ReplaceArgs{
+		Item: s.item(r.id), Current: r.cur, Next: r.next, Released: r.released,
+		Expires: time.Now().Add(s.expiry), Stamp: st,
+	}))
 	return asConditionFailed(err)
 }
 

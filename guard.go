@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // maxGuardedItems is how many items of the caller's fit in one
@@ -37,21 +39,7 @@ const maxGuardedItems = 99
 // DynamoDB refuses a token reused with other items
 // (IdempotentParameterMismatchException).
 func (l *Lease) Guard() types.TransactWriteItem {
-	st := &l.s.store
-	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName:           aws.String(st.table),
-		Key:                 st.itemKey(l.id),
-		ConditionExpression: aws.String("#t = :t AND #o = :o AND #r = :f"),
-		ExpressionAttributeNames: map[string]string{
-			"#t": attrToken, "#o": attrOwner, "#r": attrReleased,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":t": num(l.token),
-			":o": str(l.s.cfg.owner),
-			":f": &types.AttributeValueMemberBOOL{Value: false},
-		},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}}
+	return wire.Guard(wire.GuardArgs{Item: l.s.store.item(l.id), Token: l.token, Owner: l.s.cfg.owner})
 }
 
 // GuardedWrite writes items (the caller's Put, Update, Delete or

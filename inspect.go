@@ -6,9 +6,9 @@ import (
 	"iter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // LockInfo describes one lock record, as Session.Inspect and Session.List
@@ -92,11 +92,7 @@ func (s *Session) Inspect(ctx context.Context, key string, sortKey ...string) (L
 	if m.err != nil {
 		return LockInfo{}, m.err
 	}
-	out, err := s.store.get(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.store.table),
-		Key:            s.store.itemKey(m.id),
-		ConsistentRead: aws.Bool(true),
-	})
+	out, err := s.store.get(ctx, wire.Read(s.store.item(m.id)))
 	if err != nil {
 		return LockInfo{}, fmt.Errorf("dynamutex: inspect %q: %w", key, err)
 	}
@@ -126,11 +122,7 @@ func (s *Session) List(ctx context.Context) iter.Seq2[LockInfo, error] {
 	return func(yield func(LockInfo, error) bool) {
 		var start map[string]types.AttributeValue
 		for {
-			out, err := s.store.client.Scan(ctx, &dynamodb.ScanInput{
-				TableName:         aws.String(s.store.table),
-				ConsistentRead:    aws.Bool(true),
-				ExclusiveStartKey: start,
-			})
+			out, err := s.store.client.Scan(ctx, wire.Scan(s.store.table, start))
 			if err != nil {
 				yield(LockInfo{}, fmt.Errorf("dynamutex: list %q: %w", s.store.table, err))
 				return

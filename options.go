@@ -9,6 +9,8 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/google/uuid"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // Defaults of the Session options. Together they give a 5 s margin
@@ -26,43 +28,31 @@ const (
 	DefaultParallelism     = 16
 )
 
-// Attribute names of a lock record, besides the table's key attributes. They
-// are fixed so that every Session reads every other Session's records.
+// Attribute names of a lock record, besides the table's key attributes.
+// Package wire defines them, with what each holds and the rules by which
+// they may change; these short names keep the decoders readable.
 const (
-	attrOwner    = "owner"
-	attrVersion  = "version"
-	attrToken    = "token"
-	attrLease    = "lease_ms"
-	attrReleased = "released"
-	attrData     = "data"
-	// attrSent is the writer's wall clock when it sent the write, in Unix
-	// milliseconds: a hint for people and for callers deciding whether a
-	// holder looks dead, never a proof.
-	attrSent = "sent_ms"
-	// attrDeadline is, in Unix milliseconds, when a holder that declared a
-	// clock bound (WithClockBound) stops counting on its lease: its wall
-	// clock at send, plus the lease, plus its bound. Other Sessions with a
-	// bound may take the record over once their own clock, less their bound,
-	// has passed it.
-	attrDeadline = "deadline_ms"
-	// attrStamped is the version that the write which set attrSent and
-	// attrDeadline wrote. Releases before these attributes existed change the
-	// version without touching them, so they count only while attrStamped
-	// equals the record's version: a stale deadline left under a holder that
-	// does not know about deadlines can never make that holder look dead.
-	attrStamped = "stamped_version"
-	// attrClaim is a map naming the waiter that claimed the next turn (see
-	// claim.go): while it stands, only that waiter's acquire write passes.
-	attrClaim = "claim"
-	// ExpiresAttribute is the record attribute that holds the epoch second
-	// after which DynamoDB's TTL may delete an idle record. CreateTable enables
-	// TTL on it. It is only for clean-up: the library never decides a takeover
-	// by comparing it with a clock.
-	ExpiresAttribute = "expires_at"
+	attrOwner    = wire.AttrOwner
+	attrVersion  = wire.AttrVersion
+	attrToken    = wire.AttrToken
+	attrLease    = wire.AttrLease
+	attrReleased = wire.AttrReleased
+	attrData     = wire.AttrData
+	attrSent     = wire.AttrSent
+	attrDeadline = wire.AttrDeadline
+	attrStamped  = wire.AttrStamped
+	attrClaim    = wire.AttrClaim
 )
 
-var reservedAttrs = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData,
-	attrSent, attrDeadline, attrStamped, attrClaim, ExpiresAttribute}
+// ExpiresAttribute is the record attribute that holds the epoch second
+// after which DynamoDB's TTL may delete an idle record. CreateTable enables
+// TTL on it. It is only for clean-up: the library never decides a takeover
+// by comparing it with a clock.
+const ExpiresAttribute = wire.AttrExpires
+
+// reservedAttrs are the record's own attributes, which cannot be key
+// attributes too.
+var reservedAttrs = wire.Attributes()
 
 // config holds a Session's settings after the options ran.
 type config struct {

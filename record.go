@@ -23,7 +23,7 @@ type record struct {
 	data     []byte
 	// sent and deadline come from the record's clock stamp (attrSent,
 	// attrDeadline), and are zero when it has none or when the stamp belongs
-	// to an earlier version (see attrStamped).
+	// to an earlier version (see wire.AttrStamped).
 	sent     time.Time
 	deadline time.Time
 	claim    claim // the waiter that claimed the next turn, if any

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,12 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
-// The cases below send, attribute for attribute, the requests of the
-// library's starvation mode (claim.go and store.acquire in the root
-// package): the claim write, the acquire write with its claim gate, and the
-// unclaim. The claim is a map and the conditions reach into it, so they
+// The cases below send the requests of the library's starvation mode, as
+// package wire builds them for the library: the claim write, the acquire
+// write with its claim gate, and the unclaim. The claim is a map and the conditions reach into it, so they
 // rest on how DynamoDB treats nested paths that are missing or run through
 // something other than a map; the Store must treat them the same.
 
@@ -63,7 +65,7 @@ func withClaim(rec item, c types.AttributeValue) item {
 	return out
 }
 
-// claimWrite is one claim write of the library (store.claim): version
+// claimWrite is one claim write of the library (wire.ClaimWrite): version
 // claims the next turn of key "k" with beat, having waited since; stale,
 // if set, is the beat of a claim it may pass.
 type claimWrite struct {
@@ -71,16 +73,14 @@ type claimWrite struct {
 }
 
 func (w claimWrite) request() *update {
-	cond := "attribute_exists(#pk) AND (attribute_not_exists(#c) OR #c.#cv = :me OR #c.#cs > :since"
-	names := []string{"#pk", "key", "#c", "claim", "#cv", "version", "#cs", "since_ms"}
-	values := item{":claim": claimMap(w.version, w.beat, w.since), ":me": S(w.version), ":since": N(w.since)}
-	if w.stale != "" {
-		cond += " OR #c.#cb = :cstale"
-		names = append(names, "#cb", "beat")
-		values[":cstale"] = S(w.stale)
+	since, err := strconv.ParseInt(w.since, 10, 64)
+	if err != nil {
+		panic(err)
 	}
-	return newUpdate(w.table, item{"key": S("k")}, "SET #c = :claim").cond(cond + ")").
-		names(names...).values(values).allOldOnFailure()
+	return &update{in: wire.ClaimWrite(wire.ClaimArgs{Item: lockItem(w.table, "k"), Stale: w.stale, Claim: wire.Claim{
+		Version: w.version, Owner: "owner-" + w.version, Beat: w.beat, Since: time.UnixMilli(since),
+		Lease: 600 * time.Millisecond,
+	}})}
 }
 
 // claimWriteOK sends w, which must land, and checks that the record is rec
@@ -164,78 +164,7 @@ func caseClaimStale(t *testing.T, c api) {
 	claimWriteRefused(t, c, claimWrite{table: table, version: "D", beat: "d1", since: "3000", stale: "a1"}, rec)
 }
 
-// gatedAcquire is one acquire write of this release (store.acquire): the
-// earlier acquire condition, with the clock stamp and, for a Session with
-// a clock bound, the deadline clause, then AND the claim gate, and REMOVE
-// of the claim in the same update.
-type gatedAcquire struct {
-	table, version string
-	takeover       string // the version it may replace, or ""
-	stale          string // the beat of a claim it may pass, or ""
-	data           string // the lock's data, or ""
-	deadline       bool   // a clock-bound write, which may take a record past its deadline
-}
-
-func (a gatedAcquire) request() *update {
-	sets := []string{"#v = :v", "#e = :e", "#s = :s", "#sv = :v"}
-	var removes []string
-	names := []string{"#v", "version", "#e", "expires_at", "#s", "sent_ms", "#sv", "stamped_version",
-		"#dl", "deadline_ms", "#pk", "key", "#o", "owner", "#l", "lease_ms", "#r", "released", "#t", "token",
-		"#d", "data", "#c", "claim", "#cv", "version"}
-	values := item{":v": S(a.version), ":e": N("1732626400"), ":s": N("1732540000000"), ":o": S("owner-" + a.version),
-		":l": N("600"), ":f": BOOL(false), ":true": BOOL(true), ":seed": N(seed), ":one": N("1")}
-	cond := "attribute_not_exists(#pk) OR #r = :true"
-	if a.deadline {
-		sets = append(sets, "#dl = :dl")
-		values[":dl"] = N("1732540000610")
-	} else {
-		removes = append(removes, "#dl")
-	}
-	sets = append(sets, "#o = :o", "#l = :l", "#r = :f", "#t = if_not_exists(#t, :seed) + :one")
-	if a.data != "" {
-		sets = append(sets, "#d = :d")
-		values[":d"] = B(a.data)
-	} else {
-		removes = append(removes, "#d")
-	}
-	if a.takeover != "" {
-		cond += " OR #v = :old"
-		values[":old"] = S(a.takeover)
-	}
-	if a.deadline {
-		cond += " OR (#dl < :before AND #sv = #v)"
-		values[":before"] = N("1732540000000")
-	}
-	gate := "attribute_not_exists(#c) OR #c.#cv = :v"
-	if a.stale != "" {
-		gate += " OR #c.#cb = :cstale"
-		names = append(names, "#cb", "beat")
-		values[":cstale"] = S(a.stale)
-	}
-	removes = append(removes, "#c")
-	expr := "SET " + strings.Join(sets, ", ") + " REMOVE " + strings.Join(removes, ", ")
-	return newUpdate(a.table, item{"key": S("k")}, expr).cond("(" + cond + ") AND (" + gate + ")").
-		names(names...).values(values).returning(types.ReturnValueUpdatedNew).allOldOnFailure()
-}
-
-// acquired is what a landed acquire of version writes: UPDATED_NEW (the
-// SET attributes), and the whole stored record.
-func (a gatedAcquire) acquired(token string) (updated, stored item) {
-	updated = item{"version": S(a.version), "expires_at": N("1732626400"), "sent_ms": N("1732540000000"),
-		"stamped_version": S(a.version), "owner": S("owner-" + a.version), "lease_ms": N("600"),
-		"released": BOOL(false), "token": N(token)}
-	if a.deadline {
-		updated["deadline_ms"] = N("1732540000610")
-	}
-	if a.data != "" {
-		updated["data"] = B(a.data)
-	}
-	stored = withClaim(updated, nil)
-	stored["key"] = S("k")
-	return updated, stored
-}
-
-func acquireOK(t *testing.T, c api, a gatedAcquire, token string) {
+func acquireOK(t *testing.T, c api, a acquisition, token string) {
 	t.Helper()
 	got, err := a.request().send(c)
 	mustOK(t, err)
@@ -244,7 +173,7 @@ func acquireOK(t *testing.T, c api, a gatedAcquire, token string) {
 	wantItem(t, "record after the acquire of "+a.version, get(t, c, a.table, item{"key": S("k")}), stored)
 }
 
-func acquireRefused(t *testing.T, c api, a gatedAcquire, rec item) {
+func acquireRefused(t *testing.T, c api, a acquisition, rec item) {
 	t.Helper()
 	_, err := a.request().send(c)
 	wantConditionFailed(t, err, "UpdateItem", rec)
@@ -257,16 +186,16 @@ func acquireRefused(t *testing.T, c api, a gatedAcquire, rec item) {
 func caseAcquireGate(t *testing.T, c api) {
 	table := lockTable(t, c)
 	put(t, c, table, record("k", "v0", "7", true))
-	acquireOK(t, c, gatedAcquire{table: table, version: "Y", data: "payload"}, "8")
+	acquireOK(t, c, acquisition{table: table, version: "Y", data: "payload"}, "8")
 
 	rec := withClaim(record("k", "v0", "7", true), claimMap("X", "x1", "1000"))
 	put(t, c, table, rec)
-	acquireRefused(t, c, gatedAcquire{table: table, version: "Y"}, rec)
-	acquireOK(t, c, gatedAcquire{table: table, version: "X"}, "8")
+	acquireRefused(t, c, acquisition{table: table, version: "Y"}, rec)
+	acquireOK(t, c, acquisition{table: table, version: "X"}, "8")
 
 	_, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: item{"key": S("k")}})
 	mustOK(t, err)
-	acquireOK(t, c, gatedAcquire{table: table, version: "Z"}, "1732540000000001")
+	acquireOK(t, c, acquisition{table: table, version: "Z"}, "1732540000000001")
 }
 
 // A stale claim is passed at its beat only, and the write removes it.
@@ -274,8 +203,8 @@ func caseAcquireGateStale(t *testing.T, c api) {
 	table := lockTable(t, c)
 	rec := withClaim(record("k", "v0", "7", true), claimMap("X", "x1", "1000"))
 	put(t, c, table, rec)
-	acquireRefused(t, c, gatedAcquire{table: table, version: "Y", stale: "x0"}, rec)
-	acquireOK(t, c, gatedAcquire{table: table, version: "Y", stale: "x1"}, "8")
+	acquireRefused(t, c, acquisition{table: table, version: "Y", stale: "x0"}, rec)
+	acquireOK(t, c, acquisition{table: table, version: "Y", stale: "x1"}, "8")
 }
 
 // The gate adds to the earlier condition, never replaces it: the claimant
@@ -285,9 +214,9 @@ func caseAcquireGateHeld(t *testing.T, c api) {
 	table := lockTable(t, c)
 	rec := withClaim(record("k", "v0", "7", false), claimMap("X", "x1", "1000"))
 	put(t, c, table, rec)
-	acquireRefused(t, c, gatedAcquire{table: table, version: "X"}, rec)
-	acquireRefused(t, c, gatedAcquire{table: table, version: "Y", takeover: "v0"}, rec)
-	acquireOK(t, c, gatedAcquire{table: table, version: "X", takeover: "v0"}, "8")
+	acquireRefused(t, c, acquisition{table: table, version: "X"}, rec)
+	acquireRefused(t, c, acquisition{table: table, version: "Y", takeover: "v0"}, rec)
+	acquireOK(t, c, acquisition{table: table, version: "X", takeover: "v0"}, "8")
 }
 
 // The deadline clause, parenthesized inside the first half, combines with
@@ -297,19 +226,18 @@ func caseAcquireGateClock(t *testing.T, c api) {
 	rec := withClaim(record("k", "v0", "7", false), claimMap("X", "x1", "1000"))
 	rec["deadline_ms"], rec["stamped_version"], rec["sent_ms"] = N("1732539999999"), S("v0"), N("1732539999389")
 	put(t, c, table, rec)
-	acquireRefused(t, c, gatedAcquire{table: table, version: "Y", deadline: true}, rec)
-	acquireOK(t, c, gatedAcquire{table: table, version: "X", deadline: true, data: "d"}, "8")
+	acquireRefused(t, c, acquisition{table: table, version: "Y", deadline: true}, rec)
+	acquireOK(t, c, acquisition{table: table, version: "X", deadline: true, data: "d"}, "8")
 
 	rec["stamped_version"] = S("an-earlier-version") // the deadline no longer counts
 	put(t, c, table, rec)
-	acquireRefused(t, c, gatedAcquire{table: table, version: "X", deadline: true}, rec)
+	acquireRefused(t, c, acquisition{table: table, version: "X", deadline: true}, rec)
 }
 
-// unclaim is the library's unclaim (store.unclaim), which asks for no item
+// unclaim is the library's unclaim (wire.Unclaim), which asks for no item
 // on failure; allOld asks for it, to pin what DynamoDB would send.
 func unclaim(table, version string, allOld bool) *update {
-	u := newUpdate(table, item{"key": S("k")}, "REMOVE #c").cond("#c.#cv = :me").
-		names("#c", "claim", "#cv", "version").values(item{":me": S(version)})
+	u := &update{in: wire.Unclaim(lockItem(table, "k"), version)}
 	if allOld {
 		u.allOldOnFailure()
 	}
@@ -470,14 +398,14 @@ func (r *recorder) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput,
 	return r.api.UpdateItem(ctx, in, optFns...)
 }
 
-// shapes returns the distinct shapes of the recorded requests whose update
-// expression starts with prefix.
-func (r *recorder) shapes(prefix string) []string {
+// shapes returns the distinct shapes of the recorded writes that package
+// wire classifies as op.
+func (r *recorder) shapes(op wire.Op) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	seen := map[string]bool{}
 	for _, in := range r.ins {
-		if strings.HasPrefix(aws.ToString(in.UpdateExpression), prefix) {
+		if wire.Classify(in) == op {
 			seen[shapeOf(in)] = true
 		}
 	}
@@ -509,8 +437,10 @@ func waitForClaim(t *testing.T, c api, table string, want bool) {
 }
 
 // The requests above are the library's: a waiter that starves behind a
-// holder claims, acquires through the gate, and a waiter that gives up
-// with a claim has it removed, each with the shapes built by hand above.
+// holder claims, acquires through the gate and releases, and a waiter that
+// gives up with a claim has it removed, each with the one shape that
+// package wire builds for it, so the library sends nothing wire does not
+// build.
 func caseLibraryClaimShapes(t *testing.T, c api) {
 	table := tableName(t, c)
 	rec := &recorder{api: c}
@@ -544,9 +474,10 @@ func caseLibraryClaimShapes(t *testing.T, c api) {
 	}
 	waitForClaim(t, c, table, false) // the heartbeat loop's unclaim
 
-	wantShapes(t, "claim writes", rec.shapes("SET #c = "), claimWrite{table: table, version: "v", since: "1"}.request())
-	wantShapes(t, "acquire writes", rec.shapes("SET #v = :v"), gatedAcquire{table: table, version: "v"}.request())
-	wantShapes(t, "unclaims", rec.shapes("REMOVE #c"), unclaim(table, "v", false))
+	wantShapes(t, "claim writes", rec.shapes(wire.OpClaim), claimWrite{table: table, version: "v", since: "1"}.request())
+	wantShapes(t, "acquire writes", rec.shapes(wire.OpAcquire), acquisition{table: table, version: "v"}.request())
+	wantShapes(t, "releases", rec.shapes(wire.OpRelease), renewRequest(table, "v", true, "v0"))
+	wantShapes(t, "unclaims", rec.shapes(wire.OpUnclaim), unclaim(table, "v", false))
 }
 
 func wantShapes(t *testing.T, what string, got []string, want *update) {

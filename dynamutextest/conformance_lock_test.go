@@ -2,14 +2,19 @@ package dynamutextest_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
-// The cases below send, attribute for attribute, the UpdateItem requests
-// that dynamutex makes (see dynamo.go in the root package): acquire, renew
-// and release. If the Store answered any of them differently from DynamoDB,
-// the library's own tests on the Store would prove nothing.
+// The cases below send the UpdateItem requests that dynamutex makes, as
+// package wire builds them for the library: acquire, renew and release. If
+// the Store answered any of them differently from DynamoDB, the library's
+// own tests on the Store would prove nothing. (The previous release's
+// requests, which a shared table also receives, are replayed on both
+// backends by the root package's compat tests.)
 
 func TestConformanceLockRequests(t *testing.T) {
 	runConformance(t, []conformanceCase{
@@ -27,38 +32,59 @@ func TestConformanceLockRequests(t *testing.T) {
 const (
 	bigToken     = "18446744073709551000"
 	bigTokenNext = "18446744073709551001"
-	seed         = "1732540000000000"
 )
 
-// acquisition describes one acquire request of the library: takeover is
-// the version it may replace ("" for none), data the lock's data ("" for
-// none).
-type acquisition struct {
-	table, key, version, takeover, data string
+// The fixed clock values of the requests below, as the library would
+// have taken them: the token seed, the expiry, and the clock stamp without
+// and with a clock bound.
+var (
+	fixedSeed    = time.UnixMicro(1732540000000000)
+	fixedExpires = time.Unix(1732626400, 0)
+	plainStamp   = wire.Stamp{Sent: 1732540000000}
+	boundStamp   = wire.Stamp{Sent: 1732540000000, Deadline: 1732540000610, Before: 1732540000000}
+)
+
+// lockItem names the record of key in table, whose partition key is "key".
+func lockItem(table, key string) wire.Item {
+	return wire.Item{Table: table, PartitionKey: "key", Key: key}
 }
 
-// request builds the UpdateItem that dynamutex sends for a.
+// acquisition is one acquire write of the library (wire.Acquire) of
+// version, by owner "owner-<version>", on key "k".
+type acquisition struct {
+	table, version string
+	takeover       string // the version it may replace, or ""
+	stale          string // the beat of a claim it may pass, or ""
+	data           string // the lock's data, or ""
+	deadline       bool   // a clock-bound write, which may take a record past its deadline
+}
+
 func (a acquisition) request() *update {
-	expr := "SET #o = :o, #v = :v, #l = :l, #r = :f, #e = :e, #t = if_not_exists(#t, :seed) + :one"
-	values := item{
-		":o": S("owner-a"), ":v": S(a.version), ":l": N("600"), ":f": BOOL(false), ":true": BOOL(true),
-		":e": N("1732626400"), ":seed": N(seed), ":one": N("1"),
+	st := plainStamp
+	if a.deadline {
+		st = boundStamp
+	}
+	return &update{in: wire.Acquire(wire.AcquireArgs{Item: lockItem(a.table, "k"), Owner: "owner-" + a.version,
+		Version: a.version, Lease: 600 * time.Millisecond, Seed: fixedSeed, Expires: fixedExpires, Stamp: st,
+		Takeover: a.takeover, StaleClaim: a.stale, Data: []byte(a.data)})}
+}
+
+// acquired is what a landed acquire of version writes: UPDATED_NEW (the
+// SET attributes), and the whole stored record, which has no claim and,
+// without a.data, no data.
+func (a acquisition) acquired(token string) (updated, stored item) {
+	updated = item{"version": S(a.version), "expires_at": N("1732626400"), "sent_ms": N("1732540000000"),
+		"stamped_version": S(a.version), "owner": S("owner-" + a.version), "lease_ms": N("600"),
+		"released": BOOL(false), "token": N(token)}
+	if a.deadline {
+		updated["deadline_ms"] = N("1732540000610")
 	}
 	if a.data != "" {
-		expr += ", #d = :d"
-		values[":d"] = B(a.data)
-	} else {
-		expr += " REMOVE #d"
+		updated["data"] = B(a.data)
 	}
-	cond := "attribute_not_exists(#pk) OR #r = :true"
-	if a.takeover != "" {
-		cond += " OR #v = :old"
-		values[":old"] = S(a.takeover)
-	}
-	return newUpdate(a.table, item{"key": S(a.key)}, expr).cond(cond).
-		names("#pk", "key", "#o", "owner", "#v", "version", "#t", "token", "#l", "lease_ms",
-			"#r", "released", "#e", "expires_at", "#d", "data").
-		values(values).returning(types.ReturnValueUpdatedNew).allOldOnFailure()
+	stored = withClaim(updated, nil)
+	stored["key"] = S("k")
+	return updated, stored
 }
 
 // record is a lock record as another process would have written it.
@@ -76,39 +102,33 @@ func lockTable(t *testing.T, c api) string {
 
 func caseAcquireMissing(t *testing.T, c api) {
 	table := lockTable(t, c)
-	got, err := acquisition{table, "k", "v1", "", "payload"}.request().send(c)
+	a := acquisition{table: table, version: "v1", data: "payload"}
+	got, err := a.request().send(c)
 	mustOK(t, err)
-	want := item{
-		"owner": S("owner-a"), "version": S("v1"), "lease_ms": N("600"), "released": BOOL(false),
-		"expires_at": N("1732626400"), "token": N("1732540000000001"), "data": B("payload"),
-	}
-	wantItem(t, "UPDATED_NEW", got, want)
-	want["key"] = S("k")
-	wantItem(t, "stored record", get(t, c, table, item{"key": S("k")}), want)
+	updated, stored := a.acquired("1732540000000001")
+	wantItem(t, "UPDATED_NEW", got, updated)
+	wantItem(t, "stored record", get(t, c, table, item{"key": S("k")}), stored)
 }
 
 func caseAcquireReleased(t *testing.T, c api) {
 	table := lockTable(t, c)
 	put(t, c, table, record("k", "v0", bigToken, true))
-	got, err := acquisition{table, "k", "v1", "", ""}.request().send(c)
+	a := acquisition{table: table, version: "v1"}
+	got, err := a.request().send(c)
 	mustOK(t, err)
 	// The removed data attribute is not part of UPDATED_NEW.
-	want := item{
-		"owner": S("owner-a"), "version": S("v1"), "lease_ms": N("600"), "released": BOOL(false),
-		"expires_at": N("1732626400"), "token": N(bigTokenNext),
-	}
-	wantItem(t, "UPDATED_NEW", got, want)
-	want["key"] = S("k")
-	wantItem(t, "stored record", get(t, c, table, item{"key": S("k")}), want)
+	updated, stored := a.acquired(bigTokenNext)
+	wantItem(t, "UPDATED_NEW", got, updated)
+	wantItem(t, "stored record", get(t, c, table, item{"key": S("k")}), stored)
 }
 
 func caseAcquireHeld(t *testing.T, c api) {
 	table := lockTable(t, c)
 	held := record("k", "v0", bigToken, false)
 	put(t, c, table, held)
-	_, err := acquisition{table, "k", "v1", "", ""}.request().send(c)
+	_, err := acquisition{table: table, version: "v1"}.request().send(c)
 	wantConditionFailed(t, err, "UpdateItem", held)
-	_, err = acquisition{table, "k", "v1", "some-other-version", ""}.request().send(c)
+	_, err = acquisition{table: table, version: "v1", takeover: "some-other-version"}.request().send(c)
 	wantConditionFailed(t, err, "UpdateItem", held)
 	wantItem(t, "record after failed acquisitions", get(t, c, table, item{"key": S("k")}), held)
 }
@@ -116,7 +136,7 @@ func caseAcquireHeld(t *testing.T, c api) {
 func caseAcquireTakeover(t *testing.T, c api) {
 	table := lockTable(t, c)
 	put(t, c, table, record("k", "v0", bigToken, false))
-	got, err := acquisition{table, "k", "v1", "v0", "new"}.request().send(c)
+	got, err := acquisition{table: table, version: "v1", takeover: "v0", data: "new"}.request().send(c)
 	mustOK(t, err)
 	if show(item{"t": got["token"], "v": got["version"], "d": got["data"]}) !=
 		show(item{"t": N(bigTokenNext), "v": S("v1"), "d": B("new")}) {
@@ -127,33 +147,22 @@ func caseAcquireTakeover(t *testing.T, c api) {
 func caseTokenBeyondUint64(t *testing.T, c api) {
 	table := lockTable(t, c)
 	put(t, c, table, record("k", "v0", "18446744073709551615", true))
-	got, err := acquisition{table, "k", "v1", "", ""}.request().send(c)
+	got, err := acquisition{table: table, version: "v1"}.request().send(c)
 	mustOK(t, err)
 	wantItem(t, "token", item{"token": got["token"]}, item{"token": N("18446744073709551616")})
 }
 
-// renewRequest builds the library's renewal (released=false) or release,
-// conditional on the record being at any of cur.
+// renewRequest builds the library's renewal (released=false) or release
+// (wire.Replace) of key "k", conditional on the record being at any of cur.
 func renewRequest(table, next string, released bool, cur ...string) *update {
-	expr := "SET #v = :nv, #e = :e"
-	names := []string{"#v", "version", "#e", "expires_at"}
-	values := item{":nv": S(next), ":e": N("1732626999")}
-	cond := ""
-	for i, v := range cur {
-		name := ":cur"
-		if i > 0 {
-			name += string(rune('0' + i))
-			cond += " OR "
-		}
-		cond += "#v = " + name
-		values[name] = S(v)
-	}
-	if released {
-		expr += ", #r = :true"
-		names = append(names, "#r", "released")
-		values[":true"] = BOOL(true)
-	}
-	return newUpdate(table, item{"key": S("k")}, expr).cond(cond).names(names...).values(values).allOldOnFailure()
+	return &update{in: wire.Replace(wire.ReplaceArgs{Item: lockItem(table, "k"), Current: cur, Next: next,
+		Released: released, Expires: time.Unix(1732626999, 0), Stamp: plainStamp})}
+}
+
+// renewed is rec as a renewal or release of renewRequest to next leaves it.
+func renewed(rec item, next string) {
+	rec["version"], rec["expires_at"] = S(next), N("1732626999")
+	rec["sent_ms"], rec["stamped_version"] = N("1732540000000"), S(next)
 }
 
 func caseRenew(t *testing.T, c api) {
@@ -163,7 +172,7 @@ func caseRenew(t *testing.T, c api) {
 	got, err := renewRequest(table, "v2", false, "v0", "v1").send(c)
 	mustOK(t, err)
 	wantItem(t, "Attributes without ReturnValues", got, nil)
-	rec["version"], rec["expires_at"] = S("v2"), N("1732626999")
+	renewed(rec, "v2")
 	wantItem(t, "renewed record", get(t, c, table, item{"key": S("k")}), rec)
 
 	_, err = renewRequest(table, "v3", false, "v0", "v1").send(c)
@@ -176,7 +185,8 @@ func caseRelease(t *testing.T, c api) {
 	put(t, c, table, rec)
 	_, err := renewRequest(table, "v2", true, "v1").send(c)
 	mustOK(t, err)
-	rec["version"], rec["expires_at"], rec["released"] = S("v2"), N("1732626999"), BOOL(true)
+	renewed(rec, "v2")
+	rec["released"] = BOOL(true)
 	wantItem(t, "released record", get(t, c, table, item{"key": S("k")}), rec)
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/bench/classic"
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // cycleKinds are the four uncontended acquire+release cycles. The two raw
@@ -120,43 +121,28 @@ func classicCycle(tb testing.TB) (func() error, *counter) {
 }
 
 // rawTwoWrites is dynamutex's cycle with the raw SDK: the acquiring and
-// the releasing conditional UpdateItem, as BenchmarkRawTwoWrites in the
-// library's own benchmarks.
+// the releasing conditional UpdateItem, built by the library's own
+// internal/wire as the library builds them, as BenchmarkRawTwoWrites in
+// the library's own benchmarks.
 func rawTwoWrites(tb testing.TB) (func() error, *counter) {
 	c, tr := client()
-	table := newDynamutexTable(tb, c)
+	it := wire.Item{Table: newDynamutexTable(tb, c), PartitionKey: dynamutex.DefaultPartitionKey, Key: "bench"}
 	ctx := context.Background()
-	key := map[string]types.AttributeValue{"key": avS("bench")}
-	names := map[string]string{"#pk": "key", "#o": "owner", "#v": "version", "#t": "token", "#l": "lease_ms", "#r": "released", "#e": "expires_at", "#d": "data"}
 	return func() error {
 		v, next := uuid.NewString(), uuid.NewString()
 		now := time.Now()
-		exp := avN(itoa(now.Add(time.Hour).Unix()))
-		_, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(table), Key: key,
-			UpdateExpression:         aws.String("SET #o = :o, #v = :v, #l = :l, #r = :f, #e = :e, #t = if_not_exists(#t, :seed) + :one REMOVE #d"),
-			ConditionExpression:      aws.String("attribute_not_exists(#pk) OR #r = :true"),
-			ExpressionAttributeNames: names,
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":o": avS("raw"), ":v": avS(v), ":l": avN("20000"), ":f": avB(false), ":true": avB(true),
-				":e": exp, ":seed": avN(itoa(now.UnixMicro())), ":one": avN("1"),
-			},
-			ReturnValues:                        types.ReturnValueUpdatedNew,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
+		_, err := c.UpdateItem(ctx, wire.Acquire(wire.AcquireArgs{
+			Item: it, Owner: "raw", Version: v, Lease: dynamutex.DefaultLeaseDuration,
+			Seed: now, Expires: now.Add(time.Hour), Stamp: wire.Stamp{Sent: uint64(now.UnixMilli())},
+		}))
 		if err != nil {
 			return err
 		}
-		_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(table), Key: key,
-			UpdateExpression:         aws.String("SET #v = :nv, #e = :e, #r = :true"),
-			ConditionExpression:      aws.String("#v = :cur"),
-			ExpressionAttributeNames: map[string]string{"#v": "version", "#e": "expires_at", "#r": "released"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":nv": avS(next), ":cur": avS(v), ":e": exp, ":true": avB(true),
-			},
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
+		now = time.Now()
+		_, err = c.UpdateItem(ctx, wire.Replace(wire.ReplaceArgs{
+			Item: it, Current: []string{v}, Next: next, Released: true,
+			Expires: now.Add(time.Hour), Stamp: wire.Stamp{Sent: uint64(now.UnixMilli())},
+		}))
 		return err
 	}, tr
 }
@@ -443,5 +429,4 @@ func TestRequestsPerOperation(t *testing.T) {
 
 func avS(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 func avN(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
-func avB(v bool) types.AttributeValue   { return &types.AttributeValueMemberBOOL{Value: v} }
 func itoa(v int64) string               { return strconv.FormatInt(v, 10) }

@@ -27,13 +27,3 @@ func TestClockPlanOffsets(t *testing.T) {
 		t.Fatal("a worker that declares no bound is a rogue")
 	}
 }
-
-func TestParseWriteClock(t *testing.T) {
-	body := `{"TableName":"t","Key":{"key":{"S":"k"}},"ExpressionAttributeValues":{
-		":v":{"S":"v2"},":seed":{"N":"7"},":old":{"S":"v1"},":s":{"N":"1000"},":dl":{"N":"2100"},":before":{"N":"900"}}}`
-	w, ok, table := parseWrite("DynamoDB_20120810.UpdateItem", []byte(body))
-	want := write{op: OpAcquire, key: "k", version: "v2", observed: "v1", stamp: 1000, deadline: 2100, before: 900}
-	if !ok || table != "t" || w != want {
-		t.Fatalf("parseWrite = %+v, %v, %q; want %+v", w, ok, table, want)
-	}
-}

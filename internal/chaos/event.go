@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // Kinds of Event.
@@ -70,15 +72,16 @@ const (
 	CauseWaited   = "waited too long" // the worker's bound on one Lock call
 )
 
-// Lock-table operations, as the transport tells them apart.
+// Lock-table operations, as the transport tells them apart: the writes as
+// package wire classifies them, and a waiter's read.
 const (
-	OpAcquire = "acquire"
-	OpRenew   = "renew"
-	OpRelease = "release"
-	OpRead    = "read"    // a waiter's GetItem: faults only, since a read changes nothing the checker follows
-	OpClaim   = "claim"   // a starving waiter's claim of the next turn: it decides order, never exclusion
-	OpUnclaim = "unclaim" // a Lock call that gave up removes its claim
-	OpOther   = "other"
+	OpAcquire = string(wire.OpAcquire)
+	OpRenew   = string(wire.OpRenew)
+	OpRelease = string(wire.OpRelease)
+	OpRead    = "read"                 // a waiter's GetItem: faults only, since a read changes nothing the checker follows
+	OpClaim   = string(wire.OpClaim)   // a starving waiter's claim of the next turn: it decides order, never exclusion
+	OpUnclaim = string(wire.OpUnclaim) // a Lock call that gave up removes its claim
+	OpOther   = string(wire.OpOther)
 )
 
 // An Event is one line of the run's log. Times are wall-clock Unix

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // Faults the Transport injects. Each names what the library sees and whether
@@ -73,6 +75,9 @@ type write struct {
 	before                 int64  // an acquire's takeover-by-clock threshold
 }
 
+// parseWrite reads one of the library's writes to the lock table: which
+// write it is, as package wire classifies it, and the values the checker
+// follows, by the placeholders wire gives them.
 func parseWrite(target string, body []byte) (write, bool, string) {
 	if !strings.HasSuffix(target, ".UpdateItem") {
 		return write{}, false, ""
@@ -87,21 +92,14 @@ func parseWrite(target string, body []byte) (write, bool, string) {
 	}
 	s := func(m map[string]any) string { v, _ := m["S"].(string); return v }
 	n := func(m map[string]any) int64 { v, _ := m["N"].(string); i, _ := strconv.ParseInt(v, 10, 64); return i }
-	w := write{key: s(in.Key["key"]), from: s(in.Values[":cur"]), observed: s(in.Values[":old"]),
-		stamp: n(in.Values[":s"]), deadline: n(in.Values[":dl"]), before: n(in.Values[":before"])}
-	switch {
-	case in.Values[":seed"] != nil:
-		w.op, w.version = OpAcquire, s(in.Values[":v"])
-	case in.Values[":claim"] != nil:
-		w.op = OpClaim
-	case in.Values[":me"] != nil:
-		w.op = OpUnclaim
-	case in.Values[":true"] != nil:
-		w.op, w.version = OpRelease, s(in.Values[":nv"])
-	case in.Values[":nv"] != nil:
-		w.op, w.version = OpRenew, s(in.Values[":nv"])
-	default:
-		w.op = OpOther
+	w := write{op: string(wire.ClassifyJSON(body)), key: s(in.Key["key"]), from: s(in.Values[wire.ValCurrent]),
+		observed: s(in.Values[wire.ValTakeover]), stamp: n(in.Values[wire.ValSent]),
+		deadline: n(in.Values[wire.ValDeadline]), before: n(in.Values[wire.ValBefore])}
+	switch w.op {
+	case OpAcquire:
+		w.version = s(in.Values[wire.ValVersion])
+	case OpRenew, OpRelease:
+		w.version = s(in.Values[wire.ValNext])
 	}
 	return w, true, in.TableName
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/internal/localdb"
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // TestTransportFaults proves against DynamoDB Local that each injected fault
@@ -39,25 +40,16 @@ func TestTransportFaults(t *testing.T) {
 	tr := NewTransport(base, table, Faults{}, NewLog(&buf, 1), 1)
 	c := localdb.Client(ep, tr, localdb.NoRetries)
 
-	// write makes an acquire-shaped write that lands only on a missing item.
+	// write makes the library's acquire write, built by package wire: it
+	// lands on a missing or released item only.
 	write := func(key, version string, timeout time.Duration) error {
 		wctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		_, err := c.UpdateItem(wctx, &dynamodb.UpdateItemInput{
-			TableName:           aws.String(table),
-			Key:                 map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}},
-			UpdateExpression:    aws.String("SET version = :v, #t = if_not_exists(#t, :seed) + :one"),
-			ConditionExpression: aws.String("attribute_not_exists(#k)"),
-			ExpressionAttributeNames: map[string]string{
-				"#t": "token", "#k": "key",
-			},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":v": &types.AttributeValueMemberS{Value: version}, ":seed": &types.AttributeValueMemberN{Value: "41"},
-				":one": &types.AttributeValueMemberN{Value: "1"},
-			},
-			ReturnValues:                        types.ReturnValueUpdatedNew,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
+		now := time.Now()
+		_, err := c.UpdateItem(wctx, wire.Acquire(wire.AcquireArgs{
+			Item: wire.Item{Table: table, PartitionKey: "key", Key: key}, Owner: "transport-test", Version: version,
+			Lease: time.Second, Seed: now, Expires: now.Add(time.Hour), Stamp: wire.Stamp{Sent: uint64(now.UnixMilli())},
+		}))
 		return err
 	}
 	stored := func(key string) bool {

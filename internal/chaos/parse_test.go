@@ -1,0 +1,69 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/dynamutex/dynamutex/internal/localdb"
+	"github.com/dynamutex/dynamutex/internal/wire"
+)
+
+// bodyOf returns the JSON body the AWS SDK sends for in, caught before it
+// leaves the machine.
+func bodyOf(t *testing.T, in *dynamodb.UpdateItemInput) []byte {
+	t.Helper()
+	var body []byte
+	catch := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		body, _ = io.ReadAll(r.Body)
+		return nil, errors.New("not sent")
+	})
+	if _, err := localdb.Client("http://transport.invalid", catch, localdb.NoRetries).UpdateItem(context.Background(), in); err == nil || body == nil {
+		t.Fatalf("the request was not caught (%v)", err)
+	}
+	return body
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The transport reads each of the library's writes, as package wire builds
+// them, for what it is and the versions and clock values it carries.
+func TestParseWrite(t *testing.T) {
+	it := wire.Item{Table: "locks", PartitionKey: "key", Key: "k"}
+	exp := time.Unix(1732626400, 0)
+	st := wire.Stamp{Sent: 1000, Deadline: 1610, Before: 990}
+	cases := []struct {
+		name string
+		in   *dynamodb.UpdateItemInput
+		want write
+	}{
+		{"acquire", wire.Acquire(wire.AcquireArgs{Item: it, Owner: "o", Version: "v1", Lease: time.Second,
+			Seed: time.UnixMicro(1), Expires: exp, Stamp: st, Takeover: "v0"}),
+			write{op: OpAcquire, key: "k", version: "v1", observed: "v0", stamp: 1000, deadline: 1610, before: 990}},
+		{"renew", wire.Replace(wire.ReplaceArgs{Item: it, Current: []string{"v1"}, Next: "v2", Expires: exp, Stamp: st}),
+			write{op: OpRenew, key: "k", from: "v1", version: "v2", stamp: 1000, deadline: 1610}},
+		{"release", wire.Replace(wire.ReplaceArgs{Item: it, Current: []string{"v1", "v2"}, Next: "v3", Released: true,
+			Expires: exp, Stamp: st}),
+			write{op: OpRelease, key: "k", from: "v1", version: "v3", stamp: 1000}},
+		{"claim", wire.ClaimWrite(wire.ClaimArgs{Item: it, Claim: wire.Claim{Version: "v1", Owner: "o", Beat: "b",
+			Since: time.UnixMilli(5), Lease: time.Second}}),
+			write{op: OpClaim, key: "k"}},
+		{"unclaim", wire.Unclaim(it, "v1"), write{op: OpUnclaim, key: "k"}},
+	}
+	for _, tc := range cases {
+		got, ok, table := parseWrite("DynamoDB_20120810.UpdateItem", bodyOf(t, tc.in))
+		if !ok || table != "locks" || got != tc.want {
+			t.Errorf("%s: %+v (ok %v, table %q), want %+v", tc.name, got, ok, table, tc.want)
+		}
+	}
+	if _, ok, _ := parseWrite("DynamoDB_20120810.GetItem", []byte(`{}`)); ok {
+		t.Error("a GetItem parsed as a write")
+	}
+}
