@@ -8,7 +8,6 @@ import (
 	"os"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/internal/localdb"
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 func TestMain(m *testing.M) {
@@ -87,15 +87,15 @@ func endpoint(tb testing.TB) string {
 	return localdb.Endpoint(tb)
 }
 
-// kind of a request, told apart by its update expression, so tests can
-// count the writes of each operation.
+// kind of a request, told apart by its update expression (package wire's
+// classifier), so tests can count the writes of each operation.
 const (
-	opAcquire = "acquire"
-	opRenew   = "renew"
-	opRelease = "release"
-	opClaim   = "claim"   // a waiter claims the next turn, or re-asserts its claim
-	opUnclaim = "unclaim" // a Lock call that gave up removes its claim
-	opOther   = "other"
+	opAcquire = string(wire.OpAcquire)
+	opRenew   = string(wire.OpRenew)
+	opRelease = string(wire.OpRelease)
+	opClaim   = string(wire.OpClaim)
+	opUnclaim = string(wire.OpUnclaim)
+	opOther   = string(wire.OpOther)
 )
 
 // quietBenchmarks keeps the Sessions' Warn lines (a renewal late under the
@@ -109,21 +109,7 @@ func quietBenchmarks() {
 }
 
 // classifyUpdate tells the library's writes apart by their update expression.
-func classifyUpdate(update string) string {
-	switch {
-	case strings.Contains(update, "if_not_exists"):
-		return opAcquire
-	case strings.Contains(update, "#r = :true"):
-		return opRelease
-	case strings.HasPrefix(update, "SET #v = :nv, #e = :e"):
-		return opRenew
-	case update == "SET #c = :claim":
-		return opClaim
-	case update == "REMOVE #c":
-		return opUnclaim
-	}
-	return opOther
-}
+func classifyUpdate(update string) string { return string(wire.ClassifyUpdate(update)) }
 
 // heldRecord is a well-formed lock record held by owner, as another process
 // would have written it.
