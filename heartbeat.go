@@ -135,8 +135,8 @@ func (s *Session) stopDangerTimers() {
 // next renewal, a retry with backoff, or nothing if the lock was lost.
 // A failed request never means "lost"; only a record that changed does.
 func (s *Session) renew(l *Lease) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.lockWrites()
+	defer l.unlockWrites()
 	if l.state.Load() != stateHeld {
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,13 +24,17 @@ type Lease struct {
 	danger *time.Timer // fires ErrLeaseInDanger; runs apart from the heartbeat loop
 	state  atomic.Int32
 	// safeAt is when the lease reaches its safe time, on the Session's
-	// monotonic clock; read without l.mu, which a stuck renewal may hold.
+	// monotonic clock; read without l.writing, which a stuck renewal may hold.
 	safeAt   atomic.Int64
 	inDanger atomic.Bool
 
-	// mu serializes the writes of this lease: a renewal in flight finishes
-	// before a release starts, so a release is never undone by a renewal.
-	mu        sync.Mutex
+	// writing serializes the writes of this lease: a renewal in flight
+	// finishes before a release starts, so a release is never undone by a
+	// renewal. It is a channel of one slot, not a sync.Mutex, because it is
+	// held across a request: a goroutine waiting on a channel is durably
+	// blocked in a testing/synctest bubble, so fake time can advance to the
+	// request's timeout, where one waiting on a mutex would stall the bubble.
+	writing   chan struct{}
 	version   string     // the record version we last confirmed
 	confirmed time.Time  // when the write that made that version was sent
 	lost      *LostError // set when state is stateLost
@@ -95,7 +98,7 @@ func (l *Lease) attrs() []any {
 	return []any{slog.String("key", l.id.key), slog.Uint64("token", l.token)}
 }
 
-// endangered runs on the danger timer. It must not take l.mu, which a stuck
+// endangered runs on the danger timer. It must not take l.writing, which a stuck
 // renewal may hold.
 func (l *Lease) endangered() {
 	if l.state.Load() != stateHeld || !l.inDanger.CompareAndSwap(false, true) {
@@ -110,7 +113,7 @@ func (l *Lease) endangered() {
 	l.s.emit(ev)
 }
 
-// confirm records a write of ours that landed, sent at sent. Called with l.mu.
+// confirm records a write of ours that landed, sent at sent. Called with l.writing held.
 func (l *Lease) confirm(sent time.Time) {
 	l.version = l.round.version
 	l.confirmed = sent
@@ -133,7 +136,7 @@ func (l *Lease) pastSafe() bool {
 }
 
 // lose marks the lease lost after a write found item in place of our record.
-// Called with l.mu.
+// Called with l.writing held.
 func (l *Lease) lose(item map[string]types.AttributeValue) {
 	le := lostFrom(l.id.key, l.token, item)
 	l.lost = le
@@ -170,3 +173,9 @@ func lostFrom(key string, token uint64, item map[string]types.AttributeValue) *L
 	}
 	return le
 }
+
+// lockWrites waits until no other write of l is in flight, and holds l's
+// write slot until unlockWrites.
+func (l *Lease) lockWrites() { l.writing <- struct{}{} }
+
+func (l *Lease) unlockWrites() { <-l.writing }

@@ -258,3 +258,35 @@ func TestSynctestGuardedWriteAfterTakeover(t *testing.T) {
 		}
 	})
 }
+
+// Unlock while a renewal hangs waits for that renewal's timeout, then
+// releases the record. In a synctest bubble too: the wait is on a channel,
+// where fake time goes on, not on a mutex, where it would stop and the
+// test (or a user's test of their own code) would hang.
+func TestSynctestUnlockWaitsOutStuckRenewal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, table, s := setupOn(t, dynamutextest.New())
+		ctx := context.Background()
+		m := s.NewMutex("stuck")
+		if _, err := m.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c.setFault(func(op, _ string, _ any) fault { return fault{block: op == opRenew} })
+		time.Sleep(testHeartbeat) // the first renewal goes out within the first period
+		synctest.Wait()
+		if n := c.count(opRenew); n != 1 {
+			t.Fatalf("%d renewals sent in the first period, want 1 (in flight)", n)
+		}
+		c.setFault(nil) // the one in flight stays stuck
+		start := time.Now()
+		if err := m.Unlock(ctx); err != nil {
+			t.Fatalf("Unlock during a stuck renewal: %v", err)
+		}
+		if waited := time.Since(start); waited <= 0 || waited > testHeartbeat {
+			t.Errorf("Unlock waited %v, want the rest of the stuck renewal's timeout (at most %v)", waited, testHeartbeat)
+		}
+		if !attrBool(getItem(t, c, table, "stuck"), "released") {
+			t.Error("record not released")
+		}
+	})
+}
