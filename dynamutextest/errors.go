@@ -63,6 +63,28 @@ func exprErrorf(format string, args ...any) *exprError {
 	return &exprError{msg: fmt.Sprintf(format, args...)}
 }
 
+// param is one parameter of a request and whether the request sets it.
+type param struct {
+	name string
+	set  bool
+}
+
+// checkParams makes the checks that come first in every request, in the
+// order a request meets them: the SDK's client-side check of the required
+// parameters (input is the name of the input type, need lists the
+// parameters in the SDK's order), then the refusal of the legacy parameters
+// that legacy marks as set (nil for an operation that has none).
+func checkParams(input string, need []param, legacy map[string]bool) error {
+	r := required{context: input}
+	for _, p := range need {
+		r.check(p.set, p.name)
+	}
+	if err := r.err(); err != nil {
+		return err
+	}
+	return legacyParams(legacy)
+}
+
 // required mimics the SDK's client-side check of required parameters, which
 // fails before any request is sent and is not an API error.
 type required struct {

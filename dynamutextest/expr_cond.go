@@ -41,49 +41,32 @@ func (p *parser) asCond(n node) (cond, error) {
 }
 
 func (p *parser) parseOr() (node, error) {
-	left, err := p.parseAnd()
-	if err != nil {
-		return node{}, err
-	}
-	for p.isKeyword("OR") {
-		a, err := p.asCond(left)
-		if err != nil {
-			return node{}, err
-		}
-		p.next()
-		right, err := p.parseAnd()
-		if err != nil {
-			return node{}, err
-		}
-		b, err := p.asCond(right)
-		if err != nil {
-			return node{}, err
-		}
-		left = node{c: orCond{a, b}}
-	}
-	return left, nil
+	return p.parseJoined("OR", p.parseAnd, func(a, b cond) cond { return orCond{a, b} })
 }
 
 func (p *parser) parseAnd() (node, error) {
-	left, err := p.parseNot()
+	return p.parseJoined("AND", p.parseNot, func(a, b cond) cond { return andCond{a, b} })
+}
+
+// parseJoined reads one or more operands, each read by operand, joined by
+// the keyword kw, and joins them from the left with join. The operands of
+// kw must be conditions.
+func (p *parser) parseJoined(kw string, operand func() (node, error), join func(a, b cond) cond) (node, error) {
+	left, err := operand()
 	if err != nil {
 		return node{}, err
 	}
-	for p.isKeyword("AND") {
+	for p.isKeyword(kw) {
 		a, err := p.asCond(left)
 		if err != nil {
 			return node{}, err
 		}
 		p.next()
-		right, err := p.parseNot()
+		b, err := p.parseCond(operand)
 		if err != nil {
 			return node{}, err
 		}
-		b, err := p.asCond(right)
-		if err != nil {
-			return node{}, err
-		}
-		left = node{c: andCond{a, b}}
+		left = node{c: join(a, b)}
 	}
 	return left, nil
 }
@@ -93,15 +76,20 @@ func (p *parser) parseNot() (node, error) {
 		return p.parseComparison()
 	}
 	p.next()
-	n, err := p.parseNot()
-	if err != nil {
-		return node{}, err
-	}
-	c, err := p.asCond(n)
+	c, err := p.parseCond(p.parseNot)
 	if err != nil {
 		return node{}, err
 	}
 	return node{c: notCond{c}}, nil
+}
+
+// parseCond reads a node with parse and insists that it is a condition.
+func (p *parser) parseCond(parse func() (node, error)) (cond, error) {
+	n, err := parse()
+	if err != nil {
+		return nil, err
+	}
+	return p.asCond(n)
 }
 
 var comparators = map[string]bool{"=": true, "<>": true, "<": true, "<=": true, ">": true, ">=": true}

@@ -122,27 +122,17 @@ func evalFunc(f funcCond, it item) bool {
 }
 
 func beginsWith(a, b types.AttributeValue) bool {
-	switch a := a.(type) {
-	case *types.AttributeValueMemberS:
-		p, ok := b.(*types.AttributeValueMemberS)
-		return ok && strings.HasPrefix(a.Value, p.Value)
-	case *types.AttributeValueMemberB:
-		p, ok := b.(*types.AttributeValueMemberB)
-		return ok && bytes.HasPrefix(a.Value, p.Value)
-	}
-	return false
+	match, _ := matchText(a, b, strings.HasPrefix, bytes.HasPrefix)
+	return match
 }
 
 // contains is true for a substring of a string or binary, a member of a
 // set, or an element of a list.
 func contains(a, b types.AttributeValue) bool {
+	if match, text := matchText(a, b, strings.Contains, bytes.Contains); text {
+		return match
+	}
 	switch a := a.(type) {
-	case *types.AttributeValueMemberS:
-		p, ok := b.(*types.AttributeValueMemberS)
-		return ok && strings.Contains(a.Value, p.Value)
-	case *types.AttributeValueMemberB:
-		p, ok := b.(*types.AttributeValueMemberB)
-		return ok && bytes.Contains(a.Value, p.Value)
 	case *types.AttributeValueMemberSS, *types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
 		return memberType(a) == typeName(b) && setContains(a, b)
 	case *types.AttributeValueMemberL:
@@ -153,4 +143,19 @@ func contains(a, b types.AttributeValue) bool {
 		}
 	}
 	return false
+}
+
+// matchText applies inString to a string a and inBytes to a binary a, each
+// with b, which must be of a's type (else there is no match). text reports
+// whether a is a string or a binary at all.
+func matchText(a, b types.AttributeValue, inString func(s, sub string) bool, inBytes func(b, sub []byte) bool) (match, text bool) {
+	switch a := a.(type) {
+	case *types.AttributeValueMemberS:
+		p, ok := b.(*types.AttributeValueMemberS)
+		return ok && inString(a.Value, p.Value), true
+	case *types.AttributeValueMemberB:
+		p, ok := b.(*types.AttributeValueMemberB)
+		return ok && inBytes(a.Value, p.Value), true
+	}
+	return false, false
 }

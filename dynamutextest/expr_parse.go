@@ -165,23 +165,32 @@ func (p *parser) parseCallArgs(arg func() (operand, error)) ([]operand, error) {
 	if err := p.expectPunct("("); err != nil {
 		return nil, err
 	}
-	var args []operand
 	if p.isPunct(")") {
 		p.next()
-		return args, nil
+		return nil, nil
 	}
+	args, err := parseList(p, arg)
+	if err != nil {
+		return nil, err
+	}
+	return args, p.expectPunct(")")
+}
+
+// parseList reads one or more items, each read by parse, separated by
+// commas.
+func parseList[T any](p *parser, parse func() (T, error)) ([]T, error) {
+	var list []T
 	for {
-		a, err := arg()
+		x, err := parse()
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, a)
+		list = append(list, x)
 		if !p.isPunct(",") {
-			break
+			return list, nil
 		}
 		p.next()
 	}
-	return args, p.expectPunct(")")
 }
 
 // parseProjection parses a ProjectionExpression: paths separated by commas.
@@ -190,17 +199,9 @@ func parseProjection(src string, params *exprParams) ([]docPath, error) {
 	if err != nil {
 		return nil, err
 	}
-	var paths []docPath
-	for {
-		path, err := p.parsePath()
-		if err != nil {
-			return nil, err
-		}
-		paths = append(paths, path)
-		if !p.isPunct(",") {
-			break
-		}
-		p.next()
+	paths, err := parseList(p, p.parsePath)
+	if err != nil {
+		return nil, err
 	}
 	if err := p.expectEOF(); err != nil {
 		return nil, err

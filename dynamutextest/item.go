@@ -14,55 +14,88 @@ import (
 // condition returns a *types.ConditionalCheckFailedException whose Item is
 // the current item when ALL_OLD was asked for, nil when there is no item.
 func (s *Store) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	return call(ctx, s, "UpdateItem", func() (*dynamodb.UpdateItemOutput, error) {
-		if in == nil {
-			in = &dynamodb.UpdateItemInput{}
-		}
-		r := required{context: "UpdateItemInput"}
-		r.check(in.Key != nil, "Key")
-		r.check(in.TableName != nil, "TableName")
-		if err := r.err(); err != nil {
+	return serve(ctx, s, in, func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+		if err := checkParams("UpdateItemInput", []param{{"Key", in.Key != nil}, {"TableName", in.TableName != nil}},
+			map[string]bool{"AttributeUpdates": in.AttributeUpdates != nil, "Expected": in.Expected != nil,
+				"ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
 			return nil, err
 		}
-		if err := legacyParams(map[string]bool{"AttributeUpdates": in.AttributeUpdates != nil,
-			"Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
-			return nil, err
-		}
-		w, err := s.prepareKeyed(in.TableName, in.Key, in.ReturnValuesOnConditionCheckFailure, kindUpdate)
-		if err != nil {
-			return nil, err
-		}
-		switch in.ReturnValues {
-		case "", types.ReturnValueNone, types.ReturnValueAllOld, types.ReturnValueAllNew,
-			types.ReturnValueUpdatedOld, types.ReturnValueUpdatedNew:
-		default:
-			return nil, validation("Return values set to invalid value")
-		}
-		if err := w.parseExprs(exprInput{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues,
-			condition: in.ConditionExpression, update: in.UpdateExpression}); err != nil {
-			return nil, err
-		}
-		old, next, err := w.run()
-		if err != nil {
-			return nil, err
-		}
-		return &dynamodb.UpdateItemOutput{Attributes: updateReturn(in.ReturnValues, w.update, old, next)}, nil
+		attrs, err := s.writeItem(writeRequest{kind: kindUpdate, table: in.TableName, key: in.Key,
+			returnValues: in.ReturnValues, returnOld: in.ReturnValuesOnConditionCheckFailure,
+			exprs: exprInput{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues,
+				condition: in.ConditionExpression, update: in.UpdateExpression}})
+		return &dynamodb.UpdateItemOutput{Attributes: attrs}, err
 	})
 }
 
-// prepareKeyed starts a write addressed by a Key parameter (an update, a
-// delete or a condition check): table, key and
+// PutItem stores an item, replacing any item with the same key. It
+// supports ConditionExpression, ReturnValues NONE and ALL_OLD, and
 // ReturnValuesOnConditionCheckFailure.
-func (s *Store) prepareKeyed(table *string, key item, returnOld types.ReturnValuesOnConditionCheckFailure, kind writeKind) (*write, error) {
-	t, err := s.lookup(table)
+func (s *Store) PutItem(ctx context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return serve(ctx, s, in, func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
+		if err := checkParams("PutItemInput", []param{{"Item", in.Item != nil}, {"TableName", in.TableName != nil}},
+			map[string]bool{"Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
+			return nil, err
+		}
+		attrs, err := s.writeItem(writeRequest{kind: kindPut, table: in.TableName, key: in.Item,
+			returnValues: in.ReturnValues, returnOld: in.ReturnValuesOnConditionCheckFailure,
+			exprs: exprInput{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, condition: in.ConditionExpression}})
+		return &dynamodb.PutItemOutput{Attributes: attrs}, err
+	})
+}
+
+// DeleteItem deletes an item; deleting a missing item succeeds. It supports
+// ConditionExpression, ReturnValues NONE and ALL_OLD, and
+// ReturnValuesOnConditionCheckFailure.
+func (s *Store) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return serve(ctx, s, in, func(in *dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutput, error) {
+		if err := checkParams("DeleteItemInput", []param{{"Key", in.Key != nil}, {"TableName", in.TableName != nil}},
+			map[string]bool{"Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
+			return nil, err
+		}
+		attrs, err := s.writeItem(writeRequest{kind: kindDelete, table: in.TableName, key: in.Key,
+			returnValues: in.ReturnValues, returnOld: in.ReturnValuesOnConditionCheckFailure,
+			exprs: exprInput{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, condition: in.ConditionExpression}})
+		return &dynamodb.DeleteItemOutput{Attributes: attrs}, err
+	})
+}
+
+// writeItem runs a PutItem, UpdateItem or DeleteItem, checking in
+// DynamoDB's order: table, key (or item), ReturnValuesOnConditionCheckFailure,
+// ReturnValues, expressions. It returns the reply's Attributes.
+func (s *Store) writeItem(r writeRequest) (item, error) {
+	w, err := s.prepare(r)
 	if err != nil {
 		return nil, err
 	}
-	w := &write{t: t, kind: kind, returnOld: returnOld}
-	if w.enc, w.key, err = t.keyFromParam(key); err != nil {
+	if err := checkReturnValues(r.kind, r.returnValues); err != nil {
 		return nil, err
 	}
-	return w, checkReturnOld(returnOld)
+	if err := w.parseExprs(r.exprs); err != nil {
+		return nil, err
+	}
+	old, next, err := w.run()
+	if err != nil {
+		return nil, err
+	}
+	if r.kind == kindUpdate {
+		return updateReturn(r.returnValues, w.update, old, next), nil
+	}
+	return allOld(r.returnValues, old), nil
+}
+
+// checkReturnValues validates ReturnValues: UpdateItem allows every
+// setting, PutItem and DeleteItem only NONE and ALL_OLD.
+func checkReturnValues(k writeKind, rv types.ReturnValue) error {
+	switch rv {
+	case "", types.ReturnValueNone, types.ReturnValueAllOld:
+		return nil
+	case types.ReturnValueAllNew, types.ReturnValueUpdatedOld, types.ReturnValueUpdatedNew:
+		if k == kindUpdate {
+			return nil
+		}
+	}
+	return validation("Return values set to invalid value")
 }
 
 // updateReturn picks the Attributes of an UpdateItem reply. Empty results
@@ -95,116 +128,8 @@ func updateReturn(rv types.ReturnValue, u *updateExpr, old, next item) item {
 	return out
 }
 
-// PutItem stores an item, replacing any item with the same key. It
-// supports ConditionExpression, ReturnValues NONE and ALL_OLD, and
-// ReturnValuesOnConditionCheckFailure.
-func (s *Store) PutItem(ctx context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	return call(ctx, s, "PutItem", func() (*dynamodb.PutItemOutput, error) {
-		if in == nil {
-			in = &dynamodb.PutItemInput{}
-		}
-		r := required{context: "PutItemInput"}
-		r.check(in.Item != nil, "Item")
-		r.check(in.TableName != nil, "TableName")
-		if err := r.err(); err != nil {
-			return nil, err
-		}
-		if err := legacyParams(map[string]bool{"Expected": in.Expected != nil,
-			"ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
-			return nil, err
-		}
-		w, err := s.preparePut(in.TableName, in.Item, in.ReturnValuesOnConditionCheckFailure)
-		if err != nil {
-			return nil, err
-		}
-		old, err := w.runAllOld(in.ReturnValues, exprInput{names: in.ExpressionAttributeNames,
-			values: in.ExpressionAttributeValues, condition: in.ConditionExpression})
-		if err != nil {
-			return nil, err
-		}
-		return &dynamodb.PutItemOutput{Attributes: old}, nil
-	})
-}
-
-// preparePut starts a put write: table, validated item and its key.
-func (s *Store) preparePut(table *string, it item, returnOld types.ReturnValuesOnConditionCheckFailure) (*write, error) {
-	t, err := s.lookup(table)
-	if err != nil {
-		return nil, err
-	}
-	w := &write{t: t, kind: kindPut, returnOld: returnOld}
-	if w.item, err = importItem(it); err != nil {
-		return nil, err
-	}
-	if w.enc, w.key, err = t.keyFromItem(w.item); err != nil {
-		return nil, err
-	}
-	for name, v := range w.key {
-		w.item[name] = v // canonical key values, so that N keys read back alike
-	}
-	if err := checkItemSize(w.item, msgItemTooBig); err != nil {
-		return nil, err
-	}
-	return w, checkReturnOld(returnOld)
-}
-
-// DeleteItem deletes an item; deleting a missing item succeeds. It supports
-// ConditionExpression, ReturnValues NONE and ALL_OLD, and
-// ReturnValuesOnConditionCheckFailure.
-func (s *Store) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	return call(ctx, s, "DeleteItem", func() (*dynamodb.DeleteItemOutput, error) {
-		if in == nil {
-			in = &dynamodb.DeleteItemInput{}
-		}
-		r := required{context: "DeleteItemInput"}
-		r.check(in.Key != nil, "Key")
-		r.check(in.TableName != nil, "TableName")
-		if err := r.err(); err != nil {
-			return nil, err
-		}
-		if err := legacyParams(map[string]bool{"Expected": in.Expected != nil,
-			"ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
-			return nil, err
-		}
-		w, err := s.prepareKeyed(in.TableName, in.Key, in.ReturnValuesOnConditionCheckFailure, kindDelete)
-		if err != nil {
-			return nil, err
-		}
-		old, err := w.runAllOld(in.ReturnValues, exprInput{names: in.ExpressionAttributeNames,
-			values: in.ExpressionAttributeValues, condition: in.ConditionExpression})
-		if err != nil {
-			return nil, err
-		}
-		return &dynamodb.DeleteItemOutput{Attributes: old}, nil
-	})
-}
-
-// runAllOld finishes a PutItem or DeleteItem: it checks rv, parses the
-// condition and runs the write, and returns the old item if rv asks for it.
-func (w *write) runAllOld(rv types.ReturnValue, ex exprInput) (item, error) {
-	if err := checkReturnAllOld(rv); err != nil {
-		return nil, err
-	}
-	if err := w.parseExprs(ex); err != nil {
-		return nil, err
-	}
-	old, _, err := w.run()
-	if err != nil {
-		return nil, err
-	}
-	return allOld(rv, old), nil
-}
-
-// checkReturnAllOld validates ReturnValues of PutItem and DeleteItem, which
-// allow only NONE and ALL_OLD.
-func checkReturnAllOld(rv types.ReturnValue) error {
-	switch rv {
-	case "", types.ReturnValueNone, types.ReturnValueAllOld:
-		return nil
-	}
-	return validation("Return values set to invalid value")
-}
-
+// allOld picks the Attributes of a PutItem or DeleteItem reply: the old
+// item, when ReturnValues asks for it and there was one.
 func allOld(rv types.ReturnValue, old item) item {
 	if rv != types.ReturnValueAllOld || len(old) == 0 {
 		return nil
@@ -216,17 +141,9 @@ func allOld(rv types.ReturnValue, old item) item {
 // It supports ProjectionExpression with ExpressionAttributeNames; every
 // read is strongly consistent, whatever ConsistentRead says.
 func (s *Store) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return call(ctx, s, "GetItem", func() (*dynamodb.GetItemOutput, error) {
-		if in == nil {
-			in = &dynamodb.GetItemInput{}
-		}
-		r := required{context: "GetItemInput"}
-		r.check(in.Key != nil, "Key")
-		r.check(in.TableName != nil, "TableName")
-		if err := r.err(); err != nil {
-			return nil, err
-		}
-		if err := legacyParams(map[string]bool{"AttributesToGet": in.AttributesToGet != nil}); err != nil {
+	return serve(ctx, s, in, func(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		if err := checkParams("GetItemInput", []param{{"Key", in.Key != nil}, {"TableName", in.TableName != nil}},
+			map[string]bool{"AttributesToGet": in.AttributesToGet != nil}); err != nil {
 			return nil, err
 		}
 		t, err := s.lookup(in.TableName)

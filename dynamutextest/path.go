@@ -64,35 +64,40 @@ func parentOf(it item, path docPath) (types.AttributeValue, pathElem, error) {
 // setPath stores v at path in it, which must be the caller's own copy. An
 // index past the end of a list appends, as in DynamoDB.
 func setPath(it item, path docPath, v types.AttributeValue) error {
-	if len(path) == 1 {
-		it[path[0].name] = v
-		return nil
-	}
-	parent, last, err := parentOf(it, path)
-	if err != nil {
-		return err
-	}
-	switch c := parent.(type) {
-	case *types.AttributeValueMemberM:
-		if c.Value == nil {
-			c.Value = item{}
+	return editPath(it, path, func(m *types.AttributeValueMemberM, name string) {
+		if m.Value == nil {
+			m.Value = item{}
 		}
-		c.Value[last.name] = v
-	case *types.AttributeValueMemberL:
-		if last.index < len(c.Value) {
-			c.Value[last.index] = v
+		m.Value[name] = v
+	}, func(l *types.AttributeValueMemberL, i int) {
+		if i < len(l.Value) {
+			l.Value[i] = v
 		} else {
-			c.Value = append(c.Value, v)
+			l.Value = append(l.Value, v)
 		}
-	}
-	return nil
+	})
 }
 
 // removePath deletes the value at path; a missing map key or list index is
 // not an error, a missing parent is.
 func removePath(it item, path docPath) error {
+	return editPath(it, path, func(m *types.AttributeValueMemberM, name string) {
+		delete(m.Value, name)
+	}, func(l *types.AttributeValueMemberL, i int) {
+		if i < len(l.Value) {
+			l.Value = slices.Delete(l.Value, i, i+1)
+		}
+	})
+}
+
+// editPath hands the map or list that holds the last step of path, with
+// that step, to inMap or inList. A top-level attribute is held by the item
+// itself, which inMap gets as a map value; a nested one needs its parent
+// (see parentOf).
+func editPath(it item, path docPath, inMap func(m *types.AttributeValueMemberM, name string),
+	inList func(l *types.AttributeValueMemberL, i int)) error {
 	if len(path) == 1 {
-		delete(it, path[0].name)
+		inMap(&types.AttributeValueMemberM{Value: it}, path[0].name)
 		return nil
 	}
 	parent, last, err := parentOf(it, path)
@@ -101,11 +106,9 @@ func removePath(it item, path docPath) error {
 	}
 	switch c := parent.(type) {
 	case *types.AttributeValueMemberM:
-		delete(c.Value, last.name)
+		inMap(c, last.name)
 	case *types.AttributeValueMemberL:
-		if last.index < len(c.Value) {
-			c.Value = slices.Delete(c.Value, last.index, last.index+1)
-		}
+		inList(c, last.index)
 	}
 	return nil
 }

@@ -23,17 +23,10 @@ const maxScanPageBytes = 1 << 20
 // LastEvaluatedKey even when no items follow. Secondary indexes are not
 // supported.
 func (s *Store) Scan(ctx context.Context, in *dynamodb.ScanInput, _ ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
-	return call(ctx, s, "Scan", func() (*dynamodb.ScanOutput, error) {
-		if in == nil {
-			in = &dynamodb.ScanInput{}
-		}
-		r := required{context: "ScanInput"}
-		r.check(in.TableName != nil, "TableName")
-		if err := r.err(); err != nil {
-			return nil, err
-		}
-		if err := legacyParams(map[string]bool{"AttributesToGet": in.AttributesToGet != nil,
-			"ScanFilter": in.ScanFilter != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
+	return serve(ctx, s, in, func(in *dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {
+		if err := checkParams("ScanInput", []param{{"TableName", in.TableName != nil}},
+			map[string]bool{"AttributesToGet": in.AttributesToGet != nil, "ScanFilter": in.ScanFilter != nil,
+				"ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
 			return nil, err
 		}
 		if in.IndexName != nil {

@@ -2,6 +2,8 @@ package dynamutextest
 
 import (
 	"context"
+	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,16 +58,23 @@ func New(opts ...Option) *Store {
 	return &Store{clock: c.clock, tables: map[string]*table{}}
 }
 
-// call runs one request: it refuses a context that is already done without
-// touching any data, as the SDK does before it sends anything, then runs f
-// under the Store's lock and wraps any error like the SDK's client does.
-func call[O any](ctx context.Context, s *Store, op string, f func() (*O, error)) (*O, error) {
+// serve runs one request of the operation whose input type is I, named as
+// the SDK names it: I's name without "Input" (PutItemInput: PutItem). It
+// refuses a context that is already done without touching any data, as the
+// SDK does before it sends anything, then runs f under the Store's lock, on
+// an empty input when in is nil, and wraps any error like the SDK's client
+// does.
+func serve[I, O any](ctx context.Context, s *Store, in *I, f func(*I) (*O, error)) (*O, error) {
+	op := strings.TrimSuffix(reflect.TypeFor[I]().Name(), "Input")
 	if err := ctx.Err(); err != nil {
 		return nil, opError(op, err)
 	}
+	if in == nil {
+		in = new(I)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out, err := f()
+	out, err := f(in)
 	if err != nil {
 		return nil, opError(op, err)
 	}

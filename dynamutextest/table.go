@@ -52,13 +52,8 @@ func checkTableName(name string) error {
 // streams are refused as unsupported; tags, encryption and table class are
 // accepted and ignored.
 func (s *Store) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
-	return call(ctx, s, "CreateTable", func() (*dynamodb.CreateTableOutput, error) {
-		if in == nil {
-			in = &dynamodb.CreateTableInput{}
-		}
-		r := required{context: "CreateTableInput"}
-		r.check(in.TableName != nil, "TableName")
-		if err := r.err(); err != nil {
+	return serve(ctx, s, in, func(in *dynamodb.CreateTableInput) (*dynamodb.CreateTableOutput, error) {
+		if err := checkParams("CreateTableInput", []param{{"TableName", in.TableName != nil}}, nil); err != nil {
 			return nil, err
 		}
 		t, err := newTable(in, s.clock())
@@ -176,9 +171,7 @@ func (t *table) setBilling(mode types.BillingMode, pt *types.ProvisionedThroughp
 // namedTable checks that a request of type input names its table, then
 // finds the table.
 func (s *Store) namedTable(input string, name *string) (*table, error) {
-	r := required{context: input}
-	r.check(name != nil, "TableName")
-	if err := r.err(); err != nil {
+	if err := checkParams(input, []param{{"TableName", name != nil}}, nil); err != nil {
 		return nil, err
 	}
 	return s.lookup(name)
@@ -189,10 +182,7 @@ func (s *Store) namedTable(input string, name *string) (*table, error) {
 // DynamoDB, which refreshes ItemCount about every six hours, the count is
 // always current.
 func (s *Store) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	return call(ctx, s, "DescribeTable", func() (*dynamodb.DescribeTableOutput, error) {
-		if in == nil {
-			in = &dynamodb.DescribeTableInput{}
-		}
+	return serve(ctx, s, in, func(in *dynamodb.DescribeTableInput) (*dynamodb.DescribeTableOutput, error) {
 		t, err := s.namedTable("DescribeTableInput", in.TableName)
 		if err != nil {
 			return nil, err
@@ -204,10 +194,7 @@ func (s *Store) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInp
 // DeleteTable deletes a table and its items at once. It fails with a
 // ValidationException when the table was created with deletion protection.
 func (s *Store) DeleteTable(ctx context.Context, in *dynamodb.DeleteTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error) {
-	return call(ctx, s, "DeleteTable", func() (*dynamodb.DeleteTableOutput, error) {
-		if in == nil {
-			in = &dynamodb.DeleteTableInput{}
-		}
+	return serve(ctx, s, in, func(in *dynamodb.DeleteTableInput) (*dynamodb.DeleteTableOutput, error) {
 		t, err := s.namedTable("DeleteTableInput", in.TableName)
 		if err != nil {
 			return nil, err

@@ -24,10 +24,7 @@ const maxTransactItems = 100
 // ValidationException. ClientRequestToken is accepted but idempotency is not
 // emulated: a repeated request runs again.
 func (s *Store) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	return call(ctx, s, "TransactWriteItems", func() (*dynamodb.TransactWriteItemsOutput, error) {
-		if in == nil {
-			in = &dynamodb.TransactWriteItemsInput{}
-		}
+	return serve(ctx, s, in, func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
 		if err := checkTransactRequired(in.TransactItems); err != nil {
 			return nil, err
 		}
@@ -154,32 +151,29 @@ func (s *Store) prepareTransactItem(ti types.TransactWriteItem) (*write, error) 
 	case n > 1:
 		return nil, validation("TransactItems can only contain one of Check, Put, Update or Delete")
 	}
-	var (
-		w   *write
-		err error
-		ex  exprInput
-	)
+	var r writeRequest
 	switch {
 	case ti.ConditionCheck != nil:
 		c := ti.ConditionCheck
-		w, err = s.prepareKeyed(c.TableName, c.Key, c.ReturnValuesOnConditionCheckFailure, kindCheck)
-		ex = exprInput{names: c.ExpressionAttributeNames, values: c.ExpressionAttributeValues, condition: c.ConditionExpression}
+		r = writeRequest{kind: kindCheck, table: c.TableName, key: c.Key, returnOld: c.ReturnValuesOnConditionCheckFailure,
+			exprs: exprInput{names: c.ExpressionAttributeNames, values: c.ExpressionAttributeValues, condition: c.ConditionExpression}}
 	case ti.Put != nil:
 		c := ti.Put
-		w, err = s.preparePut(c.TableName, c.Item, c.ReturnValuesOnConditionCheckFailure)
-		ex = exprInput{names: c.ExpressionAttributeNames, values: c.ExpressionAttributeValues, condition: c.ConditionExpression}
+		r = writeRequest{kind: kindPut, table: c.TableName, key: c.Item, returnOld: c.ReturnValuesOnConditionCheckFailure,
+			exprs: exprInput{names: c.ExpressionAttributeNames, values: c.ExpressionAttributeValues, condition: c.ConditionExpression}}
 	case ti.Update != nil:
 		c := ti.Update
-		w, err = s.prepareKeyed(c.TableName, c.Key, c.ReturnValuesOnConditionCheckFailure, kindUpdate)
-		ex = exprInput{names: c.ExpressionAttributeNames, values: c.ExpressionAttributeValues,
-			condition: c.ConditionExpression, update: c.UpdateExpression}
+		r = writeRequest{kind: kindUpdate, table: c.TableName, key: c.Key, returnOld: c.ReturnValuesOnConditionCheckFailure,
+			exprs: exprInput{names: c.ExpressionAttributeNames, values: c.ExpressionAttributeValues,
+				condition: c.ConditionExpression, update: c.UpdateExpression}}
 	default:
 		c := ti.Delete
-		w, err = s.prepareKeyed(c.TableName, c.Key, c.ReturnValuesOnConditionCheckFailure, kindDelete)
-		ex = exprInput{names: c.ExpressionAttributeNames, values: c.ExpressionAttributeValues, condition: c.ConditionExpression}
+		r = writeRequest{kind: kindDelete, table: c.TableName, key: c.Key, returnOld: c.ReturnValuesOnConditionCheckFailure,
+			exprs: exprInput{names: c.ExpressionAttributeNames, values: c.ExpressionAttributeValues, condition: c.ConditionExpression}}
 	}
+	w, err := s.prepare(r)
 	if err != nil {
 		return nil, err
 	}
-	return w, w.parseExprs(ex)
+	return w, w.parseExprs(r.exprs)
 }

@@ -16,18 +16,14 @@ import (
 // while it is enabled is a ValidationException. The Store never deletes
 // expired items by itself: see ExpireTTL.
 func (s *Store) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
-	return call(ctx, s, "UpdateTimeToLive", func() (*dynamodb.UpdateTimeToLiveOutput, error) {
-		if in == nil {
-			in = &dynamodb.UpdateTimeToLiveInput{}
+	return serve(ctx, s, in, func(in *dynamodb.UpdateTimeToLiveInput) (*dynamodb.UpdateTimeToLiveOutput, error) {
+		spec := in.TimeToLiveSpecification
+		need := []param{{"TableName", in.TableName != nil}, {"TimeToLiveSpecification", spec != nil}}
+		if spec != nil {
+			need = append(need, param{"TimeToLiveSpecification.Enabled", spec.Enabled != nil},
+				param{"TimeToLiveSpecification.AttributeName", spec.AttributeName != nil})
 		}
-		r := required{context: "UpdateTimeToLiveInput"}
-		r.check(in.TableName != nil, "TableName")
-		r.check(in.TimeToLiveSpecification != nil, "TimeToLiveSpecification")
-		if spec := in.TimeToLiveSpecification; spec != nil {
-			r.check(spec.Enabled != nil, "TimeToLiveSpecification.Enabled")
-			r.check(spec.AttributeName != nil, "TimeToLiveSpecification.AttributeName")
-		}
-		if err := r.err(); err != nil {
+		if err := checkParams("UpdateTimeToLiveInput", need, nil); err != nil {
 			return nil, err
 		}
 		t, err := s.lookup(in.TableName)
@@ -59,10 +55,7 @@ func (s *Store) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToL
 // UpdateTimeToLive enables it, then ENABLED with the attribute name. The
 // transitional ENABLING and DISABLING states of DynamoDB are skipped.
 func (s *Store) DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeToLiveInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
-	return call(ctx, s, "DescribeTimeToLive", func() (*dynamodb.DescribeTimeToLiveOutput, error) {
-		if in == nil {
-			in = &dynamodb.DescribeTimeToLiveInput{}
-		}
+	return serve(ctx, s, in, func(in *dynamodb.DescribeTimeToLiveInput) (*dynamodb.DescribeTimeToLiveOutput, error) {
 		t, err := s.namedTable("DescribeTimeToLiveInput", in.TableName)
 		if err != nil {
 			return nil, err

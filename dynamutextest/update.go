@@ -93,35 +93,17 @@ func evalSetValue(o operand, old item) (types.AttributeValue, error) {
 }
 
 func evalListAppend(o listAppendOp, old item) (types.AttributeValue, error) {
-	a, err := evalSetValue(o.a, old)
+	la, lb, err := evalOperands[*types.AttributeValueMemberL](o.a, o.b, old)
 	if err != nil {
 		return nil, err
-	}
-	b, err := evalSetValue(o.b, old)
-	if err != nil {
-		return nil, err
-	}
-	la, aok := a.(*types.AttributeValueMemberL)
-	lb, bok := b.(*types.AttributeValueMemberL)
-	if !aok || !bok {
-		return nil, errOperandType()
 	}
 	return &types.AttributeValueMemberL{Value: slices.Concat(la.Value, lb.Value)}, nil
 }
 
 func evalArith(o arithOp, old item) (types.AttributeValue, error) {
-	a, err := evalSetValue(o.a, old)
+	na, nb, err := evalOperands[*types.AttributeValueMemberN](o.a, o.b, old)
 	if err != nil {
 		return nil, err
-	}
-	b, err := evalSetValue(o.b, old)
-	if err != nil {
-		return nil, err
-	}
-	na, aok := a.(*types.AttributeValueMemberN)
-	nb, bok := b.(*types.AttributeValueMemberN)
-	if !aok || !bok {
-		return nil, errOperandType()
 	}
 	x, y := mustDecimal(na.Value), mustDecimal(nb.Value)
 	var r decimal
@@ -134,6 +116,26 @@ func evalArith(o arithOp, old item) (types.AttributeValue, error) {
 		return nil, validation("%s", err)
 	}
 	return &types.AttributeValueMemberN{Value: r.String()}, nil
+}
+
+// evalOperands computes a and then b, the operands of list_append or of
+// + and -, which must both be of type T.
+func evalOperands[T types.AttributeValue](a, b operand, old item) (T, T, error) {
+	var zero T
+	x, err := evalSetValue(a, old)
+	if err != nil {
+		return zero, zero, err
+	}
+	y, err := evalSetValue(b, old)
+	if err != nil {
+		return zero, zero, err
+	}
+	tx, xok := x.(T)
+	ty, yok := y.(T)
+	if !xok || !yok {
+		return zero, zero, errOperandType()
+	}
+	return tx, ty, nil
 }
 
 // applyAdd adds a number to a number, or members to a set; a missing
@@ -198,26 +200,26 @@ func applyDelete(it item, path docPath, v types.AttributeValue) error {
 func appendMember(set, m types.AttributeValue) types.AttributeValue {
 	switch m := m.(type) {
 	case *types.AttributeValueMemberS:
-		s, _ := set.(*types.AttributeValueMemberSS)
-		if s == nil {
-			s = &types.AttributeValueMemberSS{}
-		}
-		s.Value = append(s.Value, m.Value)
-		return s
+		return appendTo(set, m.Value, func(s *types.AttributeValueMemberSS) *[]string { return &s.Value })
 	case *types.AttributeValueMemberN:
-		s, _ := set.(*types.AttributeValueMemberNS)
-		if s == nil {
-			s = &types.AttributeValueMemberNS{}
-		}
-		s.Value = append(s.Value, m.Value)
-		return s
+		return appendTo(set, m.Value, func(s *types.AttributeValueMemberNS) *[]string { return &s.Value })
 	case *types.AttributeValueMemberB:
-		s, _ := set.(*types.AttributeValueMemberBS)
-		if s == nil {
-			s = &types.AttributeValueMemberBS{}
-		}
-		s.Value = append(s.Value, m.Value)
-		return s
+		return appendTo(set, m.Value, func(s *types.AttributeValueMemberBS) *[][]byte { return &s.Value })
 	}
 	return set
+}
+
+// appendTo appends x to set, a set of type *S whose members values gives,
+// or to a new one when set is not such a set.
+func appendTo[S, E any, P interface {
+	*S
+	types.AttributeValue
+}](set types.AttributeValue, x E, values func(P) *[]E) types.AttributeValue {
+	s, _ := set.(P)
+	if s == nil {
+		s = new(S)
+	}
+	v := values(s)
+	*v = append(*v, x)
+	return s
 }

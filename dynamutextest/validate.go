@@ -1,6 +1,10 @@
 package dynamutextest
 
 import (
+	"iter"
+	"maps"
+	"slices"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -35,28 +39,33 @@ func importValue(v types.AttributeValue) (types.AttributeValue, error) {
 		return importSet(v)
 	case *types.AttributeValueMemberL:
 		l := make([]types.AttributeValue, len(v.Value))
-		for i, e := range v.Value {
-			c, err := importValue(e)
-			if err != nil {
-				return nil, err
-			}
-			l[i] = c
+		if err := importEach(slices.All(v.Value), func(i int, c types.AttributeValue) { l[i] = c }); err != nil {
+			return nil, err
 		}
 		return &types.AttributeValueMemberL{Value: l}, nil
 	case *types.AttributeValueMemberM:
 		m := make(item, len(v.Value))
-		for k, e := range v.Value {
-			c, err := importValue(e)
-			if err != nil {
-				return nil, err
-			}
-			m[k] = c
+		if err := importEach(maps.All(v.Value), func(k string, c types.AttributeValue) { m[k] = c }); err != nil {
+			return nil, err
 		}
 		return &types.AttributeValueMemberM{Value: m}, nil
 	case nil:
 		return nil, validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 	}
 	return nil, unsupported("the AttributeValue type " + typeName(v))
+}
+
+// importEach imports the elements of a list or a map, in the order elems
+// yields them, and hands each copy to put; it stops at the first error.
+func importEach[K comparable](elems iter.Seq2[K, types.AttributeValue], put func(K, types.AttributeValue)) error {
+	for k, e := range elems {
+		c, err := importValue(e)
+		if err != nil {
+			return err
+		}
+		put(k, c)
+	}
+	return nil
 }
 
 // importSet checks that a set is non-empty and free of duplicates (numbers
@@ -146,29 +155,13 @@ func valueSize(v types.AttributeValue) int {
 	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
 		return 1
 	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s)
-		}
-		return n
+		return sumOf(v.Value, func(s string) int { return len(s) })
 	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range v.Value {
-			n += numberSize(s)
-		}
-		return n
+		return sumOf(v.Value, numberSize)
 	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range v.Value {
-			n += len(b)
-		}
-		return n
+		return sumOf(v.Value, func(b []byte) int { return len(b) })
 	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range v.Value {
-			n += valueSize(e) + 1
-		}
-		return n
+		return 3 + sumOf(v.Value, func(e types.AttributeValue) int { return valueSize(e) + 1 })
 	case *types.AttributeValueMemberM:
 		n := 3
 		for k, e := range v.Value {
@@ -177,6 +170,15 @@ func valueSize(v types.AttributeValue) int {
 		return n
 	}
 	return 0
+}
+
+// sumOf adds up the sizes of the members of a set or the elements of a list.
+func sumOf[E any](es []E, size func(E) int) int {
+	n := 0
+	for _, e := range es {
+		n += size(e)
+	}
+	return n
 }
 
 func numberSize(s string) int {

@@ -3,6 +3,9 @@ package dynamutextest
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"unicode/utf16"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -106,27 +109,10 @@ func equalValues(a, b types.AttributeValue) bool {
 		return typeName(a) == typeName(b) && equalSets(a, b)
 	case *types.AttributeValueMemberL:
 		b, ok := b.(*types.AttributeValueMemberL)
-		if !ok || len(a.Value) != len(b.Value) {
-			return false
-		}
-		for i := range a.Value {
-			if !equalValues(a.Value[i], b.Value[i]) {
-				return false
-			}
-		}
-		return true
+		return ok && slices.EqualFunc(a.Value, b.Value, equalValues)
 	case *types.AttributeValueMemberM:
 		b, ok := b.(*types.AttributeValueMemberM)
-		if !ok || len(a.Value) != len(b.Value) {
-			return false
-		}
-		for k, v := range a.Value {
-			w, ok := b.Value[k]
-			if !ok || !equalValues(v, w) {
-				return false
-			}
-		}
-		return true
+		return ok && maps.EqualFunc(a.Value, b.Value, equalValues)
 	}
 	return false
 }
@@ -180,12 +166,8 @@ func setContains(set, x types.AttributeValue) bool {
 // memberType is the scalar type of a set's members ("S" for SS).
 func memberType(set types.AttributeValue) string {
 	switch set.(type) {
-	case *types.AttributeValueMemberSS:
-		return "S"
-	case *types.AttributeValueMemberNS:
-		return "N"
-	case *types.AttributeValueMemberBS:
-		return "B"
+	case *types.AttributeValueMemberSS, *types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
+		return strings.TrimSuffix(typeName(set), "S")
 	}
 	return ""
 }

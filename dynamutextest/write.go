@@ -28,6 +28,51 @@ type write struct {
 	returnOld types.ReturnValuesOnConditionCheckFailure
 }
 
+// writeRequest is a single-item write as its request states it: a
+// PutItem, UpdateItem or DeleteItem, or one item of TransactWriteItems.
+type writeRequest struct {
+	kind         writeKind
+	table        *string
+	key          item              // the Key parameter, or the Item of a put
+	returnValues types.ReturnValue // ReturnValues; "" in a transaction, which has none
+	returnOld    types.ReturnValuesOnConditionCheckFailure
+	exprs        exprInput
+}
+
+// prepare starts the write r: it checks the table, the key (for a put, the
+// item and its key) and ReturnValuesOnConditionCheckFailure, in that order.
+func (s *Store) prepare(r writeRequest) (*write, error) {
+	t, err := s.lookup(r.table)
+	if err != nil {
+		return nil, err
+	}
+	w := &write{t: t, kind: r.kind, returnOld: r.returnOld}
+	if r.kind == kindPut {
+		err = w.setItem(r.key)
+	} else {
+		w.enc, w.key, err = t.keyFromParam(r.key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w, checkReturnOld(r.returnOld)
+}
+
+// setItem validates the item of a put and takes its key from it.
+func (w *write) setItem(it item) error {
+	var err error
+	if w.item, err = importItem(it); err != nil {
+		return err
+	}
+	if w.enc, w.key, err = w.t.keyFromItem(w.item); err != nil {
+		return err
+	}
+	for name, v := range w.key {
+		w.item[name] = v // canonical key values, so that N keys read back alike
+	}
+	return checkItemSize(w.item, msgItemTooBig)
+}
+
 // exprInput are the expression parameters of a write.
 type exprInput struct {
 	names     map[string]string
