@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+
 	"github.com/dynamutex/dynamutex/internal/wallclock"
 )
 

@@ -80,7 +80,7 @@ func decodeClaim(key string, item map[string]types.AttributeValue) (claim, error
 	}
 	m, ok := v.(*types.AttributeValueMemberM)
 	if !ok {
-		return claim{}, &RecordError{Key: key, Attribute: attrClaim, Problem: fmt.Sprintf("has type %s, want M", typeName(v))}
+		return claim{}, &RecordError{Key: key, Attribute: attrClaim, Problem: fmt.Sprintf("has type %s, want M", wire.TypeName(v))}
 	}
 	fail := func(field string, err error) (claim, error) {
 		return claim{}, &RecordError{Key: key, Attribute: attrClaim + "." + field, Problem: err.Error()}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // maxRecordLease bounds the lease a record may ask waiters to respect, so that
@@ -64,14 +66,14 @@ func decodeRecord(key string, item map[string]types.AttributeValue) (record, err
 	case nil:
 		return fail(attrReleased, "is missing")
 	default:
-		return fail(attrReleased, fmt.Sprintf("has type %s, want BOOL", typeName(v)))
+		return fail(attrReleased, fmt.Sprintf("has type %s, want BOOL", wire.TypeName(v)))
 	}
 	switch v := item[attrData].(type) {
 	case nil:
 	case *types.AttributeValueMemberB:
 		r.data = v.Value
 	default:
-		return fail(attrData, fmt.Sprintf("has type %s, want B", typeName(v)))
+		return fail(attrData, fmt.Sprintf("has type %s, want B", wire.TypeName(v)))
 	}
 	if err := r.decodeStamp(key, item); err != nil {
 		return record{}, err
@@ -138,7 +140,7 @@ func stringAttr(item map[string]types.AttributeValue, name string) (string, erro
 	case nil:
 		return "", errors.New("is missing")
 	default:
-		return "", fmt.Errorf("has type %s, want S", typeName(v))
+		return "", fmt.Errorf("has type %s, want S", wire.TypeName(v))
 	}
 }
 
@@ -153,33 +155,6 @@ func numberAttr(item map[string]types.AttributeValue, name string) (uint64, erro
 	case nil:
 		return 0, errors.New("is missing")
 	default:
-		return 0, fmt.Errorf("has type %s, want N", typeName(v))
-	}
-}
-
-func typeName(v types.AttributeValue) string {
-	switch v.(type) {
-	case *types.AttributeValueMemberS:
-		return "S"
-	case *types.AttributeValueMemberN:
-		return "N"
-	case *types.AttributeValueMemberB:
-		return "B"
-	case *types.AttributeValueMemberBOOL:
-		return "BOOL"
-	case *types.AttributeValueMemberNULL:
-		return "NULL"
-	case *types.AttributeValueMemberM:
-		return "M"
-	case *types.AttributeValueMemberL:
-		return "L"
-	case *types.AttributeValueMemberSS:
-		return "SS"
-	case *types.AttributeValueMemberNS:
-		return "NS"
-	case *types.AttributeValueMemberBS:
-		return "BS"
-	default:
-		return fmt.Sprintf("%T", v)
+		return 0, fmt.Errorf("has type %s, want N", wire.TypeName(v))
 	}
 }

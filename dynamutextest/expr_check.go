@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // The checks below are the ones DynamoDB makes before it reads the item:
@@ -90,7 +92,7 @@ func checkCondFunc(name string, args []operand) (cond, error) {
 			return nil, err
 		}
 		for _, a := range args {
-			if v, ok := a.(valueOp); ok && typeName(v.v) != "S" && typeName(v.v) != "B" {
+			if v, ok := a.(valueOp); ok && wire.TypeName(v.v) != "S" && wire.TypeName(v.v) != "B" {
 				return nil, incorrectOperand(name, v.v)
 			}
 			if _, ok := a.(sizeOp); ok { // size() is a number
@@ -165,7 +167,7 @@ func checkOrdered(op string, ops ...operand) error {
 }
 
 func incorrectOperand(op string, v types.AttributeValue) *exprError {
-	return exprErrorf("Incorrect operand type for operator or function; operator or function: %s, operand type: %s", op, typeName(v))
+	return exprErrorf("Incorrect operand type for operator or function; operator or function: %s, operand type: %s", op, wire.TypeName(v))
 }
 
 // showValue formats a scalar as DynamoDB's messages do: {N:6}.
@@ -178,5 +180,5 @@ func showValue(v types.AttributeValue) string {
 	case *types.AttributeValueMemberB:
 		return "{B:" + base64.StdEncoding.EncodeToString(v.Value) + "}"
 	}
-	return "{" + typeName(v) + "}"
+	return "{" + wire.TypeName(v) + "}"
 }

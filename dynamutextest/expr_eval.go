@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // evalCond evaluates a condition against it, which is nil for a missing
@@ -113,7 +115,7 @@ func evalFunc(f funcCond, it item) bool {
 	switch f.name {
 	case "attribute_type":
 		want, _ := b.(*types.AttributeValueMemberS)
-		return want != nil && typeName(a) == want.Value
+		return want != nil && wire.TypeName(a) == want.Value
 	case "begins_with":
 		return beginsWith(a, b)
 	default: // "contains"
@@ -134,7 +136,7 @@ func contains(a, b types.AttributeValue) bool {
 	}
 	switch a := a.(type) {
 	case *types.AttributeValueMemberSS, *types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
-		return memberType(a) == typeName(b) && setContains(a, b)
+		return memberType(a) == wire.TypeName(b) && setContains(a, b)
 	case *types.AttributeValueMemberL:
 		for _, e := range a.Value {
 			if equalValues(e, b) {

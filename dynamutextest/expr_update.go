@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // Parsing of update expressions: SET, REMOVE, ADD and DELETE clauses, each
@@ -91,8 +93,8 @@ func (p *parser) parseSetLiteral(clause string) (operand, error) {
 	}
 	v := op.(valueOp).v
 	isSet := memberType(v) != ""
-	if !isSet && (clause == "DELETE" || typeName(v) != "N") {
-		return nil, exprErrorf("Incorrect operand type for operator or function; operator: %s, operand type: %s", clause, typeName(v))
+	if !isSet && (clause == "DELETE" || wire.TypeName(v) != "N") {
+		return nil, exprErrorf("Incorrect operand type for operator or function; operator: %s, operand type: %s", clause, wire.TypeName(v))
 	}
 	return op, nil
 }
@@ -114,7 +116,7 @@ func (p *parser) parseSetValue() (v operand, paren bool, err error) {
 		return nil, false, err
 	}
 	for _, o := range []operand{a, b} {
-		if v, ok := o.(valueOp); ok && typeName(v.v) != "N" {
+		if v, ok := o.(valueOp); ok && wire.TypeName(v.v) != "N" {
 			return nil, false, incorrectOperand(op, v.v)
 		}
 	}
@@ -193,7 +195,7 @@ func (p *parser) parseSetFunction() (operand, error) {
 	}
 	if name == "list_append" {
 		for _, a := range args {
-			if v, ok := a.(valueOp); ok && typeName(v.v) != "L" {
+			if v, ok := a.(valueOp); ok && wire.TypeName(v.v) != "L" {
 				return nil, incorrectOperand(name, v.v)
 			}
 		}

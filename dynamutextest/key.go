@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // DynamoDB's limits on key values, in bytes.
@@ -71,9 +73,9 @@ func (t *table) keyOf(m item, missing string) (string, item, error) {
 }
 
 func checkKeyValue(a keyAttr, v types.AttributeValue, hash bool) error {
-	if typeName(v) != string(a.typ) {
+	if wire.TypeName(v) != string(a.typ) {
 		return validation("One or more parameter values were invalid: Type mismatch for key %s expected: %s actual: %s",
-			a.name, a.typ, typeName(v))
+			a.name, a.typ, wire.TypeName(v))
 	}
 	size := valueSize(v)
 	switch v := v.(type) {

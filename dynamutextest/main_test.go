@@ -5,8 +5,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/dynamutex/dynamutex/internal/localdb"
 	"go.uber.org/goleak"
+
+	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
 // TestMain fails the run if any test leaves a goroutine behind: the Store

@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 func errMissingOperand() error {
@@ -156,7 +158,7 @@ func applyAdd(it item, path docPath, v types.AttributeValue) error {
 		}
 		return setPath(it, path, &types.AttributeValueMemberN{Value: sum.String()})
 	}
-	if memberType(cur) == "" || typeName(cur) != typeName(v) {
+	if memberType(cur) == "" || wire.TypeName(cur) != wire.TypeName(v) {
 		return errOperandType()
 	}
 	merged := cloneValue(cur)
@@ -180,7 +182,7 @@ func applyDelete(it item, path docPath, v types.AttributeValue) error {
 		}
 		return nil
 	}
-	if typeName(cur) != typeName(v) {
+	if wire.TypeName(cur) != wire.TypeName(v) {
 		return errOperandType()
 	}
 	var kept types.AttributeValue

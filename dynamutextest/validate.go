@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // maxItemSize is DynamoDB's item size limit, 400 KB.
@@ -52,7 +54,7 @@ func importValue(v types.AttributeValue) (types.AttributeValue, error) {
 	case nil:
 		return nil, validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 	}
-	return nil, unsupported("the AttributeValue type " + typeName(v))
+	return nil, unsupported("the AttributeValue type " + wire.TypeName(v))
 }
 
 // importEach imports the elements of a list or a map, in the order elems
@@ -112,7 +114,7 @@ func scalarKey(v types.AttributeValue) (string, error) {
 	case *types.AttributeValueMemberB:
 		return "B" + string(v.Value), nil
 	}
-	return "", validation("Supplied AttributeValue has an unsupported type %s", typeName(v))
+	return "", validation("Supplied AttributeValue has an unsupported type %s", wire.TypeName(v))
 }
 
 // importItem validates and copies a whole item.

@@ -2,13 +2,14 @@ package dynamutextest
 
 import (
 	"bytes"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"unicode/utf16"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // cloneValue deep-copies v, so that neither the caller nor the Store can
@@ -59,33 +60,6 @@ func cloneItem(m item) item {
 	return c
 }
 
-// typeName is DynamoDB's name of v's type, as attribute_type expects it.
-func typeName(v types.AttributeValue) string {
-	switch v.(type) {
-	case *types.AttributeValueMemberS:
-		return "S"
-	case *types.AttributeValueMemberN:
-		return "N"
-	case *types.AttributeValueMemberB:
-		return "B"
-	case *types.AttributeValueMemberBOOL:
-		return "BOOL"
-	case *types.AttributeValueMemberNULL:
-		return "NULL"
-	case *types.AttributeValueMemberSS:
-		return "SS"
-	case *types.AttributeValueMemberNS:
-		return "NS"
-	case *types.AttributeValueMemberBS:
-		return "BS"
-	case *types.AttributeValueMemberL:
-		return "L"
-	case *types.AttributeValueMemberM:
-		return "M"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
 // equalValues is DynamoDB's "=": same type and same value, with numbers
 // compared as numbers and sets compared regardless of order.
 func equalValues(a, b types.AttributeValue) bool {
@@ -106,7 +80,7 @@ func equalValues(a, b types.AttributeValue) bool {
 		_, ok := b.(*types.AttributeValueMemberNULL)
 		return ok
 	case *types.AttributeValueMemberSS, *types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
-		return typeName(a) == typeName(b) && equalSets(a, b)
+		return wire.TypeName(a) == wire.TypeName(b) && equalSets(a, b)
 	case *types.AttributeValueMemberL:
 		b, ok := b.(*types.AttributeValueMemberL)
 		return ok && slices.EqualFunc(a.Value, b.Value, equalValues)
@@ -167,7 +141,7 @@ func setContains(set, x types.AttributeValue) bool {
 func memberType(set types.AttributeValue) string {
 	switch set.(type) {
 	case *types.AttributeValueMemberSS, *types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
-		return strings.TrimSuffix(typeName(set), "S")
+		return strings.TrimSuffix(wire.TypeName(set), "S")
 	}
 	return ""
 }

@@ -1,5 +1,11 @@
 package wire
 
+import (
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
 // Attribute names of a lock record, besides the table's key attributes. They
 // are fixed so that every Session reads every other Session's records.
 const (
@@ -54,4 +60,33 @@ const (
 func Attributes() []string {
 	return []string{AttrOwner, AttrVersion, AttrToken, AttrLease, AttrReleased, AttrData,
 		AttrSent, AttrDeadline, AttrStamped, AttrClaim, AttrExpires}
+}
+
+// TypeName is the DynamoDB type of an attribute value as DynamoDB writes it
+// in messages and JSON (S, N, B, BOOL, NULL, SS, NS, BS, L, M), or its Go
+// type for anything else.
+func TypeName(v types.AttributeValue) string {
+	switch v.(type) {
+	case *types.AttributeValueMemberS:
+		return "S"
+	case *types.AttributeValueMemberN:
+		return "N"
+	case *types.AttributeValueMemberB:
+		return "B"
+	case *types.AttributeValueMemberBOOL:
+		return "BOOL"
+	case *types.AttributeValueMemberNULL:
+		return "NULL"
+	case *types.AttributeValueMemberSS:
+		return "SS"
+	case *types.AttributeValueMemberNS:
+		return "NS"
+	case *types.AttributeValueMemberBS:
+		return "BS"
+	case *types.AttributeValueMemberL:
+		return "L"
+	case *types.AttributeValueMemberM:
+		return "M"
+	}
+	return fmt.Sprintf("%T", v)
 }
