@@ -16,6 +16,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // Starvation mode against DynamoDB Local, at the test lease of 600 ms: a
@@ -46,21 +47,17 @@ func putClaim(t *testing.T, c testDB, table, key string, cl testClaim) {
 	}
 }
 
-// claimUpdate is the request that sets cl as key's claim, unconditionally.
+// claimUpdate is the request that sets cl as key's claim, unconditionally:
+// the library's claim write (package wire) without its condition.
 func claimUpdate(table, key string, cl testClaim) *dynamodb.UpdateItemInput {
-	return &dynamodb.UpdateItemInput{
-		TableName:                aws.String(table),
-		Key:                      map[string]types.AttributeValue{"key": avS(key)},
-		UpdateExpression:         aws.String("SET #c = :claim"),
-		ExpressionAttributeNames: map[string]string{"#c": "claim"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":claim": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-				"version": avS(cl.version), "owner": avS(cl.owner), "beat": avS(cl.beat),
-				"since_ms": avN(strconv.FormatInt(cl.since.UnixMilli(), 10)),
-				"lease_ms": avN(strconv.FormatInt(cl.lease.Milliseconds(), 10)),
-			}},
-		},
-	}
+	in := wire.ClaimWrite(wire.ClaimArgs{
+		Item:  wire.Item{Table: table, PartitionKey: dynamutex.DefaultPartitionKey, Key: key},
+		Claim: wire.Claim{Version: cl.version, Owner: cl.owner, Beat: cl.beat, Since: cl.since, Lease: cl.lease},
+	})
+	in.ConditionExpression = nil
+	in.ExpressionAttributeNames = map[string]string{"#c": in.ExpressionAttributeNames["#c"]}
+	in.ExpressionAttributeValues = map[string]types.AttributeValue{":claim": in.ExpressionAttributeValues[":claim"]}
+	return in
 }
 
 // claimField returns one string field of item's claim, or "" if the item
