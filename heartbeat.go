@@ -99,7 +99,7 @@ func (s *Session) run() {
 			wait = s.sched[0].due.Sub(now)
 		}
 		s.mu.Unlock()
-		s.trouble.flush(s.log, now)
+		s.trouble.flush(now)
 
 		for _, l := range due {
 			g.Go(func() error { s.renew(l); return nil })
@@ -170,7 +170,7 @@ func (s *Session) renew(l *Lease) {
 		if l.round.bo == nil {
 			l.round.bo = s.renewBackoff()
 		}
-		s.trouble.note(s.log, "dynamutex: renewal failed; retrying", append(l.attrs(), slog.Any("error", err)), 0, err)
+		s.trouble.note("dynamutex: renewal failed; retrying", append(l.attrs(), slog.Any("error", err)), 0, err)
 		failed := l.event(EventRenewalFailed)
 		failed.Attempts, failed.Err = l.round.attempts, err
 		s.emit(failed)
@@ -180,7 +180,7 @@ func (s *Session) renew(l *Lease) {
 	ev.Wait = l.confirmed.Sub(prev)
 	ev.Late = ev.Attempts > 1 || ev.Wait > s.cfg.heartbeat
 	if ev.Late {
-		s.trouble.note(s.log, "dynamutex: renewed late", append(l.attrs(),
+		s.trouble.note("dynamutex: renewed late", append(l.attrs(),
 			slog.Duration("since_previous", ev.Wait), slog.Int("attempts", ev.Attempts)), ev.Wait, nil)
 	} else if s.log.Enabled(s.ctx, slog.LevelDebug) {
 		// Checked first: this runs for every held lock every period.

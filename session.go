@@ -84,11 +84,12 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 		return nil, err
 	}
 	sctx, stop := context.WithCancelCause(context.Background())
+	log := cfg.logger.With(slog.String("table", table), slog.String("owner", cfg.owner))
 	s := &Session{
 		store:    store{client: client, table: table, keys: cfg.keys, expiry: cfg.expiry, lease: cfg.lease},
 		cfg:      cfg,
 		epoch:    time.Now(),
-		log:      cfg.logger.With(slog.String("table", table), slog.String("owner", cfg.owner)),
+		log:      log,
 		ctx:      sctx,
 		stop:     stop,
 		loopDone: make(chan struct{}),
@@ -96,7 +97,7 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 		keys:     make(map[lockID]*keyState),
 		obs:      make(map[lockID]observation),
 		held:     make(map[*Lease]struct{}),
-		trouble:  &renewalTrouble{period: cfg.heartbeat},
+		trouble:  &renewalTrouble{log: log, period: cfg.heartbeat},
 	}
 	if cfg.hasBound {
 		s.store.clock = &clockCheck{bound: cfg.clockBound, lease: cfg.lease, s: s}

@@ -16,6 +16,7 @@ import (
 // is over. Every event is still logged at Debug with its lock, and sent to
 // the Observer.
 type renewalTrouble struct {
+	log    *slog.Logger
 	mu     sync.Mutex
 	period time.Duration
 	warned time.Time // when the last Warn was logged
@@ -28,15 +29,15 @@ type renewalTrouble struct {
 // note records one late renewal (err nil, since the time since the lock's
 // previous confirmed renewal) or one failed attempt (err set), and logs it at
 // Warn if no Warn was logged in the last period. attrs describe the lock.
-func (t *renewalTrouble) note(log *slog.Logger, msg string, attrs []any, since time.Duration, err error) {
-	log.Debug(msg, attrs...)
+func (t *renewalTrouble) note(msg string, attrs []any, since time.Duration, err error) {
+	t.log.Debug(msg, attrs...)
 	t.mu.Lock()
 	now := time.Now()
 	quiet := t.warned.IsZero() || now.Sub(t.warned) >= t.period
 	if quiet && t.late == 0 && t.failed == 0 {
 		t.warned = now
 		t.mu.Unlock()
-		log.Warn(msg+"; further renewal trouble this period is summed up in one line", attrs...)
+		t.log.Warn(msg+"; further renewal trouble this period is summed up in one line", attrs...)
 		return
 	}
 	if err != nil {
@@ -46,13 +47,13 @@ func (t *renewalTrouble) note(log *slog.Logger, msg string, attrs []any, since t
 		t.worst = max(t.worst, since)
 	}
 	t.mu.Unlock()
-	t.flush(log, now)
+	t.flush(now)
 }
 
 // flush logs the summary of the trouble counted since the last Warn, once a
 // period has passed since it. The heartbeat loop calls it as it wakes, so a
 // summary is not held back until the next trouble.
-func (t *renewalTrouble) flush(log *slog.Logger, now time.Time) {
+func (t *renewalTrouble) flush(now time.Time) {
 	t.mu.Lock()
 	if (t.late == 0 && t.failed == 0) || now.Sub(t.warned) < t.period {
 		t.mu.Unlock()
@@ -70,5 +71,5 @@ func (t *renewalTrouble) flush(log *slog.Logger, now time.Time) {
 	if lastErr != nil {
 		attrs = append(attrs, slog.Any("last_error", lastErr))
 	}
-	log.Warn("dynamutex: renewals running late", attrs...)
+	t.log.Warn("dynamutex: renewals running late", attrs...)
 }
