@@ -94,16 +94,49 @@ func runParent(ctx context.Context, client *dynamodb.Client, n int, duration tim
 	fmt.Printf("%d worker processes contend for %q (lease %v); each holder writes to a ledger that refuses stale tokens.\n\n",
 		n, lockKey, lease)
 	events := make(chan event)
+	procs, err := startWorkers(n, events)
+	if err != nil {
+		return err
+	}
+	t := &tally{start: time.Now(), procs: procs, killed: -1, perWorker: make([]int, n)}
+	deadline := time.After(duration)
+loop:
+	for {
+		select {
+		case <-deadline:
+			break loop
+		case e := <-events:
+			t.record(e)
+		}
+	}
+	for i, p := range procs {
+		if i != t.killed {
+			p.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	go func() {
+		for range events {
+		}
+	}()
+	for _, p := range procs {
+		p.Wait()
+	}
+	return t.report(duration)
+}
+
+// startWorkers starts n worker processes, each sending the events it
+// prints to events.
+func startWorkers(n int, events chan<- event) ([]*exec.Cmd, error) {
 	procs := make([]*exec.Cmd, n)
 	for i := range procs {
 		cmd := exec.Command(os.Args[0], "-worker", strconv.Itoa(i))
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := cmd.Start(); err != nil {
-			return err
+			return nil, err
 		}
 		procs[i] = cmd
 		go func() {
@@ -117,84 +150,79 @@ func runParent(ctx context.Context, client *dynamodb.Client, n int, duration tim
 			}
 		}()
 	}
+	return procs, nil
+}
 
-	start := time.Now()
-	deadline := time.After(duration)
-	var (
-		acquisitions, refused int
-		violations            int
-		last                  uint64
-		killed                = -1
-		killedAt              time.Time
-		killedToken           uint64
-		takeover              time.Duration
-		perWorker             = make([]int, n)
-	)
-loop:
-	for {
-		select {
-		case <-deadline:
-			break loop
-		case e := <-events:
-			stamp := fmt.Sprintf("%5.2fs  worker %d", e.at.Sub(start).Seconds(), e.worker)
-			switch e.what {
-			case "acquired":
-				acquisitions++
-				perWorker[e.worker]++
-				note := ""
-				if e.token <= last {
-					note = "  <-- TOKEN DID NOT INCREASE"
-					violations++
-				}
-				last = e.token
-				if killed >= 0 && takeover == 0 {
-					takeover = e.at.Sub(killedAt)
-					note = fmt.Sprintf("  <-- took over from killed worker %d after %v (lease %v)",
-						killed, takeover.Round(time.Millisecond), lease)
-				}
-				fmt.Printf("%s  acquired  token %d%s\n", stamp, e.token, note)
-				if killed < 0 && acquisitions >= 4 {
-					procs[e.worker].Process.Signal(syscall.SIGKILL)
-					killed, killedAt, killedToken = e.worker, time.Now(), e.token
-					fmt.Printf("%s  KILLED (SIGKILL) while holding token %d\n", stamp, e.token)
-				}
-			case "refused":
-				refused++
-				fmt.Printf("%s  ledger refused token %d\n", stamp, e.token)
-			case "released":
-				fmt.Printf("%s  released  token %d\n", stamp, e.token)
-			}
-		}
+// tally follows the workers' events: it prints each, checks that tokens
+// only grow, and kills the fourth holder to show its lock taken over.
+type tally struct {
+	start                 time.Time
+	procs                 []*exec.Cmd
+	acquisitions, refused int
+	violations            int
+	last                  uint64
+	killed                int // the worker killed, -1 until then
+	killedAt              time.Time
+	killedToken           uint64
+	takeover              time.Duration
+	perWorker             []int
+}
+
+func (t *tally) record(e event) {
+	stamp := fmt.Sprintf("%5.2fs  worker %d", e.at.Sub(t.start).Seconds(), e.worker)
+	switch e.what {
+	case "acquired":
+		t.acquired(e, stamp)
+	case "refused":
+		t.refused++
+		fmt.Printf("%s  ledger refused token %d\n", stamp, e.token)
+	case "released":
+		fmt.Printf("%s  released  token %d\n", stamp, e.token)
 	}
-	for i, p := range procs {
-		if i != killed {
-			p.Process.Signal(syscall.SIGTERM)
-		}
+}
+
+func (t *tally) acquired(e event, stamp string) {
+	t.acquisitions++
+	t.perWorker[e.worker]++
+	note := ""
+	if e.token <= t.last {
+		note = "  <-- TOKEN DID NOT INCREASE"
+		t.violations++
 	}
-	go func() {
-		for range events {
-		}
-	}()
-	for _, p := range procs {
-		p.Wait()
+	t.last = e.token
+	if t.killed >= 0 && t.takeover == 0 {
+		t.takeover = e.at.Sub(t.killedAt)
+		note = fmt.Sprintf("  <-- took over from killed worker %d after %v (lease %v)",
+			t.killed, t.takeover.Round(time.Millisecond), lease)
 	}
-	if violations > 0 {
-		return fmt.Errorf("%d acquisitions did not increase the token", violations)
+	fmt.Printf("%s  acquired  token %d%s\n", stamp, e.token, note)
+	if t.killed < 0 && t.acquisitions >= 4 {
+		t.procs[e.worker].Process.Signal(syscall.SIGKILL)
+		t.killed, t.killedAt, t.killedToken = e.worker, time.Now(), e.token
+		fmt.Printf("%s  KILLED (SIGKILL) while holding token %d\n", stamp, e.token)
 	}
-	fmt.Printf("\n%d acquisitions, tokens strictly increasing, %d stale ledger writes refused.\n", acquisitions, refused)
-	fmt.Printf("Acquisitions by worker: %v.\n", perWorker)
+}
+
+// report prints the summary, and fails if a token did not grow, a worker
+// never got the lock, or no takeover happened.
+func (t *tally) report(duration time.Duration) error {
+	if t.violations > 0 {
+		return fmt.Errorf("%d acquisitions did not increase the token", t.violations)
+	}
+	fmt.Printf("\n%d acquisitions, tokens strictly increasing, %d stale ledger writes refused.\n", t.acquisitions, t.refused)
+	fmt.Printf("Acquisitions by worker: %v.\n", t.perWorker)
 	// A worker that waits past a second claims the next turn, so none
 	// starves behind the others' immediate re-locks.
-	for i, k := range perWorker {
+	for i, k := range t.perWorker {
 		if k == 0 {
 			return fmt.Errorf("worker %d never got the lock in %v", i, duration)
 		}
 	}
-	if killed < 0 || takeover == 0 {
+	if t.killed < 0 || t.takeover == 0 {
 		return fmt.Errorf("no holder was killed and taken over within %v; run longer with -duration", duration)
 	}
 	fmt.Printf("Worker %d was killed holding token %d; its lock was taken over %v later.\n",
-		killed, killedToken, takeover.Round(time.Millisecond))
+		t.killed, t.killedToken, t.takeover.Round(time.Millisecond))
 	return nil
 }
 
