@@ -40,9 +40,9 @@ type WorkerConfig struct {
 	Clock      Clock  // the zero Clock: no bound, no offset
 }
 
-// safeTime is the workers' safe time, which the checker needs too: the
+// SafeTime is the workers' safe time, which the checker needs too: the
 // library's own, derived from the lease.
-func safeTime(lease time.Duration) time.Duration {
+func SafeTime(lease time.Duration) time.Duration {
 	return dynamutex.DeriveTimings(dynamutex.Timings{Lease: lease}).Safe
 }
 

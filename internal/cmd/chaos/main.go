@@ -31,25 +31,63 @@ func main() {
 }
 
 func run() int {
-	var (
-		cfg    chaos.Config
-		w      chaos.WorkerConfig
-		kinds  string
-		check  string
-		expect bool
-		worker = flag.Int("worker", 0, "run as worker process N (the harness starts these itself)")
-	)
+	o := parseFlags()
+	if o.kinds != "" {
+		if err := json.Unmarshal([]byte(o.kinds), &o.cfg.Faults.Kinds); err != nil {
+			fmt.Fprintln(os.Stderr, "chaos: -fault-kinds:", err)
+			return 2
+		}
+	}
+	if err := validate(o.cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		return 2
+	}
+	if o.check != "" {
+		return checkOnly(o)
+	}
+	if o.expect && o.cfg.Clock.Rogue == 0 {
+		fmt.Fprintln(os.Stderr, "chaos: -expect-early-takeover needs -rogue-offset")
+		return 2
+	}
+	o.cfg.ExpectEarly = o.expect
+	if o.cfg.Endpoint == "" {
+		fmt.Fprintln(os.Stderr, "chaos: no endpoint: set DYNAMODB_ENDPOINT or -endpoint, or run `make chaos`, which starts DynamoDB Local")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.worker > 0 {
+		return runWorker(ctx, o)
+	}
+	return runHarness(ctx, o.cfg)
+}
+
+// options are the command's flags: the harness's configuration, a
+// worker's, and how to run.
+type options struct {
+	cfg    chaos.Config
+	w      chaos.WorkerConfig
+	kinds  string // -fault-kinds, JSON
+	check  string // -check: only check this event log
+	expect bool   // -expect-early-takeover
+	worker int    // -worker: run as worker process N
+}
+
+func parseFlags() *options {
+	o := &options{}
+	cfg, w := &o.cfg, &o.w
+	flag.IntVar(&o.worker, "worker", 0, "run as worker process N (the harness starts these itself)")
 	flag.StringVar(&cfg.Endpoint, "endpoint", os.Getenv("DYNAMODB_ENDPOINT"), "DynamoDB endpoint (default $DYNAMODB_ENDPOINT)")
 	flag.StringVar(&cfg.Out, "out", filepath.Join("out", "chaos"), "folder for events.jsonl, worker logs and report.{txt,json}")
 	flag.IntVar(&cfg.Procs, "procs", 4, "worker processes alive at a time")
 	flag.IntVar(&cfg.Goroutines, "goroutines", 3, "goroutines per worker")
 	flag.IntVar(&cfg.Keys, "keys", 3, "lock keys contended for")
 	flag.DurationVar(&cfg.Duration, "duration", 90*time.Second, "how long the workers run (at most 2m by default; longer on request)")
-	flag.DurationVar(&cfg.Lease, "lease", time.Second, "lease duration; safe time is 0.6 and heartbeat 0.2 of it")
+	flag.DurationVar(&cfg.Lease, "lease", time.Second, "lease duration; the safe time and heartbeat follow it as the library derives them")
 	flag.DurationVar(&cfg.Wait, "wait", 3*time.Second, "how long one Lock call may wait")
 	flag.DurationVar(&cfg.Hold, "hold", 100*time.Millisecond, "longest pause between a holder's fenced writes")
 	flag.Float64Var(&cfg.Faults.Rate, "fault-rate", 0.05, "probability that a lock-table write gets a fault")
-	flag.StringVar(&kinds, "fault-kinds", "", `JSON list of fault kinds (default all: `+fmt.Sprint(chaos.AllFaults)+`)`)
+	flag.StringVar(&o.kinds, "fault-kinds", "", `JSON list of fault kinds (default all: `+fmt.Sprint(chaos.AllFaults)+`)`)
 	flag.DurationVar(&cfg.Faults.Spike, "spike", 300*time.Millisecond, "longest injected latency spike")
 	flag.DurationVar(&cfg.KillEvery, "kill-every", 8*time.Second, "mean time between SIGKILLs of a holder (0: none)")
 	flag.DurationVar(&cfg.PauseEvery, "pause-every", 8*time.Second, "mean time between SIGSTOPs of a holder (0: none)")
@@ -64,67 +102,58 @@ func run() int {
 	flag.DurationVar(&cfg.Clock.Rogue, "rogue-offset", 0,
 		"offset of the rogue, the first worker and each replacement of it; beyond -clock-bound, e.g. -600ms (behind). "+
 			"Every other kill or pause then aims at the rogue (0: no rogue)")
-	flag.BoolVar(&expect, "expect-early-takeover", false,
+	flag.BoolVar(&o.expect, "expect-early-takeover", false,
 		"with -rogue-offset: pass only if the checker finds a takeover of the rogue's lock within the lease and no violation "+
 			"that does not concern the rogue; fail if it finds none (also with -check)")
 	flag.DurationVar(&w.Clock.Offset, "clock-offset", 0, "this worker's wall-clock offset (worker only)")
-	flag.StringVar(&check, "check", "", "only check this event log, written by an earlier run")
+	flag.StringVar(&o.check, "check", "", "only check this event log, written by an earlier run")
 	flag.Parse()
 	skewSet := false
 	flag.Visit(func(f *flag.Flag) { skewSet = skewSet || f.Name == "clock-skew" })
 	if !skewSet {
 		cfg.Clock.Skew = cfg.Clock.Bound / 2
 	}
+	return o
+}
 
-	if kinds != "" {
-		if err := json.Unmarshal([]byte(kinds), &cfg.Faults.Kinds); err != nil {
-			fmt.Fprintln(os.Stderr, "chaos: -fault-kinds:", err)
-			return 2
-		}
-	}
-	if err := validate(cfg); err != nil {
+// checkOnly checks an event log written by an earlier run, with the lease
+// and wait given on the command line. The log does not say when that run
+// began to stop, so no lock context ended by a worker's shutdown is
+// excused.
+func checkOnly(o *options) int {
+	evs, err := chaos.ReadEventsFile(o.check)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		return 2
 	}
-	if check != "" {
-		evs, err := chaos.ReadEventsFile(check)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "chaos:", err)
-			return 2
-		}
-		rep := chaos.Check(evs, chaos.Params{Lease: cfg.Lease, Safe: cfg.Lease * 6 / 10, End: evs[len(evs)-1].At, ExpectEarly: expect})
-		rep.Write(os.Stdout)
-		return exitCode(rep)
-	}
-	if expect && cfg.Clock.Rogue == 0 {
-		fmt.Fprintln(os.Stderr, "chaos: -expect-early-takeover needs -rogue-offset")
+	end := evs[len(evs)-1].At
+	rep := chaos.Check(evs, chaos.Params{Lease: o.cfg.Lease, Safe: chaos.SafeTime(o.cfg.Lease), Wait: o.cfg.Wait,
+		Stopping: end, End: end, ExpectEarly: o.expect})
+	rep.Write(os.Stdout)
+	return exitCode(rep)
+}
+
+// runWorker is one worker process, started by the harness.
+func runWorker(ctx context.Context, o *options) int {
+	w, cfg := o.w, o.cfg
+	w.Endpoint, w.Proc, w.Goroutines, w.Keys = cfg.Endpoint, o.worker, cfg.Goroutines, cfg.Keys
+	w.Lease, w.Wait, w.Hold, w.Faults, w.Seed = cfg.Lease, cfg.Wait, cfg.Hold, cfg.Faults, cfg.Seed
+	w.Clock.Bound = cfg.Clock.Bound
+	f, err := os.OpenFile(w.Events, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos worker:", err)
 		return 2
 	}
-	cfg.ExpectEarly = expect
-	if cfg.Endpoint == "" {
-		fmt.Fprintln(os.Stderr, "chaos: no endpoint: set DYNAMODB_ENDPOINT or -endpoint, or run `make chaos`, which starts DynamoDB Local")
+	defer f.Close()
+	if err := chaos.RunWorker(ctx, w, f); err != nil {
+		fmt.Fprintln(os.Stderr, "chaos worker:", err)
 		return 2
 	}
+	return 0
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *worker > 0 {
-		w.Endpoint, w.Proc, w.Goroutines, w.Keys = cfg.Endpoint, *worker, cfg.Goroutines, cfg.Keys
-		w.Lease, w.Wait, w.Hold, w.Faults, w.Seed = cfg.Lease, cfg.Wait, cfg.Hold, cfg.Faults, cfg.Seed
-		w.Clock.Bound = cfg.Clock.Bound
-		f, err := os.OpenFile(w.Events, os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "chaos worker:", err)
-			return 2
-		}
-		defer f.Close()
-		if err := chaos.RunWorker(ctx, w, f); err != nil {
-			fmt.Fprintln(os.Stderr, "chaos worker:", err)
-			return 2
-		}
-		return 0
-	}
-
+// runHarness starts and checks a whole run.
+func runHarness(ctx context.Context, cfg chaos.Config) int {
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
