@@ -41,6 +41,7 @@ type Faults struct {
 	Rate  float64       // probability that a lock-table write gets a fault
 	Kinds []string      // the kinds to choose from, uniformly; nil means AllFaults
 	Spike time.Duration // the longest FaultLatency delay
+	Seed  uint64        // seeds the random source that draws the faults
 }
 
 // Transport is an http.RoundTripper for the library's DynamoDB client. It
@@ -59,12 +60,12 @@ type Transport struct {
 }
 
 // NewTransport returns a Transport over base, with a random source seeded
-// from seed.
-func NewTransport(base http.RoundTripper, table string, f Faults, log *Log, seed uint64) *Transport {
+// from f.Seed.
+func NewTransport(base http.RoundTripper, table string, f Faults, log *Log) *Transport {
 	if f.Kinds == nil {
 		f.Kinds = AllFaults
 	}
-	return &Transport{Base: base, Table: table, Faults: f, Log: log, rng: rand.New(rand.NewPCG(seed, seed^0x5eed))}
+	return &Transport{Base: base, Table: table, Faults: f, Log: log, rng: rand.New(rand.NewPCG(f.Seed, f.Seed^0x5eed))}
 }
 
 // write is what the transport reads from one UpdateItem request.

@@ -37,7 +37,7 @@ func TestTransportFaults(t *testing.T) {
 	var buf bytes.Buffer
 	base := newBase()
 	defer base.CloseIdleConnections()
-	tr := NewTransport(base, table, Faults{}, NewLog(&buf, 1), 1)
+	tr := NewTransport(base, table, Faults{Seed: 1}, NewLog(&buf, 1))
 	c := localdb.Client(ep, tr, localdb.NoRetries)
 
 	// write makes the library's acquire write, built by package wire: it

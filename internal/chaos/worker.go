@@ -56,7 +56,9 @@ func RunWorker(ctx context.Context, cfg WorkerConfig, out io.Writer) error {
 	log := NewLog(out, cfg.Proc)
 	base := newBase()
 	defer base.CloseIdleConnections()
-	tr := NewTransport(base, cfg.Table, cfg.Faults, log, cfg.Seed)
+	faults := cfg.Faults
+	faults.Seed = cfg.Seed
+	tr := NewTransport(base, cfg.Table, faults, log)
 	locks := client(cfg.Endpoint, tr, cfg.Lease)
 	ledger := client(cfg.Endpoint, base, cfg.Lease)
 
