@@ -37,10 +37,10 @@ func (h *hist) checkExpecting(t *testing.T) *Report {
 func killedHolder(offsets map[int]int, takeover int) *hist {
 	h := &hist{}
 	h.clocks(offsets)
-	h.hold(1, "k", 10, 0, 0, "v1")
-	h.write(1, OpRenew, "k", "v1", "v1b", 200, 201, KindLanded, 0)
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
+	h.write(wr{proc: 1, op: OpRenew, key: "k", from: "v1", version: "v1b", sent: 200, answered: 201, outcome: KindLanded})
 	h.add(Event{Kind: KindKill, At: ms(250), Proc: 1})
-	h.hold(2, "k", 11, takeover, takeover+100, "v2")
+	h.hold(held{proc: 2, key: "k", token: 11, start: takeover, end: takeover + 100, version: "v2"})
 	return h
 }
 
@@ -92,8 +92,8 @@ func TestCheckExpectEarlyOtherViolation(t *testing.T) {
 	// The rogue's early takeover is expected; an honest holder's on another
 	// key is not.
 	h := killedHolder(map[int]int{1: -600, 2: 30, 3: 0}, 850)
-	h.hold(3, "j", 20, 0, 0, "w1")
-	h.hold(2, "j", 21, 700, 800, "w2")
+	h.hold(held{proc: 3, key: "j", token: 20, start: 0, version: "w1"})
+	h.hold(held{proc: 2, key: "j", token: 21, start: 700, end: 800, version: "w2"})
 	h.add(Event{Kind: KindStop, At: ms(10), Proc: 3})
 	h.add(Event{Kind: KindCont, At: ms(2000), Proc: 3})
 	r := h.checkExpecting(t)
@@ -110,8 +110,8 @@ func TestCheckRogueLiveOverlap(t *testing.T) {
 	// violations concern the rogue.
 	var h hist
 	h.clocks(map[int]int{1: -600, 2: 30})
-	h.hold(1, "k", 10, 0, 0, "v1")
-	h.hold(2, "k", 11, 700, 800, "v2")
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
+	h.hold(held{proc: 2, key: "k", token: 11, start: 700, end: 800, version: "v2"})
 	h.add(Event{Kind: KindCancelled, At: ms(900), Proc: 1, Key: "k", Token: 10, Cause: CauseLost})
 	r := h.checkExpecting(t)
 	wantViolation(t, r, "with a live context [process 1 is a rogue")
@@ -148,15 +148,15 @@ func TestCheckStampGap(t *testing.T) {
 	} {
 		var h hist
 		h.clocks(map[int]int{1: 40, 2: 0})
-		h.hold(1, "k", 10, 0, 0, "v1")
-		h.write(1, OpRenew, "k", "v1", "v1b", 500, 501, KindLanded, 0)
+		h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
+		h.write(wr{proc: 1, op: OpRenew, key: "k", from: "v1", version: "v1b", sent: 500, answered: 501, outcome: KindLanded})
 		for i := range h.evs {
 			if h.evs[i].Kind == KindSent && h.evs[i].Version == "v1b" {
 				h.evs[i].Stamp = 250 + 40 // in process 1's clock, 40 ms ahead
 			}
 		}
 		h.add(Event{Kind: KindKill, At: ms(550), Proc: 1})
-		h.hold(2, "k", 11, tc.takeover, tc.takeover+100, "v2")
+		h.hold(held{proc: 2, key: "k", token: 11, start: tc.takeover, end: tc.takeover + 100, version: "v2"})
 		r := h.check(t)
 		if tc.violation == "" {
 			wantClean(t, r)

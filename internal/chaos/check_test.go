@@ -22,27 +22,47 @@ type hist struct {
 
 func (h *hist) add(e Event) { h.evs = append(h.evs, e) }
 
-// write logs one lock-table write: its send and, if outcome is set, its answer.
-func (h *hist) write(proc int, op, key, from, version string, sent, answered int, outcome string, token uint64) {
+// wr is one lock-table write of a test history: its send and, if outcome
+// is set, its answer. Times are in ms.
+type wr struct {
+	proc                   int
+	op, key, from, version string
+	sent, answered         int
+	outcome                string
+	token                  uint64
+}
+
+// write logs one lock-table write.
+func (h *hist) write(w wr) {
 	h.req++
-	h.add(Event{Kind: KindSent, At: ms(sent), Proc: proc, Req: h.req, Op: op, Key: key, From: from, Version: version})
-	if outcome != "" {
-		h.add(Event{Kind: outcome, At: ms(answered), Proc: proc, Req: h.req, Op: op, Key: key, Token: token})
+	h.add(Event{Kind: KindSent, At: ms(w.sent), Proc: w.proc, Req: h.req, Op: w.op, Key: w.key, From: w.from, Version: w.version})
+	if w.outcome != "" {
+		h.add(Event{Kind: w.outcome, At: ms(w.answered), Proc: w.proc, Req: h.req, Op: w.op, Key: w.key, Token: w.token})
 	}
 }
 
-// hold logs a whole acquisition by proc: Lock from start to start+2, then
-// the acquire write, a fenced write, and Unlock at end (0: never).
-func (h *hist) hold(proc int, key string, token uint64, start, end int, version string) {
-	h.write(proc, OpAcquire, key, "", version, start, start+1, KindLanded, token)
-	h.add(Event{Kind: KindAcquired, At: ms(start + 2), Start: ms(start), Proc: proc, Key: key, Token: token})
-	h.add(Event{Kind: KindWrite, At: ms(start + 4), Start: ms(start + 3), Proc: proc, Key: key, Token: token, OK: true, Seq: token, Live: true})
-	if end == 0 {
+// held is a whole acquisition of a test history: Lock from start to
+// start+2 ms, then the acquire write, a fenced write, and Unlock at end (0:
+// never).
+type held struct {
+	proc       int
+	key        string
+	token      uint64
+	start, end int
+	version    string
+}
+
+// hold logs a whole acquisition.
+func (h *hist) hold(a held) {
+	h.write(wr{proc: a.proc, op: OpAcquire, key: a.key, version: a.version, sent: a.start, answered: a.start + 1, outcome: KindLanded, token: a.token})
+	h.add(Event{Kind: KindAcquired, At: ms(a.start + 2), Start: ms(a.start), Proc: a.proc, Key: a.key, Token: a.token})
+	h.add(Event{Kind: KindWrite, At: ms(a.start + 4), Start: ms(a.start + 3), Proc: a.proc, Key: a.key, Token: a.token, OK: true, Seq: a.token, Live: true})
+	if a.end == 0 {
 		return
 	}
-	h.add(Event{Kind: KindCancelled, At: ms(end - 2), Proc: proc, Key: key, Token: token, Cause: CauseUnlocked})
-	h.write(proc, OpRelease, key, version, version+"-released", end-2, end-1, KindLanded, 0)
-	h.add(Event{Kind: KindReleased, At: ms(end), Proc: proc, Key: key, Token: token})
+	h.add(Event{Kind: KindCancelled, At: ms(a.end - 2), Proc: a.proc, Key: a.key, Token: a.token, Cause: CauseUnlocked})
+	h.write(wr{proc: a.proc, op: OpRelease, key: a.key, from: a.version, version: a.version + "-released", sent: a.end - 2, answered: a.end - 1, outcome: KindLanded})
+	h.add(Event{Kind: KindReleased, At: ms(a.end), Proc: a.proc, Key: a.key, Token: a.token})
 }
 
 func (h *hist) check(t *testing.T) *Report {
@@ -81,8 +101,8 @@ func wantClean(t *testing.T, r *Report) {
 
 func TestCheckCleanHandoff(t *testing.T) {
 	var h hist
-	h.hold(1, "k", 10, 0, 100, "v1")
-	h.hold(2, "k", 11, 101, 200, "v2")
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, end: 100, version: "v1"})
+	h.hold(held{proc: 2, key: "k", token: 11, start: 101, end: 200, version: "v2"})
 	r := h.check(t)
 	wantClean(t, r)
 	if r.Acquisitions != 2 || r.Takeovers != 0 || r.WritesAccepted != 2 || sum(r.Overlaps) != 0 {
@@ -92,31 +112,31 @@ func TestCheckCleanHandoff(t *testing.T) {
 
 func TestCheckTokenOrder(t *testing.T) {
 	var h hist
-	h.hold(1, "k", 11, 0, 100, "v1")
-	h.hold(2, "k", 10, 101, 200, "v2") // granted later, with a smaller token
+	h.hold(held{proc: 1, key: "k", token: 11, start: 0, end: 100, version: "v1"})
+	h.hold(held{proc: 2, key: "k", token: 10, start: 101, end: 200, version: "v2"}) // granted later, with a smaller token
 	wantViolation(t, h.check(t), "tokens must grow")
 }
 
 func TestCheckTokenGrantedTwice(t *testing.T) {
 	var h hist
-	h.hold(1, "k", 10, 0, 100, "v1")
-	h.hold(2, "k", 10, 101, 200, "v2")
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, end: 100, version: "v1"})
+	h.hold(held{proc: 2, key: "k", token: 10, start: 101, end: 200, version: "v2"})
 	wantViolation(t, h.check(t), "granted twice")
 }
 
 func TestCheckOverlapWithLiveContext(t *testing.T) {
 	var h hist
-	h.hold(1, "k", 10, 0, 0, "v1") // never unlocks, never cancelled, not paused or killed
-	h.hold(2, "k", 11, 1500, 1600, "v2")
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"}) // never unlocks, never cancelled, not paused or killed
+	h.hold(held{proc: 2, key: "k", token: 11, start: 1500, end: 1600, version: "v2"})
 	wantViolation(t, h.check(t), "with a live context")
 }
 
 func TestCheckOverlapExcused(t *testing.T) {
 	t.Run("killed", func(t *testing.T) {
 		var h hist
-		h.hold(1, "k", 10, 0, 0, "v1")
+		h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
 		h.add(Event{Kind: KindKill, At: ms(50), Proc: 1})
-		h.hold(2, "k", 11, 1100, 1200, "v2")
+		h.hold(held{proc: 2, key: "k", token: 11, start: 1100, end: 1200, version: "v2"})
 		r := h.check(t)
 		wantClean(t, r)
 		if r.Overlaps["killed"] != 1 || r.Takeovers != 1 || r.AfterKill != 1 {
@@ -125,9 +145,9 @@ func TestCheckOverlapExcused(t *testing.T) {
 	})
 	t.Run("danger", func(t *testing.T) {
 		var h hist
-		h.hold(1, "k", 10, 0, 0, "v1")
+		h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
 		h.add(Event{Kind: KindCancelled, At: ms(600), Proc: 1, Key: "k", Token: 10, Cause: CauseDanger})
-		h.hold(2, "k", 11, 1100, 1200, "v2")
+		h.hold(held{proc: 2, key: "k", token: 11, start: 1100, end: 1200, version: "v2"})
 		r := h.check(t)
 		wantClean(t, r)
 		if r.Overlaps["cancelled (danger)"] != 1 {
@@ -149,9 +169,9 @@ func TestCheckOverlapExcused(t *testing.T) {
 // takes the key over, and process 1's context ends with cause on resuming.
 func pausedTakeover(cause string) *hist {
 	h := &hist{}
-	h.hold(1, "k", 10, 0, 0, "v1")
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
 	h.add(Event{Kind: KindStop, At: ms(50), Proc: 1})
-	h.hold(2, "k", 11, 1100, 1200, "v2")
+	h.hold(held{proc: 2, key: "k", token: 11, start: 1100, end: 1200, version: "v2"})
 	h.add(Event{Kind: KindCont, At: ms(2500), Proc: 1})
 	h.add(Event{Kind: KindCancelled, At: ms(2501), Proc: 1, Key: "k", Token: 10, Cause: cause})
 	return h
@@ -187,19 +207,19 @@ func TestCheckPausedHolderToldByShutdown(t *testing.T) {
 
 func TestCheckTakeoverTooSoon(t *testing.T) {
 	var h hist
-	h.hold(1, "k", 10, 0, 0, "v1")
-	h.write(1, OpRenew, "k", "v1", "v1b", 200, 201, KindLanded, 0)
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
+	h.write(wr{proc: 1, op: OpRenew, key: "k", from: "v1", version: "v1b", sent: 200, answered: 201, outcome: KindLanded})
 	h.add(Event{Kind: KindKill, At: ms(250), Proc: 1})
-	h.hold(2, "k", 11, 1100, 1200, "v2") // 900 ms after the renewal sent at 200
+	h.hold(held{proc: 2, key: "k", token: 11, start: 1100, end: 1200, version: "v2"}) // 900 ms after the renewal sent at 200
 	wantViolation(t, h.check(t), "within the 1s lease")
 }
 
 func TestCheckTakeoverUndecided(t *testing.T) {
 	var h hist
-	h.hold(1, "k", 10, 0, 0, "v1")
-	h.write(1, OpRelease, "k", "v1", "v1r", 200, 0, "", 0) // killed before the answer
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
+	h.write(wr{proc: 1, op: OpRelease, key: "k", from: "v1", version: "v1r", sent: 200}) // killed before the answer
 	h.add(Event{Kind: KindKill, At: ms(201), Proc: 1})
-	h.hold(2, "k", 11, 300, 400, "v2")
+	h.hold(held{proc: 2, key: "k", token: 11, start: 300, end: 400, version: "v2"})
 	r := h.check(t)
 	wantClean(t, r)
 	if r.TakeoversUndecided != 1 || r.Takeovers != 0 {
@@ -216,11 +236,11 @@ func TestCheckAdoptedSendBounds(t *testing.T) {
 		ok       bool
 	}{{1650, false}, {1750, true}} {
 		var h hist
-		h.hold(1, "k", 10, 0, 0, "v1")
-		h.write(1, OpRenew, "k", "v1", "v1b", 700, 0, "", 0)
-		h.write(1, OpRenew, "k", "v1", "v1b", 800, 801, KindFound, 10)
+		h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
+		h.write(wr{proc: 1, op: OpRenew, key: "k", from: "v1", version: "v1b", sent: 700})
+		h.write(wr{proc: 1, op: OpRenew, key: "k", from: "v1", version: "v1b", sent: 800, answered: 801, outcome: KindFound, token: 10})
 		h.add(Event{Kind: KindKill, At: ms(850), Proc: 1})
-		h.hold(2, "k", 11, tc.takeover, tc.takeover+50, "v2")
+		h.hold(held{proc: 2, key: "k", token: 11, start: tc.takeover, end: tc.takeover + 50, version: "v2"})
 		r := h.check(t)
 		if tc.ok {
 			wantClean(t, r)
@@ -232,8 +252,8 @@ func TestCheckAdoptedSendBounds(t *testing.T) {
 
 func TestCheckLedger(t *testing.T) {
 	var h hist
-	h.hold(1, "k", 10, 0, 100, "v1")
-	h.hold(2, "k", 11, 101, 200, "v2")
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, end: 100, version: "v1"})
+	h.hold(held{proc: 2, key: "k", token: 11, start: 101, end: 200, version: "v2"})
 	// A stale write accepted after the newer holder's write was acknowledged.
 	h.add(Event{Kind: KindWrite, At: ms(301), Start: ms(300), Proc: 1, Key: "k", Token: 10, OK: true, Seq: 12})
 	r := h.check(t)
@@ -243,8 +263,8 @@ func TestCheckLedger(t *testing.T) {
 
 func TestCheckRefusedWhileLive(t *testing.T) {
 	var h hist
-	h.hold(1, "k", 10, 0, 0, "v1")
-	h.hold(2, "k", 11, 1100, 1200, "v2")
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
+	h.hold(held{proc: 2, key: "k", token: 11, start: 1100, end: 1200, version: "v2"})
 	h.add(Event{Kind: KindCancelled, At: ms(600), Proc: 1, Key: "k", Token: 10, Cause: CauseDanger})
 	h.add(Event{Kind: KindWrite, At: ms(1301), Start: ms(1300), Proc: 1, Key: "k", Token: 10, Cause: "refused", Live: true})
 	wantViolation(t, h.check(t), "had not been paused")
@@ -259,8 +279,8 @@ func TestCheckRefusedWhileLive(t *testing.T) {
 // context is still live: the pause excuses it.
 func TestCheckRefusedWhilePausedMidWrite(t *testing.T) {
 	var h hist
-	h.hold(1, "k", 10, 0, 0, "v1")
-	h.hold(2, "k", 11, 1100, 1200, "v2")
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
+	h.hold(held{proc: 2, key: "k", token: 11, start: 1100, end: 1200, version: "v2"})
 	h.add(Event{Kind: KindWrite, At: ms(1301), Start: ms(500), Proc: 1, Key: "k", Token: 10, Cause: "refused", Live: true})
 	h.add(Event{Kind: KindStop, At: ms(501), Proc: 1})
 	h.add(Event{Kind: KindCont, At: ms(1290), Proc: 1})
@@ -269,16 +289,16 @@ func TestCheckRefusedWhilePausedMidWrite(t *testing.T) {
 
 func TestCheckFalseLoss(t *testing.T) {
 	var h hist
-	h.hold(1, "k", 10, 0, 0, "v1")
+	h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
 	h.add(Event{Kind: KindCancelled, At: ms(300), Proc: 1, Key: "k", Token: 10, Cause: CauseLost})
 	wantViolation(t, h.check(t), "no later acquisition had landed")
 }
 
 func TestCheckAdoptedAcquire(t *testing.T) {
 	var h hist
-	h.write(1, OpAcquire, "k", "", "v1", 0, 1, KindLanded, 10)
+	h.write(wr{proc: 1, op: OpAcquire, key: "k", version: "v1", sent: 0, answered: 1, outcome: KindLanded, token: 10})
 	h.evs[len(h.evs)-1].Dropped = true
-	h.write(1, OpAcquire, "k", "", "v1", 30, 31, KindFound, 10)
+	h.write(wr{proc: 1, op: OpAcquire, key: "k", version: "v1", sent: 30, answered: 31, outcome: KindFound, token: 10})
 	h.add(Event{Kind: KindAcquired, At: ms(32), Start: ms(0), Proc: 1, Key: "k", Token: 10})
 	r := h.check(t)
 	wantClean(t, r)
@@ -306,13 +326,13 @@ func TestCheckVersionLandsTwice(t *testing.T) {
 	// version, acquires again as token 12. Token 12 is a fresh acquisition
 	// made after the pause, not a paused holder.
 	var h hist
-	h.write(1, OpAcquire, "k", "", "v1", 0, 1, KindLanded, 10)
+	h.write(wr{proc: 1, op: OpAcquire, key: "k", version: "v1", sent: 0, answered: 1, outcome: KindLanded, token: 10})
 	h.evs[len(h.evs)-1].Dropped = true
 	h.add(Event{Kind: KindStop, At: ms(10), Proc: 1})
-	h.hold(2, "k", 11, 1100, 1200, "v2")
+	h.hold(held{proc: 2, key: "k", token: 11, start: 1100, end: 1200, version: "v2"})
 	h.add(Event{Kind: KindCont, At: ms(2000), Proc: 1})
-	h.write(1, OpAcquire, "k", "", "v1", 2001, 2002, KindRefused, 0)
-	h.write(1, OpAcquire, "k", "", "v1", 2010, 2011, KindLanded, 12)
+	h.write(wr{proc: 1, op: OpAcquire, key: "k", version: "v1", sent: 2001, answered: 2002, outcome: KindRefused})
+	h.write(wr{proc: 1, op: OpAcquire, key: "k", version: "v1", sent: 2010, answered: 2011, outcome: KindLanded, token: 12})
 	h.add(Event{Kind: KindAcquired, At: ms(2012), Start: ms(0), Proc: 1, Key: "k", Token: 12})
 	h.add(Event{Kind: KindCancelled, At: ms(2050), Proc: 1, Key: "k", Token: 12, Cause: CauseUnlocked})
 	h.add(Event{Kind: KindReleased, At: ms(2051), Proc: 1, Key: "k", Token: 12})
@@ -334,9 +354,9 @@ func TestCheckGuardedWrites(t *testing.T) {
 	}
 	t.Run("clean", func(t *testing.T) {
 		var h hist
-		h.hold(1, "k", 10, 0, 100, "v1")
+		h.hold(held{proc: 1, key: "k", token: 10, start: 0, end: 100, version: "v1"})
 		h.add(guarded(1, 10, 50, true, true))
-		h.hold(2, "k", 11, 101, 200, "v2")
+		h.hold(held{proc: 2, key: "k", token: 11, start: 101, end: 200, version: "v2"})
 		h.add(guarded(1, 10, 150, false, false)) // after its Unlock: refused
 		r := h.check(t)
 		wantClean(t, r)
@@ -346,16 +366,16 @@ func TestCheckGuardedWrites(t *testing.T) {
 	})
 	t.Run("accepted after a later grant", func(t *testing.T) {
 		var h hist
-		h.hold(1, "k", 10, 0, 0, "v1")
+		h.hold(held{proc: 1, key: "k", token: 10, start: 0, version: "v1"})
 		h.add(Event{Kind: KindCancelled, At: ms(600), Proc: 1, Key: "k", Token: 10, Cause: CauseDanger})
-		h.hold(2, "k", 11, 1100, 1200, "v2")
+		h.hold(held{proc: 2, key: "k", token: 11, start: 1100, end: 1200, version: "v2"})
 		// Sent after token 11 was granted, and before its holder wrote.
 		h.add(guarded(1, 10, 1102, true, false))
 		wantViolation(t, h.check(t), "accepted at +1.103s although token 11")
 	})
 	t.Run("refused while live", func(t *testing.T) {
 		var h hist
-		h.hold(1, "k", 10, 0, 100, "v1")
+		h.hold(held{proc: 1, key: "k", token: 10, start: 0, end: 100, version: "v1"})
 		h.add(guarded(1, 10, 50, false, true))
 		wantViolation(t, h.check(t), "guarded k: token 10 (process 1) refused")
 	})
