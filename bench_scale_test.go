@@ -305,7 +305,7 @@ func benchHeldLocks(b *testing.B, n int, heartbeat time.Duration, opts ...dynamu
 		b.StartTimer()
 	}
 	b.StopTimer()
-	raw := rawWriteCPU(ctx, b, c, table, keys, rate)
+	raw := rawWriteCPU(ctx, b, rawKeys{c, table, keys}, rate)
 	if overflow > 0 {
 		b.Logf("%d write sends did not fit the recorder", overflow)
 	}
@@ -333,12 +333,20 @@ func benchHeldLocks(b *testing.B, n int, heartbeat time.Duration, opts ...dynamu
 	b.ReportMetric(float64(ended), "ended-locks")
 }
 
+// rawKeys are the records a raw write goes to.
+type rawKeys struct {
+	c     *dynamodb.Client
+	table string
+	keys  []string
+}
+
 // rawWriteCPU is the floor under cpu-us/renewal: the process CPU per write
 // of renewal-shaped conditional writes sent with the raw SDK through the same
 // client and recorder, paced at rate a second over 16 goroutines like the
 // heartbeat loop's renewals, for about two seconds. The recorder counts them
 // as renewals; its figures have been read by then.
-func rawWriteCPU(ctx context.Context, b *testing.B, c *dynamodb.Client, table string, keys []string, rate float64) float64 {
+func rawWriteCPU(ctx context.Context, b *testing.B, at rawKeys, rate float64) float64 {
+	c, table, keys := at.c, at.table, at.keys
 	count := min(len(keys), int(2*rate)+1)
 	if rate <= 0 || count == 0 {
 		return 0

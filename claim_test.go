@@ -316,15 +316,24 @@ func TestClaimOlderWaiterTakesOver(t *testing.T) {
 	if n := ytr.count(opClaim); n != 0 {
 		t.Fatalf("the younger waiter sent %d claim writes behind older claims, want 0", n)
 	}
-	olderTakesFirst(t, ctx, [3]*dynamutex.Mutex{hm, om, ym}, oldRes, youngRes, log, cv, tok)
+	olderTakesFirst(t, ctx, queue{ms: [3]*dynamutex.Mutex{hm, om, ym}, oldRes: oldRes, youngRes: youngRes,
+		log: log, cv: cv, tok: tok})
+}
+
+// queue is a holder and two waiters behind it, the older one with a claim.
+type queue struct {
+	ms               [3]*dynamutex.Mutex // the holder's, the older waiter's and the younger waiter's
+	oldRes, youngRes <-chan lockResult   // the waiters' Lock calls
+	log              *versionLog         // the older waiter's claim and acquire versions
+	cv               string              // the older waiter's claim version
+	tok              uint64              // the holder's token
 }
 
 // olderTakesFirst releases the holder and checks that the older waiter takes
 // the lock with its claim's version, and the younger one only after it.
-// ms are the holder's, the older waiter's and the younger waiter's Mutex.
-func olderTakesFirst(t *testing.T, ctx context.Context, ms [3]*dynamutex.Mutex, oldRes, youngRes <-chan lockResult,
-	log *versionLog, cv string, tok uint64) {
+func olderTakesFirst(t *testing.T, ctx context.Context, q queue) {
 	t.Helper()
+	ms, oldRes, youngRes, log, cv, tok := q.ms, q.oldRes, q.youngRes, q.log, q.cv, q.tok
 	if err := ms[0].Unlock(ctx); err != nil {
 		t.Fatal(err)
 	}
