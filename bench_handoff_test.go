@@ -61,7 +61,7 @@ func BenchmarkHandoff(b *testing.B) {
 				workers = append(workers, handoffWorker{m: s.NewMutex("handoff"), group: i})
 				trs = append(trs, tr)
 			}
-			runHandoff(b, workers, n, "session", trs)
+			runHandoff(b, handoff{workers: workers, groups: n, groupName: "session", taps: trs})
 		})
 	}
 }
@@ -76,7 +76,7 @@ func BenchmarkHandoffLocal(b *testing.B) {
 	for i := range workers {
 		workers[i] = handoffWorker{m: s.NewMutex("handoff"), group: i}
 	}
-	runHandoff(b, workers, goroutines, "goroutine", []*tap{c})
+	runHandoff(b, handoff{workers: workers, groups: goroutines, groupName: "goroutine", taps: []*tap{c}})
 }
 
 type handoffWorker struct {
@@ -90,27 +90,72 @@ type acquisition struct {
 	locked, unlocked time.Duration // when Lock and Unlock returned, since the start
 }
 
-func runHandoff(b *testing.B, workers []handoffWorker, groups int, groupName string, trs []*tap) {
+// handoff is one contended set-up: the workers, the groups they belong to
+// (Sessions or goroutines, named for the metrics), and the taps that count
+// their requests.
+type handoff struct {
+	workers   []handoffWorker
+	groups    int
+	groupName string
+	taps      []*tap
+}
+
+func (h handoff) requests() int {
+	n := 0
+	for _, tr := range h.taps {
+		n += tr.count(opAcquire) + tr.count(opRelease)
+	}
+	return n
+}
+
+func runHandoff(b *testing.B, h handoff) {
+	before := h.requests()
+	b.ReportAllocs()
+	b.ResetTimer()
+	acqs := h.contend(b)
+	b.StopTimer()
+	if b.Failed() {
+		return
+	}
+	slices.SortFunc(acqs, func(x, y acquisition) int { return cmp.Compare(x.token, y.token) })
+	var lat, switched []time.Duration
+	for i := 1; i < len(acqs); i++ {
+		// The next holder's Lock can return before the previous holder has
+		// read its own release reply; that handoff cost nothing.
+		d := max(acqs[i].locked-acqs[i-1].unlocked, 0)
+		lat = append(lat, d)
+		if acqs[i].group != acqs[i-1].group {
+			switched = append(switched, d)
+		}
+	}
+	per := make([]int, h.groups)
+	for _, a := range acqs {
+		per[a.group]++
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(percentile(lat, 0.50)), "p50-ms")
+	b.ReportMetric(ms(percentile(lat, 0.99)), "p99-ms")
+	b.ReportMetric(ms(percentile(lat, 1)), "max-ms")
+	b.ReportMetric(ms(percentile(switched, 0.50)), "switch-p50-ms")
+	b.ReportMetric(float64(len(switched))*100/float64(max(len(lat), 1)), "switch-%")
+	b.ReportMetric(float64(h.requests()-before)/float64(b.N), "requests/acquisition")
+	b.ReportMetric(float64(slices.Min(per)), "min-acq/"+h.groupName)
+	b.ReportMetric(float64(slices.Max(per)), "max-acq/"+h.groupName)
+}
+
+// contend runs the workers until they have made b.N acquisitions between
+// them, and returns those.
+func (h handoff) contend(b *testing.B) []acquisition {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	requests := func() int {
-		n := 0
-		for _, tr := range trs {
-			n += tr.count(opAcquire) + tr.count(opRelease)
-		}
-		return n
-	}
 	var (
 		mu      sync.Mutex
 		acqs    = make([]acquisition, 0, b.N)
 		tickets atomic.Int64
 		wg      sync.WaitGroup
 	)
-	before := requests()
-	b.ReportAllocs()
-	b.ResetTimer()
 	start := time.Now()
-	for _, w := range workers {
+	for _, w := range h.workers {
 		wg.Go(func() {
 			// A ticket per acquisition, taken before Lock, so that exactly
 			// b.N acquisitions happen and every waiter holding a ticket
@@ -136,34 +181,7 @@ func runHandoff(b *testing.B, workers []handoffWorker, groups int, groupName str
 		})
 	}
 	wg.Wait()
-	b.StopTimer()
-	if b.Failed() {
-		return
-	}
-	slices.SortFunc(acqs, func(x, y acquisition) int { return cmp.Compare(x.token, y.token) })
-	var lat, switched []time.Duration
-	for i := 1; i < len(acqs); i++ {
-		// The next holder's Lock can return before the previous holder has
-		// read its own release reply; that handoff cost nothing.
-		d := max(acqs[i].locked-acqs[i-1].unlocked, 0)
-		lat = append(lat, d)
-		if acqs[i].group != acqs[i-1].group {
-			switched = append(switched, d)
-		}
-	}
-	per := make([]int, groups)
-	for _, a := range acqs {
-		per[a.group]++
-	}
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	b.ReportMetric(ms(percentile(lat, 0.50)), "p50-ms")
-	b.ReportMetric(ms(percentile(lat, 0.99)), "p99-ms")
-	b.ReportMetric(ms(percentile(lat, 1)), "max-ms")
-	b.ReportMetric(ms(percentile(switched, 0.50)), "switch-p50-ms")
-	b.ReportMetric(float64(len(switched))*100/float64(max(len(lat), 1)), "switch-%")
-	b.ReportMetric(float64(requests()-before)/float64(b.N), "requests/acquisition")
-	b.ReportMetric(float64(slices.Min(per)), "min-acq/"+groupName)
-	b.ReportMetric(float64(slices.Max(per)), "max-acq/"+groupName)
+	return acqs
 }
 
 // percentile of ds by the nearest-rank method; 0 for no samples. It sorts ds.
