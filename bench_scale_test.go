@@ -79,28 +79,20 @@ func BenchmarkHeldLocks(b *testing.B) {
 	}
 }
 
+const (
+	heldWorkers  = 16
+	heldPeriods  = 2.5 // holding, after all are acquired
+	heldPerKey   = 16  // write send times kept per lock: far more than it makes
+	heldSampleGo = 100 * time.Millisecond
+)
+
 func benchHeldLocks(b *testing.B, n int, heartbeat time.Duration, opts ...dynamutex.Option) {
-	const (
-		workers  = 16
-		periods  = 2.5 // holding, after all are acquired
-		perKey   = 16  // write send times kept per lock: far more than it makes
-		sampleGo = 100 * time.Millisecond
-	)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
 	// Everything the recorder keeps is allocated here, before the heap
 	// baseline, so that it is not charged to the held locks.
-	var (
-		mu        sync.Mutex
-		sends     = make([]time.Duration, n*perKey)
-		nsends    = make([]int, n)
-		overflow  int
-		renewals  int
-		renewTime time.Duration // summed over the renewals' round trips
-		maxRTT    time.Duration
-		epoch     = time.Now()
-	)
+	rec := newHeldRecorder(n)
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = "held/" + strconv.Itoa(i)
@@ -109,228 +101,324 @@ func benchHeldLocks(b *testing.B, n int, heartbeat time.Duration, opts ...dynamu
 	// The recorder goes straight to the network transport: the counting
 	// transport of the other tests decodes every body into maps, which would
 	// be charged to CPU per renewal.
-	rec := &sendRecorder{next: tr, onSend: func(op, key string, at time.Time) {
-		if op != opAcquire && op != opRenew {
-			return
-		}
-		i, err := strconv.Atoi(strings.TrimPrefix(key, "held/"))
-		if err != nil || i < 0 || i >= n {
-			return
-		}
-		mu.Lock()
-		if op == opRenew {
-			renewals++
-		}
-		if nsends[i] < perKey {
-			sends[i*perKey+nsends[i]] = at.Sub(epoch)
-			nsends[i]++
-		} else {
-			overflow++
-		}
-		mu.Unlock()
-	}, onDone: func(op string, took time.Duration) {
-		if op == opRenew {
-			mu.Lock()
-			renewTime += took
-			maxRTT = max(maxRTT, took)
-			mu.Unlock()
-		}
-	}}
-	c := localdb.Client(endpoint(b), rec, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	send := &sendRecorder{next: tr, onSend: rec.onSend, onDone: rec.onDone}
+	c := localdb.Client(endpoint(b), send, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	table := newTable(b, c)
-	sess := newSession(b, c, table, opts...)
-	ms := make([]*dynamutex.Mutex, n)
-	lctxs := make([]context.Context, n)
+	hb := &heldBench{
+		b: b, ctx: ctx, sess: newSession(b, c, table, opts...), keys: keys,
+		heartbeat: heartbeat, rec: rec,
+		ms: make([]*dynamutex.Mutex, n), lctxs: make([]context.Context, n),
+	}
+	hb.warmUp()
+	if b.Failed() {
+		return
+	}
+	b.ResetTimer()
+	for range b.N {
+		if !hb.iterate() {
+			return
+		}
+	}
+	b.StopTimer()
+	raw := rawWriteCPU(ctx, b, rawKeys{c, table, keys}, hb.st.rate)
+	hb.report(raw)
+}
 
-	// A JVM that has not yet compiled the emulator's write path answers
-	// renewals ten times slower, which the first of these benchmarks to run
-	// would report as late renewals. Lock/Unlock cycles warm it up; they also
-	// create the first records, so that part of the acquisitions below
-	// update an item instead of creating one.
-	var warm sync.WaitGroup
-	var warmNext atomic.Int64
-	for range workers {
-		warm.Go(func() {
-			for i := int(warmNext.Add(1)) - 1; i < min(n, 2000); i = int(warmNext.Add(1)) - 1 {
-				m := sess.NewMutex(keys[i])
-				if _, err := m.Lock(ctx); err != nil {
-					b.Errorf("warm-up Lock %d: %v", i, err)
-					return
-				}
-				if err := m.Unlock(ctx); err != nil {
-					b.Errorf("warm-up Unlock %d: %v", i, err)
+// heldRecorder keeps the send times of the held locks' acquires and
+// renewals, and the renewals' round trips, for the sendRecorder.
+type heldRecorder struct {
+	mu        sync.Mutex
+	sends     []time.Duration // heldPerKey per lock
+	nsends    []int
+	overflow  int
+	renewals  int
+	renewTime time.Duration // summed over the renewals' round trips
+	maxRTT    time.Duration
+	epoch     time.Time
+}
+
+func newHeldRecorder(n int) *heldRecorder {
+	return &heldRecorder{
+		sends:  make([]time.Duration, n*heldPerKey),
+		nsends: make([]int, n),
+		epoch:  time.Now(),
+	}
+}
+
+func (r *heldRecorder) onSend(op, key string, at time.Time) {
+	if op != opAcquire && op != opRenew {
+		return
+	}
+	i, err := strconv.Atoi(strings.TrimPrefix(key, "held/"))
+	if err != nil || i < 0 || i >= len(r.nsends) {
+		return
+	}
+	r.mu.Lock()
+	if op == opRenew {
+		r.renewals++
+	}
+	if r.nsends[i] < heldPerKey {
+		r.sends[i*heldPerKey+r.nsends[i]] = at.Sub(r.epoch)
+		r.nsends[i]++
+	} else {
+		r.overflow++
+	}
+	r.mu.Unlock()
+}
+
+func (r *heldRecorder) onDone(op string, took time.Duration) {
+	if op == opRenew {
+		r.mu.Lock()
+		r.renewTime += took
+		r.maxRTT = max(r.maxRTT, took)
+		r.mu.Unlock()
+	}
+}
+
+func (r *heldRecorder) renewCount() (int, time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.renewals, r.renewTime
+}
+
+func (r *heldRecorder) reset() {
+	r.mu.Lock()
+	clear(r.nsends)
+	r.mu.Unlock()
+}
+
+// intervals adds the intervals between consecutive sends of each lock, in
+// heartbeats, to st. It must run only once no write of the locks can be in
+// flight.
+func (r *heldRecorder) intervals(st *heldStats, heartbeat, unlocking time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.nsends {
+		s := r.sends[i*heldPerKey : i*heldPerKey+r.nsends[i]]
+		for j := 1; j < len(s); j++ {
+			x := float64(s[j]-s[j-1]) / float64(heartbeat)
+			if j == 1 {
+				// From the acquire, the first renewal is due 0.75 to 1
+				// period later: kept apart from the renewal intervals.
+				st.firsts = append(st.firsts, x)
+				continue
+			}
+			if s[j] >= unlocking {
+				// 16 goroutines releasing every lock saturate the
+				// emulator, and renewals still due wait behind them.
+				// That is the benchmark's burst, not the holding.
+				st.unlockRatios = append(st.unlockRatios, x)
+				continue
+			}
+			st.ratios = append(st.ratios, x)
+			if x > 1.5 {
+				st.late++
+			}
+			st.total++
+		}
+	}
+}
+
+// heldStats are BenchmarkHeldLocks' figures: the maxima, counts and
+// intervals gather over the iterations, the rest are the last one's.
+type heldStats struct {
+	maxGo, maxOthers, baseGo         int
+	heapPerLock, cpuPerRenewal, rate float64
+	acqRate, inFlight, rtt           float64
+	late, total                      int
+	ratios, firsts, unlockRatios     []float64
+	ended                            int
+}
+
+// heldBench is one run of BenchmarkHeldLocks: its Session, locks and
+// recorder, and the figures gathered so far.
+type heldBench struct {
+	b         *testing.B
+	ctx       context.Context
+	sess      *dynamutex.Session
+	keys      []string
+	heartbeat time.Duration
+	rec       *heldRecorder
+	ms        []*dynamutex.Mutex
+	lctxs     []context.Context
+	st        heldStats
+}
+
+// inParallel calls do for each index below n from heldWorkers goroutines,
+// each taking the next index until none is left or its do returns false.
+func inParallel(n int, do func(i int) bool) {
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range heldWorkers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				if !do(i) {
 					return
 				}
 			}
 		})
 	}
-	warm.Wait()
-	if b.Failed() {
-		return
-	}
-	renewCount := func() (int, time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
-		return renewals, renewTime
-	}
+	wg.Wait()
+}
 
-	var (
-		maxGo, maxOthers, baseGo         int
-		heapPerLock, cpuPerRenewal, rate float64
-		acqRate, inFlight, rtt           float64
-		late, total                      int
-		ratios, firsts, unlockRatios     []float64
-		ended                            int
-	)
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		mu.Lock()
-		clear(nsends)
-		mu.Unlock()
-		clear(ms) // the previous iteration's must not count in the baseline
-		clear(lctxs)
-		baseGo = quietGoroutines()
-		base := liveHeap()
-		b.StartTimer()
+// warmUp runs Lock/Unlock cycles on the first keys. A JVM that has not yet
+// compiled the emulator's write path answers renewals ten times slower,
+// which the first of these benchmarks to run would report as late renewals.
+// The cycles also create the first records, so that part of the
+// acquisitions update an item instead of creating one.
+func (hb *heldBench) warmUp() {
+	inParallel(min(len(hb.keys), 2000), func(i int) bool {
+		m := hb.sess.NewMutex(hb.keys[i])
+		if _, err := m.Lock(hb.ctx); err != nil {
+			hb.b.Errorf("warm-up Lock %d: %v", i, err)
+			return false
+		}
+		if err := m.Unlock(hb.ctx); err != nil {
+			hb.b.Errorf("warm-up Unlock %d: %v", i, err)
+			return false
+		}
+		return true
+	})
+}
 
-		var wg sync.WaitGroup
-		var next atomic.Int64
-		t0 := time.Now()
-		for range workers {
-			wg.Go(func() {
-				for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-					ms[i] = sess.NewMutex(keys[i])
-					lctx, err := ms[i].Lock(ctx)
-					if err != nil {
-						b.Errorf("Lock %d: %v", i, err)
-						return
-					}
-					lctxs[i] = lctx
-				}
-			})
-		}
-		wg.Wait()
-		if b.Failed() {
-			return
-		}
-		acqRate = float64(n) / time.Since(t0).Seconds()
-
-		// Connections left idle by the acquiring goroutines are closed, so
-		// that neither their buffers nor their goroutines count. Renewals may
-		// be in flight at any moment, with their request buffers; the least
-		// of a few samples is the closest to the locks' own cost.
-		localdb.CloseIdle()
-		held := liveHeap()
-		for range 2 {
-			time.Sleep(50 * time.Millisecond)
-			if h := liveHeap(); h.bytes < held.bytes {
-				held = h
-			}
-		}
-		heapPerLock = float64(int64(held.bytes)-int64(base.bytes)) / float64(n)
-
-		from := time.Now()
-		cpu0 := cpuTime()
-		r0, rt0 := renewCount()
-		var ticks int
-		for time.Since(from) < time.Duration(periods*float64(heartbeat)) {
-			maxGo = max(maxGo, runtime.NumGoroutine())
-			// A full stack dump stops the world, so only now and then.
-			if ticks%10 == 0 {
-				o, _ := goroutineCounts()
-				maxOthers = max(maxOthers, o)
-			}
-			ticks++
-			time.Sleep(sampleGo)
-		}
-		window := time.Since(from)
-		r1, rt1 := renewCount()
-		renewed := r1 - r0
-		// By Little's law, the renewals in flight on average: against the
-		// Session's limit of 16, it tells whether that limit or the table
-		// held renewals back.
-		inFlight = float64(rt1-rt0) / float64(window)
-		rtt = float64(rt1-rt0) / float64(max(renewed, 1)) / float64(time.Millisecond)
-		cpuPerRenewal = float64(cpuTime()-cpu0) / float64(time.Microsecond) / float64(max(renewed, 1))
-		rate = float64(renewed) / window.Seconds()
-		for _, lctx := range lctxs {
-			if lctx.Err() != nil {
-				ended++
-			}
-		}
-
-		unlocking := time.Since(epoch)
-		next.Store(0)
-		for range workers {
-			wg.Go(func() {
-				for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-					if err := ms[i].Unlock(ctx); err != nil {
-						b.Errorf("Unlock %d: %v", i, err)
-					}
-				}
-			})
-		}
-		wg.Wait()
-
-		b.StopTimer()
-		// Every release has returned, so no renewal of these locks is in
-		// flight and the recorder's arrays are final.
-		mu.Lock()
-		for i := range n {
-			s := sends[i*perKey : i*perKey+nsends[i]]
-			for j := 1; j < len(s); j++ {
-				r := float64(s[j]-s[j-1]) / float64(heartbeat)
-				if j == 1 {
-					// From the acquire, the first renewal is due 0.75 to 1
-					// period later: kept apart from the renewal intervals.
-					firsts = append(firsts, r)
-					continue
-				}
-				if s[j] >= unlocking {
-					// 16 goroutines releasing every lock saturate the
-					// emulator, and renewals still due wait behind them.
-					// That is the benchmark's burst, not the holding.
-					unlockRatios = append(unlockRatios, r)
-					continue
-				}
-				ratios = append(ratios, r)
-				if r > 1.5 {
-					late++
-				}
-				total++
-			}
-		}
-		mu.Unlock()
-		b.StartTimer()
-	}
+// iterate is one iteration: acquire all, hold, release all. It reports
+// false if an acquisition failed.
+func (hb *heldBench) iterate() bool {
+	b := hb.b
 	b.StopTimer()
-	raw := rawWriteCPU(ctx, b, rawKeys{c, table, keys}, rate)
-	if overflow > 0 {
-		b.Logf("%d write sends did not fit the recorder", overflow)
+	hb.rec.reset()
+	clear(hb.ms) // the previous iteration's must not count in the baseline
+	clear(hb.lctxs)
+	hb.st.baseGo = quietGoroutines()
+	base := liveHeap()
+	b.StartTimer()
+
+	if !hb.acquireAll() {
+		return false
 	}
-	b.ReportMetric(float64(baseGo), "goroutines-base")
-	b.ReportMetric(float64(maxGo), "goroutines")
-	b.ReportMetric(float64(maxOthers), "goroutines-non-http")
-	b.ReportMetric(heapPerLock, "heap-bytes/lock")
-	b.ReportMetric(cpuPerRenewal, "cpu-us/renewal")
+	hb.measureHeap(base)
+	hb.hold()
+	unlocking := hb.releaseAll()
+
+	b.StopTimer()
+	// Every release has returned, so no renewal of these locks is in
+	// flight and the recorder's arrays are final.
+	hb.rec.intervals(&hb.st, hb.heartbeat, unlocking)
+	b.StartTimer()
+	return true
+}
+
+func (hb *heldBench) acquireAll() bool {
+	t0 := time.Now()
+	inParallel(len(hb.keys), func(i int) bool {
+		hb.ms[i] = hb.sess.NewMutex(hb.keys[i])
+		lctx, err := hb.ms[i].Lock(hb.ctx)
+		if err != nil {
+			hb.b.Errorf("Lock %d: %v", i, err)
+			return false
+		}
+		hb.lctxs[i] = lctx
+		return true
+	})
+	if hb.b.Failed() {
+		return false
+	}
+	hb.st.acqRate = float64(len(hb.keys)) / time.Since(t0).Seconds()
+	return true
+}
+
+func (hb *heldBench) measureHeap(base heapSample) {
+	// Connections left idle by the acquiring goroutines are closed, so
+	// that neither their buffers nor their goroutines count. Renewals may
+	// be in flight at any moment, with their request buffers; the least
+	// of a few samples is the closest to the locks' own cost.
+	localdb.CloseIdle()
+	held := liveHeap()
+	for range 2 {
+		time.Sleep(50 * time.Millisecond)
+		if h := liveHeap(); h.bytes < held.bytes {
+			held = h
+		}
+	}
+	hb.st.heapPerLock = float64(int64(held.bytes)-int64(base.bytes)) / float64(len(hb.keys))
+}
+
+// hold keeps the locks for heldPeriods heartbeats, sampling the goroutine
+// count, and measures the renewals sent meanwhile.
+func (hb *heldBench) hold() {
+	st := &hb.st
+	from := time.Now()
+	cpu0 := cpuTime()
+	r0, rt0 := hb.rec.renewCount()
+	var ticks int
+	for time.Since(from) < time.Duration(heldPeriods*float64(hb.heartbeat)) {
+		st.maxGo = max(st.maxGo, runtime.NumGoroutine())
+		// A full stack dump stops the world, so only now and then.
+		if ticks%10 == 0 {
+			o, _ := goroutineCounts()
+			st.maxOthers = max(st.maxOthers, o)
+		}
+		ticks++
+		time.Sleep(heldSampleGo)
+	}
+	window := time.Since(from)
+	r1, rt1 := hb.rec.renewCount()
+	renewed := r1 - r0
+	// By Little's law, the renewals in flight on average: against the
+	// Session's limit of 16, it tells whether that limit or the table
+	// held renewals back.
+	st.inFlight = float64(rt1-rt0) / float64(window)
+	st.rtt = float64(rt1-rt0) / float64(max(renewed, 1)) / float64(time.Millisecond)
+	st.cpuPerRenewal = float64(cpuTime()-cpu0) / float64(time.Microsecond) / float64(max(renewed, 1))
+	st.rate = float64(renewed) / window.Seconds()
+	for _, lctx := range hb.lctxs {
+		if lctx.Err() != nil {
+			st.ended++
+		}
+	}
+}
+
+// releaseAll unlocks every lock and returns when, since the recorder's
+// epoch, the releases began.
+func (hb *heldBench) releaseAll() time.Duration {
+	unlocking := time.Since(hb.rec.epoch)
+	inParallel(len(hb.keys), func(i int) bool {
+		if err := hb.ms[i].Unlock(hb.ctx); err != nil {
+			hb.b.Errorf("Unlock %d: %v", i, err)
+		}
+		return true
+	})
+	return unlocking
+}
+
+func (hb *heldBench) report(raw float64) {
+	b, st, n := hb.b, &hb.st, len(hb.keys)
+	if hb.rec.overflow > 0 {
+		b.Logf("%d write sends did not fit the recorder", hb.rec.overflow)
+	}
+	b.ReportMetric(float64(st.baseGo), "goroutines-base")
+	b.ReportMetric(float64(st.maxGo), "goroutines")
+	b.ReportMetric(float64(st.maxOthers), "goroutines-non-http")
+	b.ReportMetric(st.heapPerLock, "heap-bytes/lock")
+	b.ReportMetric(st.cpuPerRenewal, "cpu-us/renewal")
 	b.ReportMetric(raw, "raw-cpu-us/write")
-	b.ReportMetric(rate, "renewals/s")
-	b.ReportMetric(float64(n)/heartbeat.Seconds(), "needed-renewals/s")
-	b.ReportMetric(acqRate, "acquires/s")
-	b.ReportMetric(rtt, "renewal-rtt-ms")
-	b.ReportMetric(inFlight, "renewals-in-flight")
-	mu.Lock()
-	b.ReportMetric(float64(maxRTT)/float64(time.Millisecond), "max-renewal-rtt-ms")
-	mu.Unlock()
-	b.ReportMetric(float64(late)*100/float64(max(total, 1)), "late-%")
-	b.ReportMetric(percentileF(ratios, 0.99), "p99-interval/heartbeat")
-	b.ReportMetric(percentileF(ratios, 1), "max-interval/heartbeat")
-	b.ReportMetric(percentileF(firsts, 1), "max-first/heartbeat")
-	b.ReportMetric(percentileF(unlockRatios, 1), "max-unlocking/heartbeat")
+	b.ReportMetric(st.rate, "renewals/s")
+	b.ReportMetric(float64(n)/hb.heartbeat.Seconds(), "needed-renewals/s")
+	b.ReportMetric(st.acqRate, "acquires/s")
+	b.ReportMetric(st.rtt, "renewal-rtt-ms")
+	b.ReportMetric(st.inFlight, "renewals-in-flight")
+	hb.rec.mu.Lock()
+	b.ReportMetric(float64(hb.rec.maxRTT)/float64(time.Millisecond), "max-renewal-rtt-ms")
+	hb.rec.mu.Unlock()
+	b.ReportMetric(float64(st.late)*100/float64(max(st.total, 1)), "late-%")
+	b.ReportMetric(percentileF(st.ratios, 0.99), "p99-interval/heartbeat")
+	b.ReportMetric(percentileF(st.ratios, 1), "max-interval/heartbeat")
+	b.ReportMetric(percentileF(st.firsts, 1), "max-first/heartbeat")
+	b.ReportMetric(percentileF(st.unlockRatios, 1), "max-unlocking/heartbeat")
 	b.Logf("%d renewal intervals in heartbeats: %s; %d acquire-to-first-renewal: %s; %d ending while unlocking: %s",
-		total, histogram(ratios), len(firsts), histogram(firsts), len(unlockRatios), histogram(unlockRatios))
-	b.ReportMetric(float64(ended), "ended-locks")
+		st.total, histogram(st.ratios), len(st.firsts), histogram(st.firsts),
+		len(st.unlockRatios), histogram(st.unlockRatios))
+	b.ReportMetric(float64(st.ended), "ended-locks")
 }
 
 // rawKeys are the records a raw write goes to.
