@@ -277,79 +277,111 @@ func handoff(b *testing.B, yield bool, newContender func(i int) (acquireFunc, *c
 		return n
 	}
 	n := b.N
-	var (
-		mu      sync.Mutex
-		owner   = make([]int, 0, n)       // contender of each acquisition, in order
-		locked  = make([]time.Time, 0, n) // when its Lock returned
-		unlock  = make([]time.Time, n)    // when its Unlock returned
-		holders atomic.Int32
-		next    = make(chan struct{}) // closed at the next acquisition
-	)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	r := &handoffRun{
+		b: b, n: n, yield: yield, acquire: acquire, ctx: ctx, cancel: cancel,
+		owner:  make([]int, 0, n),
+		locked: make([]time.Time, 0, n),
+		unlock: make([]time.Time, n),
+		next:   make(chan struct{}),
+	}
 	before := requests()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	for i := range contenders {
-		wg.Go(func() {
-			for {
-				release, err := acquire[i](ctx)
-				if err != nil {
-					if ctx.Err() == nil {
-						b.Errorf("contender %d: lock: %v", i, err)
-						cancel()
-					}
-					return
-				}
-				at := time.Now()
-				if holders.Add(1) != 1 {
-					b.Errorf("contender %d: two holders at once", i)
-				}
-				mu.Lock()
-				k := len(owner)
-				if k < n {
-					owner, locked = append(owner, i), append(locked, at)
-				}
-				close(next)
-				next = make(chan struct{})
-				mine := next
-				mu.Unlock()
-				if k < n {
-					time.Sleep(hold)
-				}
-				holders.Add(-1)
-				err = release(context.Background())
-				at = time.Now()
-				if err != nil {
-					b.Errorf("contender %d: unlock: %v", i, err)
-				}
-				if k < n {
-					mu.Lock()
-					unlock[k] = at
-					mu.Unlock()
-				}
-				if k >= n-1 {
-					cancel() // the last acquisition: stop the waiters
-					return
-				}
-				if yield {
-					select {
-					case <-mine:
-					case <-ctx.Done():
-						return
-					}
-				}
-			}
-		})
+		wg.Go(func() { r.contend(i) })
 	}
 	wg.Wait()
 	b.StopTimer()
-	if b.Failed() || len(owner) < n {
+	if b.Failed() || len(r.owner) < n {
 		return
 	}
 	b.ReportMetric(float64(requests()-before)/float64(n), "requests/acq")
+	r.report()
+}
+
+// handoffRun is what the contenders of one handoff run share: the
+// acquisitions so far and the times around them.
+type handoffRun struct {
+	b       *testing.B
+	n       int
+	yield   bool
+	acquire []acquireFunc
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	mu      sync.Mutex
+	owner   []int       // contender of each acquisition, in order
+	locked  []time.Time // when its Lock returned
+	unlock  []time.Time // when its Unlock returned
+	holders atomic.Int32
+	next    chan struct{} // closed at the next acquisition
+}
+
+// contend is contender i's loop: Lock, hold, Unlock, until the n-th
+// acquisition or the run is cancelled.
+func (r *handoffRun) contend(i int) {
+	for {
+		release, err := r.acquire[i](r.ctx)
+		if err != nil {
+			if r.ctx.Err() == nil {
+				r.b.Errorf("contender %d: lock: %v", i, err)
+				r.cancel()
+			}
+			return
+		}
+		k, mine := r.acquired(i, time.Now())
+		if k < r.n {
+			time.Sleep(hold)
+		}
+		r.holders.Add(-1)
+		err = release(context.Background())
+		at := time.Now()
+		if err != nil {
+			r.b.Errorf("contender %d: unlock: %v", i, err)
+		}
+		if k < r.n {
+			r.mu.Lock()
+			r.unlock[k] = at
+			r.mu.Unlock()
+		}
+		if k >= r.n-1 {
+			r.cancel() // the last acquisition: stop the waiters
+			return
+		}
+		if r.yield {
+			select {
+			case <-mine:
+			case <-r.ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// acquired records that contender i's Lock returned at at, and returns the
+// acquisition's index and the channel closed at the next one.
+func (r *handoffRun) acquired(i int, at time.Time) (int, chan struct{}) {
+	if r.holders.Add(1) != 1 {
+		r.b.Errorf("contender %d: two holders at once", i)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := len(r.owner)
+	if k < r.n {
+		r.owner, r.locked = append(r.owner, i), append(r.locked, at)
+	}
+	close(r.next)
+	r.next = make(chan struct{})
+	return k, r.next
+}
+
+// report reports how the acquisitions were shared and the handoff latencies.
+func (r *handoffRun) report() {
+	b, n := r.b, r.n
 	perContender := make([]int, contenders)
-	for _, o := range owner {
+	for _, o := range r.owner {
 		perContender[o]++
 	}
 	b.ReportMetric(float64(slices.Min(perContender)), "min-acq")
@@ -362,8 +394,8 @@ func handoff(b *testing.B, yield bool, newContender func(i int) (acquireFunc, *c
 	for k := 1; k < n; k++ {
 		// The next holder may read its reply before the previous one reads
 		// the reply to its release: that is a handoff of zero.
-		lat = append(lat, max(locked[k].Sub(unlock[k-1]), 0))
-		if owner[k] != owner[k-1] {
+		lat = append(lat, max(r.locked[k].Sub(r.unlock[k-1]), 0))
+		if r.owner[k] != r.owner[k-1] {
 			moves++
 		}
 	}
