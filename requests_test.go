@@ -71,94 +71,9 @@ func twoSessions(t *testing.T) (*dynamutex.Session, *tap, *dynamutex.Session, *t
 }
 
 func TestContendedRequests(t *testing.T) {
-	t.Run("live holder", func(t *testing.T) {
-		holder, htr, waiter, wtr, ctx := twoSessions(t)
-		hm := holder.NewMutex("contended")
-		hctx, err := hm.Lock(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-
-		const wait = 3 * time.Second
-		before := wtr.count(opAcquire)
-		start := time.Now()
-		wctx, cancel := context.WithTimeout(ctx, wait)
-		_, err = waiter.NewMutex("contended").Lock(wctx)
-		cancel()
-		elapsed := time.Since(start)
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("waiter's Lock: %v, want context.DeadlineExceeded while the holder renews", err)
-		}
-		writes, reads := wtr.count(opAcquire)-before, wtr.count("GetItem")
-		if hctx.Err() != nil {
-			t.Fatalf("holder's lock ended while it renewed: %v", context.Cause(hctx))
-		}
-		hi := maxAttempts(wait, testLease)
-		t.Logf("waiter: %d write and %d reads in %v (%.1f reads per second); bound %d from backoff 250 ms ×1.5 ±50 %% capped at %v",
-			writes, reads, elapsed.Round(time.Millisecond), float64(reads)/elapsed.Seconds(), hi, backoffCap(testLease))
-		// While the lock is held elsewhere a waiter writes nothing: it
-		// reads until a read shows the record free or ready to be taken.
-		if writes != 1 || reads < 2 || reads+writes > hi {
-			t.Errorf("waiter made %d writes and %d reads in %v, want 1 write and 2..%d reads", writes, reads, wait, hi-1)
-		}
-		// Past the starvation threshold (a quarter of the test lease) it
-		// claims the next turn and re-asserts the claim every third of a
-		// lease, never more often; giving up, it removes the claim.
-		claims, most := wtr.count(opClaim), int(wait/(testLease/3))+1
-		if claims < 1 || claims > most {
-			t.Errorf("waiter made %d claim writes in %v, want 1..%d (one per third of a lease)", claims, wait, most)
-		}
-		waitFor(t, 5*time.Second, "the waiter's unclaim", func() bool { return wtr.count(opUnclaim) == 1 })
-		if err := hm.Unlock(ctx); err != nil {
-			t.Fatal(err)
-		}
-		checkNoReads(t, "holder", htr)
-	})
-
-	// A holder that stops writing, by a crash (its Session closed without
-	// Unlock) or by renewals that no longer reach DynamoDB, is taken over
-	// once the waiter has watched the record unchanged for a lease. The
-	// waiter's first reply can take up to half a lease (its attempt
-	// timeout), and the waiter never sleeps past the moment it may take
-	// over, which is one more request.
-	takeover := func(t *testing.T, stop func(t *testing.T, holder *dynamutex.Session, htr *tap)) {
-		holder, htr, waiter, wtr, ctx := twoSessions(t)
-		hm := holder.NewMutex("abandoned")
-		hctx, err := hm.Lock(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Let a renewal or two land, so the record is not the acquire's.
-		waitFor(t, 10*time.Second, "a renewal", func() bool { return htr.count(opRenew) >= 2 })
-		stop(t, holder, htr)
-
-		before := wtr.count(opAcquire)
-		start := time.Now()
-		wm := waiter.NewMutex("abandoned")
-		lctx, err := wm.Lock(ctx)
-		if err != nil {
-			t.Fatalf("waiter's Lock: %v", err)
-		}
-		elapsed := time.Since(start)
-		writes, reads := wtr.count(opAcquire)-before, wtr.count("GetItem")
-		hi := maxAttempts(testLease+testLease/2, testLease) + 1
-		t.Logf("takeover after %v with %d writes and %d reads (bound %d); holder's context: %v",
-			elapsed.Round(time.Millisecond), writes, reads, hi, context.Cause(hctx))
-		// The first write finds the holder; the next write is the takeover,
-		// sent only once a read has shown the record unchanged for a lease.
-		if writes != 2 || reads < 1 || reads+writes > hi {
-			t.Errorf("takeover took %d writes and %d reads, want 2 writes and 1..%d reads", writes, reads, hi-2)
-		}
-		if lctx.Err() != nil {
-			t.Fatalf("waiter's lock context ended: %v", context.Cause(lctx))
-		}
-		if err := wm.Unlock(ctx); err != nil {
-			t.Fatal(err)
-		}
-		checkNoReads(t, "holder", htr)
-	}
+	t.Run("live holder", checkLiveHolderRequests)
 	t.Run("holder closed", func(t *testing.T) {
-		takeover(t, func(t *testing.T, holder *dynamutex.Session, _ *tap) {
+		checkTakeover(t, func(t *testing.T, holder *dynamutex.Session, _ *tap) {
 			// Close waits for renewals in flight, so the record is final.
 			if err := holder.Close(context.Background()); err != nil {
 				t.Fatal(err)
@@ -166,7 +81,7 @@ func TestContendedRequests(t *testing.T) {
 		})
 	})
 	t.Run("renewals blocked", func(t *testing.T) {
-		takeover(t, func(t *testing.T, _ *dynamutex.Session, htr *tap) {
+		checkTakeover(t, func(t *testing.T, _ *dynamutex.Session, htr *tap) {
 			htr.setFault(func(op, _ string, _ any) fault { return fault{block: op == opRenew} })
 			// Renewals of one lock are sent one after another, so once a
 			// renewal counted after the fault was set has been sent (and
@@ -175,4 +90,93 @@ func TestContendedRequests(t *testing.T) {
 			waitFor(t, 10*time.Second, "a blocked renewal", func() bool { return htr.count(opRenew) > n })
 		})
 	})
+}
+
+// checkLiveHolderRequests counts the requests of a waiter that gives up on
+// a lock its holder keeps renewing.
+func checkLiveHolderRequests(t *testing.T) {
+	holder, htr, waiter, wtr, ctx := twoSessions(t)
+	hm := holder.NewMutex("contended")
+	hctx, err := hm.Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const wait = 3 * time.Second
+	before := wtr.count(opAcquire)
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	_, err = waiter.NewMutex("contended").Lock(wctx)
+	cancel()
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiter's Lock: %v, want context.DeadlineExceeded while the holder renews", err)
+	}
+	writes, reads := wtr.count(opAcquire)-before, wtr.count("GetItem")
+	if hctx.Err() != nil {
+		t.Fatalf("holder's lock ended while it renewed: %v", context.Cause(hctx))
+	}
+	hi := maxAttempts(wait, testLease)
+	t.Logf("waiter: %d write and %d reads in %v (%.1f reads per second); bound %d from backoff 250 ms ×1.5 ±50 %% capped at %v",
+		writes, reads, elapsed.Round(time.Millisecond), float64(reads)/elapsed.Seconds(), hi, backoffCap(testLease))
+	// While the lock is held elsewhere a waiter writes nothing: it
+	// reads until a read shows the record free or ready to be taken.
+	if writes != 1 || reads < 2 || reads+writes > hi {
+		t.Errorf("waiter made %d writes and %d reads in %v, want 1 write and 2..%d reads", writes, reads, wait, hi-1)
+	}
+	// Past the starvation threshold (a quarter of the test lease) it
+	// claims the next turn and re-asserts the claim every third of a
+	// lease, never more often; giving up, it removes the claim.
+	claims, most := wtr.count(opClaim), int(wait/(testLease/3))+1
+	if claims < 1 || claims > most {
+		t.Errorf("waiter made %d claim writes in %v, want 1..%d (one per third of a lease)", claims, wait, most)
+	}
+	waitFor(t, 5*time.Second, "the waiter's unclaim", func() bool { return wtr.count(opUnclaim) == 1 })
+	if err := hm.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkNoReads(t, "holder", htr)
+}
+
+// A holder that stops writing, by a crash (its Session closed without
+// Unlock) or by renewals that no longer reach DynamoDB, is taken over
+// once the waiter has watched the record unchanged for a lease. The
+// waiter's first reply can take up to half a lease (its attempt
+// timeout), and the waiter never sleeps past the moment it may take
+// over, which is one more request.
+func checkTakeover(t *testing.T, stop func(t *testing.T, holder *dynamutex.Session, htr *tap)) {
+	holder, htr, waiter, wtr, ctx := twoSessions(t)
+	hm := holder.NewMutex("abandoned")
+	hctx, err := hm.Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Let a renewal or two land, so the record is not the acquire's.
+	waitFor(t, 10*time.Second, "a renewal", func() bool { return htr.count(opRenew) >= 2 })
+	stop(t, holder, htr)
+
+	before := wtr.count(opAcquire)
+	start := time.Now()
+	wm := waiter.NewMutex("abandoned")
+	lctx, err := wm.Lock(ctx)
+	if err != nil {
+		t.Fatalf("waiter's Lock: %v", err)
+	}
+	elapsed := time.Since(start)
+	writes, reads := wtr.count(opAcquire)-before, wtr.count("GetItem")
+	hi := maxAttempts(testLease+testLease/2, testLease) + 1
+	t.Logf("takeover after %v with %d writes and %d reads (bound %d); holder's context: %v",
+		elapsed.Round(time.Millisecond), writes, reads, hi, context.Cause(hctx))
+	// The first write finds the holder; the next write is the takeover,
+	// sent only once a read has shown the record unchanged for a lease.
+	if writes != 2 || reads < 1 || reads+writes > hi {
+		t.Errorf("takeover took %d writes and %d reads, want 2 writes and 1..%d reads", writes, reads, hi-2)
+	}
+	if lctx.Err() != nil {
+		t.Fatalf("waiter's lock context ended: %v", context.Cause(lctx))
+	}
+	if err := wm.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkNoReads(t, "holder", htr)
 }
