@@ -3,6 +3,7 @@ package dynamutex_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -84,76 +85,10 @@ func TestLifecycleEvents(t *testing.T) {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := newSession(t, c, table, dynamutex.WithObserver(rec), dynamutex.WithLogger(logger), dynamutex.WithOwner("watched"))
-	ctx := ctxTimeout(t, 30*time.Second)
+	r := &lifecycle{c: c, tr: tr, table: table, rec: rec, s: s, ctx: ctxTimeout(t, 30*time.Second)}
 
-	m := s.NewMutex("calm")
-	lctx, err := m.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := mustLease(t, lctx).Token()
-	acq := rec.waitFor(t, dynamutex.EventAcquired, "calm")
-	if acq.Token != token || acq.Attempts != 1 || acq.Latency <= 0 || acq.Wait < acq.Latency {
-		t.Errorf("acquired event = %+v, want token %d, 1 attempt, 0 < latency <= wait", acq, token)
-	}
-	ren := rec.waitFor(t, dynamutex.EventRenewed, "calm")
-	if ren.Token != token || ren.Attempts < 1 || ren.Latency <= 0 || ren.Wait <= 0 {
-		t.Errorf("renewed event = %+v", ren)
-	}
-
-	// One renewal attempt refused with a server error: a failure, then a
-	// renewal that needed two attempts, which is late.
-	var once sync.Once
-	tr.setFault(func(op, key string, in any) fault {
-		f := fault{}
-		if op == opRenew && key == "calm" {
-			once.Do(func() { f = fault{status: 500} })
-		}
-		return f
-	})
-	failed := rec.waitFor(t, dynamutex.EventRenewalFailed, "calm")
-	if failed.Err == nil || failed.Token != token {
-		t.Errorf("renewal-failed event = %+v, want an error", failed)
-	}
-	waitFor(t, 10*time.Second, "a late renewal", func() bool {
-		for _, ev := range rec.find(dynamutex.EventRenewed, "calm") {
-			if ev.Late && ev.Attempts == 2 {
-				return true
-			}
-		}
-		return false
-	})
-	tr.setFault(nil)
-	if err := m.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if rel := rec.waitFor(t, dynamutex.EventReleased, "calm"); rel.Token != token || rel.Latency <= 0 {
-		t.Errorf("released event = %+v", rel)
-	}
-
-	// The second lock's renewals stop: danger. Then another owner's record
-	// replaces it and renewals resume: lost.
-	m2 := s.NewMutex("doomed")
-	l2ctx, err := m2.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	token2 := mustLease(t, l2ctx).Token()
-	tr.setFault(func(op, key string, in any) fault { return fault{block: op == opRenew && key == "doomed"} })
-	danger := rec.waitFor(t, dynamutex.EventInDanger, "doomed")
-	if !errors.Is(danger.Err, dynamutex.ErrLeaseInDanger) || danger.Token != token2 {
-		t.Errorf("in-danger event = %+v", danger)
-	}
-	putItem(t, c, table, heldRecord("doomed", "thief", "their-version", token2+1, time.Minute))
-	tr.setFault(nil)
-	lost := rec.waitFor(t, dynamutex.EventLost, "doomed")
-	var le *dynamutex.LostError
-	if !errors.As(lost.Err, &le) || le.Owner != "thief" || lost.Token != token2 {
-		t.Errorf("lost event = %+v, want a *LostError naming the thief", lost)
-	}
-	if err := m2.Unlock(ctx); !errors.Is(err, dynamutex.ErrLockLost) {
-		t.Errorf("Unlock of the lost lock = %v", err)
-	}
+	token := r.calm(t)
+	token2 := r.doomed(t)
 
 	want := map[string]uint64{
 		"dynamutex: acquired":        token,
@@ -176,6 +111,99 @@ func TestLifecycleEvents(t *testing.T) {
 	for msg := range want {
 		t.Errorf("no log record %q", msg)
 	}
+}
+
+// lifecycle is the observed Session of TestLifecycleEvents, with its
+// table, transport and Observer.
+type lifecycle struct {
+	c     *tap
+	tr    *tap
+	table string
+	rec   *recorder
+	s     *dynamutex.Session
+	ctx   context.Context
+}
+
+// calm takes the first lock through acquired, renewed, a failed and a late
+// renewal and released, and returns its token.
+func (r *lifecycle) calm(t *testing.T) uint64 {
+	m := r.s.NewMutex("calm")
+	lctx, err := m.Lock(r.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := mustLease(t, lctx).Token()
+	acq := r.rec.waitFor(t, dynamutex.EventAcquired, "calm")
+	if acq.Token != token || acq.Attempts != 1 || acq.Latency <= 0 || acq.Wait < acq.Latency {
+		t.Errorf("acquired event = %+v, want token %d, 1 attempt, 0 < latency <= wait", acq, token)
+	}
+	ren := r.rec.waitFor(t, dynamutex.EventRenewed, "calm")
+	if ren.Token != token || ren.Attempts < 1 || ren.Latency <= 0 || ren.Wait <= 0 {
+		t.Errorf("renewed event = %+v", ren)
+	}
+	r.failOneRenewal(t, token)
+	if err := m.Unlock(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rel := r.rec.waitFor(t, dynamutex.EventReleased, "calm"); rel.Token != token || rel.Latency <= 0 {
+		t.Errorf("released event = %+v", rel)
+	}
+	return token
+}
+
+func (r *lifecycle) failOneRenewal(t *testing.T, token uint64) {
+	// One renewal attempt refused with a server error: a failure, then a
+	// renewal that needed two attempts, which is late.
+	var once sync.Once
+	r.tr.setFault(func(op, key string, in any) fault {
+		f := fault{}
+		if op == opRenew && key == "calm" {
+			once.Do(func() { f = fault{status: 500} })
+		}
+		return f
+	})
+	failed := r.rec.waitFor(t, dynamutex.EventRenewalFailed, "calm")
+	if failed.Err == nil || failed.Token != token {
+		t.Errorf("renewal-failed event = %+v, want an error", failed)
+	}
+	waitFor(t, 10*time.Second, "a late renewal", func() bool {
+		for _, ev := range r.rec.find(dynamutex.EventRenewed, "calm") {
+			if ev.Late && ev.Attempts == 2 {
+				return true
+			}
+		}
+		return false
+	})
+	r.tr.setFault(nil)
+}
+
+// doomed takes the second lock through danger and loss, and returns its
+// token.
+func (r *lifecycle) doomed(t *testing.T) uint64 {
+	// The second lock's renewals stop: danger. Then another owner's record
+	// replaces it and renewals resume: lost.
+	m2 := r.s.NewMutex("doomed")
+	l2ctx, err := m2.Lock(r.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token2 := mustLease(t, l2ctx).Token()
+	r.tr.setFault(func(op, key string, in any) fault { return fault{block: op == opRenew && key == "doomed"} })
+	danger := r.rec.waitFor(t, dynamutex.EventInDanger, "doomed")
+	if !errors.Is(danger.Err, dynamutex.ErrLeaseInDanger) || danger.Token != token2 {
+		t.Errorf("in-danger event = %+v", danger)
+	}
+	putItem(t, r.c, r.table, heldRecord("doomed", "thief", "their-version", token2+1, time.Minute))
+	r.tr.setFault(nil)
+	lost := r.rec.waitFor(t, dynamutex.EventLost, "doomed")
+	var le *dynamutex.LostError
+	if !errors.As(lost.Err, &le) || le.Owner != "thief" || lost.Token != token2 {
+		t.Errorf("lost event = %+v, want a *LostError naming the thief", lost)
+	}
+	if err := m2.Unlock(r.ctx); !errors.Is(err, dynamutex.ErrLockLost) {
+		t.Errorf("Unlock of the lost lock = %v", err)
+	}
+	return token2
 }
 
 func TestEventKindString(t *testing.T) {
