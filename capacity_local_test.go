@@ -180,25 +180,12 @@ func TestConsumedCapacity(t *testing.T) {
 	c, tr := newClient(t)
 	cc := newCapacityClient(c)
 	table := newTable(t, c)
-	ctx := ctxTimeout(t, 30*time.Second)
-	holder := newSession(t, cc, table)
-	// The first writes to a table just created can be slow enough to time
-	// out and be adopted by a retry, whose failed condition carries no
-	// capacity: warm the table up before measuring.
-	warm := holder.NewMutex("capacity-warm-up")
-	for range 5 {
-		if _, err := warm.Lock(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := warm.Unlock(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cc.take(opAcquire)
-	cc.take(opRelease)
-	m := holder.NewMutex("capacity")
+	r := &capacityRig{cc: cc, table: table, ctx: ctxTimeout(t, 30*time.Second)}
+	r.holder = newSession(t, cc, table)
+	r.warmUp(t)
+	m := r.holder.NewMutex("capacity")
 
-	lctx, err := m.Lock(ctx)
+	lctx, err := m.Lock(r.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,6 +199,57 @@ func TestConsumedCapacity(t *testing.T) {
 		return oc != nil && oc.withCapacity >= 3
 	})
 
+	waiterTr := r.failedTryLock(t)
+
+	if err := m.Unlock(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if lctx.Err() == nil {
+		t.Fatal("lock context still live after Unlock")
+	}
+	checkCapacity(t, "renewal", cc.take(opRenew))
+	checkCapacity(t, "Unlock", cc.take(opRelease))
+
+	r.bigData(t)
+
+	checkNoReads(t, "holder", tr)
+	checkNoReads(t, "waiter", waiterTr)
+	// Said in the log rather than as a skipped test: the count above is
+	// what can be asserted.
+	t.Logf("capacity of a failed conditional write is not measurable: %T carries no ConsumedCapacity "+
+		"(its fields are Message, ErrorCodeOverride and Item); the attempt was 1 UpdateItem and no read",
+		&types.ConditionalCheckFailedException{})
+}
+
+// capacityRig is TestConsumedCapacity's table and the holder's Session,
+// whose requests cc measures.
+type capacityRig struct {
+	cc     *capacityClient
+	table  string
+	ctx    context.Context
+	holder *dynamutex.Session
+}
+
+func (r *capacityRig) warmUp(t *testing.T) {
+	// The first writes to a table just created can be slow enough to time
+	// out and be adopted by a retry, whose failed condition carries no
+	// capacity: warm the table up before measuring.
+	warm := r.holder.NewMutex("capacity-warm-up")
+	for range 5 {
+		if _, err := warm.Lock(r.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := warm.Unlock(r.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.cc.take(opAcquire)
+	r.cc.take(opRelease)
+}
+
+// failedTryLock makes another Session's TryLock fail on the held key and
+// returns that Session's transport.
+func (r *capacityRig) failedTryLock(t *testing.T) *tap {
 	// A failed acquisition by another Session. Its capacity cannot be
 	// measured: the SDK returns it as *types.ConditionalCheckFailedException,
 	// which has Message and Item but no ConsumedCapacity, and DynamoDB
@@ -221,43 +259,29 @@ func TestConsumedCapacity(t *testing.T) {
 	// ALL_OLD item it returns costs no read units.
 	waiterClient, waiterTr := newClient(t)
 	wcc := newCapacityClient(waiterClient)
-	waiter := newSession(t, wcc, table)
-	if _, err := waiter.NewMutex("capacity").TryLock(ctx); !errors.Is(err, dynamutex.ErrLocked) {
+	waiter := newSession(t, wcc, r.table)
+	if _, err := waiter.NewMutex("capacity").TryLock(r.ctx); !errors.Is(err, dynamutex.ErrLocked) {
 		t.Fatalf("TryLock of a held key: %v, want ErrLocked", err)
 	}
 	failed := wcc.take(opAcquire)
 	if failed.requests != 1 || failed.conditionFailed != 1 {
 		t.Fatalf("contended TryLock: %d requests, %d condition failures; want 1 and 1", failed.requests, failed.conditionFailed)
 	}
+	return waiterTr
+}
 
-	if err := m.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if lctx.Err() == nil {
-		t.Fatal("lock context still live after Unlock")
-	}
-	checkCapacity(t, "renewal", cc.take(opRenew))
-	checkCapacity(t, "Unlock", cc.take(opRelease))
-
+func (r *capacityRig) bigData(t *testing.T) {
 	// Data beyond 1 KB makes every write of the record cost more units; it
 	// shows the measurement follows the item size, as DynamoDB's does.
-	big := holder.NewMutex("capacity-data", dynamutex.WithData(make([]byte, 1500)))
-	if _, err := big.Lock(ctx); err != nil {
+	big := r.holder.NewMutex("capacity-data", dynamutex.WithData(make([]byte, 1500)))
+	if _, err := big.Lock(r.ctx); err != nil {
 		t.Fatal(err)
 	}
-	checkCapacity(t, "Lock with 1.5 KB of data", cc.take(opAcquire))
-	if err := big.Unlock(ctx); err != nil {
+	checkCapacity(t, "Lock with 1.5 KB of data", r.cc.take(opAcquire))
+	if err := big.Unlock(r.ctx); err != nil {
 		t.Fatal(err)
 	}
-	checkCapacity(t, "Unlock with 1.5 KB of data", cc.take(opRelease))
-
-	checkNoReads(t, "holder", tr)
-	checkNoReads(t, "waiter", waiterTr)
-	// Said in the log rather than as a skipped test: the count above is
-	// what can be asserted.
-	t.Logf("capacity of a failed conditional write is not measurable: %T carries no ConsumedCapacity "+
-		"(its fields are Message, ErrorCodeOverride and Item); the attempt was 1 UpdateItem and no read",
-		&types.ConditionalCheckFailedException{})
+	checkCapacity(t, "Unlock with 1.5 KB of data", r.cc.take(opRelease))
 }
 
 // The guard of a guarded write is one transactional item on the lock table:
