@@ -139,57 +139,11 @@ func TestList(t *testing.T) {
 	s := newSession(t, smallPages{c}, table, dynamutex.WithOwner("lister"))
 	ctx := ctxTimeout(t, 20*time.Second)
 
-	big := bytes.Repeat([]byte("x"), 300<<10)
-	want := map[string]bool{}
-	for i := range 4 {
-		key := fmt.Sprintf("big-%d", i)
-		m := s.NewMutex(key, dynamutex.WithData(big))
-		if _, err := m.Lock(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer m.Unlock(ctx)
-		want[key] = false
-	}
-	for i := range 20 {
-		key := fmt.Sprintf("small-%02d", i)
-		m := s.NewMutex(key)
-		if _, err := m.Lock(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if i%2 == 0 {
-			if err := m.Unlock(ctx); err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			defer m.Unlock(ctx)
-		}
-		want[key] = i%2 == 0
-	}
+	want := lockForList(ctx, t, s)
 	putItem(t, c, table, map[string]types.AttributeValue{"key": avS("alien"), "colour": avS("green")})
 
 	scans := tr.count("Scan")
-	var keys []string
-	foreign := 0
-	for info, err := range s.List(ctx) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.Err != nil {
-			if info.Key != "alien" || !errors.Is(info.Err, dynamutex.ErrCorruptRecord) {
-				t.Errorf("unexpected record error %+v", info)
-			}
-			foreign++
-			continue
-		}
-		released, ok := want[info.Key]
-		if !ok || info.Released != released || info.Owner != "lister" || info.Token == 0 {
-			t.Errorf("List gave %+v; want released=%v (known: %v)", info, released, ok)
-		}
-		if len(info.Key) > 3 && info.Key[:3] == "big" && len(info.Data) != len(big) {
-			t.Errorf("%s carries %d bytes of data, want %d", info.Key, len(info.Data), len(big))
-		}
-		keys = append(keys, info.Key)
-	}
+	keys, foreign := listChecked(ctx, t, s, want)
 	if n := tr.count("Scan") - scans; n < 5 {
 		t.Errorf("List made %d Scan requests for 25 records in pages of 5, want at least 5", n)
 	}
@@ -212,6 +166,68 @@ func TestList(t *testing.T) {
 	if n != 1 || tr.count("Scan")-scans != 1 {
 		t.Errorf("breaking out after %d records made %d Scan requests, want 1 and 1", n, tr.count("Scan")-scans)
 	}
+}
+
+// listBigData is the size of the data of TestList's big records.
+const listBigData = 300 << 10
+
+// lockForList locks four records with big data and twenty small ones, every
+// other one released again; the rest stay held until the test ends. It
+// returns the keys, each with whether it is released.
+func lockForList(ctx context.Context, t *testing.T, s *dynamutex.Session) map[string]bool {
+	big := bytes.Repeat([]byte("x"), listBigData)
+	want := map[string]bool{}
+	for i := range 4 {
+		key := fmt.Sprintf("big-%d", i)
+		m := s.NewMutex(key, dynamutex.WithData(big))
+		if _, err := m.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Unlock(ctx) })
+		want[key] = false
+	}
+	for i := range 20 {
+		key := fmt.Sprintf("small-%02d", i)
+		m := s.NewMutex(key)
+		if _, err := m.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if err := m.Unlock(ctx); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			t.Cleanup(func() { m.Unlock(ctx) })
+		}
+		want[key] = i%2 == 0
+	}
+	return want
+}
+
+// listChecked lists the table, checks each record against want, and returns
+// the keys listed and the number of foreign records.
+func listChecked(ctx context.Context, t *testing.T, s *dynamutex.Session, want map[string]bool) (keys []string, foreign int) {
+	for info, err := range s.List(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Err != nil {
+			if info.Key != "alien" || !errors.Is(info.Err, dynamutex.ErrCorruptRecord) {
+				t.Errorf("unexpected record error %+v", info)
+			}
+			foreign++
+			continue
+		}
+		released, ok := want[info.Key]
+		if !ok || info.Released != released || info.Owner != "lister" || info.Token == 0 {
+			t.Errorf("List gave %+v; want released=%v (known: %v)", info, released, ok)
+		}
+		if len(info.Key) > 3 && info.Key[:3] == "big" && len(info.Data) != listBigData {
+			t.Errorf("%s carries %d bytes of data, want %d", info.Key, len(info.Data), listBigData)
+		}
+		keys = append(keys, info.Key)
+	}
+	return keys, foreign
 }
 
 func TestListScanFails(t *testing.T) {
