@@ -26,6 +26,22 @@ func TestStatusAndList(t *testing.T) {
 	})
 	ho := h.hold("report", "--lease", "2s", "--owner", "alice", "--data", "deploy v1.2")
 
+	checkHeldStatus(t, h, ho)
+	checkListJSON(t, h)
+	checkList(t, h, ho)
+	checkCorruptAndAbsent(t, h)
+
+	ho.release()
+	if s := h.status("report"); s.State != stateReleased || !s.Free || s.Released == nil || !*s.Released {
+		t.Errorf("status --json after the run: %+v", s)
+	}
+	r := h.exec(nil, h.args("list")...)
+	if !strings.Contains(r.stdout, "released") || strings.Contains(r.stdout, " held ") {
+		t.Errorf("list after the run:\n%s", r.stdout)
+	}
+}
+
+func checkHeldStatus(t *testing.T, h *harness, ho *holder) {
 	s := h.status("report")
 	if s.State != stateHeld || s.Free || s.Owner == nil || *s.Owner != "alice" ||
 		s.Token == nil || strconv.FormatUint(*s.Token, 10) != ho.token ||
@@ -39,8 +55,10 @@ func TestStatusAndList(t *testing.T) {
 			t.Errorf("status does not show %q: %s", want, r)
 		}
 	}
+}
 
-	r = h.exec(nil, h.args("list", "--json")...)
+func checkListJSON(t *testing.T, h *harness) {
+	r := h.exec(nil, h.args("list", "--json")...)
 	var views []lockView
 	if err := json.Unmarshal([]byte(r.stdout), &views); err != nil || r.code != 0 {
 		t.Fatalf("list --json: %v: %s", err, r)
@@ -59,7 +77,10 @@ func TestStatusAndList(t *testing.T) {
 	if v := byKey["junk"]; v.State != stateCorrupt || !strings.Contains(v.Error, "version") || v.Owner != nil {
 		t.Errorf("list --json, junk: %+v", v)
 	}
-	r = h.exec(nil, h.args("list")...)
+}
+
+func checkList(t *testing.T, h *harness, ho *holder) {
+	r := h.exec(nil, h.args("list")...)
 	if r.code != 0 {
 		t.Fatalf("list: %s", r)
 	}
@@ -69,7 +90,9 @@ func TestStatusAndList(t *testing.T) {
 			t.Errorf("list does not show %q:\n%s", want, r.stdout)
 		}
 	}
+}
 
+func checkCorruptAndAbsent(t *testing.T, h *harness) {
 	if r := h.exec(nil, h.args("status", "junk")...); r.code != exitFailure || !strings.Contains(r.stdout, "corrupt") {
 		t.Errorf("status of a corrupt record: want exit 1 and the state: %s", r)
 	}
@@ -78,14 +101,5 @@ func TestStatusAndList(t *testing.T) {
 	}
 	if r := h.exec(nil, h.args("status", "never-locked")...); r.code != 0 || !strings.Contains(r.stdout, "absent") {
 		t.Errorf("status of a key without a record: %s", r)
-	}
-
-	ho.release()
-	if s := h.status("report"); s.State != stateReleased || !s.Free || s.Released == nil || !*s.Released {
-		t.Errorf("status --json after the run: %+v", s)
-	}
-	r = h.exec(nil, h.args("list")...)
-	if !strings.Contains(r.stdout, "released") || strings.Contains(r.stdout, " held ") {
-		t.Errorf("list after the run:\n%s", r.stdout)
 	}
 }
