@@ -34,12 +34,19 @@ type testClaim struct {
 	lease                time.Duration
 }
 
+// record is one lock record of the DynamoDB under test.
+type record struct {
+	c          testDB
+	table, key string
+}
+
 // putClaim writes cl into key's record with the raw SDK, as a claimant
 // would. It refuses to replace a claim, so that a test whose timing went
 // wrong says so instead of proving nothing.
-func putClaim(t *testing.T, c testDB, table, key string, cl testClaim) {
+func putClaim(t *testing.T, r record, cl testClaim) {
 	t.Helper()
-	in := claimUpdate(table, key, cl)
+	c, key := r.c, r.key
+	in := claimUpdate(r.table, key, cl)
 	in.ConditionExpression = aws.String("attribute_exists(#k) AND attribute_not_exists(#c)")
 	in.ExpressionAttributeNames["#k"] = "key"
 	if _, err := c.UpdateItem(context.Background(), in); err != nil {
@@ -71,9 +78,9 @@ func claimField(item map[string]types.AttributeValue, field string) string {
 }
 
 // mustNoClaim checks that key's record carries no claim attribute at all.
-func mustNoClaim(t *testing.T, c testDB, table, key, when string) {
+func mustNoClaim(t *testing.T, r record, when string) {
 	t.Helper()
-	if item := getItem(t, c, table, key); item["claim"] != nil {
+	if item := getItem(t, r.c, r.table, r.key); item["claim"] != nil {
 		t.Fatalf("%s: the record still carries the claim of %q (version %q)",
 			when, claimField(item, "owner"), claimField(item, "version"))
 	}
@@ -203,7 +210,7 @@ func TestClaimCrashedClaimant(t *testing.T) {
 	if err := pm.Unlock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	putClaim(t, c, table, key, testClaim{version: "crashed-version", owner: "crashed", beat: "crashed-beat",
+	putClaim(t, record{c, table, key}, testClaim{version: "crashed-version", owner: "crashed", beat: "crashed-beat",
 		since: time.Now(), lease: testLease})
 
 	wc, wtr := newClient(t)
@@ -233,7 +240,7 @@ func TestClaimCrashedClaimant(t *testing.T) {
 	if attrS(item, "owner") != "waiter" || attrBool(item, "released") {
 		t.Errorf("record after the Lock: owner %q, released %v; want waiter, held", attrS(item, "owner"), attrBool(item, "released"))
 	}
-	mustNoClaim(t, c, table, key, "after the acquire write that passed the dead claim")
+	mustNoClaim(t, record{c, table, key}, "after the acquire write that passed the dead claim")
 	// The waiter is younger than the dead claim: it waited behind it rather
 	// than taking it over.
 	if n := wtr.count(opClaim); n != 0 {
@@ -293,7 +300,7 @@ func TestClaimOlderWaiterTakesOver(t *testing.T) {
 	// The standing claim began 50 ms after the older waiter, well before
 	// the older waiter claims at 150 ms, and before the younger one starts.
 	since := olderStart.Add(50 * time.Millisecond)
-	putClaim(t, c, table, key, testClaim{version: "standing-version", owner: "standing", beat: "standing-beat",
+	putClaim(t, record{c, table, key}, testClaim{version: "standing-version", owner: "standing", beat: "standing-beat",
 		since: since, lease: testLease})
 	time.Sleep(time.Until(since.Add(2 * time.Millisecond)))
 	youngStart := time.Now()
@@ -523,7 +530,7 @@ func testClaimLostReplyTaken(t *testing.T) {
 	if got := mustLease(t, w.ctx).Token(); got != tok+1 {
 		t.Errorf("waiter's token %d, want %d", got, tok+1)
 	}
-	mustNoClaim(t, c, table, key, "after the claimant took the lock")
+	mustNoClaim(t, record{c, table, key}, "after the claimant took the lock")
 }
 
 func testClaimLostReplyGivenUp(t *testing.T) {
@@ -556,10 +563,10 @@ func testClaimLostReplyGivenUp(t *testing.T) {
 	waitFor(t, time.Second, "the lost claim write to show in the record", func() bool {
 		return claimField(getItem(t, c, table, key), "owner") == "waiter"
 	})
-	giveUpAndUnclaim(t, cancel, waiter, func() bool {
+	giveUpAndUnclaim(t, cancel, waiting{waiter, wtr}, func() bool {
 		_, ok := getItem(t, c, table, key)["claim"]
 		return !ok
-	}, wtr)
+	})
 	if n := wtr.count(opClaim); n != 1 {
 		t.Errorf("%d claim writes, want only the one whose reply was lost", n)
 	}
@@ -571,11 +578,18 @@ func testClaimLostReplyGivenUp(t *testing.T) {
 	}
 }
 
+// waiting is a waiter's Lock call in flight, and the tap of its client.
+type waiting struct {
+	res <-chan lockResult
+	tr  *tap
+}
+
 // giveUpAndUnclaim cancels a waiter's Lock call and checks that it returns
 // context.Canceled, that its claim goes (gone reports it) and that the
 // waiter sent an unclaim.
-func giveUpAndUnclaim(t *testing.T, cancel context.CancelFunc, waiter <-chan lockResult, gone func() bool, wtr *tap) {
+func giveUpAndUnclaim(t *testing.T, cancel context.CancelFunc, w waiting, gone func() bool) {
 	t.Helper()
+	waiter, wtr := w.res, w.tr
 	cancel()
 	if r := <-waiter; !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("Lock = %v, want context.Canceled", r.err)
@@ -601,10 +615,10 @@ func TestClaimGiveUpRemovesClaim(t *testing.T) {
 	if o := claimField(getItem(t, c, table, key), "owner"); o != "quitter" {
 		t.Fatalf("after EventClaimed the claim is owned by %q, want quitter", o)
 	}
-	giveUpAndUnclaim(t, cancel, waiter, func() bool {
+	giveUpAndUnclaim(t, cancel, waiting{waiter, wtr}, func() bool {
 		_, ok := getItem(t, c, table, key)["claim"]
 		return !ok
-	}, wtr)
+	})
 
 	xc, xtr := newClient(t)
 	xm := newSession(t, xc, table, dynamutex.WithOwner("next")).NewMutex(key)
@@ -677,7 +691,7 @@ func TestClaimPrevReleaseIgnoresClaim(t *testing.T) {
 		t.Fatalf("the claim after the previous release's acquire is owned by %q, want claimant, left in place", o)
 	}
 	stall.on.Store(false)
-	last := oldHolderRenews(t, e, key, wtr, waiter)
+	last := oldHolderRenews(t, e, key, waiting{waiter, wtr})
 	if n := wtr.count(opAcquire); n != acquires {
 		t.Fatalf("the claimant made %d acquire writes while the old holder held the lock, want 0", n-acquires)
 	}
@@ -690,7 +704,7 @@ func TestClaimPrevReleaseIgnoresClaim(t *testing.T) {
 	if got := mustLease(t, w.ctx).Token(); got != tok+2 {
 		t.Errorf("the claimant's token %d, want %d", got, tok+2)
 	}
-	mustNoClaim(t, c, e.table, key, "after the claimant took the lock")
+	mustNoClaim(t, record{c, e.table, key}, "after the claimant took the lock")
 	_, err := e.replay("renew", compatFill{key: key, cur: last, next: "prev-zombie"})
 	compatConditionFailed(t, "the old holder's renewal after the claimant took the lock", err)
 	if err := wm.Unlock(ctx); err != nil {
@@ -702,8 +716,9 @@ func TestClaimPrevReleaseIgnoresClaim(t *testing.T) {
 // every heartbeat for longer than a lease, and checks that the claimant,
 // which reads the record held with its own claim still on it, waits
 // throughout. It returns the old holder's last version.
-func oldHolderRenews(t *testing.T, e *compatEnv, key string, wtr *tap, waiter <-chan lockResult) string {
+func oldHolderRenews(t *testing.T, e *compatEnv, key string, w waiting) string {
 	t.Helper()
+	waiter, wtr := w.res, w.tr
 	reads := wtr.count("GetItem")
 	cur := "prev-v0"
 	for i := 1; time.Duration(i)*testHeartbeat <= testLease+2*testHeartbeat; i++ {
@@ -734,7 +749,7 @@ func TestClaimBlockedWaiterDoesNotSpin(t *testing.T) {
 		t.Fatal(err)
 	}
 	claimant := testClaim{version: "foreign", owner: "live claimant", beat: "b0", since: time.Now(), lease: testLease}
-	putClaim(t, hc, table, "claimed", claimant)
+	putClaim(t, record{hc, table, "claimed"}, claimant)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() { // the live claimant re-asserts its claim, a new beat each time

@@ -155,7 +155,7 @@ func ExampleMutex_Lock_errgroup() {
 func stealRecord(ctx context.Context, client testDB, table, key string) {
 	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(table),
-		Item:      heldRecord(key, "other", "theirs", 1, 2*time.Second),
+		Item:      heldRecord(key, "other", 1, 2*time.Second),
 	})
 	if err != nil {
 		fmt.Println(err)

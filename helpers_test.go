@@ -111,11 +111,11 @@ func quietBenchmarks() {
 // classifyUpdate tells the library's writes apart by their update expression.
 func classifyUpdate(update string) string { return string(wire.ClassifyUpdate(update)) }
 
-// heldRecord is a well-formed lock record held by owner, as another process
-// would have written it.
-func heldRecord(key, owner, version string, token uint64, lease time.Duration) map[string]types.AttributeValue {
+// heldRecord is a well-formed lock record held by owner, at the version
+// "v-"+owner, as another process would have written it.
+func heldRecord(key, owner string, token uint64, lease time.Duration) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		"key": avS(key), "owner": avS(owner), "version": avS(version),
+		"key": avS(key), "owner": avS(owner), "version": avS("v-" + owner),
 		"token": avN(strconv.FormatUint(token, 10)), "lease_ms": avN(strconv.FormatInt(lease.Milliseconds(), 10)),
 		"released": avB(false),
 	}

@@ -175,8 +175,9 @@ func TestMissingAndMismatchedTable(t *testing.T) {
 }
 
 // rejects asserts that every method of m fails with want, before any request.
-func rejects(t *testing.T, ctx context.Context, tr *tap, m *dynamutex.Mutex, want error) {
+func rejects(t *testing.T, tr *tap, m *dynamutex.Mutex, want error) {
 	t.Helper()
+	ctx := ctxTimeout(t, 10*time.Second)
 	before := tr.total()
 	if _, err := m.Lock(ctx); !errors.Is(err, want) {
 		t.Fatalf("Lock = %v, want %v", err, want)
@@ -219,7 +220,7 @@ func TestBadKeysAndData(t *testing.T) {
 		{"data beside a 1024-byte owner", longOwner.NewMutex(strings.Repeat("k", 2048), nearlyFull), dynamutex.ErrDataTooLarge},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { rejects(t, ctx, c, tc.m, tc.want) })
+		t.Run(tc.name, func(t *testing.T) { rejects(t, c, tc.m, tc.want) })
 	}
 	// Data within 2 KB of the item limit, beside the largest key, is
 	// accepted and really fits in an item.
@@ -246,7 +247,7 @@ func TestBadKeysAndData(t *testing.T) {
 		{"data beside a 1024-byte sort value", skSess.NewMutex(strings.Repeat("k", 2048),
 			dynamutex.WithSortKeyValue(strings.Repeat("s", 1024)), nearlyFull), dynamutex.ErrDataTooLarge},
 	} {
-		t.Run(tc.name, func(t *testing.T) { rejects(t, ctx, c, tc.m, tc.want) })
+		t.Run(tc.name, func(t *testing.T) { rejects(t, c, tc.m, tc.want) })
 	}
 	// The largest sort value is accepted beside the largest key.
 	edge := skSess.NewMutex(strings.Repeat("k", 2048), dynamutex.WithSortKeyValue(strings.Repeat("s", 1024)))

@@ -87,7 +87,7 @@ func TestInspectFeedsTakeover(t *testing.T) {
 		c, table, s := setupOn(t, dynamutextest.New())
 		ctx := ctxTimeout(t, 10*time.Second)
 		const lease = 300 * time.Millisecond
-		putItem(t, c, table, heldRecord("stuck", "crashed", "v1", 7, lease))
+		putItem(t, c, table, heldRecord("stuck", "crashed", 7, lease))
 
 		first, err := s.Inspect(ctx, "stuck")
 		if err != nil {

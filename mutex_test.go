@@ -163,7 +163,7 @@ func TestStolenLockCancelsContext(t *testing.T) {
 	}
 	l, _ := dynamutex.LeaseFrom(lctx)
 	// Another writer replaces the record, as a takeover would.
-	putItem(t, c, table, heldRecord("stolen", "thief", "v-thief", l.Token()+1, 600*time.Millisecond))
+	putItem(t, c, table, heldRecord("stolen", "thief", l.Token()+1, 600*time.Millisecond))
 	select {
 	case <-lctx.Done():
 	case <-time.After(5 * testHeartbeat):
@@ -234,7 +234,7 @@ func TestAbandonedLockTakenOverAfterLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, table, sess := setupOn(t, dynamutextest.New())
 		// A record left by a crashed process: never renewed again.
-		putItem(t, c, table, heldRecord("abandoned", "crashed", "v-old", 41, 500*time.Millisecond))
+		putItem(t, c, table, heldRecord("abandoned", "crashed", 41, 500*time.Millisecond))
 		ctx := ctxTimeout(t, 10*time.Second)
 		start := time.Now()
 		before := c.count(opAcquire)
@@ -260,7 +260,7 @@ func TestAbandonedLockTakenOverAfterLease(t *testing.T) {
 func TestBackoffNeverSleepsPastTakeover(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, table, sess := setupOn(t, dynamutextest.New(), dynamutex.WithBackoff(func() backoffPolicy { return constant(time.Hour) }))
-		putItem(t, c, table, heldRecord("k", "crashed", "v1", 1, 300*time.Millisecond))
+		putItem(t, c, table, heldRecord("k", "crashed", 1, 300*time.Millisecond))
 		ctx := ctxTimeout(t, 5*time.Second)
 		start := time.Now()
 		if _, err := sess.NewMutex("k").Lock(ctx); err != nil {

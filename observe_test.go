@@ -193,7 +193,7 @@ func (r *lifecycle) doomed(t *testing.T) uint64 {
 	if !errors.Is(danger.Err, dynamutex.ErrLeaseInDanger) || danger.Token != token2 {
 		t.Errorf("in-danger event = %+v", danger)
 	}
-	putItem(t, r.c, r.table, heldRecord("doomed", "thief", "their-version", token2+1, time.Minute))
+	putItem(t, r.c, r.table, heldRecord("doomed", "thief", token2+1, time.Minute))
 	r.tr.setFault(nil)
 	lost := r.rec.waitFor(t, dynamutex.EventLost, "doomed")
 	var le *dynamutex.LostError

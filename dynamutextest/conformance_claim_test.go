@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
@@ -444,8 +445,8 @@ func waitForClaim(t *testing.T, c api, table string, want bool) {
 func caseLibraryClaimShapes(t *testing.T, c api) {
 	table := tableName(t, c)
 	rec := &recorder{api: c}
-	holder := librarySession(t, c, table, "holder")
-	waiter := librarySession(t, rec, table, "waiter")
+	holder := librarySession(t, c, table, dynamutex.WithOwner("holder"))
+	waiter := librarySession(t, rec, table, dynamutex.WithOwner("waiter"))
 	mh, mw := holder.NewMutex("job"), waiter.NewMutex("job")
 	_, err := mh.Lock(ctx)
 	mustOK(t, err)

@@ -18,7 +18,7 @@ const clockBound = 10 * time.Millisecond
 // without Unlock, and waits until that holder's deadline has passed.
 func crashed(t *testing.T, c api, table, key string) {
 	t.Helper()
-	s := librarySession(t, c, table, "crashed", dynamutex.WithClockBound(clockBound))
+	s := librarySession(t, c, table, dynamutex.WithOwner("crashed"), dynamutex.WithClockBound(clockBound))
 	_, err := s.NewMutex(key).Lock(ctx)
 	mustOK(t, err)
 	mustOK(t, s.Close(ctx))
@@ -31,7 +31,7 @@ func crashed(t *testing.T, c api, table, key string) {
 func caseLibraryClockTakeover(t *testing.T, c api) {
 	table := tableName(t, c)
 	crashed(t, c, table, "job")
-	s := librarySession(t, c, table, "cold-start", dynamutex.WithClockBound(clockBound))
+	s := librarySession(t, c, table, dynamutex.WithOwner("cold-start"), dynamutex.WithClockBound(clockBound))
 	m := s.NewMutex("job")
 	_, err := m.TryLock(ctx)
 	mustOK(t, err)
@@ -55,7 +55,7 @@ func caseLibraryStaleStamp(t *testing.T, c api) {
 		ReturnValues:              types.ReturnValueNone,
 	})
 	mustOK(t, err)
-	s := librarySession(t, c, table, "cold-start", dynamutex.WithClockBound(clockBound))
+	s := librarySession(t, c, table, dynamutex.WithOwner("cold-start"), dynamutex.WithClockBound(clockBound))
 	if _, err := s.NewMutex("job").TryLock(ctx); !errors.Is(err, dynamutex.ErrLocked) {
 		t.Fatalf("TryLock of a record whose deadline belongs to an earlier version = %v, want ErrLocked", err)
 	}

@@ -29,7 +29,7 @@ func putDoc(table, body string) types.TransactWriteItem {
 func caseLibraryGuardedWrite(t *testing.T, c api) {
 	table := tableName(t, c)
 	data := tableName(t, c)
-	s := librarySession(t, c, table, "holder")
+	s := librarySession(t, c, table, dynamutex.WithOwner("holder"))
 	mustOK(t, dynamutex.CreateTable(ctx, c, data))
 	m := s.NewMutex("job")
 	lctx, err := m.Lock(ctx)
@@ -61,7 +61,7 @@ func caseLibraryGuardedWrite(t *testing.T, c api) {
 
 func caseLibraryInspectList(t *testing.T, c api) {
 	table := tableName(t, c)
-	s := librarySession(t, c, table, "lister")
+	s := librarySession(t, c, table, dynamutex.WithOwner("lister"))
 	held := s.NewMutex("held", dynamutex.WithData([]byte("x")))
 	lctx, err := held.Lock(ctx)
 	mustOK(t, err)

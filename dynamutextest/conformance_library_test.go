@@ -32,12 +32,12 @@ const (
 
 // librarySession creates the lock table (once per test) and opens a Session
 // with short leases, closed when the test ends.
-func librarySession(t *testing.T, c api, table, owner string, opts ...dynamutex.Option) *dynamutex.Session {
+func librarySession(t *testing.T, c api, table string, opts ...dynamutex.Option) *dynamutex.Session {
 	t.Helper()
 	if err := dynamutex.CreateTable(ctx, c, table); err != nil {
 		t.Fatal(err)
 	}
-	s, err := dynamutex.NewSession(ctx, c, table, append([]dynamutex.Option{dynamutex.WithOwner(owner),
+	s, err := dynamutex.NewSession(ctx, c, table, append([]dynamutex.Option{
 		dynamutex.WithLeaseDuration(testLease), dynamutex.WithSafeTime(testSafe), dynamutex.WithHeartbeatPeriod(testHeartbeat),
 		dynamutex.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
@@ -58,7 +58,7 @@ func leaseOf(t *testing.T, lctx context.Context) *dynamutex.Lease {
 
 func caseLibraryTokens(t *testing.T, c api) {
 	table := tableName(t, c)
-	s := librarySession(t, c, table, "owner-a")
+	s := librarySession(t, c, table, dynamutex.WithOwner("owner-a"))
 	m := s.NewMutex("job")
 	var last uint64
 	for i := range 3 {
@@ -78,8 +78,8 @@ func caseLibraryTokens(t *testing.T, c api) {
 
 func caseLibraryTryLock(t *testing.T, c api) {
 	table := tableName(t, c)
-	a := librarySession(t, c, table, "owner-a")
-	b := librarySession(t, c, table, "owner-b")
+	a := librarySession(t, c, table, dynamutex.WithOwner("owner-a"))
+	b := librarySession(t, c, table, dynamutex.WithOwner("owner-b"))
 	ma, mb := a.NewMutex("job"), b.NewMutex("job")
 	actx, err := ma.Lock(ctx)
 	mustOK(t, err)
@@ -104,8 +104,8 @@ func caseLibraryTryLock(t *testing.T, c api) {
 
 func caseLibraryTakeover(t *testing.T, c api) {
 	table := tableName(t, c)
-	a := librarySession(t, c, table, "crashed")
-	b := librarySession(t, c, table, "waiter")
+	a := librarySession(t, c, table, dynamutex.WithOwner("crashed"))
+	b := librarySession(t, c, table, dynamutex.WithOwner("waiter"))
 	actx, err := a.NewMutex("job").Lock(ctx)
 	mustOK(t, err)
 	old := leaseOf(t, actx).Token()
