@@ -200,11 +200,9 @@ func lockedToken(t *testing.T, ctx context.Context, m *dynamutex.Mutex) uint64 {
 // has watched the claim, at one beat, for the claim's lease; the acquire
 // write that then passes it removes it.
 func TestClaimCrashedClaimant(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
+	c, table, prev := setup(t, dynamutex.WithOwner("previous-holder"))
 	ctx := ctxTimeout(t, 10*time.Second)
 	const key = "crashed-claimant"
-	prev := newSession(t, c, table, dynamutex.WithOwner("previous-holder"))
 	pm := prev.NewMutex(key)
 	tok := lockedToken(t, ctx, pm)
 	if err := pm.Unlock(ctx); err != nil {
@@ -280,11 +278,10 @@ func (l *versionLog) get() (claims, acquires []string) {
 // that version is the one that takes the lock. A waiter younger than the
 // claims never claims at all, and comes after the older one.
 func TestClaimOlderWaiterTakesOver(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
+	c, table, holder := setup(t, dynamutex.WithOwner("holder"))
 	ctx := ctxTimeout(t, 10*time.Second)
 	const key = "older-waiter"
-	hm := newSession(t, c, table, dynamutex.WithOwner("holder")).NewMutex(key)
+	hm := holder.NewMutex(key)
 	tok := lockedToken(t, ctx, hm)
 
 	oc, otr := newClient(t)
@@ -382,9 +379,9 @@ type claimScene struct {
 
 func newClaimScene(t *testing.T, ctx context.Context, key, waiterOwner string) *claimScene {
 	t.Helper()
-	hc, htr := newClient(t)
-	sc := &claimScene{hc: hc, htr: htr, table: newTable(t, hc), key: key, watch: newClaimWatch()}
-	sc.hm = newSession(t, hc, sc.table, dynamutex.WithOwner("holder")).NewMutex(key)
+	hc, table, holder := setup(t, dynamutex.WithOwner("holder"))
+	sc := &claimScene{hc: hc, htr: hc, table: table, key: key, watch: newClaimWatch()}
+	sc.hm = holder.NewMutex(key)
 	sc.tok = lockedToken(t, ctx, sc.hm)
 	var wc testDB
 	wc, sc.wtr = newClient(t)
@@ -501,11 +498,10 @@ func TestClaimLostReply(t *testing.T) {
 }
 
 func testClaimLostReplyTaken(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
+	c, table, holder := setup(t, dynamutex.WithOwner("holder"))
 	ctx := ctxTimeout(t, 10*time.Second)
 	const key = "lost-claim-reply"
-	hm := newSession(t, c, table, dynamutex.WithOwner("holder")).NewMutex(key)
+	hm := holder.NewMutex(key)
 	tok := lockedToken(t, ctx, hm)
 
 	wc, wtr := newClient(t)
@@ -534,11 +530,10 @@ func testClaimLostReplyTaken(t *testing.T) {
 }
 
 func testClaimLostReplyGivenUp(t *testing.T) {
-	c, _ := newClient(t)
-	table := newTable(t, c)
+	c, table, holder := setup(t, dynamutex.WithOwner("holder"))
 	ctx := ctxTimeout(t, 10*time.Second)
 	const key = "lost-claim-given-up"
-	hm := newSession(t, c, table, dynamutex.WithOwner("holder")).NewMutex(key)
+	hm := holder.NewMutex(key)
 	lockedToken(t, ctx, hm)
 
 	wc, wtr := newClient(t)
@@ -739,10 +734,8 @@ func oldHolderRenews(t *testing.T, e *compatEnv, key string, w waiting) string {
 // has passed, so it may not cut the sleep to nothing, or the waiter would
 // read in a tight loop for as long as the claim stands.
 func TestClaimBlockedWaiterDoesNotSpin(t *testing.T) {
-	hc, _ := newClient(t)
-	table := newTable(t, hc)
+	hc, table, holder := setup(t)
 	ctx := ctxTimeout(t, 30*time.Second)
-	holder := newSession(t, hc, table)
 	hm := holder.NewMutex("claimed")
 	lockedToken(t, ctx, hm)
 	if err := hm.Unlock(ctx); err != nil {
