@@ -94,7 +94,7 @@ func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, error) {
 	st := s.clock.stampNow(r.lease)
 	out, err := s.update(ctx, wire.Acquire(wire.AcquireArgs{
 		Item: s.item(r.id), Owner: r.owner, Version: r.version, Lease: r.lease,
-		Seed: now, Expires: time.Now().Add(s.expiry), Stamp: st,
+		Seed: now, Expires: now.Add(s.expiry), Stamp: st,
 		Takeover: r.takeover, StaleClaim: r.staleClaim, Data: r.data,
 	}))
 	if err != nil {
