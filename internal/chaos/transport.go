@@ -84,16 +84,17 @@ func parseWrite(target string, body []byte) (write, bool, string) {
 		return write{}, false, ""
 	}
 	var in struct {
-		TableName string
-		Key       map[string]map[string]any
-		Values    map[string]map[string]any `json:"ExpressionAttributeValues"`
+		TableName        string
+		Key              map[string]map[string]any
+		UpdateExpression string
+		Values           map[string]map[string]any `json:"ExpressionAttributeValues"`
 	}
 	if json.Unmarshal(body, &in) != nil {
 		return write{}, false, ""
 	}
 	s := func(m map[string]any) string { v, _ := m["S"].(string); return v }
 	n := func(m map[string]any) int64 { v, _ := m["N"].(string); i, _ := strconv.ParseInt(v, 10, 64); return i }
-	w := write{op: string(wire.ClassifyJSON(body)), key: s(in.Key["key"]), from: s(in.Values[wire.ValCurrent]),
+	w := write{op: string(wire.ClassifyUpdate(in.UpdateExpression)), key: s(in.Key["key"]), from: s(in.Values[wire.ValCurrent]),
 		observed: s(in.Values[wire.ValTakeover]), stamp: n(in.Values[wire.ValSent]),
 		deadline: n(in.Values[wire.ValDeadline]), before: n(in.Values[wire.ValBefore])}
 	switch w.op {

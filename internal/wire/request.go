@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -389,15 +388,4 @@ func ClassifyUpdate(update string) Op {
 // Classify is ClassifyUpdate for an SDK input.
 func Classify(in *dynamodb.UpdateItemInput) Op {
 	return ClassifyUpdate(aws.ToString(in.UpdateExpression))
-}
-
-// ClassifyJSON is ClassifyUpdate for the JSON body of a request, as an HTTP
-// transport sees it. The body of any other request, or one that does not
-// parse, is OpOther.
-func ClassifyJSON(body []byte) Op {
-	var in struct{ UpdateExpression string }
-	if json.Unmarshal(body, &in) != nil {
-		return OpOther
-	}
-	return ClassifyUpdate(in.UpdateExpression)
 }
