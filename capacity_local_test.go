@@ -21,13 +21,12 @@ import (
 // library's requests, which DynamoDB reports (ReturnConsumedCapacity) and
 // the in-memory store does not.
 
-// What the library costs in capacity units while it locks and waits. Every assertion is on a count or on capacity
-// units, never on elapsed time.
+// What the library costs in capacity units while it locks and waits. Every
+// assertion is on a count or on capacity units, never on elapsed time.
 
-// capacityClient asks DynamoDB for the capacity of every UpdateItem the
-// library makes and adds it up per operation. Locking makes no read
-// request at all, so this is also the only place a read could hide: in the
-// capacity of a write.
+// capacityClient asks DynamoDB for the capacity of every UpdateItem and
+// GetItem the library makes and adds it up per operation: by kind of write
+// (opAcquire, ...) and "GetItem" for a waiter's reads.
 type capacityClient struct {
 	c testDB
 
@@ -58,9 +57,30 @@ func (cc *capacityClient) UpdateItem(ctx context.Context, in *dynamodb.UpdateIte
 	// A copy, so that the library's input is left as the library built it.
 	withCap := *in
 	withCap.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	op := classifyUpdate(aws.ToString(in.UpdateExpression))
 	out, err := cc.c.UpdateItem(ctx, &withCap, optFns...)
+	var used *types.ConsumedCapacity
+	if err == nil {
+		used = out.ConsumedCapacity
+	}
+	cc.record(classifyUpdate(aws.ToString(in.UpdateExpression)), used, err)
+	return out, err
+}
 
+func (cc *capacityClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	withCap := *in
+	withCap.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := cc.c.GetItem(ctx, &withCap, optFns...)
+	var used *types.ConsumedCapacity
+	if err == nil {
+		used = out.ConsumedCapacity
+	}
+	cc.record("GetItem", used, err)
+	return out, err
+}
+
+// record adds one request of op, its outcome and the capacity its reply
+// carried (nil for none).
+func (cc *capacityClient) record(op string, used *types.ConsumedCapacity, err error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	oc := cc.ops[op]
@@ -76,22 +96,21 @@ func (cc *capacityClient) UpdateItem(ctx context.Context, in *dynamodb.UpdateIte
 	if err == nil {
 		oc.succeeded++
 	}
-	if err == nil && out.ConsumedCapacity != nil {
-		used := out.ConsumedCapacity
-		oc.withCapacity++
-		units := aws.ToFloat64(used.CapacityUnits)
-		oc.total += units
-		oc.minUnits, oc.maxUnits = min(oc.minUnits, units), max(oc.maxUnits, units)
-		if used.ReadCapacityUnits != nil {
-			oc.rcuSet = true
-			oc.rcu += *used.ReadCapacityUnits
-		}
-		if used.WriteCapacityUnits != nil {
-			oc.wcuSet = true
-			oc.wcu += *used.WriteCapacityUnits
-		}
+	if used == nil {
+		return
 	}
-	return out, err
+	oc.withCapacity++
+	units := aws.ToFloat64(used.CapacityUnits)
+	oc.total += units
+	oc.minUnits, oc.maxUnits = min(oc.minUnits, units), max(oc.maxUnits, units)
+	if used.ReadCapacityUnits != nil {
+		oc.rcuSet = true
+		oc.rcu += *used.ReadCapacityUnits
+	}
+	if used.WriteCapacityUnits != nil {
+		oc.wcuSet = true
+		oc.wcu += *used.WriteCapacityUnits
+	}
 }
 
 func (cc *capacityClient) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
@@ -110,14 +129,8 @@ func (cc *capacityClient) DescribeTimeToLive(ctx context.Context, in *dynamodb.D
 	return cc.c.DescribeTimeToLive(ctx, in, optFns...)
 }
 
-// take returns what op has consumed since the last take and starts afresh,
-// so that each step of a test sees only its own requests.
-// The reads and transactions of Inspect, List and GuardedWrite pass through
+// The scans and transactions of List and GuardedWrite pass through
 // uncounted: the capacity tests measure the locking protocol only.
-func (cc *capacityClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return cc.c.GetItem(ctx, in, optFns...)
-}
-
 func (cc *capacityClient) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
 	return cc.c.Scan(ctx, in, optFns...)
 }
@@ -126,6 +139,8 @@ func (cc *capacityClient) TransactWriteItems(ctx context.Context, in *dynamodb.T
 	return cc.c.TransactWriteItems(ctx, in, optFns...)
 }
 
+// take returns what op has consumed since the last take and starts afresh,
+// so that each step of a test sees only its own requests.
 func (cc *capacityClient) take(op string) opCapacity {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
@@ -306,5 +321,38 @@ func TestGuardCapacity(t *testing.T) {
 	}
 	if err := f.m.Unlock(f.ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A waiter's read is one strongly consistent read of an item under 4 KB: one
+// read unit, a fifth of the price of the failed conditional write that a
+// poll used to be, with 1.5 KB of data in the record as without.
+func TestWaitingReadCapacity(t *testing.T) {
+	_, table, holder := setup(t)
+	ctx := ctxTimeout(t, 30*time.Second)
+	wc, _ := newClient(t)
+	cc := newCapacityClient(wc)
+	waiter := newSession(t, cc, table)
+	for _, data := range []int{0, 1500} {
+		key := "capacity-" + string(rune('a'+data%7))
+		hm := holder.NewMutex(key, dynamutex.WithData(make([]byte, data)))
+		if _, err := hm.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := waiter.NewMutex(key).Lock(wctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("waiter's Lock = %v, want the deadline while the holder renews", err)
+		}
+		reads := cc.take("GetItem")
+		if reads.withCapacity < 2 || reads.total != float64(reads.withCapacity) || reads.maxUnits != 1 {
+			t.Errorf("%d bytes of data: %d reads cost %.1f units (at most %.1f each), want 1 each",
+				data, reads.withCapacity, reads.total, reads.maxUnits)
+		}
+		t.Logf("%d bytes of data: %d waiting reads, %.1f read units", data, reads.withCapacity, reads.total)
+		if err := hm.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
