@@ -3,9 +3,10 @@ package dynamutex_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -136,7 +137,7 @@ func (t *tap) note(name, op, key string, in any) fault {
 
 // tapped sends one request through t.
 func tapped[I, O any](ctx context.Context, t *tap, in *I, send func(context.Context, *I) (*O, error)) (*O, error) {
-	name := opName(in)
+	name := strings.TrimSuffix(reflect.TypeFor[I]().Name(), "Input") // PutItemInput: PutItem, as the SDK names it
 	op := name
 	if u, ok := any(in).(*dynamodb.UpdateItemInput); ok {
 		op = classifyUpdate(aws.ToString(u.UpdateExpression))
@@ -186,33 +187,6 @@ func injectedReply(f fault) error {
 	}
 	resp := &smithyhttp.Response{Response: &http.Response{StatusCode: f.status, Header: http.Header{}}}
 	return &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{Response: resp, Err: api}, RequestID: msg}
-}
-
-// opName is the SDK operation of a request.
-func opName(in any) string {
-	switch in.(type) {
-	case *dynamodb.UpdateItemInput:
-		return "UpdateItem"
-	case *dynamodb.GetItemInput:
-		return "GetItem"
-	case *dynamodb.ScanInput:
-		return "Scan"
-	case *dynamodb.TransactWriteItemsInput:
-		return "TransactWriteItems"
-	case *dynamodb.DescribeTableInput:
-		return "DescribeTable"
-	case *dynamodb.CreateTableInput:
-		return "CreateTable"
-	case *dynamodb.UpdateTimeToLiveInput:
-		return "UpdateTimeToLive"
-	case *dynamodb.DescribeTimeToLiveInput:
-		return "DescribeTimeToLive"
-	case *dynamodb.PutItemInput:
-		return "PutItem"
-	case *dynamodb.DeleteItemInput:
-		return "DeleteItem"
-	}
-	return fmt.Sprintf("%T", in)
 }
 
 // lockKeyOf returns the partition key a request names, "" for none.
