@@ -91,7 +91,7 @@ func newCrashRig(b *testing.B, table string, opts []dynamutex.Option) *crashRig 
 			r.mu.Unlock()
 		}
 	}}
-	r.client = localdb.Client(endpoint(b), rec, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	r.client = localdb.Client(localdb.Endpoint(b), rec, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	return r
 }
 

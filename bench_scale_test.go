@@ -102,7 +102,7 @@ func benchHeldLocks(b *testing.B, n int, heartbeat time.Duration, opts ...dynamu
 	// transport of the other tests decodes every body into maps, which would
 	// be charged to CPU per renewal.
 	send := &sendRecorder{next: tr, onSend: rec.onSend, onDone: rec.onDone}
-	c := localdb.Client(endpoint(b), send, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	c := localdb.Client(localdb.Endpoint(b), send, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	table := newTable(b, c)
 	hb := &heldBench{
 		b: b, ctx: ctx, sess: newSession(b, c, table, opts...), keys: keys,

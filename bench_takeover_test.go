@@ -98,7 +98,7 @@ func BenchmarkTakeover(b *testing.B) {
 			mu.Unlock()
 		}
 	}}
-	hc := localdb.Client(endpoint(b), rec, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	hc := localdb.Client(localdb.Endpoint(b), rec, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 
 	ratios := make([]float64, 0, b.N)
 	requests := 0

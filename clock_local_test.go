@@ -39,7 +39,7 @@ func (d *dateShift) RoundTrip(req *http.Request) (*http.Response, error) {
 // stops taking over by clock, says so once, and resumes a lease after the
 // replies agree again.
 func TestClockCheckAgainstDate(t *testing.T) {
-	ep := endpoint(t)
+	ep := localdb.Endpoint(t)
 	tr := &dateShift{base: &http.Transport{}}
 	t.Cleanup(tr.base.CloseIdleConnections)
 	client := localdb.Client(ep, tr)

@@ -23,7 +23,7 @@ func coldClient(tb testing.TB) (*tap, *http.Transport) {
 		return newTap(memory), nil
 	}
 	tr := localdb.Transport()
-	return newTap(localdb.Client(endpoint(tb), tr, localdb.NoRetries)), tr
+	return newTap(localdb.Client(localdb.Endpoint(tb), tr, localdb.NoRetries)), tr
 }
 
 // deadLock names a lock and the Session options of every party to it: the

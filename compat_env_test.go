@@ -72,7 +72,7 @@ func compatEach(t *testing.T, f func(e *compatEnv)) {
 	backends := []backend{{"memory", func(*testing.T) testDB { return dynamutextest.New() }}}
 	if onLocal(t) {
 		backends = append(backends, backend{"dynamodb", func(t *testing.T) testDB {
-			return localdb.Client(endpoint(t), compatDateShift{localdb.Transport()}, localdb.NoRetries)
+			return localdb.Client(localdb.Endpoint(t), compatDateShift{localdb.Transport()}, localdb.NoRetries)
 		}})
 	}
 	for _, b := range backends {

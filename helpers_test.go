@@ -79,14 +79,6 @@ func warmEmulator() {
 	wg.Wait()
 }
 
-// endpoint returns the address of DynamoDB Local, for the tests and
-// benchmarks that need it rather than the in-memory store; without one they
-// fail and say how to get one.
-func endpoint(tb testing.TB) string {
-	tb.Helper()
-	return localdb.Endpoint(tb)
-}
-
 // kind of a request, told apart by its update expression (package wire's
 // classifier), so tests can count the writes of each operation.
 const (
