@@ -173,6 +173,37 @@ func (e *LostError) Error() string {
 // Unwrap makes errors.Is(err, ErrLockLost) true.
 func (e *LostError) Unwrap() error { return ErrLockLost }
 
+// DangerError is the cause of a lock context that fell into danger: no
+// renewal of the lock was confirmed within the safe time. It unwraps to
+// ErrLeaseInDanger. Its fields tell the holder how long it has left to stop
+// its work: no other process can take the lock over before Deadline.
+type DangerError struct {
+	Key   string        // the lock's partition-key value
+	Token uint64        // the fencing token of the acquisition in danger
+	Safe  time.Duration // the Session's safe time, which ran out
+	Lease time.Duration // the lease written with the lock
+	// Confirmed is when the last write of the lock that DynamoDB confirmed
+	// was sent, on this process's clock (it carries a monotonic reading).
+	// Danger comes at Confirmed + Safe, or later if the process was paused
+	// then: after a pause longer than the lease, Deadline is already past.
+	Confirmed time.Time
+}
+
+func (e *DangerError) Error() string {
+	return fmt.Sprintf("%v: lock %q (token %d): no renewal confirmed within the safe time of %v",
+		ErrLeaseInDanger, e.Key, e.Token, e.Safe)
+}
+
+// Unwrap makes errors.Is(err, ErrLeaseInDanger) true.
+func (e *DangerError) Unwrap() error { return ErrLeaseInDanger }
+
+// Deadline is Confirmed + Lease: the earliest moment at which another
+// process may take the lock over, on this process's clock, as long as the
+// clock rates of this machine and the taker's agree over one lease. Every
+// write the holder sent later but never saw confirmed only moves the real
+// earliest takeover later.
+func (e *DangerError) Deadline() time.Time { return e.Confirmed.Add(e.Lease) }
+
 // RecordError reports a lock record that cannot be decoded. It unwraps to
 // ErrCorruptRecord.
 type RecordError struct {

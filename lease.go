@@ -2,7 +2,6 @@ package dynamutex
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -104,8 +103,9 @@ func (l *Lease) endangered() {
 	if l.state.Load() != stateHeld || !l.inDanger.CompareAndSwap(false, true) {
 		return
 	}
-	err := fmt.Errorf("%w: lock %q (token %d): no renewal confirmed within the safe time of %v",
-		ErrLeaseInDanger, l.id.key, l.token, l.s.cfg.safe)
+	safe := l.s.cfg.safe
+	err := &DangerError{Key: l.id.key, Token: l.token, Safe: safe, Lease: l.s.cfg.lease,
+		Confirmed: l.s.epoch.Add(time.Duration(l.safeAt.Load()) - safe)}
 	l.cancel(err)
 	l.s.log.Warn("dynamutex: lease in danger", l.attrs()...)
 	ev := l.event(EventInDanger)

@@ -14,8 +14,9 @@ import (
 // sent, on its own timer, and each confirmed renewal pushes it back.
 func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		const safe = 400 * time.Millisecond
-		s := &Session{cfg: &config{safe: safe}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		const safe, lease = 400 * time.Millisecond, 500 * time.Millisecond
+		s := &Session{cfg: &config{safe: safe, lease: lease}, epoch: time.Now(),
+			log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		ctx, cancel := context.WithCancelCause(context.Background())
 		defer cancel(nil)
 		sent := time.Now()
@@ -39,8 +40,15 @@ func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 		}
 		time.Sleep(time.Nanosecond)
 		synctest.Wait()
-		if !errors.Is(context.Cause(ctx), ErrLeaseInDanger) {
-			t.Fatalf("cause at renewalSent + safe = %v, want ErrLeaseInDanger", context.Cause(ctx))
+		var danger *DangerError
+		if !errors.As(context.Cause(ctx), &danger) || !errors.Is(danger, ErrLeaseInDanger) {
+			t.Fatalf("cause at renewalSent + safe = %v, want a *DangerError", context.Cause(ctx))
+		}
+		// The holder can tell how long it has left: a lease from the send of
+		// the confirmed renewal, not from its reply or from the danger sign.
+		if !danger.Confirmed.Equal(renewalSent) || !danger.Deadline().Equal(renewalSent.Add(lease)) {
+			t.Fatalf("danger says confirmed %v, deadline %v; want the renewal's send %v and a lease later",
+				danger.Confirmed.Sub(sent), danger.Deadline().Sub(sent), renewalSent.Sub(sent))
 		}
 		if l.version != "v2" {
 			t.Fatalf("confirm did not adopt the round's version: %q", l.version)
