@@ -30,7 +30,9 @@
 //	                 that looks dead is watched for one lease first
 //	--clock-bound D  this machine's wall clock is within D of true time (default: none)
 //	--lease D        lease of the lock (default 20s); renewed every D/4, in danger after 3D/4
-//	--grace D        time between SIGTERM and SIGKILL when the lock is lost (default 10s)
+//	--grace D        time between SIGTERM and SIGKILL when the lock is lost or in danger
+//	                 (default: half of lease − 3/4 lease, 2.5s at the default lease;
+//	                 longer than 3/4 of that margin is refused)
 //	--data S         text stored with the lock, shown by status and list
 //	--owner O        owner name stored with the lock (default host/pid/random)
 //	--busy-exit-code N  exit code for a busy lock (default 75), like flock -E
@@ -75,10 +77,14 @@
 // has been confirmed for 3/4 of the lease. If the lock is lost (someone took
 // it over) or falls into danger (DynamoDB unreachable), run says why on
 // stderr, sends SIGTERM to CMD's process group, SIGKILL after --grace, and
-// exits 76. With the default 20 s lease, another process may take the lock
-// over 5 s after the danger sign, so keep CMD's stopping time short. If the
+// exits 76. CMD is dead before any other process may take the lock over:
+// with the default 20 s lease, another process may take the lock over 5 s
+// after the danger sign, and the grace is 2.5 s; a --grace longer than 3/4
+// of that margin is refused, and a late danger sign shortens the grace so
+// that SIGKILL lands a quarter margin before the earliest takeover. If the
 // release finds the lock lost after CMD finished, run also exits 76: CMD may
-// have run without exclusive access.
+// have run without exclusive access. A dynamutex that was itself frozen
+// cannot stop CMD in time: fencing with DYNAMUTEX_TOKEN covers that case.
 //
 // SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to dynamutex are forwarded to
 // CMD's process group; the lock is released once CMD has exited and the exit

@@ -121,7 +121,9 @@ exit with CMD's exit code (128+N if a signal N killed it).
                    dynamutex renews it every D/4; if no renewal has landed for 3D/4,
                    the lock is in danger and CMD is stopped. A holder that dies is
                    taken over one lease after a run starts watching it.
-  --grace D        time between SIGTERM and SIGKILL when the lock is lost (default 10s)
+  --grace D        time between SIGTERM and SIGKILL when the lock is lost or in
+                   danger (default: half the margin, lease − 3/4 lease, so 2.5s at
+                   the default lease; longer than 3/4 of the margin is refused)
   --data S         text stored with the lock, shown by status and list
   --owner O        owner name stored with the lock (default host/pid/random)
   --busy-exit-code N  exit code for a busy lock (default 75), like flock -E
@@ -145,10 +147,17 @@ dynamutex starts (SIGHUP under nohup) stay ignored, in CMD too.
 Lost lock: if the lock is taken over behind dynamutex's back, or renewals do
 not land for 3/4 of the lease (DynamoDB unreachable), dynamutex says why on
 stderr, sends SIGTERM to CMD's process group, SIGKILL after --grace, and
-exits 76. Keep --grace short enough for your CMD's stopping time: with the
-default 20s lease another process may take the lock over 5s after the danger
-sign. If the release finds the lock lost after CMD finished, it also exits 76:
-CMD may have run without exclusive access.
+exits 76. CMD is dead before any other process may take the lock over:
+nobody can take it over until a whole lease after the last renewal that
+landed, which leaves a margin of lease − 3/4 lease (5s at the default 20s
+lease) after the danger sign. The grace defaults to half that margin, a
+--grace longer than 3/4 of it is refused (exit 2), and when the danger sign
+comes late (a loaded machine) SIGKILL comes earlier, so that it lands a
+quarter margin before the earliest takeover. If the release finds the lock
+lost after CMD finished, it also exits 76: CMD may have run without
+exclusive access. A dynamutex that was itself frozen (a stopped VM, SIGSTOP)
+cannot stop CMD in time; pass DYNAMUTEX_TOKEN to the systems CMD writes to,
+so that they refuse a stale holder (fencing).
 
 Crashed holders: a holder that died without releasing (kill -9, a lost
 machine) stops writing to its record. Every run stamps its writes with this

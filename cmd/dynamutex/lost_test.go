@@ -21,7 +21,7 @@ func TestLostLockStopsCommand(t *testing.T) {
 	ready, marker := h.path("ready"), h.path("marker")
 	const script = `trap 'echo stopped > "$MARKER"; exit 3' TERM; touch "$READY"; while :; do sleep 0.05; done`
 	p := h.start([]string{"READY=" + ready, "MARKER=" + marker},
-		h.args("run", "--key", "victim", "--lease", "2s", "--grace", "10s", "--", "sh", "-c", script)...)
+		h.args("run", "--key", "victim", "--lease", "2s", "--", "sh", "-c", script)...)
 	waitFile(t, ready)
 	token := h.steal("victim", "thief")
 
@@ -51,7 +51,7 @@ func TestLostLockKillsStubbornCommand(t *testing.T) {
 	ready := h.path("ready")
 	const script = `trap '' TERM; echo $$ > "$READY.tmp"; mv "$READY.tmp" "$READY"; while :; do sleep 0.05; done`
 	p := h.start([]string{"READY=" + ready},
-		h.args("run", "--key", "stubborn", "--lease", "2s", "--grace", "500ms", "--", "sh", "-c", script)...)
+		h.args("run", "--key", "stubborn", "--lease", "4s", "--grace", "500ms", "--", "sh", "-c", script)...)
 	pid, err := strconv.Atoi(strings.TrimSpace(waitFile(t, ready)))
 	if err != nil {
 		t.Fatal(err)

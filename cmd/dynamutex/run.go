@@ -12,11 +12,6 @@ import (
 	"github.com/dynamutex/dynamutex"
 )
 
-// defaultGrace is how long CMD has between SIGTERM and SIGKILL when the
-// lock is lost. It fits inside the default lease − safe time margin (5 s)
-// only partly on purpose: see the help of --grace.
-const defaultGrace = 10 * time.Second
-
 // closeTimeout bounds Session.Close at exit, which only waits for a renewal
 // in flight.
 const closeTimeout = 5 * time.Second
@@ -73,18 +68,21 @@ func parseRun(c *common, args []string) (*runOptions, error) {
 	case o.busyCode < 0 || o.busyCode > 255:
 		return nil, usageError("run", "%s must be from 0 to 255, got %d", c.source("busy-exit-code"), o.busyCode)
 	}
+	if err := o.checkGrace(c); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
 // runFlags returns the flag set of run and the options it fills.
 func runFlags(c *common) (*flag.FlagSet, *runOptions) {
-	o := &runOptions{lease: dynamutex.DefaultLeaseDuration, grace: defaultGrace, busyCode: exitBusy}
+	o := &runOptions{lease: dynamutex.DefaultLeaseDuration, busyCode: exitBusy}
 	fs := c.flagSet("run")
 	fs.StringVar(&o.key, "key", "", "lock key")
 	fs.DurationVar(&o.lease, "lease", o.lease, "lease duration")
 	fs.DurationVar(&o.wait, "wait", 0, "how long to wait for the lock")
 	fs.BoolVar(&o.noWait, "no-wait", false, "fail at once if the lock is held")
-	fs.DurationVar(&o.grace, "grace", o.grace, "time between SIGTERM and SIGKILL")
+	fs.DurationVar(&o.grace, "grace", 0, "time between SIGTERM and SIGKILL (default: half of lease − safe time)")
 	fs.StringVar(&o.owner, "owner", "", "owner name stored in the record")
 	fs.StringVar(&o.data, "data", "", "data stored in the record")
 	fs.IntVar(&o.busyCode, "busy-exit-code", o.busyCode, "exit code when the lock is busy")
