@@ -14,26 +14,32 @@ import (
 
 // lock takes the local key first, so that goroutines of one Session queue
 // in memory, then the record.
-func (s *Session) lock(ctx context.Context, m *Mutex, wait bool) (context.Context, error) {
+//
+// ctx bounds the call; the lock's context is a child of call.parent, or of
+// ctx when that is nil (LockWithin bounds the wait alone).
+func (s *Session) lock(ctx context.Context, m *Mutex, call lockCall) (context.Context, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	start := time.Now()
+	call.start = time.Now()
+	if call.parent == nil {
+		call.parent = ctx
+	}
 	ks, err := s.enter(m.id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.lockLocal(ctx, ks, wait); err != nil {
+	if err := s.lockLocal(ctx, ks, call.wait); err != nil {
 		s.leave(m.id, ks)
-		if errors.Is(err, ErrLocked) {
-			return nil, &HeldError{Key: m.id.key, Owner: s.cfg.owner, Local: true}
+		if errors.Is(err, ErrLocked) || errors.Is(err, errWaitBound) {
+			return nil, call.waited(&HeldError{Key: m.id.key, Owner: s.cfg.owner, Local: true}, err)
 		}
 		return nil, err
 	}
-	lctx, err := s.acquire(ctx, m, ks, lockCall{wait: wait, start: start})
+	lctx, err := s.acquire(ctx, m, ks, call)
 	if err != nil {
 		s.unlockLocal(m.id, ks)
 		return nil, err
@@ -41,10 +47,12 @@ func (s *Session) lock(ctx context.Context, m *Mutex, wait bool) (context.Contex
 	return lctx, nil
 }
 
-// lockCall is what acquire needs to know of the Lock or TryLock call.
+// lockCall is what acquire needs to know of the Lock, LockWithin or TryLock call.
 type lockCall struct {
-	wait  bool      // Lock rather than TryLock
-	start time.Time // when the call began, for EventAcquired's Wait
+	wait   bool            // Lock or LockWithin rather than TryLock
+	start  time.Time       // when the call began, for EventAcquired's Wait
+	parent context.Context // the parent of the lock's context
+	bound  time.Duration   // LockWithin's bound on the wait; 0 for none
 }
 
 // landed describes the write that took the lock.
@@ -80,6 +88,10 @@ type acquisition struct {
 	// turnover is set once a read has shown a new token: the lock changed
 	// hands while this call waited.
 	turnover bool
+	// last is the latest record the call found in place of its own, if
+	// seen: the holder that a LockWithin whose wait ran out names.
+	last record
+	seen bool
 }
 
 // outcome is what one conditional write of an acquisition came to.
@@ -112,12 +124,13 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 		r := s.writeAttempt(ctx, a)
 		switch r.kind {
 		case outGranted:
-			return s.grant(ctx, m, ks, r.w)
+			return s.grant(call.parent, m, ks, r.w)
 		case outRetry:
 			continue
 		case outFailed:
 			return s.giveUp(a, r.err)
 		case outHeld:
+			a.last, a.seen = r.rec, true
 			if !call.wait {
 				return s.giveUp(a, r.err)
 			}
@@ -150,6 +163,9 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 // giveUp ends an acquisition that did not get the lock. A write that may
 // have landed unheard is left to the heartbeat loop to release.
 func (s *Session) giveUp(a *acquisition, err error) (context.Context, error) {
+	if a.seen {
+		err = a.call.waited(heldBy(a.m.id, a.last), err)
+	}
 	if a.inDoubt {
 		s.abandonLater(lockVersion{id: a.m.id, version: a.req.version})
 	}

@@ -126,7 +126,7 @@ func (m *Mutex) Key() string { return m.id.key }
 // the lock is held until Unlock, even after ctx ends: ending ctx ends the
 // lock's context but does not release the record.
 func (m *Mutex) Lock(ctx context.Context) (context.Context, error) {
-	return m.s.lock(ctx, m, true)
+	return m.s.lock(ctx, m, lockCall{wait: true})
 }
 
 // TryLock makes one attempt to take the lock and returns ErrLocked, as a
@@ -141,7 +141,7 @@ func (m *Mutex) Lock(ctx context.Context) (context.Context, error) {
 // whether the holder looks dead enough to be worth that wait. Otherwise it
 // behaves like Lock.
 func (m *Mutex) TryLock(ctx context.Context) (context.Context, error) {
-	return m.s.lock(ctx, m, false)
+	return m.s.lock(ctx, m, lockCall{})
 }
 
 // Unlock releases the lock with one conditional write and cancels the lock's

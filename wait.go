@@ -51,6 +51,7 @@ func (s *Session) waitTurn(ctx context.Context, a *acquisition, rec record) erro
 		}
 		a.turnover = a.turnover || next.token != rec.token
 		rec = next
+		a.last = rec
 		s.observe(id, rec, received)
 		if ready, err := s.turnCame(ctx, a, rec); ready || err != nil {
 			return err
