@@ -9,14 +9,10 @@ import (
 // Params are the run's settings that the checks depend on.
 type Params struct {
 	Lease, Safe time.Duration
-	// Wait is how long a worker's Lock call may wait. The worker ends it by
-	// cancelling the context it gave Lock, which is also the parent of the
-	// lock's context: a wait timer that fires just as Lock returns, or on
-	// resuming from a pause, ends the lock's context with its own cause.
-	Wait time.Duration
 	// Stopping is when the run began to stop its workers (Unix ns): from
 	// then on a worker's own shutdown may end a lock context first, with its
-	// own cause, as its wait timer may.
+	// own cause. Nothing else of the worker's may: it bounds its waits with
+	// LockWithin, which ends the wait, never the lock.
 	Stopping int64
 	End      int64 // when the run ended; holders never released hold until then
 	// ExpectEarly inverts the verdict for a run with a rogue clock (see
@@ -708,16 +704,13 @@ func (h *history) checkLosses() {
 }
 
 // toldOfDanger reports whether a's context ended in a way that tells a
-// paused holder its lease may be gone: danger or loss, or the worker ending
-// the parent of the lock's context itself once it had cause to, when the
-// first cause wins over danger: its wait timer, due when a's Lock call had
-// waited its Wait, or its shutdown, once the run had begun to stop.
+// paused holder its lease may be gone: danger or loss, or the worker's
+// shutdown ending the parent of the lock's context once the run had begun
+// to stop, when the first cause wins over danger.
 func (h *history) toldOfDanger(a *acq) bool {
 	switch a.cause {
 	case CauseDanger, CauseLost:
 		return true
-	case CauseWaited:
-		return h.p.Wait > 0 && a.cancelAt >= a.start+int64(h.p.Wait)
 	case CauseShutdown:
 		return h.p.Stopping > 0 && a.cancelAt >= h.p.Stopping
 	}

@@ -16,8 +16,7 @@ const testLease = time.Second
 type hist struct {
 	evs      []Event
 	req      uint64
-	wait     time.Duration // Params.Wait: 0 for none
-	stopping int           // Params.Stopping, in ms: 0 for none
+	stopping int // Params.Stopping, in ms: 0 for none
 }
 
 func (h *hist) add(e Event) { h.evs = append(h.evs, e) }
@@ -71,7 +70,7 @@ func (h *hist) check(t *testing.T) *Report {
 	for _, e := range h.evs {
 		end = max(end, e.At)
 	}
-	return Check(append([]Event(nil), h.evs...), Params{Lease: testLease, Safe: testLease * 6 / 10, Wait: h.wait,
+	return Check(append([]Event(nil), h.evs...), Params{Lease: testLease, Safe: testLease * 6 / 10,
 		Stopping: stoppingAt(h.stopping), End: end + ms(1)})
 }
 
@@ -181,19 +180,14 @@ func TestCheckPausedHolderNotTold(t *testing.T) {
 	wantViolation(t, pausedTakeover(CauseUnlocked).check(t), "not danger or lost")
 }
 
-// A worker's wait timer, due when the Lock call had waited its bound, may
-// fire just after Lock returned, on resuming from a pause, and end the lock
-// context first with its own cause: the holder was told all the same. The
-// same cause before the timer was due would be the library's doing.
-func TestCheckPausedHolderToldByWaitTimer(t *testing.T) {
-	h := pausedTakeover(CauseWaited)
-	h.wait = 2 * time.Second // Lock began at 0: due at 2 s, fired at 2.501 s
-	wantClean(t, h.check(t))
-	h.wait = 3 * time.Second // not due yet when the context ended
-	wantViolation(t, h.check(t), "not danger or lost")
+// A worker bounds its waits with LockWithin, which never ends a lock's
+// context: a context ended with the wait's cause is a violation, however
+// long after the Lock call began.
+func TestCheckPausedHolderNotToldByWaitBound(t *testing.T) {
+	wantViolation(t, pausedTakeover(CauseWaited).check(t), "not danger or lost")
 }
 
-// The same for the worker's shutdown: once the run has begun to stop its
+// A worker's shutdown is different: once the run has begun to stop its
 // workers, a SIGTERM may end a resumed holder's lock context before its
 // overdue danger timer does. Before that moment it would be the library's
 // doing.

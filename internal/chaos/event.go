@@ -69,7 +69,7 @@ const (
 	CauseUnlocked = "unlocked"        // ErrUnlocked: the holder's own Unlock
 	CauseClosed   = "closed"          // ErrSessionClosed
 	CauseShutdown = "shutdown"        // the worker's own context, at the end of the run
-	CauseWaited   = "waited too long" // the worker's bound on one Lock call
+	CauseWaited   = "waited too long" // the worker's bound on one Lock call (LockWithin)
 )
 
 // Lock-table operations, as the transport tells them apart: the writes as

@@ -126,7 +126,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := Check(evs, Params{Lease: cfg.Lease, Safe: SafeTime(cfg.Lease), Wait: cfg.Wait,
+	rep := Check(evs, Params{Lease: cfg.Lease, Safe: SafeTime(cfg.Lease),
 		Stopping: stopping.UnixNano(), End: ended.UnixNano(), ExpectEarly: cfg.ExpectEarly})
 	rep.Duration = ended.Sub(started)
 	rep.TornLines = torn

@@ -123,17 +123,12 @@ func (h *holder) run(ctx context.Context) {
 func (h *holder) once(ctx context.Context) {
 	key := KeyName(h.rng.IntN(h.cfg.Keys))
 	m := h.sess.NewMutex(key)
-	// The wait is bounded by a timer that stops once Lock returns, not by a
-	// deadline, which the lock context would inherit and which would end
-	// the context for a reason of the worker's own.
-	wctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	waited := time.AfterFunc(h.cfg.Wait, func() { cancel(errWaited) })
+	// LockWithin bounds the wait alone: the lock's context is a child of
+	// ctx, so nothing of the worker's own ends it but its shutdown.
 	start := time.Now().UnixNano()
-	lctx, err := m.Lock(wctx)
-	waited.Stop()
+	lctx, err := m.LockWithin(ctx, h.cfg.Wait)
 	if err != nil {
-		h.log.Add(Event{Kind: KindLockFailed, G: h.g, Key: key, Start: start, Cause: errClass(err)})
+		h.log.Add(Event{Kind: KindLockFailed, G: h.g, Key: key, Start: start, Cause: lockFailure(err)})
 		return
 	}
 	l, _ := dynamutex.LeaseFrom(lctx)
@@ -235,8 +230,6 @@ func (h *holder) fenced(ctx context.Context, l *dynamutex.Lease, e *Event) {
 	}
 }
 
-var errWaited = errors.New("waited too long")
-
 // errClass names an error by the sentinel it wraps.
 func errClass(err error) string {
 	switch {
@@ -250,8 +243,6 @@ func errClass(err error) string {
 		return CauseUnlocked
 	case errors.Is(err, dynamutex.ErrSessionClosed):
 		return CauseClosed
-	case errors.Is(err, errWaited):
-		return CauseWaited
 	case errors.Is(err, context.Canceled):
 		return CauseShutdown
 	case errors.Is(err, context.DeadlineExceeded):
@@ -261,6 +252,17 @@ func errClass(err error) string {
 	default:
 		return "error: " + err.Error()
 	}
+}
+
+// lockFailure names the error of a LockWithin call: CauseWaited when its
+// bound ran out, with a holder seen (a *HeldError with a Reason) or without
+// (a deadline), else as errClass does.
+func lockFailure(err error) string {
+	var held *dynamutex.HeldError
+	if errors.As(err, &held) && held.Reason != "" || errors.Is(err, context.DeadlineExceeded) {
+		return CauseWaited
+	}
+	return errClass(err)
 }
 
 // sleepCtx sleeps for d and reports whether ctx was still live after it.

@@ -117,7 +117,7 @@ func parseFlags() *options {
 }
 
 // checkOnly checks an event log written by an earlier run, with the lease
-// and wait given on the command line. The log does not say when that run
+// given on the command line. The log does not say when that run
 // began to stop, so no lock context ended by a worker's shutdown is
 // excused.
 func checkOnly(o *options) int {
@@ -127,7 +127,7 @@ func checkOnly(o *options) int {
 		return 2
 	}
 	end := evs[len(evs)-1].At
-	rep := chaos.Check(evs, chaos.Params{Lease: o.cfg.Lease, Safe: chaos.SafeTime(o.cfg.Lease), Wait: o.cfg.Wait,
+	rep := chaos.Check(evs, chaos.Params{Lease: o.cfg.Lease, Safe: chaos.SafeTime(o.cfg.Lease),
 		Stopping: end, End: end, ExpectEarly: o.expect})
 	rep.Write(os.Stdout)
 	return exitCode(rep)
