@@ -1,160 +1,124 @@
 // Package dynamutex provides distributed locks on Amazon DynamoDB that behave
 // like sync.Mutex and speak context.
 //
-// A Session owns one heartbeat loop and hands out Mutex values:
+// # Getting started
 //
-//	s, err := dynamutex.NewSession(ctx, client, "locks")
-//	defer s.Close(ctx)
-//	m := s.NewMutex("invoice/42")
-//	lctx, err := m.Lock(ctx)
-//	if err != nil { ... }
-//	defer m.Unlock(ctx)
-//	err = process(lctx) // lctx ends if the lock is lost or in danger
+// Create the table once, from code ([CreateTable]: on-demand, TTL on, safe
+// to call at every start) or with `dynamutex create-table`. A [Session] owns
+// one heartbeat loop, whatever the number of locks, and hands out [Mutex]
+// values:
 //
-// The context that Lock returns is cancelled, with context.Cause saying why,
-// when the lock is lost (ErrLockLost), when its last confirmed renewal is older
-// than the safe time (ErrLeaseInDanger), when the Session closes
-// (ErrSessionClosed), when Unlock runs (ErrUnlocked), or when the parent ends.
-// There are no callbacks: pass the context to the work the lock protects.
+//	func chargeInvoice(ctx context.Context, client *dynamodb.Client) (err error) {
+//		s, err := dynamutex.NewSession(ctx, client, "locks")
+//		if err != nil {
+//			return err // such as ErrTableNotFound; there is no Session to close
+//		}
+//		defer s.Close(ctx)
 //
-// # Protocol and cost
+//		m := s.NewMutex("invoice/42")
+//		lctx, err := m.Lock(ctx) // blocks, with backoff, until held or ctx ends
+//		if err != nil {
+//			return err
+//		}
+//		defer func() {
+//			// ErrLockLost: the work may have overlapped another holder's.
+//			err = errors.Join(err, m.Unlock(ctx))
+//		}()
+//		return process(lctx) // lctx ends if the lock is lost or in danger
+//	}
 //
-// Each lock is one item. Every write is one conditional UpdateItem: an
-// uncontended Lock, a takeover, each renewal (one per held lock per
-// heartbeat period) and Unlock. There is no read before the first write: a
-// failed condition returns the holder's record
-// (ReturnValuesOnConditionCheckFailure), which is all a waiter needs to
-// start waiting. While the lock is held elsewhere, a Lock waits with
-// strongly consistent reads of the lock's attributes, about one a second at
-// the defaults, and writes again only when a read shows the record free or
-// ready to be taken over. A read costs a fifth of the failed conditional
-// write a waiter could poll with instead, and draws nothing from the
-// partition's write throughput, which the holder's renewals need.
+// Build the client as usual, with config.LoadDefaultConfig and
+// dynamodb.NewFromConfig. For DynamoDB Local, set AWS_ENDPOINT_URL_DYNAMODB
+// (with a region and any credentials): the SDK reads it, and no code
+// changes.
 //
-// # Bounded waiting
+// # The lock's context
 //
-// As in sync.Mutex, normal mode is fast: a holder that unlocks and locks
-// again at once may win again, since its write reaches DynamoDB before a
-// reading waiter sees the release. A Lock call refused for longer than a
-// second (a quarter of the lease, if that is shorter) enters starvation
-// mode: it claims the next turn with one write into the record's claim
-// attribute, and while that claim stands every acquire write but the
-// claimant's fails, the releasing holder's own re-lock included. The
-// claimant re-asserts its claim three times per lease; a claim watched
-// unchanged for the claimant's lease is ignored, so a crashed claimant
-// holds the lock back for a lease at most. A waiter whose Lock call began
-// earlier takes a younger one's claim over. A Lock call that gives up
-// removes its claim. Claims decide who goes next, never whether two may
-// hold the lock: exclusion rests on the version alone, so wall clocks,
-// which order the claims, may be wrong without harm, and a release that
-// ignores claims (the one before this) costs fairness, not exclusion.
+// [Mutex.Lock] returns a child of its ctx that carries the [Lease] (see
+// [LeaseFrom]: its key, fencing token and data). It is cancelled, with
+// context.Cause saying why, when the lock is lost ([ErrLockLost]), when its
+// last confirmed renewal is older than the safe time ([ErrLeaseInDanger]),
+// when the Session closes ([ErrSessionClosed]), when Unlock runs
+// ([ErrUnlocked]), or when the parent ends. There are no callbacks: pass the
+// context to the work the lock protects and it stops on its own.
 //
-// Every write stores a new random version chosen by the writer. If a reply is
-// lost after the write landed, the retry fails its condition and finds the
-// version it sent; the library recognises its own write and adopts it
-// instead of reporting a theft.
+// Danger comes at least lease − safe time (5 s at the default 20 s lease)
+// before any other process may take the lock over, so a holder that stops
+// within that margin never overlaps the next one, as long as the two
+// machines' clocks run at nearly the same rate. A holder frozen for longer
+// (a stopped VM) cannot stop in time; the fencing token and
+// [Lease.GuardedWrite] cover that case.
 //
-// # Expiry by observation
+// [Mutex.Unlock] releases the record even when its ctx is already
+// cancelled, so defer it with the request's ctx. Its error matters: one
+// wrapping [ErrLockLost] means the lock had been lost, and the protected work
+// may have overlapped another holder's. An Unlock that comes after the safe
+// time records [ErrLeaseInDanger] rather than [ErrUnlocked] as the lock
+// context's cause, so context.Cause tells afterwards whether the work may
+// have overlapped another holder's.
 //
-// A waiter never compares its clock with another machine's. It takes a lock
-// over only after it has itself watched the same record version unchanged for
-// the record's lease duration, measured on its own monotonic clock from when
-// it received the first observation, and only with a write conditional on that
-// exact version. The first-seen time of a version persists in the Session
-// across retries and across Lock and TryLock calls.
+// [Mutex.TryLock] makes one attempt and returns [ErrLocked], as a
+// [*HeldError] naming the holder, when the lock is held elsewhere.
 //
-// A holder measures its safe time from when it sent the renewal that was
-// confirmed, on a timer that does not depend on the heartbeat loop, so a
-// stuck request or loop cannot delay ErrLeaseInDanger. A holder is therefore
-// told of danger at least lease − safe time before any waiter can take over.
-// That margin (5 s by default) must cover how long the holder takes to stop
-// its work after its context is cancelled (including process pauses such as
-// GC or a stopped VM), plus the difference in clock rates between the two
-// machines over one lease, which is tiny for real clocks (100 ppm of 20 s is
-// 2 ms). No bound on clock offset (wall-clock agreement) is assumed for
-// mutual exclusion.
+// # Errors
 //
-// A crashed holder therefore costs waiters one full lease from the moment they
-// first look, not from the crash, and a caller that tries once (a TryLock from
-// a new Session) never takes it over. Every write also stores the writer's
-// wall-clock send time, which HeldError.LastWrite and LockInfo.LastWrite
-// expose as a hint: a record not written for longer than its lease has a
-// holder that looks dead, worth watching for a lease.
+// Compare with errors.Is; use errors.As for the typed errors that carry
+// data:
 //
-// # Expiry by clock, for machines with bounded clocks
+//   - [ErrLocked]: [*HeldError], from TryLock.
+//   - [ErrLockLost]: [*LostError] (who took the lock over, with which token),
+//     as a lock context's cause, from Unlock, and from [Lease.GuardedWrite].
+//   - [ErrLeaseInDanger]: [*DangerError], as a lock context's cause; its
+//     Deadline is the earliest moment another process may take over.
+//   - [ErrConditionFailed]: [*ConditionError], from [Lease.GuardedWrite] when
+//     the caller's own item's condition failed.
+//   - [ErrCorruptRecord]: [*RecordError], for an item dynamutex did not
+//     write, or a damaged one; it is left untouched.
+//   - [ErrInvalidOption]: [*OptionError], naming the option or argument,
+//     before any request is made.
+//   - Plain sentinels: [ErrSessionClosed], [ErrUnlocked], [ErrNotLocked],
+//     [ErrInvalidKey], [ErrDataTooLarge], [ErrTableNotFound],
+//     [ErrTableMismatch], [ErrNoRecord].
 //
-// Clocks on AWS are good: Amazon Time Sync keeps them within about a
-// millisecond, and AWS ClockBound reports the error bound. WithClockBound(d)
-// declares such a bound. A Session with a bound writes a deadline into every
-// acquisition and renewal: its wall clock at send, plus the lease, plus d.
-// Any Session with a bound takes over a record whose deadline is earlier than
-// its own wall clock less its own bound, at once, inside the acquire write's
-// condition: an uncontended Lock, a TryLock from a brand-new Session, or a
-// waiter arriving however late. Records written without a bound are taken
-// over by observation only, and observation keeps working beside the clock.
+// Bad input (an empty or oversized key, data that cannot fit in an item,
+// invalid options, a missing table or a different key schema) is refused
+// before any request.
 //
-// Why it is safe: let h be true time when the holder sent its last write. Its
-// clock then read at least h − d_holder, so the deadline is at least
-// h + lease. A taker's clock reads at most t + d_taker at true time t, so its
-// condition (deadline < its clock − d_taker) can hold only when
-// t > h + lease. A takeover by clock thus comes at least a lease after the
-// holder's last write in true time, exactly as one by observation does, and
-// the holder's danger timer, unchanged, fires lease − safe time before that.
-// What the bound costs when it is wrong is two holders at once, so each
-// Session checks its clock against the Date header of DynamoDB's replies and
-// turns clock takeover off while it is provably off (see WithClockBound).
+// # Close
 //
-// # Fencing tokens
+// [Session.Close] cancels every lock context and makes waiting Lock calls
+// return [ErrSessionClosed]. It does not release records still held, since
+// their holders may still be working: Unlock still works after Close, and a
+// record never unlocked is taken over once its lease runs out. Close also
+// finishes the clean-up of Lock calls that gave up. It is safe to call more
+// than once.
 //
-// Every acquisition gets Lease.Token, strictly greater than every earlier
-// token for the key: a release keeps the record (marked released) so the
-// counter survives, and a takeover increments it too. When DynamoDB's TTL
-// deletes a record idle for longer than the expiry (WithExpiry, 24 h by
-// default), the next acquisition seeds the counter from its clock in
-// microseconds. That keeps tokens increasing as long as the wall clocks of the
-// machines that lock one key differ by less than the expiry, because a single
-// item cannot absorb anywhere near a million writes a second.
+// # Options
 //
-// A lock alone cannot stop a holder that was paused past its lease from
-// writing after someone else took over. Tokens can: give them to the store you
-// write to and let it refuse a token lower than one it has already seen.
-// When such a holder resumes, its context is already cancelled: a Lock whose
-// winning reply is read after the safe time returns a context cancelled with
-// ErrLeaseInDanger, and an Unlock after the safe time records that cause too.
+// [NewSession] takes functional options. The zero value of an option's
+// argument means that option's default, as if the option were left out, and
+// an out-of-range value is an [*OptionError] before any request
+// ([WithClockBound](0) is a real declaration). The lease (20 s), heartbeat
+// period (lease/4) and safe time (3/4 lease) follow each other: set one and
+// the others keep the default proportions ([DeriveTimings]).
+// [WithClockBound] lets a Session take over a crashed holder's lock at its
+// first attempt once the holder's deadline has passed, which matters for
+// one-shot callers such as AWS Lambda handlers and cron jobs.
 //
-// # Guarded writes
+// # Fencing and guarded writes
 //
-// For data in DynamoDB there is a stronger tool than a fence. Lease.Guard
-// returns a ConditionCheck on the lock record that holds only while this
-// acquisition owns it and has not released it; put it in a
-// TransactWriteItems request and the write commits only while the lock is
-// held, even if the holder was paused and the new holder has not written
-// yet. Lease.GuardedWrite does that for the caller's items and tells a lost
-// lock (ErrLockLost) from the caller's own condition failing
-// (ErrConditionFailed). The guard names the token, so renewals never make
-// it fail.
+// [Lease.Token] is strictly greater than every earlier token for the key,
+// across releases and takeovers: give it to the store you write to and let
+// it refuse lower ones. [Lease.GuardedWrite] writes DynamoDB items in one
+// transaction with a condition on the lock record, so they commit only
+// while the lock is held, with no timing assumption; [Lease.Guard] gives the
+// bare condition for your own transactions.
 //
-// Three modes, three guarantees: plain (stop when the context ends; safe
-// while pauses stay under lease − safe time), token-fenced (the store
-// refuses stale tokens; no timing assumption) and guarded (the write
-// commits only under the lock; no timing assumption). docs/FENCING.md in the
-// repository sets out the argument and the limits of each.
+// # Inspection and observability
 //
-// # Inspection
-//
-// Session.Inspect tells who holds a key, with its token, data, lease and
-// whether it is released, in one consistent read; Session.List iterates over
-// every record of the table. Foreign or damaged records are reported with a
-// *RecordError, never a panic. Both count as observations for takeovers.
-//
-// # Observability
-//
-// Every lifecycle event (acquired, renewed, renewed late, renewal failed, in
-// danger, lost, released, and the clock leaving or re-entering its declared
-// bound) is logged through log/slog with the table, owner,
-// key and token (WithLogger), and handed to an optional Observer
-// (WithObserver) with wait time, latency and attempts, to feed counters and
-// histograms without a metrics dependency.
+// [Session.Inspect] and [Session.List] tell who holds what. Every lifecycle
+// event is logged through log/slog ([WithLogger]) and handed to an optional
+// [Observer] ([WithObserver]) for metrics.
 //
 // # Testing
 //
@@ -163,12 +127,19 @@
 // safe for concurrent use, and works under testing/synctest, where the
 // library's timers and the store's TTL follow the bubble's fake clock.
 //
-// docs/RELIABILITY.md in the repository describes the chaos harness that
-// tests these guarantees with faults, SIGKILL and SIGSTOP, and its figures.
+// # How it works
 //
-// # One process
-//
-// Goroutines of one Session that want the same key queue locally and are woken
-// as soon as the holder unlocks, without polling DynamoDB. Locks are not
-// reentrant.
+// Each lock is one item, and every write is one conditional UpdateItem that
+// sets a fresh random version: an uncontended Lock is one request. A waiter
+// reads the record about once a second, and takes a lock over only after it
+// has itself watched the same version unchanged for the holder's lease, on
+// its own monotonic clock, so no agreement between machines' clocks is
+// assumed (unless both declare a bound with [WithClockBound]). A holder
+// counts its safe time from the send of its last confirmed renewal, on a
+// timer apart from the heartbeat loop. A reply lost after its write landed
+// is recognised by its version and adopted. A waiter refused for longer
+// than a second claims the next turn, as sync.Mutex's starvation mode does.
+// Goroutines of one Session queue locally, and locks are not reentrant.
+// docs/PROTOCOL.md in the repository has the protocol in full, with the
+// proof of the clock-bound mode; docs/GUIDE.md has every option and error.
 package dynamutex

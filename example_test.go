@@ -83,15 +83,17 @@ func ExampleMutex_Lock_downstream() {
 	defer sess.Close(ctx)
 
 	// handle is a request handler that does its work under a lock.
-	handle := func(ctx context.Context, id string) error {
+	handle := func(ctx context.Context, id string) (err error) {
 		m := sess.NewMutex("order/" + id)
 		lctx, err := m.Lock(ctx)
 		if err != nil {
 			return err
 		}
-		// defer Unlock with the request's ctx: it releases even after the
-		// request has been cancelled.
-		defer m.Unlock(ctx)
+		// Unlock with the request's ctx: it releases even after the request
+		// has been cancelled. Its error wraps ErrLockLost if the lock was
+		// lost under the work, which may then have overlapped another
+		// holder's, so it joins the handler's result.
+		defer func() { err = errors.Join(err, m.Unlock(ctx)) }()
 		return charge(lctx, id)
 	}
 	fmt.Println(handle(ctx, "17"))
@@ -185,15 +187,16 @@ func ExampleMutex_TryLock() {
 		fmt.Println(err)
 		return
 	}
-	defer ma.Unlock(ctx)
 
 	_, err = b.NewMutex("cron/cleanup").TryLock(ctx)
 	var held *dynamutex.HeldError
 	if errors.As(err, &held) {
 		fmt.Println("skipped: held by", held.Owner)
 	}
+	fmt.Println("unlock:", ma.Unlock(ctx))
 	// Output:
 	// skipped: held by host-a
+	// unlock: <nil>
 }
 
 // Fencing tokens grow with every acquisition; give them to the store you
@@ -219,7 +222,10 @@ func ExampleLease_Token() {
 		}
 		lease, _ := dynamutex.LeaseFrom(lctx)
 		tokens = append(tokens, lease.Token())
-		m.Unlock(ctx)
+		if err := m.Unlock(ctx); err != nil {
+			fmt.Println(err)
+			return
+		}
 	}
 	fmt.Println(tokens[1]-tokens[0], tokens[2]-tokens[1])
 	// Output:
