@@ -57,6 +57,11 @@
 // context's cause, so context.Cause tells afterwards whether the work may
 // have overlapped another holder's.
 //
+// Lock's context is a child of ctx, so a ctx with a timeout bounds the lock as
+// well as the wait. [Mutex.LockWithin] bounds the wait alone: it gives up after
+// the wait it is given, with a [*HeldError] naming the holder, and the lock it
+// grants lives on until Unlock, danger, loss or Close.
+//
 // [Mutex.TryLock] makes one attempt and returns [ErrLocked], as a
 // [*HeldError] naming the holder, when the lock is held elsewhere.
 //
@@ -65,7 +70,7 @@
 // Compare with errors.Is; use errors.As for the typed errors that carry
 // data:
 //
-//   - [ErrLocked]: [*HeldError], from TryLock.
+//   - [ErrLocked]: [*HeldError], from TryLock and from a LockWithin whose wait ran out.
 //   - [ErrLockLost]: [*LostError] (who took the lock over, with which token),
 //     as a lock context's cause, from Unlock, and from [Lease.GuardedWrite].
 //   - [ErrLeaseInDanger]: [*DangerError], as a lock context's cause; its
