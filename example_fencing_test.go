@@ -54,7 +54,9 @@ func ExampleLease_Token_fencedStore() {
 		return
 	}
 	old, _ := dynamutex.LeaseFrom(lctx)
-	m.Unlock(ctx)
+	if err := m.Unlock(ctx); err != nil {
+		fmt.Println(err)
+	}
 
 	lctx, err = m.Lock(ctx) // the next holder
 	if err != nil {
@@ -65,7 +67,9 @@ func ExampleLease_Token_fencedStore() {
 	fmt.Println("new holder:", write(lctx, cur.Token(), "v2"))
 	// The previous holder's write arrives late, say after a long GC pause.
 	fmt.Println("old holder:", write(ctx, old.Token(), "v1"))
-	m.Unlock(ctx)
+	if err := m.Unlock(ctx); err != nil {
+		fmt.Println(err)
+	}
 	// Output:
 	// new holder: <nil>
 	// old holder: refused: a newer holder has written
@@ -101,7 +105,9 @@ func ExampleLease_GuardedWrite() {
 	}}
 	fmt.Println("while held:", lease.GuardedWrite(lctx, put))
 
-	m.Unlock(ctx)
+	if err := m.Unlock(ctx); err != nil {
+		fmt.Println(err)
+	}
 	err = lease.GuardedWrite(ctx, put)
 	fmt.Println("after unlock, lock lost:", errors.Is(err, dynamutex.ErrLockLost))
 	// Output:
@@ -129,7 +135,11 @@ func ExampleLease_Guard() {
 		fmt.Println(err)
 		return
 	}
-	defer m.Unlock(ctx)
+	defer func() {
+		if err := m.Unlock(ctx); err != nil {
+			fmt.Println(err)
+		}
+	}()
 	lease, _ := dynamutex.LeaseFrom(lctx)
 
 	add := func(id, amount string) types.TransactWriteItem {

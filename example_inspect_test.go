@@ -37,7 +37,9 @@ func ExampleSession_Inspect() {
 	}
 	fmt.Printf("%s held by %s (%s), released: %v, free: %v\n",
 		info.Key, info.Owner, info.Data, info.Released, info.Free())
-	m.Unlock(ctx)
+	if err := m.Unlock(ctx); err != nil {
+		fmt.Println(err)
+	}
 	// Output:
 	// reindex held by worker-7 (shard 3 of 8), released: false, free: false
 }
@@ -59,12 +61,18 @@ func ExampleSession_List() {
 		fmt.Println(err)
 		return
 	}
-	defer a.Unlock(ctx)
+	defer func() {
+		if err := a.Unlock(ctx); err != nil {
+			fmt.Println(err)
+		}
+	}()
 	if _, err := b.Lock(ctx); err != nil {
 		fmt.Println(err)
 		return
 	}
-	b.Unlock(ctx)
+	if err := b.Unlock(ctx); err != nil {
+		fmt.Println(err)
+	}
 
 	held := map[string]bool{}
 	for info, err := range sess.List(ctx) {

@@ -25,7 +25,7 @@ var lambdaOptions = []dynamutex.Option{
 // that died without unlocking (a timeout, an out-of-memory kill) does not
 // block the next invocation: the deadline in its record has passed, and
 // TryLock takes the lock over in its one write.
-func handle(ctx context.Context, db dynamutex.DynamoDBAPI, job string) (string, error) {
+func handle(ctx context.Context, db dynamutex.DynamoDBAPI, job string) (out string, err error) {
 	sess, err := dynamutex.NewSession(ctx, db, "locks", lambdaOptions...)
 	if err != nil {
 		return "", err
@@ -40,7 +40,10 @@ func handle(ctx context.Context, db dynamutex.DynamoDBAPI, job string) (string, 
 	if err != nil {
 		return "", err
 	}
-	defer m.Unlock(ctx)
+	defer func() {
+		// ErrLockLost here: the job may have overlapped another holder's.
+		err = errors.Join(err, m.Unlock(ctx))
+	}()
 	lease, _ := dynamutex.LeaseFrom(lctx)
 	return fmt.Sprintf("ran %s with token %d", job, lease.Token()), nil
 }
