@@ -129,9 +129,7 @@ func (r *runner) unlock(m *dynamutex.Mutex, quiet bool) bool {
 			describeEnd(r.o.key, err, r.sess.Timings().Safe))
 		return true
 	default:
-		// The library's message names the key and the operation already,
-		// and begins with "dynamutex: " as every line of this tool does.
-		fmt.Fprintf(r.a.stderr, "%v; others can take the lock over once its lease of %v has run out\n", err, r.o.lease)
+		r.a.releaseFailed(r.c, r.o.key, r.o.lease, err)
 		return false
 	}
 }
