@@ -65,7 +65,8 @@
 // # How run behaves
 //
 // run takes the lock (waiting with jittered backoff, or once with
-// --no-wait), starts CMD in a process group of its own with the tool's
+// --no-wait; a run that has to wait says so once on stderr, with who holds
+// the lock), starts CMD in a process group of its own with the tool's
 // stdin, stdout and stderr, releases the lock when CMD exits, and exits with
 // CMD's exit code (128+N if signal N killed it). Processes CMD left running
 // in the background are not waited for.

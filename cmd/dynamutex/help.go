@@ -107,7 +107,8 @@ const environmentHelp = `Environment:
 const runHelp = `Usage: dynamutex run [OPTIONS] --key KEY -- CMD [ARGS...]
 
 Take the lock KEY, run CMD while holding it, release it when CMD exits, and
-exit with CMD's exit code (128+N if a signal N killed it).
+exit with CMD's exit code (128+N if a signal N killed it). A run that has to
+wait for the lock says so once on stderr, with who holds it.
 
   --key KEY        the lock to take (required)
   --wait D         give up after D and exit 75, such as 30s or 10m

@@ -65,11 +65,11 @@ func (r *runner) acquire(ctx context.Context, m *dynamutex.Mutex) (context.Conte
 		return r.tryOnce(ctx, m)
 	}
 	if r.o.wait > 0 {
-		r.a.progress(r.c, "waiting up to %v for lock %q", r.o.wait, r.o.key)
+		r.a.progress(r.c, "taking lock %q, waiting up to %v", r.o.key, r.o.wait)
 	} else {
-		r.a.progress(r.c, "waiting for lock %q", r.o.key)
+		r.a.progress(r.c, "taking lock %q, waiting as long as it takes", r.o.key)
 	}
-	return m.Lock(ctx)
+	return r.lockOrNotice(ctx, m)
 }
 
 // holder names the holder of the lock, for the message after --wait ran
