@@ -62,6 +62,7 @@ func (r *runner) waitingNotice(ctx context.Context) string {
 	ictx, cancel := context.WithTimeout(ctx, inspectTimeout)
 	defer cancel()
 	info, err := r.sess.Inspect(ictx, r.o.key)
+	r.tally.add(1)
 	prefix := fmt.Sprintf("dynamutex: waiting for lock %q", r.o.key)
 	limit := ""
 	if r.o.wait > 0 {

@@ -48,7 +48,8 @@ func (ms *memSessions) open(owner string) *dynamutex.Session {
 
 // waitingRunner is a run of key on sess that writes its stderr to out.
 func waitingRunner(sess *dynamutex.Session, key string, out io.Writer) *runner {
-	return &runner{a: &app{stdout: io.Discard, stderr: out}, c: newCommon(), o: &runOptions{key: key}, sess: sess}
+	return &runner{a: &app{stdout: io.Discard, stderr: out}, c: newCommon(), o: &runOptions{key: key}, sess: sess,
+		tally: &waitTally{}}
 }
 
 // TestWaitNoticeWhenHeld: a run that waits says so once, without
