@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -14,20 +13,25 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// releaseFailed reports a release that did not reach DynamoDB, after CMD
-// has finished. The SDK's own message ("failed to get rate limit token,
-// retry quota exceeded, 10 available, 14 requested") means nothing to
-// whoever reads a cron mail, and sounds worse than it is: the lock is safe,
-// it is only held for the rest of its lease. So the line says that, and
-// the SDK's error follows with --verbose only.
-func (a *app) releaseFailed(c *common, key string, lease time.Duration, err error) {
-	fmt.Fprintf(a.stderr, "dynamutex: could not release lock %q: %s. Its record stays until its lease of %v runs out; "+
-		"then others can take the lock. Nothing else is wrong: the exit code is the command's.\n",
-		key, releaseTrouble(err), lease)
-	if c.verbose {
-		fmt.Fprintf(a.stderr, "dynamutex: the release failed with: %v\n", err)
+// releaseFailed reports a release that did not reach DynamoDB. The SDK's
+// own message ("failed to get rate limit token, retry quota exceeded, 10
+// available, 14 requested") means nothing to whoever reads a cron mail,
+// and sounds worse than it is: the lock is safe, it is only held for the
+// rest of its lease. So the line says that, and the SDK's error follows
+// with --verbose only. cmdResult is set when the exit code will be CMD's,
+// which the line then says is unaffected; it is not after a lost lock, or
+// when CMD never ran.
+func (r *runner) releaseFailed(err error, cmdResult bool) {
+	after := ""
+	if cmdResult {
+		after = " Nothing else is wrong: the exit code is the command's."
+	}
+	fmt.Fprintf(r.a.stderr, "dynamutex: could not release lock %q: %s. Its record stays until its lease of %v runs out; "+
+		"then others can take the lock.%s\n", r.o.key, releaseTrouble(err), r.o.lease, after)
+	if r.c.verbose {
+		fmt.Fprintf(r.a.stderr, "dynamutex: the release failed with: %v\n", err)
 	} else {
-		fmt.Fprintln(a.stderr, "dynamutex: run with -v to see the AWS SDK's error.")
+		fmt.Fprintln(r.a.stderr, "dynamutex: run with -v to see the AWS SDK's error.")
 	}
 }
 
@@ -59,7 +63,7 @@ func releaseTrouble(err error) string {
 	case errors.As(err, &quota):
 		why += ", and the AWS SDK had no retries left after earlier failures"
 	case errors.As(err, &maxed):
-		why += fmt.Sprintf(", %d times", maxed.Attempt)
+		why += fmt.Sprintf(" (%d attempts)", maxed.Attempt)
 	}
 	return why
 }

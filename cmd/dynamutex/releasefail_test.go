@@ -42,7 +42,7 @@ func TestReleaseTrouble(t *testing.T) {
 			ratelimit.QuotaExceededError{Available: 10, Requested: 14})),
 			"DynamoDB could not be reached, and the AWS SDK had no retries left after earlier failures"},
 		{"unreachable", &retry.MaxAttemptsError{Attempt: 3, Err: &smithyhttp.RequestSendError{Err: refused}},
-			"DynamoDB could not be reached, 3 times"},
+			"DynamoDB could not be reached (3 attempts)"},
 		{"timeout", context.DeadlineExceeded, "DynamoDB did not answer in time"},
 		{"throttled", throttled, "DynamoDB throttled the request"},
 		{"refused", &smithy.GenericAPIError{Code: "AccessDeniedException"}, "DynamoDB refused the request (AccessDeniedException)"},
@@ -60,20 +60,24 @@ func TestReleaseFailedMessage(t *testing.T) {
 	err := unlockError(errors.Join(&smithyhttp.RequestSendError{Err: errors.New("dial tcp: connection refused")},
 		fmt.Errorf("failed to get rate limit token, %w", ratelimit.QuotaExceededError{Available: 10, Requested: 14})))
 	for _, verbose := range []bool{false, true} {
-		var stderr bytes.Buffer
-		a := &app{stdout: &bytes.Buffer{}, stderr: &stderr}
-		c := newCommon()
-		c.verbose = verbose
-		a.releaseFailed(c, "nightly", 20*time.Second, err)
-		got := stderr.String()
-		for _, want := range []string{`dynamutex: could not release lock "nightly": DynamoDB could not be reached`,
-			"stays until its lease of 20s runs out", "the exit code is the command's"} {
-			if !strings.Contains(got, want) {
-				t.Errorf("verbose %v: %q does not say %q", verbose, got, want)
+		for _, cmdResult := range []bool{false, true} {
+			var stderr bytes.Buffer
+			r := waitingRunner(nil, "nightly", &stderr)
+			r.c.verbose, r.o.lease = verbose, 20*time.Second
+			r.releaseFailed(err, cmdResult)
+			got := stderr.String()
+			for _, want := range []string{`dynamutex: could not release lock "nightly": DynamoDB could not be reached`,
+				"stays until its lease of 20s runs out"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("verbose %v: %q does not say %q", verbose, got, want)
+				}
 			}
-		}
-		if sdk := strings.Contains(got, "retry quota exceeded, 10 available, 14 requested"); sdk != verbose {
-			t.Errorf("verbose %v: the SDK's error shown: %v:\n%s", verbose, sdk, got)
+			if sdk := strings.Contains(got, "retry quota exceeded, 10 available, 14 requested"); sdk != verbose {
+				t.Errorf("verbose %v: the SDK's error shown: %v:\n%s", verbose, sdk, got)
+			}
+			if says := strings.Contains(got, "the exit code is the command's"); says != cmdResult {
+				t.Errorf("exit code the command's %v: the line says so: %v:\n%s", cmdResult, says, got)
+			}
 		}
 	}
 }

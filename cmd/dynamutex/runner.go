@@ -139,7 +139,7 @@ func (r *runner) unlock(m *dynamutex.Mutex, quiet bool) bool {
 			describeEnd(r.o.key, err, r.sess.Timings().Safe))
 		return true
 	default:
-		r.a.releaseFailed(r.c, r.o.key, r.o.lease, err)
+		r.releaseFailed(err, !quiet)
 		return false
 	}
 }
