@@ -11,7 +11,8 @@ import (
 
 // TestNoWaitFailsFast checks flock -n behaviour: with the key held, --no-wait
 // exits 75 (or --busy-exit-code) at once, without running its command, and
-// --wait gives up with the same code once its time is up.
+// --wait gives up with the same code once its time is up, having said once
+// whom it waits for. A run that finds the key free says nothing.
 func TestNoWaitFailsFast(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -42,13 +43,21 @@ func TestNoWaitFailsFast(t *testing.T) {
 	if r.elapsed < 700*time.Millisecond {
 		t.Errorf("--wait 700ms gave up after %v", r.elapsed)
 	}
+	if want := `dynamutex: waiting for lock "busy": held by "the-holder" (token ` + ho.token + ", last write "; !strings.Contains(r.stderr, want) ||
+		!strings.Contains(r.stderr, "; giving up after 700ms\n") || strings.Count(r.stderr, "waiting for lock") != 1 {
+		t.Errorf("--wait 700ms on a held key does not say once that it waits, for whom: %s", r)
+	}
 	if _, err := os.Stat(ran); err == nil {
 		t.Error("a command ran without the lock")
 	}
 	ho.release()
 
 	r = h.exec(nil, h.args("run", "--key", "busy", "--no-wait", "--", "touch", ran)...)
-	if r.code != 0 {
+	if r.code != 0 || r.stderr != "" {
 		t.Errorf("--no-wait on a released key: %s", r)
+	}
+	r = h.exec(nil, h.args("run", "--key", "busy", "--wait", "10s", "--", "true")...)
+	if r.code != 0 || r.stderr != "" {
+		t.Errorf("a run that did not have to wait said something: %s", r)
 	}
 }

@@ -17,15 +17,24 @@ func clockBoundFlag(fs *flag.FlagSet, d *time.Duration) {
 
 // clockOptions are the Session options of --clock-bound D: none when it was
 // not given, since a bound of 0 is a declaration too (a perfect clock), not
-// the absence of one. The library checks the value.
-func (a *app) clockOptions(c *common, d time.Duration) []dynamutex.Option {
-	if !c.isGiven("clock-bound") {
-		return nil
+// the absence of one. The library checks the value. A Session has one
+// observer, so run's tally of its wait (nil for status and list) is it, and
+// passes the events on to the clock warning.
+func (a *app) clockOptions(c *common, d time.Duration, tally *waitTally) []dynamutex.Option {
+	var opts []dynamutex.Option
+	var obs dynamutex.Observer
+	if c.isGiven("clock-bound") {
+		opts = append(opts, dynamutex.WithClockBound(d))
+		if !c.verbose {
+			// With --verbose the library's own Warn says it.
+			obs = &clockWarner{w: a.stderr, source: c.source("clock-bound"), bound: d}
+		}
 	}
-	opts := []dynamutex.Option{dynamutex.WithClockBound(d)}
-	if !c.verbose {
-		// With --verbose the library's own Warn says it.
-		opts = append(opts, dynamutex.WithObserver(&clockWarner{w: a.stderr, source: c.source("clock-bound"), bound: d}))
+	if tally != nil {
+		tally.next, obs = obs, tally
+	}
+	if obs != nil {
+		opts = append(opts, dynamutex.WithObserver(obs))
 	}
 	return opts
 }

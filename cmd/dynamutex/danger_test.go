@@ -38,8 +38,45 @@ func TestUnreachableDynamoDBStopsCommand(t *testing.T) {
 	if b, err := os.ReadFile(marker); err != nil || strings.TrimSpace(string(b)) != "stopped" {
 		t.Errorf("the command's TERM trap did not run (%v): %s", err, r)
 	}
-	if want := `dynamutex: unlock "cut-off": `; !strings.Contains(r.stderr, want) {
+	if want := `dynamutex: could not release lock "cut-off": DynamoDB `; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr does not report the failed release with %q: %s", want, r)
+	}
+	if strings.Contains(r.stderr, "the exit code is the command's") {
+		t.Errorf("after a lock in danger, the failed release claims the exit code is the command's: %s", r)
+	}
+}
+
+// TestUnreachableDynamoDBAtRelease cuts a run off from DynamoDB as its
+// command ends: the failed release is reported in words, without the
+// SDK's internals, and the exit code stays the command's.
+func TestUnreachableDynamoDBAtRelease(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	proxy := newCutProxy(t, h.endpoint)
+	ready, stop := h.path("ready"), h.path("stop")
+	p := h.start([]string{"READY=" + ready, "STOP=" + stop},
+		"run", "--endpoint", proxy.url(), "--table", h.table, "--key", "cut-at-end", "--lease", "4s", "--",
+		"sh", "-c", `touch "$READY"; while [ ! -e "$STOP" ]; do sleep 0.02; done; exit 7`)
+	waitFile(t, ready)
+	proxy.cut()
+	if err := os.WriteFile(stop, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	r := p.wait()
+	if r.code != 7 {
+		t.Fatalf("exit %d, want the command's 7: %s", r.code, r)
+	}
+	for _, want := range []string{`dynamutex: could not release lock "cut-at-end": DynamoDB `,
+		"stays until its lease of 4s runs out", "the exit code is the command's", "run with -v"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not say %q: %s", want, r)
+		}
+	}
+	for _, internal := range []string{"operation error", "rate limit", "retry quota", "dial tcp"} {
+		if strings.Contains(r.stderr, internal) {
+			t.Errorf("stderr shows the SDK's %q without -v: %s", internal, r)
+		}
 	}
 }
 

@@ -67,10 +67,13 @@
 // # How run behaves
 //
 // run takes the lock (waiting with jittered backoff, or once with
-// --no-wait), starts CMD in a process group of its own with the tool's
+// --no-wait; a run that has to wait says so once on stderr, with who holds
+// the lock), starts CMD in a process group of its own with the tool's
 // stdin, stdout and stderr, releases the lock when CMD exits, and exits with
 // CMD's exit code (128+N if signal N killed it). Processes CMD left running
-// in the background are not waited for.
+// in the background are not waited for. If DynamoDB cannot be reached for
+// the release, run says so and still exits with CMD's code: the lock stays
+// held until its lease runs out, and others take it over after that.
 //
 // The Session's timings follow --lease in the proportions of the library's
 // defaults: a renewal every lease/4, and the lock in danger when no renewal

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -64,7 +65,7 @@ func (c *common) noteSet(fs *flag.FlagSet) {
 // It returns flag.ErrHelp for -h and --help, and a usage *exitError for
 // anything else that is wrong.
 func (c *common) parse(name string, fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		if err == flag.ErrHelp {
 			return err
 		}
@@ -77,7 +78,7 @@ func (c *common) parse(name string, fs *flag.FlagSet, args []string) error {
 // applyEnv sets each flag of fs that was not given on the command line from
 // its environment variable, if that is set and not empty. The value goes
 // through the flag's own parser, so a bad DYNAMUTEX_LEASE is reported like
-// a bad --lease.
+// a bad --lease, naming both.
 func (c *common) applyEnv(name string, fs *flag.FlagSet) error {
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -91,6 +92,12 @@ func (c *common) applyEnv(name string, fs *flag.FlagSet) error {
 			return
 		}
 		if serr := fs.Set(f.Name, v); serr != nil {
+			var refused *valueError
+			if errors.As(serr, &refused) {
+				refused.flag, refused.env = key, env
+				err = usageError(name, "%v", refused)
+				return
+			}
 			err = usageError(name, "%s=%q: %v", env, v, serr)
 			return
 		}
@@ -154,7 +161,7 @@ func (a *app) helpOrUsage(err error, help string) int {
 func (c *common) parseInterleaved(name string, fs *flag.FlagSet, args []string) ([]string, error) {
 	var operands []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			if err == flag.ErrHelp {
 				return nil, err
 			}

@@ -107,7 +107,8 @@ const environmentHelp = `Environment:
 const runHelp = `Usage: dynamutex run [OPTIONS] --key KEY -- CMD [ARGS...]
 
 Take the lock KEY, run CMD while holding it, release it when CMD exits, and
-exit with CMD's exit code (128+N if a signal N killed it).
+exit with CMD's exit code (128+N if a signal N killed it). A run that has to
+wait for the lock says so once on stderr, with who holds it.
 
   --key KEY        the lock to take (required)
   --wait D         give up after D and exit 75, such as 30s or 10m
@@ -136,7 +137,11 @@ systems CMD writes to and let them refuse tokens lower than one they have
 seen: that keeps a stopped-too-late CMD from doing harm.
 
 The lock is released when CMD exits; processes CMD left running in the
-background are not waited for.
+background are not waited for. If DynamoDB cannot be reached for the
+release, run says so and still exits with CMD's code: the lock then stays
+held until its lease runs out, and others take it over after that. With -v,
+run also shows the AWS SDK's error, and reports how long it waited for the
+lock and how many requests that took.
 
 Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to dynamutex are forwarded
 to CMD's process group; the lock is released once CMD has exited, and the

@@ -33,7 +33,7 @@ func (a *app) listCommand(c *common, args []string) int {
 
 	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()
-	sess, err := a.connect(ctx, c, a.clockOptions(c, o.bound)...)
+	sess, err := a.connect(ctx, c, a.clockOptions(c, o.bound, nil)...)
 	if err != nil {
 		return a.fail(err)
 	}

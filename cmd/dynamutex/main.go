@@ -51,7 +51,7 @@ func (a *app) main(args []string) int {
 	global := flag.NewFlagSet("dynamutex", flag.ContinueOnError)
 	global.SetOutput(io.Discard) // errors are reported by usageError, with a hint
 	c.register(global)
-	if err := global.Parse(args); err != nil {
+	if err := parseFlags(global, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(a.stdout, mainHelp)
 			return exitOK

@@ -29,6 +29,9 @@ func (r *runner) tryOnce(ctx context.Context, m *dynamutex.Mutex) (context.Conte
 	if !errors.As(err, &held) || !r.looksDead(held, time.Now()) {
 		return lctx, err
 	}
+	// A refused TryLock makes one request (none for a Local holder, which
+	// never gets here).
+	r.tally.add(1)
 	if err := sleepCtx(ctx, held.Lease); err != nil {
 		return nil, err
 	}

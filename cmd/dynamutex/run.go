@@ -96,12 +96,12 @@ func runFlags(c *common) (*flag.FlagSet, *runOptions) {
 // quarter lease leave two more tries before the safe time at three
 // quarters, and the last quarter is the margin for CMD to be told before
 // anyone may take over.
-func (o *runOptions) sessionOptions(a *app, c *common) []dynamutex.Option {
+func (o *runOptions) sessionOptions(a *app, c *common, tally *waitTally) []dynamutex.Option {
 	opts := []dynamutex.Option{dynamutex.WithLeaseDuration(o.lease)}
 	if o.owner != "" {
 		opts = append(opts, dynamutex.WithOwner(o.owner))
 	}
-	return append(opts, a.clockOptions(c, o.bound)...)
+	return append(opts, a.clockOptions(c, o.bound, tally)...)
 }
 
 // runLocked connects, takes the lock, runs CMD under it and releases it.
@@ -115,7 +115,8 @@ func (a *app) runLocked(c *common, o *runOptions) int {
 	defer cancel(nil)
 
 	watch := watchWait(cancel, sigs, o.wait)
-	sess, err := a.connect(ctx, c, o.sessionOptions(a, c)...)
+	tally := &waitTally{}
+	sess, err := a.connect(ctx, c, o.sessionOptions(a, c, tally)...)
 	if err != nil {
 		watch.end()
 		return a.notAcquired(o, err, context.Cause(ctx))
@@ -125,7 +126,7 @@ func (a *app) runLocked(c *common, o *runOptions) int {
 		defer ccancel()
 		_ = sess.Close(cctx) // nothing is held any more; a slow close only delays the exit
 	}()
-	r := &runner{a: a, c: c, o: o, sess: sess, sigs: sigs}
+	r := &runner{a: a, c: c, o: o, sess: sess, sigs: sigs, tally: tally}
 	return r.lockAndRun(ctx, watch)
 }
 

@@ -24,6 +24,8 @@ type runner struct {
 	o    *runOptions
 	sess *dynamutex.Session
 	sigs chan os.Signal // caughtSignals, read by the supervisor once CMD runs
+	// tally adds up the wait for the lock; it is the Session's observer.
+	tally *waitTally
 }
 
 // lockAndRun takes the lock, then runs CMD under it. watch is ended as soon
@@ -34,6 +36,7 @@ func (r *runner) lockAndRun(ctx context.Context, watch *waitWatch) int {
 		opts = append(opts, dynamutex.WithData([]byte(r.o.data)))
 	}
 	m := r.sess.NewMutex(r.o.key, opts...)
+	r.tally.begin()
 	lctx, err := r.acquire(ctx, m)
 	watch.end()
 	if err != nil {
@@ -65,11 +68,19 @@ func (r *runner) acquire(ctx context.Context, m *dynamutex.Mutex) (context.Conte
 		return r.tryOnce(ctx, m)
 	}
 	if r.o.wait > 0 {
-		r.a.progress(r.c, "waiting up to %v for lock %q", r.o.wait, r.o.key)
+		r.a.progress(r.c, "taking lock %q, waiting up to %v", r.o.key, r.o.wait)
 	} else {
-		r.a.progress(r.c, "waiting for lock %q", r.o.key)
+		r.a.progress(r.c, "taking lock %q, waiting as long as it takes", r.o.key)
 	}
-	return m.Lock(ctx)
+	return r.lockOrNotice(ctx, m)
+}
+
+// reportAcquired says on --verbose that the lock is held, after how long
+// and how many requests in all, and returns its Lease.
+func (r *runner) reportAcquired(lctx context.Context) *dynamutex.Lease {
+	lease, _ := dynamutex.LeaseFrom(lctx)
+	r.a.progress(r.c, "acquired lock %q (token %d) %s", r.o.key, lease.Token(), r.tally.summary())
+	return lease
 }
 
 // holder names the holder of the lock, for the message after --wait ran
@@ -87,8 +98,7 @@ func (r *runner) holder() string {
 // execute runs CMD while the lock is held, releases the lock when CMD has
 // exited, and returns the exit code.
 func (r *runner) execute(lctx context.Context, m *dynamutex.Mutex) int {
-	lease, _ := dynamutex.LeaseFrom(lctx)
-	r.a.progress(r.c, "acquired lock %q (token %d)", r.o.key, lease.Token())
+	lease := r.reportAcquired(lctx)
 	env := append(os.Environ(),
 		envToken+"="+strconv.FormatUint(lease.Token(), 10),
 		envKey+"="+r.o.key,
@@ -129,9 +139,7 @@ func (r *runner) unlock(m *dynamutex.Mutex, quiet bool) bool {
 			describeEnd(r.o.key, err, r.sess.Timings().Safe))
 		return true
 	default:
-		// The library's message names the key and the operation already,
-		// and begins with "dynamutex: " as every line of this tool does.
-		fmt.Fprintf(r.a.stderr, "%v; others can take the lock over once its lease of %v has run out\n", err, r.o.lease)
+		r.releaseFailed(err, !quiet)
 		return false
 	}
 }

@@ -34,7 +34,7 @@ func (a *app) statusCommand(c *common, args []string) int {
 	case o.key == "":
 		return a.fail(usageError("status", "no lock key: dynamutex status KEY"))
 	}
-	v, code, err := a.inspect(c, o.key, a.clockOptions(c, o.bound)...)
+	v, code, err := a.inspect(c, o.key, a.clockOptions(c, o.bound, nil)...)
 	if err != nil {
 		return a.fail(err)
 	}

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,6 +116,10 @@ func TestNoWaitTakesDeadHolderByClock(t *testing.T) {
 	}
 }
 
+// acquiredAfter finds the wait and the requests in the verbose report of
+// an acquisition.
+var acquiredAfter = regexp.MustCompile(`acquired lock "[^"]*" \(token \d+\) after (\S+) and (\d+) requests?\n`)
+
 // TestNoWaitWatchesDeadHolder: a holder without a bound that crashed is
 // taken over by a --no-wait run that finds it silent for longer than its
 // lease, after watching it for one lease, with or without a bound of its
@@ -144,6 +149,15 @@ func TestNoWaitWatchesDeadHolder(t *testing.T) {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("--no-wait %q: stderr does not say %q: %s", extra, want, r)
 			}
+		}
+		// The report of the acquisition covers the watch and both TryLocks,
+		// not the second TryLock alone.
+		m := acquiredAfter.FindStringSubmatch(r.stderr)
+		if m == nil {
+			t.Fatalf("--no-wait %q: no report of the acquisition: %s", extra, r)
+		}
+		if d, err := time.ParseDuration(m[1]); err != nil || d < deadLease || m[2] != "2" {
+			t.Errorf("--no-wait %q: reported a wait of %s and %s requests, want the lease of the watch and 2: %s", extra, m[1], m[2], r)
 		}
 	}
 }

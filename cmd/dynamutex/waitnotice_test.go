@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/dynamutextest"
+)
+
+// memSessions opens Sessions on one in-memory table, closed when the test
+// (or its synctest bubble) ends.
+type memSessions struct {
+	t     *testing.T
+	store *dynamutextest.Store
+}
+
+// newMemSessions creates the table.
+func newMemSessions(t *testing.T) *memSessions {
+	t.Helper()
+	store := dynamutextest.New()
+	if err := dynamutex.CreateTable(context.Background(), store, defaultTable); err != nil {
+		t.Fatal(err)
+	}
+	return &memSessions{t: t, store: store}
+}
+
+// open opens a Session with the default timings and the given owner.
+func (ms *memSessions) open(owner string) *dynamutex.Session {
+	ms.t.Helper()
+	s, err := dynamutex.NewSession(context.Background(), ms.store, defaultTable, dynamutex.WithOwner(owner))
+	if err != nil {
+		ms.t.Fatal(err)
+	}
+	ms.t.Cleanup(func() {
+		if err := s.Close(context.Background()); err != nil {
+			ms.t.Error(err)
+		}
+	})
+	return s
+}
+
+// waitingRunner is a run of key on sess that writes its stderr to out.
+func waitingRunner(sess *dynamutex.Session, key string, out io.Writer) *runner {
+	return &runner{a: &app{stdout: io.Discard, stderr: out}, c: newCommon(), o: &runOptions{key: key}, sess: sess,
+		tally: &waitTally{}}
+}
+
+// TestWaitNoticeWhenHeld: a run that waits says so once, without
+// --verbose, naming the holder, its token and its last write; and then
+// takes the lock when the holder lets go.
+func TestWaitNoticeWhenHeld(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		ms := newMemSessions(t)
+		hm := ms.open("host-12:4711").NewMutex("nightly")
+		hctx, err := hm.Lock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lease, _ := dynamutex.LeaseFrom(hctx)
+		go func() {
+			time.Sleep(3 * time.Second)
+			if err := hm.Unlock(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+
+		var stderr bytes.Buffer
+		r := waitingRunner(ms.open("waiter"), "nightly", &stderr)
+		m := r.sess.NewMutex("nightly")
+		if _, err := r.lockOrNotice(ctx, m); err != nil {
+			t.Fatalf("Lock after the holder let go: %v", err)
+		}
+		defer m.Unlock(ctx)
+		want := fmt.Sprintf("dynamutex: waiting for lock %q: held by %q (token %d, last write 250ms ago)\n",
+			"nightly", "host-12:4711", lease.Token())
+		if stderr.String() != want {
+			t.Errorf("stderr:\n%q\nwant:\n%q", stderr.String(), want)
+		}
+	})
+}
+
+// TestWaitNoticeGivesUpAfter: with --wait the notice says when the run
+// gives up.
+func TestWaitNoticeGivesUpAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		ms := newMemSessions(t)
+		hm := ms.open("holder").NewMutex("deploy")
+		if _, err := hm.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer hm.Unlock(ctx)
+
+		var stderr bytes.Buffer
+		r := waitingRunner(ms.open("waiter"), "deploy", &stderr)
+		r.o.wait = time.Minute
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if _, err := r.lockOrNotice(wctx, r.sess.NewMutex("deploy")); err == nil {
+			t.Fatal("Lock of a held key returned no error when its context ended")
+		}
+		if got := stderr.String(); strings.Count(got, "waiting for lock") != 1 ||
+			!strings.HasSuffix(got, `; giving up after 1m0s`+"\n") || !strings.Contains(got, `held by "holder"`) {
+			t.Errorf("stderr: %q", got)
+		}
+	})
+}
+
+// TestWaitNoticeNotWhenFree: a free lock is taken without a word, and so
+// is a lock whose holder lets go before the notice is due.
+func TestWaitNoticeNotWhenFree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		ms := newMemSessions(t)
+		var stderr bytes.Buffer
+		r := waitingRunner(ms.open("waiter"), "free", &stderr)
+		m := r.sess.NewMutex("free")
+		if _, err := r.lockOrNotice(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		hm := ms.open("holder").NewMutex("brief")
+		if _, err := hm.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			time.Sleep(waitNoticeDelay / 2)
+			if err := hm.Unlock(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		m = r.sess.NewMutex("brief")
+		if _, err := r.lockOrNotice(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if stderr.Len() != 0 {
+			t.Errorf("a run that did not wait, or whose holder let go in time, said: %q", stderr.String())
+		}
+	})
+}
