@@ -23,7 +23,8 @@ type EventKind int
 const (
 	// EventAcquired: Lock or TryLock took the lock. Wait is the time from the
 	// call to the grant, local queueing included; Latency is the winning
-	// request's round trip; Attempts counts the requests made.
+	// request's round trip; Attempts counts the requests made; How says how
+	// the lock came.
 	EventAcquired EventKind = iota + 1
 	// EventRenewed: a renewal landed. Wait is the time since the previous
 	// confirmed write was sent; Latency is the request's round trip;
@@ -120,6 +121,9 @@ type Event struct {
 	// Skew is, for the clock events, the local wall clock less the Date of
 	// the DynamoDB reply that triggered the event.
 	Skew time.Duration
+	// How tells, on EventAcquired, how the lock was taken: free, released,
+	// taken over, or adopted after a lost reply. Zero for the other kinds.
+	How AcquiredHow
 }
 
 // emit hands ev to the Observer, if there is one.
