@@ -320,7 +320,13 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 		s.emit(ev)
 		return le
 	default:
+		err = fmt.Errorf("dynamutex: unlock %q: %w", l.id.key, err)
 		s.log.Warn("dynamutex: release failed; the record expires after its lease", append(l.attrs(), slog.Any("error", err))...)
-		return fmt.Errorf("dynamutex: unlock %q: %w", l.id.key, err)
+		// The lock is given up all the same: an Observer that counts the
+		// locks held must hear of it, or it would count this one forever.
+		ev := l.event(EventReleased)
+		ev.Latency, ev.Err = time.Since(sent), err
+		s.emit(ev)
+		return err
 	}
 }

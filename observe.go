@@ -43,7 +43,9 @@ const (
 	// record gone.
 	EventLost
 	// EventReleased: Unlock released the record. Latency is the time Unlock
-	// spent on DynamoDB.
+	// spent on DynamoDB. Err is set when the release request failed: the
+	// lock is given up all the same (its context is cancelled and it is no
+	// longer renewed), and its record is taken over once its lease runs out.
 	EventReleased
 	// EventClockUntrusted: a DynamoDB reply showed this machine's wall clock
 	// further from DynamoDB's than the declared bound (WithClockBound) allows.
@@ -113,8 +115,9 @@ type Event struct {
 	// Late is set on EventRenewed when the renewal took more than one
 	// attempt or came more than a heartbeat period after the previous one.
 	Late bool
-	// Err says what went wrong: the request's error (EventRenewalFailed),
-	// an error wrapping ErrLeaseInDanger (EventInDanger), the *LostError
+	// Err says what went wrong: the request's error (EventRenewalFailed,
+	// and EventReleased when the release request failed), an error
+	// wrapping ErrLeaseInDanger (EventInDanger), the *LostError
 	// (EventLost), or the skew in words (EventClockUntrusted). Nil
 	// otherwise.
 	Err error
