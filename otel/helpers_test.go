@@ -8,12 +8,15 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/dynamutex/dynamutex"
+	"github.com/dynamutex/dynamutex/dynamutextest"
 	dynamutexotel "github.com/dynamutex/dynamutex/otel"
 )
 
@@ -187,3 +190,13 @@ func how(h dynamutex.AcquiredHow) attribute.KeyValue {
 func end(e string) attribute.KeyValue { return attribute.String(dynamutexotel.AttrHoldEnd, e) }
 
 func key(k string) attribute.KeyValue { return attribute.String(dynamutexotel.AttrKey, k) }
+
+// deleteRecord deletes key's record from the table "locks" of db.
+func deleteRecord(t *testing.T, db *dynamutextest.Store, key string) {
+	t.Helper()
+	_, err := db.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{TableName: aws.String("locks"),
+		Key: map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -242,3 +242,27 @@ func TestNewNilMeter(t *testing.T) {
 		t.Fatalf("New(nil) = %v, want ErrNilMeter", err)
 	}
 }
+
+// A healthy holder whose record vanished (deleted by hand) finds it lost
+// at its next renewal: the hold ends there, once, and no danger is counted.
+func TestLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		db := dynamutextest.New()
+		mt := newMeter(t)
+		m := mt.session(t, db).NewMutex("job")
+		lock(t, m)
+		deleteRecord(t, db, "job")
+		time.Sleep(dynamutex.DefaultLeaseDuration / 2) // past the next renewal, before the safe time
+		if err := m.Unlock(context.Background()); !errors.Is(err, dynamutex.ErrLockLost) {
+			t.Fatalf("Unlock of the lost lock = %v, want ErrLockLost", err)
+		}
+
+		c := mt.collect(t)
+		c.wantSum(t, dynamutexotel.MetricLost, 1)
+		c.wantCount(t, holdTimes, 1, end(dynamutexotel.HoldEndLost))
+		c.wantSum(t, held, 0)
+		if n := c.points(dynamutexotel.MetricInDanger); n != 0 {
+			t.Errorf("a lock lost while healthy counted %d danger data points", n)
+		}
+	})
+}
