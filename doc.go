@@ -153,8 +153,11 @@
 // danger, lost, released, and the clock leaving or re-entering its declared
 // bound) is logged through log/slog with the table, owner,
 // key and token (WithLogger), and handed to an optional Observer
-// (WithObserver) with wait time, latency and attempts, to feed counters and
-// histograms without a metrics dependency.
+// (WithObserver) with wait time, latency and attempts, and for an
+// acquisition how the lock came (AcquiredHow: free, released, taken over by
+// watching or by clock, adopted), to feed counters and histograms without a
+// metrics dependency. The module github.com/dynamutex/dynamutex/otel is such
+// an Observer for OpenTelemetry.
 //
 // # Testing
 //
