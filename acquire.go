@@ -63,6 +63,7 @@ type landed struct {
 	latency  time.Duration // its round trip
 	attempts int           // requests the Lock call made
 	start    time.Time     // when the Lock call began
+	how      AcquiredHow   // what the write replaced, for EventAcquired
 }
 
 // acquisition is the state of one Lock or TryLock call across its
@@ -187,17 +188,17 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 		a.first = sent
 	}
 	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
-	token, err := s.store.acquire(actx, a.req)
+	token, how, err := s.store.acquire(actx, a.req)
 	cancel()
 	a.attempts++
 	// leaseFrom is the send time the lease counts from; the latency is
 	// always this request's round trip.
-	granted := func(token uint64, leaseFrom time.Time) attemptResult {
+	granted := func(token uint64, leaseFrom time.Time, how AcquiredHow) attemptResult {
 		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: leaseFrom,
-			latency: time.Since(sent), attempts: a.attempts, start: a.call.start}}
+			latency: time.Since(sent), attempts: a.attempts, start: a.call.start, how: how}}
 	}
 	if err == nil {
-		return granted(token, sent)
+		return granted(token, sent, how)
 	}
 	var cf *conditionFailed
 	if !errors.As(err, &cf) {
@@ -219,7 +220,7 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 		}
 		// An earlier write landed and its reply was lost: the lease counts
 		// from the first, the earliest it can have been sent.
-		return granted(token, a.first)
+		return granted(token, a.first, AcquiredAdopted)
 	}
 	if len(cf.item) == 0 {
 		// Only a record that vanished between DynamoDB's check and its
@@ -281,8 +282,8 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 
 	m.hold(l)
 	ev := l.event(EventAcquired)
-	ev.Wait, ev.Latency, ev.Attempts = time.Since(w.start), w.latency, w.attempts
-	s.log.Debug("dynamutex: acquired", append(l.attrs(),
+	ev.Wait, ev.Latency, ev.Attempts, ev.How = time.Since(w.start), w.latency, w.attempts, w.how
+	s.log.Debug("dynamutex: acquired", append(l.attrs(), slog.String("how", ev.How.String()),
 		slog.Duration("wait", ev.Wait), slog.Int("attempts", ev.Attempts))...)
 	s.emit(ev)
 	if late {
@@ -335,7 +336,13 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 		s.emit(ev)
 		return le
 	default:
+		err = fmt.Errorf("dynamutex: unlock %q: %w", l.id.key, err)
 		s.log.Warn("dynamutex: release failed; the record expires after its lease", append(l.attrs(), slog.Any("error", err))...)
-		return fmt.Errorf("dynamutex: unlock %q: %w", l.id.key, err)
+		// The lock is given up all the same: an Observer that counts the
+		// locks held must hear of it, or it would count this one forever.
+		ev := l.event(EventReleased)
+		ev.Latency, ev.Err = time.Since(sent), err
+		s.emit(ev)
+		return err
 	}
 }

@@ -123,7 +123,10 @@
 //
 // [Session.Inspect] and [Session.List] tell who holds what. Every lifecycle
 // event is logged through log/slog ([WithLogger]) and handed to an optional
-// [Observer] ([WithObserver]) for metrics.
+// [Observer] ([WithObserver]) for metrics, with wait time, latency, attempts
+// and, for an acquisition, how the lock came ([AcquiredHow]: free, released,
+// taken over by watching or by clock, adopted after a lost reply). The module
+// github.com/dynamutex/dynamutex/otel is such an Observer for OpenTelemetry.
 //
 // # Testing
 //

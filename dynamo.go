@@ -3,6 +3,7 @@ package dynamutex
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -87,9 +88,9 @@ func (c *conditionFailed) Error() string { return "dynamutex: conditional check 
 // missing, released, or still at the takeover version (wire.Acquire). The
 // token grows by one on every acquisition; a missing record is seeded from
 // the clock in microseconds, so that a record removed by TTL does not
-// restart the count. It returns the new token, or a *conditionFailed with
-// the record that holds the lock.
-func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, error) {
+// restart the count. It returns the new token and how the lock came, or a
+// *conditionFailed with the record that holds the lock.
+func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, AcquiredHow, error) {
 	now := time.Now()
 	st := s.clock.stampNow(r.lease)
 	out, err := s.update(ctx, wire.Acquire(wire.AcquireArgs{
@@ -98,13 +99,39 @@ func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, error) {
 		Takeover: r.takeover, StaleClaim: r.staleClaim, Data: r.data,
 	}))
 	if err != nil {
-		return 0, asConditionFailed(err)
+		return 0, 0, asConditionFailed(err)
 	}
-	tok, perr := tokenOf(out.Attributes)
-	if perr != nil {
-		return 0, &RecordError{Key: r.id.key, Attribute: attrToken, Problem: perr.Error()}
+	return acquiredFrom(r, now, out.Attributes)
+}
+
+// acquiredFrom reads what a landed acquire replaced: the attributes it
+// wrote, as they were before (UPDATED_OLD). The new token follows by the
+// write's own arithmetic, the old token or else the seed, plus one; which
+// of the write's conditions held follows from the old record, tested in
+// the order that leaves the clock last, as the one condition whose inputs
+// the reply does not carry.
+func acquiredFrom(r acquireReq, seed time.Time, old map[string]types.AttributeValue) (uint64, AcquiredHow, error) {
+	if len(old) == 0 {
+		return uint64(seed.UnixMicro()) + 1, AcquiredFree, nil
 	}
-	return tok, nil
+	prev := uint64(seed.UnixMicro())
+	if _, ok := old[attrToken]; ok {
+		var err error
+		if prev, err = tokenOf(old); err != nil {
+			return 0, 0, &RecordError{Key: r.id.key, Attribute: attrToken, Problem: err.Error()}
+		}
+	}
+	if prev == math.MaxUint64 {
+		// The record now holds a token past uint64, which no Lease can carry.
+		return 0, 0, &RecordError{Key: r.id.key, Attribute: attrToken, Problem: "has grown past the largest uint64"}
+	}
+	how := AcquiredTakeoverClock
+	if rel, ok := old[attrReleased].(*types.AttributeValueMemberBOOL); ok && rel.Value {
+		how = AcquiredReleased
+	} else if v, _ := stringAttr(old, attrVersion); r.takeover != "" && v == r.takeover {
+		how = AcquiredTakeoverWatched
+	}
+	return prev + 1, how, nil
 }
 
 // update sends one write and checks the clock against its reply.

@@ -23,7 +23,8 @@ type EventKind int
 const (
 	// EventAcquired: Lock or TryLock took the lock. Wait is the time from the
 	// call to the grant, local queueing included; Latency is the winning
-	// request's round trip; Attempts counts the requests made.
+	// request's round trip; Attempts counts the requests made; How says how
+	// the lock came.
 	EventAcquired EventKind = iota + 1
 	// EventRenewed: a renewal landed. Wait is the time since the previous
 	// confirmed write was sent; Latency is the request's round trip;
@@ -42,7 +43,9 @@ const (
 	// record gone.
 	EventLost
 	// EventReleased: Unlock released the record. Latency is the time Unlock
-	// spent on DynamoDB.
+	// spent on DynamoDB. Err is set when the release request failed: the
+	// lock is given up all the same (its context is cancelled and it is no
+	// longer renewed), and its record is taken over once its lease runs out.
 	EventReleased
 	// EventClockUntrusted: a DynamoDB reply showed this machine's wall clock
 	// further from DynamoDB's than the declared bound (WithClockBound) allows.
@@ -112,14 +115,18 @@ type Event struct {
 	// Late is set on EventRenewed when the renewal took more than one
 	// attempt or came more than a heartbeat period after the previous one.
 	Late bool
-	// Err says what went wrong: the request's error (EventRenewalFailed),
-	// an error wrapping ErrLeaseInDanger (EventInDanger), the *LostError
+	// Err says what went wrong: the request's error (EventRenewalFailed,
+	// and EventReleased when the release request failed), an error
+	// wrapping ErrLeaseInDanger (EventInDanger), the *LostError
 	// (EventLost), or the skew in words (EventClockUntrusted). Nil
 	// otherwise.
 	Err error
 	// Skew is, for the clock events, the local wall clock less the Date of
 	// the DynamoDB reply that triggered the event.
 	Skew time.Duration
+	// How tells, on EventAcquired, how the lock was taken: free, released,
+	// taken over, or adopted after a lost reply. Zero for the other kinds.
+	How AcquiredHow
 }
 
 // emit hands ev to the Observer, if there is one.

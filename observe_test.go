@@ -218,3 +218,30 @@ func TestEventKindString(t *testing.T) {
 		}
 	}
 }
+
+// An Unlock whose release request is refused still gives the lock up, and
+// says so with EventReleased carrying the error, so that an Observer that
+// counts the locks held does not count this one forever.
+func TestReleaseFailedEvent(t *testing.T) {
+	rec := &recorder{}
+	c, _, s := setup(t, dynamutex.WithObserver(rec))
+	ctx := ctxTimeout(t, 10*time.Second)
+	m := s.NewMutex("refused")
+	if _, err := m.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.setFault(func(op, _ string, _ any) fault {
+		return fault{status: 403, errCode: "AccessDeniedException"}
+	})
+	err := m.Unlock(ctx)
+	if err == nil {
+		t.Fatal("Unlock with its release refused succeeded")
+	}
+	rel := rec.find(dynamutex.EventReleased, "refused")
+	if len(rel) != 1 || !errors.Is(rel[0].Err, err) {
+		t.Fatalf("released events = %+v, want one carrying %v", rel, err)
+	}
+	if n := c.count(opRelease); n != 1 {
+		t.Errorf("%d release requests, want 1 (the refusal is final)", n)
+	}
+}

@@ -167,11 +167,11 @@ func caseClaimStale(t *testing.T, c api) {
 
 func acquireOK(t *testing.T, c api, a acquisition, token string) {
 	t.Helper()
+	prev := get(t, c, a.table, item{"key": S("k")})
 	got, err := a.request().send(c)
 	mustOK(t, err)
-	updated, stored := a.acquired(token)
-	wantItem(t, "UPDATED_NEW of the acquire of "+a.version, got, updated)
-	wantItem(t, "record after the acquire of "+a.version, get(t, c, a.table, item{"key": S("k")}), stored)
+	wantItem(t, "UPDATED_OLD of the acquire of "+a.version, got, replaced(prev))
+	wantItem(t, "record after the acquire of "+a.version, get(t, c, a.table, item{"key": S("k")}), a.acquired(token))
 }
 
 func acquireRefused(t *testing.T, c api, a acquisition, rec item) {

@@ -69,11 +69,30 @@ func (a acquisition) request() *update {
 		Takeover: a.takeover, StaleClaim: a.stale, Data: []byte(a.data)})}
 }
 
-// acquired is what a landed acquire of version writes: UPDATED_NEW (the
-// SET attributes), and the whole stored record, which has no claim and,
-// without a.data, no data.
-func (a acquisition) acquired(token string) (updated, stored item) {
-	updated = item{"version": S(a.version), "expires_at": N("1732626400"), "sent_ms": N("1732540000000"),
+// acquireWrites names every attribute an acquire sets or removes: its
+// UPDATED_OLD reply is these, as the replaced record had them.
+var acquireWrites = []string{"version", "expires_at", "sent_ms", "stamped_version", "owner", "lease_ms",
+	"released", "token", "deadline_ms", "data", "claim"}
+
+// replaced is the UPDATED_OLD reply of an acquire that replaced prev: nil
+// for a missing record.
+func replaced(prev item) item {
+	var out item
+	for _, name := range acquireWrites {
+		if v, ok := prev[name]; ok {
+			if out == nil {
+				out = item{}
+			}
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// acquired is the whole record a landed acquire of version stores, which
+// has no claim and, without a.data, no data.
+func (a acquisition) acquired(token string) item {
+	updated := item{"version": S(a.version), "expires_at": N("1732626400"), "sent_ms": N("1732540000000"),
 		"stamped_version": S(a.version), "owner": S("owner-" + a.version), "lease_ms": N("600"),
 		"released": BOOL(false), "token": N(token)}
 	if a.deadline {
@@ -82,9 +101,9 @@ func (a acquisition) acquired(token string) (updated, stored item) {
 	if a.data != "" {
 		updated["data"] = B(a.data)
 	}
-	stored = withClaim(updated, nil)
+	stored := withClaim(updated, nil)
 	stored["key"] = S("k")
-	return updated, stored
+	return stored
 }
 
 // record is a lock record as another process would have written it.
@@ -105,21 +124,20 @@ func caseAcquireMissing(t *testing.T, c api) {
 	a := acquisition{table: table, version: "v1", data: "payload"}
 	got, err := a.request().send(c)
 	mustOK(t, err)
-	updated, stored := a.acquired("1732540000000001")
-	wantItem(t, "UPDATED_NEW", got, updated)
-	wantItem(t, "stored record", get(t, c, table, item{"key": S("k")}), stored)
+	wantItem(t, "UPDATED_OLD", got, nil)
+	wantItem(t, "stored record", get(t, c, table, item{"key": S("k")}), a.acquired("1732540000000001"))
 }
 
 func caseAcquireReleased(t *testing.T, c api) {
 	table := lockTable(t, c)
-	put(t, c, table, record("k", "v0", bigToken, true))
+	prev := record("k", "v0", bigToken, true)
+	put(t, c, table, prev)
 	a := acquisition{table: table, version: "v1"}
 	got, err := a.request().send(c)
 	mustOK(t, err)
-	// The removed data attribute is not part of UPDATED_NEW.
-	updated, stored := a.acquired(bigTokenNext)
-	wantItem(t, "UPDATED_NEW", got, updated)
-	wantItem(t, "stored record", get(t, c, table, item{"key": S("k")}), stored)
+	// The removed data attribute is part of UPDATED_OLD.
+	wantItem(t, "UPDATED_OLD", got, replaced(prev))
+	wantItem(t, "stored record", get(t, c, table, item{"key": S("k")}), a.acquired(bigTokenNext))
 }
 
 func caseAcquireHeld(t *testing.T, c api) {
@@ -135,21 +153,22 @@ func caseAcquireHeld(t *testing.T, c api) {
 
 func caseAcquireTakeover(t *testing.T, c api) {
 	table := lockTable(t, c)
-	put(t, c, table, record("k", "v0", bigToken, false))
-	got, err := acquisition{table: table, version: "v1", takeover: "v0", data: "new"}.request().send(c)
+	prev := record("k", "v0", bigToken, false)
+	put(t, c, table, prev)
+	a := acquisition{table: table, version: "v1", takeover: "v0", data: "new"}
+	got, err := a.request().send(c)
 	mustOK(t, err)
-	if show(item{"t": got["token"], "v": got["version"], "d": got["data"]}) !=
-		show(item{"t": N(bigTokenNext), "v": S("v1"), "d": B("new")}) {
-		t.Errorf("takeover returned %s", show(got))
-	}
+	wantItem(t, "UPDATED_OLD of the takeover", got, replaced(prev))
+	wantItem(t, "record after the takeover", get(t, c, table, item{"key": S("k")}), a.acquired(bigTokenNext))
 }
 
 func caseTokenBeyondUint64(t *testing.T, c api) {
 	table := lockTable(t, c)
 	put(t, c, table, record("k", "v0", "18446744073709551615", true))
-	got, err := acquisition{table: table, version: "v1"}.request().send(c)
+	_, err := acquisition{table: table, version: "v1"}.request().send(c)
 	mustOK(t, err)
-	wantItem(t, "token", item{"token": got["token"]}, item{"token": N("18446744073709551616")})
+	wantItem(t, "token", item{"token": get(t, c, table, item{"key": S("k")})["token"]},
+		item{"token": N("18446744073709551616")})
 }
 
 // renewRequest builds the library's renewal (released=false) or release

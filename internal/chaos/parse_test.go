@@ -46,7 +46,7 @@ func TestParseWrite(t *testing.T) {
 	}{
 		{"acquire", wire.Acquire(wire.AcquireArgs{Item: it, Owner: "o", Version: "v1", Lease: time.Second,
 			Seed: time.UnixMicro(1), Expires: exp, Stamp: st, Takeover: "v0"}),
-			write{op: OpAcquire, key: "k", version: "v1", observed: "v0", stamp: 1000, deadline: 1610, before: 990}},
+			write{op: OpAcquire, key: "k", version: "v1", observed: "v0", stamp: 1000, deadline: 1610, before: 990, seed: 1}},
 		{"renew", wire.Replace(wire.ReplaceArgs{Item: it, Current: []string{"v1"}, Next: "v2", Expires: exp, Stamp: st}),
 			write{op: OpRenew, key: "k", from: "v1", version: "v2", stamp: 1000, deadline: 1610}},
 		{"release", wire.Replace(wire.ReplaceArgs{Item: it, Current: []string{"v1", "v2"}, Next: "v3", Released: true,

@@ -74,6 +74,7 @@ type write struct {
 	observed               string // an acquire's takeover version
 	stamp, deadline        int64  // the writer's clock, Unix ms
 	before                 int64  // an acquire's takeover-by-clock threshold
+	seed                   uint64 // an acquire's token seed: a missing record gets seed+1
 }
 
 // parseWrite reads one of the library's writes to the lock table: which
@@ -96,7 +97,8 @@ func parseWrite(target string, body []byte) (write, bool, string) {
 	n := func(m map[string]any) int64 { v, _ := m["N"].(string); i, _ := strconv.ParseInt(v, 10, 64); return i }
 	w := write{op: string(wire.ClassifyUpdate(in.UpdateExpression)), key: s(in.Key["key"]), from: s(in.Values[wire.ValCurrent]),
 		observed: s(in.Values[wire.ValTakeover]), stamp: n(in.Values[wire.ValSent]),
-		deadline: n(in.Values[wire.ValDeadline]), before: n(in.Values[wire.ValBefore])}
+		deadline: n(in.Values[wire.ValDeadline]), before: n(in.Values[wire.ValBefore]),
+		seed: uint64(n(in.Values[wire.ValSeed]))}
 	switch w.op {
 	case OpAcquire:
 		w.version = s(in.Values[wire.ValVersion])
@@ -176,7 +178,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	e := Event{Req: n, Op: w.op, Key: w.key, Dropped: fault == FaultLostReply}
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		e.Kind, e.Token = KindLanded, tokenIn(body, "Attributes")
+		e.Kind, e.Token = KindLanded, landedToken(w, body)
 	case ownVersionIn(body, w.version):
 		e.Kind, e.Token = KindFound, tokenIn(body, "Item")
 	default:
@@ -286,7 +288,7 @@ func decoded(encoding string, raw []byte) []byte {
 	return b
 }
 
-// attrs reads the item under field ("Attributes" of an UPDATED_NEW reply,
+// attrs reads the item under field ("Attributes" of an UPDATED_OLD reply,
 // "Item" of a condition failure's ALL_OLD).
 func attrs(body []byte, field string) map[string]map[string]any {
 	var reply map[string]json.RawMessage
@@ -296,6 +298,19 @@ func attrs(body []byte, field string) map[string]map[string]any {
 	var item map[string]map[string]any
 	_ = json.Unmarshal(reply[field], &item)
 	return item
+}
+
+// landedToken is the token a write that landed made: an acquire's reply
+// holds the token it replaced (UPDATED_OLD), or none for a missing record,
+// and the write added one to it or to the seed. Other writes make none.
+func landedToken(w write, body []byte) uint64 {
+	if w.op != OpAcquire {
+		return tokenIn(body, "Attributes")
+	}
+	if old := tokenIn(body, "Attributes"); old != 0 {
+		return old + 1
+	}
+	return w.seed + 1
 }
 
 func tokenIn(body []byte, field string) uint64 {

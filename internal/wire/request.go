@@ -20,6 +20,7 @@ const (
 	ValSent     = ":s"      // N: the writer's wall clock at send, Unix ms (AttrSent)
 	ValDeadline = ":dl"     // N: the deadline the write stamps, Unix ms (AttrDeadline)
 	ValBefore   = ":before" // N: an acquire takes over records whose deadline is before this, Unix ms
+	ValSeed     = ":seed"   // N: the token a missing record starts from, less one (Unix µs)
 )
 
 // The marks in the update expressions that the classifier tells the writes
@@ -146,8 +147,10 @@ type AcquireArgs struct {
 // missing, released, still at a.Takeover, or (with a deadline in a.Stamp)
 // past a deadline stamped under its current version; and no claim but the
 // writer's own, or a stale one, stands. The token grows by one; the write
-// removes the claim. It returns the new attributes (UPDATED_NEW), and on a
-// condition failure the record that holds the lock (ALL_OLD).
+// removes the claim. It returns the written attributes as they were before
+// (UPDATED_OLD), which tell how the lock came (no record, a released one, a
+// takeover) and, one added, the new token; on a condition failure it
+// returns the record that holds the lock (ALL_OLD).
 func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	u := newUpdate(a.Stamp, ValVersion, a.Version, a.Expires)
 	u.names["#pk"], u.names["#o"], u.names["#t"], u.names["#l"], u.names["#r"], u.names["#d"] =
@@ -156,7 +159,7 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	u.values[":l"] = N(uint64(a.Lease / time.Millisecond))
 	u.values[":f"] = boolean(false)
 	u.values[":true"] = boolean(true)
-	u.values[":seed"] = N(uint64(a.Seed.UnixMicro()))
+	u.values[ValSeed] = N(uint64(a.Seed.UnixMicro()))
 	u.values[":one"] = N(1)
 	u.set("#o = :o", "#l = :l", "#r = :f", tokenClause)
 	if len(a.Data) > 0 {
@@ -181,7 +184,7 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	cond = "(" + cond + ") AND (" + u.claimGate(a.StaleClaim) + ")"
 	u.remove("#c")
 	in := u.input(a.Item, cond)
-	in.ReturnValues = types.ReturnValueUpdatedNew
+	in.ReturnValues = types.ReturnValueUpdatedOld
 	return in
 }
 
