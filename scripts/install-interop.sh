@@ -39,7 +39,7 @@ java_src=$root/interop/java
 want=$(hash_of "$java_src/pom.xml" $(find "$java_src/src" -type f | sort))
 if ! fresh java "$want" || [ ! -f "$cache/java/javadriver.jar" ]; then
   echo "install-interop: building the Java driver" >&2
-  mvn -q -B -f "$java_src/pom.xml" -Dmaven.repo.local="$cache/m2" package >&2
+  mvn -q -B -Dstyle.color=never -f "$java_src/pom.xml" -Dmaven.repo.local="$cache/m2" package >&2
   echo "$want" >"$cache/java.stamp"
 fi
 
