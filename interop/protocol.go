@@ -9,9 +9,11 @@ type Command struct {
 	Table string `json:"table,omitempty"`
 	// Key is the lock's partition key value.
 	Key string `json:"key,omitempty"`
-	// LeaseMS and HeartbeatMS configure the client that serves the command;
-	// a driver keeps one client per (table, lease, heartbeat).
-	LeaseMS     int64 `json:"lease_ms,omitempty"`
+	// LeaseMS is the lease of the client that serves the command; a driver
+	// keeps one client per (table, lease, heartbeat), so a release must name
+	// the same three as its acquire.
+	LeaseMS int64 `json:"lease_ms,omitempty"`
+	// HeartbeatMS is that client's heartbeat period.
 	HeartbeatMS int64 `json:"heartbeat_ms,omitempty"`
 	// WaitMS bounds a blocking acquire. The Java client waits this long plus
 	// one lease of the first lock it finds; the Python client this long.
@@ -28,15 +30,23 @@ type Command struct {
 // Reply is one line a driver answers with. Which fields are set depends on
 // the command; a failed command has OK false, Error and Class.
 type Reply struct {
-	OK bool   `json:"ok"`
+	// OK is false when the command failed; the driver itself carries on.
+	OK bool `json:"ok"`
+	// Op is the command's op, or "ready" for the line a driver starts with.
 	Op string `json:"op"`
-	// Key, Owner, RVN and LeaseMS describe a lock as the client itself sees
-	// it: after acquire and try the lock just taken, after get the item read.
-	Key     string `json:"key,omitempty"`
-	Sort    string `json:"sort,omitempty"`
-	Owner   string `json:"owner,omitempty"`
-	RVN     string `json:"rvn,omitempty"`
-	LeaseMS int64  `json:"lease_ms,omitempty"`
+	// Key is the lock's name. Key, Sort, Owner, RVN and LeaseMS describe a
+	// lock as the client itself sees it: after acquire and try the lock just
+	// taken, after get the item read.
+	Key string `json:"key,omitempty"`
+	// Sort is the Python item's sort key value.
+	Sort string `json:"sort,omitempty"`
+	// Owner is the owner name in the item.
+	Owner string `json:"owner,omitempty"`
+	// RVN is the record version number, which every heartbeat replaces.
+	RVN string `json:"rvn,omitempty"`
+	// LeaseMS is the item's lease in milliseconds, whatever unit the client
+	// stores it in.
+	LeaseMS int64 `json:"lease_ms,omitempty"`
 	// Found tells whether get found an item.
 	Found bool `json:"found,omitempty"`
 	// Expired is the Java client's LockItem.isExpired, true for an item
@@ -53,8 +63,9 @@ type Reply struct {
 	// Code is a python-dynamodb-lock DynamoDBLockError's code, such as
 	// ACQUIRE_TIMEOUT.
 	Code string `json:"code,omitempty"`
-	// Client, Version come with the ready line a driver prints at start.
-	Client  string `json:"client,omitempty"`
+	// Client is "java" or "python", on the ready line.
+	Client string `json:"client,omitempty"`
+	// Version is the client release the driver runs, on the ready line.
 	Version string `json:"version,omitempty"`
 	// TNS is the driver's wall clock, in Unix nanoseconds, as it replied.
 	TNS int64 `json:"t_ns"`

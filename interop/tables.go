@@ -2,6 +2,7 @@ package interop
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -62,7 +63,7 @@ func (h *Harness) createTable(name string, keys []types.KeySchemaElement) error 
 	}
 	// DynamoDB Local creates tables at once; the waiter costs one request.
 	return dynamodb.NewTableExistsWaiter(h.DB).Wait(ctx(),
-		&dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30e9)
+		&dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second)
 }
 
 // RawItem reads an item with a plain, strongly consistent GetItem. key maps
