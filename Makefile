@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: test demo bench chaos chaos-clock chaos-rogue fuzz fmt vet
+.PHONY: test demo bench chaos chaos-clock chaos-rogue fuzz fmt vet interop
 
 ## test: the whole suite twice, with the race detector and goleak. First on
 ## the in-memory store, as plain `go test ./...` runs it with no endpoint;
@@ -57,6 +57,14 @@ fuzz:
 		echo "fuzz $$pkg $$f for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
+
+## interop: installs the real Java and Python lock clients into .cache/interop
+## (scripts/install-interop.sh) and runs the harness of interop/, its own Go
+## module, against DynamoDB Local. See interop/README.md.
+interop:
+	scripts/install-interop.sh >/dev/null
+	cd interop && $(GO) vet ./...
+	cd interop && ../scripts/with-dynamodb-local.sh $(GO) test -race -count=1 -timeout 10m ./...
 
 vet:
 	$(GO) vet ./...

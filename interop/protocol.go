@@ -1,0 +1,72 @@
+package interop
+
+// Command is one line sent to a driver. Zero fields are left out, and each
+// driver then uses its client's own default (see interop/README.md).
+type Command struct {
+	// Op is acquire, try, release, get, list, sleep or exit.
+	Op string `json:"op"`
+	// Table is the lock table's name.
+	Table string `json:"table,omitempty"`
+	// Key is the lock's partition key value.
+	Key string `json:"key,omitempty"`
+	// LeaseMS is the lease of the client that serves the command; a driver
+	// keeps one client per (table, lease, heartbeat), so a release must name
+	// the same three as its acquire.
+	LeaseMS int64 `json:"lease_ms,omitempty"`
+	// HeartbeatMS is that client's heartbeat period.
+	HeartbeatMS int64 `json:"heartbeat_ms,omitempty"`
+	// WaitMS bounds a blocking acquire. The Java client waits this long plus
+	// one lease of the first lock it finds; the Python client this long.
+	WaitMS int64 `json:"wait_ms,omitempty"`
+	// RefreshMS is how often a waiting acquire polls the table.
+	RefreshMS int64 `json:"refresh_ms,omitempty"`
+	// Keep asks a Java release to mark the item released instead of
+	// deleting it. The Python client cannot, and answers with an error.
+	Keep bool `json:"keep,omitempty"`
+	// MS is how long a sleep command sleeps in the driver.
+	MS int64 `json:"ms,omitempty"`
+}
+
+// Reply is one line a driver answers with. Which fields are set depends on
+// the command; a failed command has OK false, Error and Class.
+type Reply struct {
+	// OK is false when the command failed; the driver itself carries on.
+	OK bool `json:"ok"`
+	// Op is the command's op, or "ready" for the line a driver starts with.
+	Op string `json:"op"`
+	// Key is the lock's name. Key, Sort, Owner, RVN and LeaseMS describe a
+	// lock as the client itself sees it: after acquire and try the lock just
+	// taken, after get the item read.
+	Key string `json:"key,omitempty"`
+	// Sort is the Python item's sort key value.
+	Sort string `json:"sort,omitempty"`
+	// Owner is the owner name in the item.
+	Owner string `json:"owner,omitempty"`
+	// RVN is the record version number, which every heartbeat replaces.
+	RVN string `json:"rvn,omitempty"`
+	// LeaseMS is the item's lease in milliseconds, whatever unit the client
+	// stores it in.
+	LeaseMS int64 `json:"lease_ms,omitempty"`
+	// Found tells whether get found an item.
+	Found bool `json:"found,omitempty"`
+	// Expired is the Java client's LockItem.isExpired, true for an item
+	// released with keep.
+	Expired bool `json:"expired,omitempty"`
+	// ExpiryTime is the Python item's TTL attribute, in Unix seconds.
+	ExpiryTime int64 `json:"expiry_time,omitempty"`
+	// Locks is what list found (Java only).
+	Locks []Reply `json:"locks,omitempty"`
+	// Error and Class describe a failure: Class is the exception's class
+	// name, or NotHeld, Unsupported or UnknownOp for the driver's own refusals.
+	Error string `json:"error,omitempty"`
+	Class string `json:"class,omitempty"`
+	// Code is a python-dynamodb-lock DynamoDBLockError's code, such as
+	// ACQUIRE_TIMEOUT.
+	Code string `json:"code,omitempty"`
+	// Client is "java" or "python", on the ready line.
+	Client string `json:"client,omitempty"`
+	// Version is the client release the driver runs, on the ready line.
+	Version string `json:"version,omitempty"`
+	// TNS is the driver's wall clock, in Unix nanoseconds, as it replied.
+	TNS int64 `json:"t_ns"`
+}
