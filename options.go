@@ -192,7 +192,9 @@ func WithOwner(name string) Option {
 // WithLogger sets the logger for lifecycle events, each with the table,
 // owner, key and token: acquisitions, renewals and releases at Debug;
 // endangered and lost locks at Warn; late or failing renewals at Debug, and
-// at Warn at most once per heartbeat period per Session, summed up.
+// at Warn at most once per heartbeat period per Session, summed up. Late
+// means retried, or late enough to eat into the time before the safe time
+// (Event.Late); a renewal a few milliseconds past its period is not.
 // Default: slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return sessionOption(func(c *config) { c.logger = l })

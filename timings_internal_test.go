@@ -62,3 +62,28 @@ func TestDeriveTimingsMatchesNewSession(t *testing.T) {
 		}
 	}
 }
+
+// A renewal is late a quarter period past its period, or sooner when the
+// safe time leaves less room than that: half way from the period to the
+// safe time.
+func TestLateAfter(t *testing.T) {
+	s := time.Second
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want time.Duration
+	}{
+		{"defaults", nil, 6250 * time.Millisecond},
+		{"lease at the floor", []Option{WithLeaseDuration(MinLeaseDuration)}, 31250 * time.Microsecond},
+		{"safe time a period and a half", []Option{WithHeartbeatPeriod(4 * s), WithSafeTime(6 * s)}, 5 * s},
+		{"safe time close to the period", []Option{WithHeartbeatPeriod(5 * s), WithSafeTime(6 * s)}, 5500 * time.Millisecond},
+	} {
+		c, err := newConfig(tc.opts)
+		if err != nil {
+			t.Fatalf("%s: newConfig: %v", tc.name, err)
+		}
+		if got := c.lateAfter(); got != tc.want {
+			t.Errorf("%s: late after %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
