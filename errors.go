@@ -88,7 +88,8 @@ type OptionError struct {
 	// ("WithHeartbeatPeriod, WithSafeTime"), or an argument ("client",
 	// "table").
 	Option string
-	// Reason says what is wrong, with the value: "must be positive, got 0s".
+	// Reason says what is wrong, with the value: "lease duration must not
+	// be negative, got -1s".
 	Reason string
 }
 

@@ -36,11 +36,15 @@ func (h *schedule) Pop() any {
 	return l
 }
 
-// firstRenewal spreads the first renewal of each lock over the last quarter
-// of its first period, so locks taken in a burst are not renewed in a burst.
+// firstRenewal spreads the first renewal of each lock over the quarter
+// period that ends at the regular interval (renewEvery), so locks taken in
+// a burst are not renewed in a burst. It ends there, not at a whole period,
+// so that the first renewal keeps the same slack against scheduling delay
+// as every later one: spread up to the period itself, the latest of
+// thousands of locks taken at once came a hair past it.
 func (s *Session) firstRenewal(sent time.Time) time.Time {
 	p := s.cfg.heartbeat
-	return sent.Add(p - time.Duration(rand.Int64N(int64(p/4)+1)))
+	return sent.Add(s.renewEvery() - time.Duration(rand.Int64N(int64(p/4)+1)))
 }
 
 // scheduleLocked (re)places l in the schedule at due. Called with s.mu.
@@ -178,7 +182,7 @@ func (s *Session) renew(l *Lease) {
 		return
 	}
 	ev.Wait = l.confirmed.Sub(prev)
-	ev.Late = ev.Attempts > 1 || ev.Wait > s.cfg.heartbeat
+	ev.Late = ev.Attempts > 1 || ev.Wait > s.cfg.lateAfter()
 	if ev.Late {
 		s.trouble.note("dynamutex: renewed late", append(l.attrs(),
 			slog.Duration("since_previous", ev.Wait), slog.Int("attempts", ev.Attempts)), ev.Wait, nil)
@@ -195,6 +199,20 @@ func (s *Session) renew(l *Lease) {
 // scheduling delay and slow replies keep consecutive renewals inside one
 // period instead of drifting past it, at the cost of 5 % more renewals.
 func (s *Session) renewEvery() time.Duration { return s.cfg.heartbeat - s.cfg.heartbeat/20 }
+
+// lateAfter is how long after the previous confirmed renewal a renewal
+// that needed one attempt counts as late (Event.Late, a Warn). Renewals are
+// sent a twentieth of a period early, and scheduling delay with many locks
+// is milliseconds, so one a little past its period is on time and a Warn
+// about it would be noise. Late is a quarter period past the period, or
+// half the room between the period and the safe time if that is less: by
+// then renewals are falling behind by a share of the slack that stands
+// between a lock and danger, which an operator should hear of before it
+// runs out.
+func (c *config) lateAfter() time.Duration {
+	p := c.heartbeat
+	return p + min(p/4, (c.safe-p)/2)
+}
 
 // renewBackoff paces retries of a failed renewal: fast enough for several
 // tries before the safe time runs out, slow enough not to pile on a

@@ -28,7 +28,13 @@ func TestBadOptions(t *testing.T) {
 		{"negative heartbeat", "heartbeat period must not be negative", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(-time.Second)}},
 		{"negative safe time", "safe time must not be negative", []dynamutex.Option{dynamutex.WithSafeTime(-time.Second)}},
 		{"negative expiry", "expiry must not be negative", []dynamutex.Option{dynamutex.WithExpiry(-time.Hour)}},
-		{"lease under 1ms", "at least 1ms", []dynamutex.Option{dynamutex.WithLeaseDuration(time.Microsecond * 900), dynamutex.WithSafeTime(time.Microsecond * 500), dynamutex.WithHeartbeatPeriod(time.Microsecond)}},
+		// Requests are timed out at a fraction of the lease: below the floor
+		// they time out instead of landing. The floor applies to a lease
+		// derived from a safe time or heartbeat period set alone as well.
+		{"lease of 5ms", "lease duration must be at least 100ms, got 5ms", []dynamutex.Option{dynamutex.WithLeaseDuration(5 * time.Millisecond)}},
+		{"lease just under the floor", "at least 100ms", []dynamutex.Option{dynamutex.WithLeaseDuration(dynamutex.MinLeaseDuration - time.Millisecond)}},
+		{"tiny safe time alone", "lease duration (derived from the safe time) must be at least 100ms, got 4ms", []dynamutex.Option{dynamutex.WithSafeTime(3 * time.Millisecond)}},
+		{"tiny heartbeat alone", "lease duration (derived from the heartbeat period) must be at least 100ms, got 4ms", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(time.Millisecond)}},
 		// Records store the lease in whole milliseconds: a fraction would be
 		// cut off, and waiters could take over before the holder's safe time.
 		{"lease not whole milliseconds", "whole number of milliseconds", []dynamutex.Option{dynamutex.WithLeaseDuration(20*time.Second + time.Microsecond), dynamutex.WithSafeTime(20 * time.Second)}},
@@ -128,7 +134,8 @@ func TestBadOptions(t *testing.T) {
 	// value means "the default": rejecting them would take settings from users.
 	table := newTable(t, c)
 	for name, opts := range map[string][]dynamutex.Option{
-		"lease of 1ms":                {dynamutex.WithLeaseDuration(time.Millisecond), dynamutex.WithSafeTime(500 * time.Microsecond), dynamutex.WithHeartbeatPeriod(100 * time.Microsecond)},
+		"lease at the floor":          {dynamutex.WithLeaseDuration(dynamutex.MinLeaseDuration)},
+		"safe time at the floor":      {dynamutex.WithSafeTime(dynamutex.MinLeaseDuration * 3 / 4)},
 		"lease of a week":             {dynamutex.WithLeaseDuration(week), dynamutex.WithExpiry(week + time.Second)},
 		"owner of 1024 bytes":         {dynamutex.WithOwner(strings.Repeat("o", 1024))},
 		"empty owner":                 {dynamutex.WithOwner("")},
@@ -284,6 +291,10 @@ func TestOptionErrorNamesTheOption(t *testing.T) {
 		{"WithParallelism", []dynamutex.Option{dynamutex.WithParallelism(-1)}},
 		{"WithClockBound", []dynamutex.Option{dynamutex.WithClockBound(-time.Second)}},
 		{"WithHeartbeatPeriod, WithSafeTime", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(time.Second), dynamutex.WithSafeTime(time.Second)}},
+		// A lease under the floor is blamed on the option it came from.
+		{"WithLeaseDuration", []dynamutex.Option{dynamutex.WithLeaseDuration(5 * time.Millisecond), dynamutex.WithSafeTime(3 * time.Millisecond)}},
+		{"WithSafeTime", []dynamutex.Option{dynamutex.WithSafeTime(3 * time.Millisecond), dynamutex.WithHeartbeatPeriod(time.Millisecond)}},
+		{"WithHeartbeatPeriod", []dynamutex.Option{dynamutex.WithHeartbeatPeriod(time.Millisecond)}},
 		{"WithExpiry, WithLeaseDuration", []dynamutex.Option{dynamutex.WithExpiry(time.Second)}},
 		{"WithSortKey", []dynamutex.Option{dynamutex.WithSortKey("token")}},
 		{"Option", []dynamutex.Option{nil}},

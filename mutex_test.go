@@ -80,9 +80,9 @@ func TestRenewalRequests(t *testing.T) {
 		const periods = 8
 		time.Sleep(periods * testHeartbeat)
 		renewals := c.count(opRenew) - start
-		// Each lock is renewed once per period; the first renewal is spread
-		// over the last quarter of the first period, so a lock may be one
-		// renewal short.
+		// Each lock is renewed about once per period; the first renewal is
+		// spread over the quarter period before the regular interval, so a
+		// lock may be one renewal short.
 		if lo, hi := locks*(periods-1), locks*periods; renewals < lo || renewals > hi {
 			t.Fatalf("%d renewals for %d locks over %d periods, want %d..%d", renewals, locks, periods, lo, hi)
 		}

@@ -29,8 +29,7 @@ const (
 	// EventRenewed: a renewal landed. Wait is the time since the previous
 	// confirmed write was sent; Latency is the request's round trip;
 	// Attempts counts this renewal's requests. Late is set when it took more
-	// than one attempt or came more than a heartbeat period after the
-	// previous one.
+	// than one attempt or came late enough to matter (see Event.Late).
 	EventRenewed
 	// EventRenewalFailed: a renewal request failed and will be retried. Err
 	// is the request's error. The lock is still held.
@@ -113,7 +112,13 @@ type Event struct {
 	// (EventRenewed, EventRenewalFailed). Zero otherwise.
 	Attempts int
 	// Late is set on EventRenewed when the renewal took more than one
-	// attempt or came more than a heartbeat period after the previous one.
+	// attempt, or was sent more than a heartbeat period and a quarter after
+	// the previous confirmed one (or, when the safe time is less than a
+	// period and a half, past the middle between the period and the safe
+	// time). A renewal a little past its period is on time: renewals are
+	// scheduled a twentieth of a period early, and being late by a small
+	// part of the slack before the safe time is no news. A late renewal is
+	// logged at Warn (see WithLogger).
 	Late bool
 	// Err says what went wrong: the request's error (EventRenewalFailed,
 	// and EventReleased when the release request failed), an error

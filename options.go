@@ -139,9 +139,10 @@ func WithSortKey(name string) KeyOption {
 // waiter in another process takes a lock over only after it has watched the
 // record unchanged for this long. It is stored in each record, so Sessions
 // with different leases share a table correctly; that is why it must be a
-// whole number of milliseconds, from 1 ms to the 7 days a Session accepts in
-// a record. Default: 20 s, or 4/3 of the safe time or 4 times the heartbeat
-// period when one of those is set (DeriveTimings).
+// whole number of milliseconds, and at most the 7 days a Session accepts in
+// a record. It must be at least MinLeaseDuration (100 ms), for requests to
+// fit in it. Default: 20 s, or 4/3 of the safe time or 4 times the
+// heartbeat period when one of those is set (DeriveTimings).
 func WithLeaseDuration(d time.Duration) Option {
 	return sessionOption(func(c *config) { c.lease, c.timingSet[0] = d, d != 0 })
 }
@@ -191,7 +192,9 @@ func WithOwner(name string) Option {
 // WithLogger sets the logger for lifecycle events, each with the table,
 // owner, key and token: acquisitions, renewals and releases at Debug;
 // endangered and lost locks at Warn; late or failing renewals at Debug, and
-// at Warn at most once per heartbeat period per Session, summed up.
+// at Warn at most once per heartbeat period per Session, summed up. Late
+// means retried, or late enough to eat into the time before the safe time
+// (Event.Late); a renewal a few milliseconds past its period is not.
 // Default: slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return sessionOption(func(c *config) { c.logger = l })
@@ -316,8 +319,6 @@ func (c *config) validate() error {
 		return optionError("WithExpiry", "expiry must not be negative, got %v", c.expiry)
 	}
 	switch {
-	case c.lease < time.Millisecond:
-		return optionError("WithLeaseDuration", "lease duration must be at least 1ms, got %v", c.lease)
 	case c.lease > maxRecordLease:
 		// Other Sessions would refuse our records as corrupt instead of waiting.
 		return optionError("WithLeaseDuration", "lease duration must be at most %v, got %v", maxRecordLease, c.lease)
@@ -325,6 +326,8 @@ func (c *config) validate() error {
 		// Records store whole milliseconds. A cut-off fraction would let waiters
 		// take over before the holder's safe time has run out.
 		return optionError("WithLeaseDuration", "lease duration must be a whole number of milliseconds, got %v", c.lease)
+	case c.lease < MinLeaseDuration:
+		return c.leaseFloorError()
 	case c.heartbeat >= c.safe:
 		return optionError("WithHeartbeatPeriod, WithSafeTime", "heartbeat period (%v) must be shorter than the safe time (%v)", c.heartbeat, c.safe)
 	case c.safe >= c.lease:

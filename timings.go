@@ -2,6 +2,17 @@ package dynamutex
 
 import "time"
 
+// MinLeaseDuration is the shortest lease a Session accepts, whether set
+// with WithLeaseDuration or derived from WithSafeTime or
+// WithHeartbeatPeriod. Every request is timed out at a fraction of the
+// lease (a renewal at the heartbeat period, a quarter of the lease by
+// default; an acquire attempt and NewSession's DescribeTable at half of
+// it), and at 100 ms those 25 ms and 50 ms still hold a DynamoDB round trip
+// with its ordinary tail of tens of milliseconds. Below it requests time
+// out instead of landing: Lock and NewSession fail, and held locks fall
+// into danger.
+const MinLeaseDuration = 100 * time.Millisecond
+
 // Timings are a Session's three timings: how long a lock stays valid
 // without a renewal (Lease), how often each held lock is renewed
 // (Heartbeat) and when a lock whose renewals are not confirmed falls into
@@ -20,7 +31,8 @@ type Timings struct {
 // else it is DefaultLeaseDuration. A heartbeat left unset never reaches a
 // third of the safe time, so that two more renewals fit before danger.
 //
-// Any one timing set alone therefore gives a valid Session. Two or three
+// Any one timing set alone therefore gives a valid Session, if the lease
+// comes out at least MinLeaseDuration. Two or three
 // set by hand are used as given, and NewSession refuses combinations that
 // break heartbeat < safe time < lease. Negative fields are left for
 // NewSession to refuse.
@@ -42,6 +54,24 @@ func DeriveTimings(t Timings) Timings {
 		t.Heartbeat = min(t.Lease/4, t.Safe/3)
 	}
 	return t
+}
+
+// leaseFloorError refuses a lease below MinLeaseDuration. It is given the
+// lease after derivation, so that a tiny safe time or heartbeat period set
+// alone, which derives a tiny lease, is refused too, in the name of the
+// option that set it.
+func (c *config) leaseFloorError() error {
+	option, what := "WithLeaseDuration", "lease duration"
+	switch {
+	case c.timingSet[0]:
+	case c.timingSet[2]:
+		option, what = "WithSafeTime", "lease duration (derived from the safe time)"
+	case c.timingSet[1]:
+		option, what = "WithHeartbeatPeriod", "lease duration (derived from the heartbeat period)"
+	}
+	return optionError(option, "%s must be at least %v, got %v: requests are timed out at a fraction of the lease "+
+		"(a renewal at the heartbeat period, a quarter of the lease by default), and a DynamoDB round trip "+
+		"can take tens of milliseconds", what, MinLeaseDuration, c.lease)
 }
 
 // roundUpMillis rounds d up to a whole number of milliseconds.

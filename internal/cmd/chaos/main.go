@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/internal/chaos"
 )
 
@@ -184,8 +185,11 @@ func validate(c chaos.Config) error {
 		return fmt.Errorf("-procs must be at least 2 for processes to contend, got %d", c.Procs)
 	case c.Goroutines < 1 || c.Keys < 1:
 		return fmt.Errorf("-goroutines and -keys must be at least 1")
-	case c.Duration <= 0 || c.Lease < 10*time.Millisecond:
-		return fmt.Errorf("-duration must be positive and -lease at least 10ms")
+	case c.Duration <= 0:
+		return fmt.Errorf("-duration must be positive, got %v", c.Duration)
+	case c.Lease < dynamutex.MinLeaseDuration:
+		// Refused here rather than by every worker's NewSession.
+		return fmt.Errorf("-lease must be at least %v, the library's floor, got %v", dynamutex.MinLeaseDuration, c.Lease)
 	case c.Wait <= 0 || c.Hold <= 0:
 		return fmt.Errorf("-wait and -hold must be positive")
 	case c.Faults.Rate < 0 || c.Faults.Rate > 1:

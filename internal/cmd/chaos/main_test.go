@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/internal/chaos"
 )
 
@@ -22,12 +23,14 @@ func TestValidate(t *testing.T) {
 		mutate func(*chaos.Config)
 		want   string
 	}{
-		"one process":    {func(c *chaos.Config) { c.Procs = 1 }, "-procs"},
-		"no keys":        {func(c *chaos.Config) { c.Keys = 0 }, "-keys"},
-		"tiny lease":     {func(c *chaos.Config) { c.Lease = time.Millisecond }, "-lease"},
-		"no wait":        {func(c *chaos.Config) { c.Wait = 0 }, "-wait"},
-		"rate above one": {func(c *chaos.Config) { c.Faults.Rate = 1.5 }, "-fault-rate"},
-		"unknown fault":  {func(c *chaos.Config) { c.Faults.Kinds = []string{"gremlins"} }, "unknown fault kind"},
+		"one process":                     {func(c *chaos.Config) { c.Procs = 1 }, "-procs"},
+		"no keys":                         {func(c *chaos.Config) { c.Keys = 0 }, "-keys"},
+		"tiny lease":                      {func(c *chaos.Config) { c.Lease = time.Millisecond }, "-lease"},
+		"lease under the library's floor": {func(c *chaos.Config) { c.Lease = dynamutex.MinLeaseDuration - time.Millisecond }, "-lease must be at least 100ms"},
+		"no duration":                     {func(c *chaos.Config) { c.Duration = 0 }, "-duration"},
+		"no wait":                         {func(c *chaos.Config) { c.Wait = 0 }, "-wait"},
+		"rate above one":                  {func(c *chaos.Config) { c.Faults.Rate = 1.5 }, "-fault-rate"},
+		"unknown fault":                   {func(c *chaos.Config) { c.Faults.Kinds = []string{"gremlins"} }, "unknown fault kind"},
 	} {
 		c2 := good
 		c.mutate(&c2)
