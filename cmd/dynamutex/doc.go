@@ -29,7 +29,7 @@
 //	--no-wait        do not wait, like flock -n: if the lock is held, exit 75; a holder
 //	                 that looks dead is watched for one lease first
 //	--clock-bound D  this machine's wall clock is within D of true time (default: none)
-//	--lease D        lease of the lock (default 20s); renewed every D/4, in danger after 3D/4
+//	--lease D        lease of the lock (default 20s, at least 100ms); renewed every D/4, in danger after 3D/4
 //	--grace D        time between SIGTERM and SIGKILL when the lock is lost or in danger
 //	                 (default: half of lease − 3/4 lease, 2.5s at the default lease;
 //	                 longer than 3/4 of that margin is refused)

@@ -118,7 +118,8 @@ wait for the lock says so once on stderr, with who holds it.
                    (see "Crashed holders" below)
   --clock-bound D  this machine's wall clock is within D of true time, such as
                    1ms (default: none declared); see "Crashed holders" below
-  --lease D        lease of the lock (default 20s), a whole number of milliseconds.
+  --lease D        lease of the lock (default 20s), a whole number of milliseconds,
+                   at least 100ms.
                    dynamutex renews it every D/4; if no renewal has landed for 3D/4,
                    the lock is in danger and CMD is stopped. A holder that dies is
                    taken over one lease after a run starts watching it.
