@@ -1,5 +1,7 @@
 // Package localdb is where the tests of every package, the chaos harness
-// and their helpers find DynamoDB Local: its address (DYNAMODB_ENDPOINT),
+// and their helpers find DynamoDB Local: its address (the AWS SDK's own
+// AWS_ENDPOINT_URL_DYNAMODB, so that one variable serves the tests, the
+// command-line tool and any program on the SDK's default configuration),
 // whether the build requires it (the tag dynamodblocal), and a client for
 // it, which takes any credentials. The command-line tool builds its own
 // client, since it also reaches the real service.
@@ -45,7 +47,7 @@ func NoRetries(o *dynamodb.Options) { o.RetryMaxAttempts = 1 }
 
 // EndpointVar names the environment variable that gives the address of the
 // DynamoDB Local the tests run against.
-const EndpointVar = "DYNAMODB_ENDPOINT"
+const EndpointVar = "AWS_ENDPOINT_URL_DYNAMODB"
 
 // Required is true in builds with the tag dynamodblocal, whose tests must
 // reach DynamoDB Local: make test and CI build that way, so a missing
