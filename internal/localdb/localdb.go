@@ -56,7 +56,7 @@ const Required = required
 
 // missing says what to do when an endpoint is needed and none is set.
 const missing = EndpointVar + " is not set. Run `make test`, which installs and starts DynamoDB Local, " +
-	"or start it with scripts/with-dynamodb-local.sh and export its address."
+	"or run `make local` in another shell and paste the export line it prints."
 
 // Endpoint returns the address of DynamoDB Local, and fails tb when there is
 // none: for tests that need DynamoDB Local itself, such as its HTTP replies.
