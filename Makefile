@@ -1,10 +1,10 @@
 # Every target that needs DynamoDB runs it through scripts/with-dynamodb-local.sh,
 # which installs DynamoDB Local into .cache/ on first use and starts it in memory
-# on a free loopback port.
+# on a free loopback port. make local runs one on a fixed port for you to use.
 
 GO ?= go
 
-.PHONY: test demo bench chaos chaos-clock chaos-rogue fuzz fmt vet interop
+.PHONY: test local demo bench chaos chaos-clock chaos-rogue fuzz fmt vet interop
 
 ## test: the whole suite twice, with the race detector and goleak. First on
 ## the in-memory store, as plain `go test ./...` runs it with no endpoint;
@@ -13,8 +13,15 @@ GO ?= go
 ## heap soaks, the command-line tool and the demo end to end, the chaos
 ## transport).
 test:
-	env -u DYNAMODB_ENDPOINT $(GO) test -race -count=1 -timeout 10m ./...
+	env -u AWS_ENDPOINT_URL_DYNAMODB $(GO) test -race -count=1 -timeout 10m ./...
 	scripts/with-dynamodb-local.sh $(GO) test -race -count=1 -timeout 10m -tags dynamodblocal ./...
+
+## local: DynamoDB Local in the foreground on port 8000 (PORT=8001 make local
+## for another), in memory, until Ctrl-C. It prints the variables to export
+## in another shell so that the command-line tool and the SDK use it.
+PORT ?= 8000
+local:
+	PORT=$(PORT) scripts/dynamodb-local.sh
 
 ## demo: several processes contend for locks; one holder is killed and its lock taken over.
 demo:

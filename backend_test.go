@@ -37,8 +37,8 @@ type testDB interface {
 var memory = dynamutextest.New()
 
 // backend returns the DynamoDB under test: DynamoDB Local when
-// DYNAMODB_ENDPOINT is set (and always in a dynamodblocal build, which
-// fails without it), the in-memory store otherwise. The conformance suite
+// AWS_ENDPOINT_URL_DYNAMODB is set (and always in a dynamodblocal build,
+// which fails without it), the in-memory store otherwise. The conformance suite
 // of dynamutextest is what makes the two interchangeable here.
 func backend(tb testing.TB) testDB {
 	tb.Helper()

@@ -15,7 +15,7 @@ import (
 	"github.com/dynamutex/dynamutex/internal/localdb"
 )
 
-// exampleClient connects to DYNAMODB_ENDPOINT (DynamoDB Local under
+// exampleClient connects to AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local under
 // `make test`), or without one to the in-memory store of dynamutextest. In
 // production use config.LoadDefaultConfig and dynamodb.NewFromConfig
 // instead.

@@ -42,8 +42,8 @@ type backend struct {
 }
 
 // backends are the in-memory Store and, when the tests have DynamoDB Local
-// (DYNAMODB_ENDPOINT; a dynamodblocal build fails without it), DynamoDB
-// Local too. Every case asserts explicit results, so a behaviour both get
+// (AWS_ENDPOINT_URL_DYNAMODB; a dynamodblocal build fails without it),
+// DynamoDB Local too. Every case asserts explicit results, so a behaviour both get
 // wrong in the same way still fails. make test and CI run the suite on both.
 func backends(t *testing.T) []backend {
 	t.Helper()

@@ -2,8 +2,8 @@
 # Usage: scripts/with-dynamodb-local.sh scripts/bench.sh
 #
 # Runs the library's benchmark groups of docs/PERFORMANCE.md against the
-# DynamoDB Local at $DYNAMODB_ENDPOINT, saves the raw output in out/bench/ and
-# prints a benchstat table per group. BENCH_COUNT repeats the cycle (default 6).
+# DynamoDB Local at $AWS_ENDPOINT_URL_DYNAMODB, saves the raw output in
+# out/bench/ and prints a benchstat table per group. BENCH_COUNT repeats the cycle (default 6).
 # The comparison with the classic protocol is bench/classic/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."

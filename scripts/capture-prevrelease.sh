@@ -5,15 +5,15 @@
 # previous release's own code: it checks out commit 4a79e60 (the release before
 # clock stamps) in a temporary worktree, copies
 # testdata/prevrelease/capture/capture_test.go into that release's package and
-# runs it against DynamoDB Local. Uses DYNAMODB_ENDPOINT when set, otherwise
-# starts an emulator with scripts/with-dynamodb-local.sh. The worktree is
+# runs it against DynamoDB Local. Uses AWS_ENDPOINT_URL_DYNAMODB when set,
+# otherwise starts an emulator with scripts/with-dynamodb-local.sh. The worktree is
 # removed afterwards; nothing built from it is kept.
 set -euo pipefail
 
 rev=4a79e60
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-if [ -z "${DYNAMODB_ENDPOINT:-}" ]; then
+if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   exec "$root"/scripts/with-dynamodb-local.sh "$0" "$@"
 fi
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Usage: scripts/with-dynamodb-local.sh COMMAND [ARGS...]
 #
-# Installs DynamoDB Local if needed, starts it in memory on a free loopback port,
-# runs COMMAND with DYNAMODB_ENDPOINT set to it, stops the emulator and exits with
-# COMMAND's exit code.
+# Installs DynamoDB Local if needed, starts it in memory on a free loopback
+# port, runs COMMAND with AWS_ENDPOINT_URL_DYNAMODB set to it, stops the
+# emulator and exits with COMMAND's exit code. AWS_REGION, AWS_ACCESS_KEY_ID
+# and AWS_SECRET_ACCESS_KEY are set too when unset, so that a program using the
+# AWS SDK's default configuration (the command-line tool, the demo) needs
+# nothing else: the emulator wants a signed request but checks no key.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-dir=$("$here"/install-dynamodb-local.sh)
+. "$(dirname "$0")"/dynamodb-local-lib.sh
 
 # Ports are drawn from below the kernel's ephemeral range (see
 # /proc/sys/net/ipv4/ip_local_port_range), so an outgoing connection of another
@@ -27,48 +29,12 @@ free_port() {
   return 1
 }
 
-log=$(mktemp)
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -f "$log"
-}
-trap cleanup EXIT INT TERM
-
-# start launches the emulator on $port and waits until the port answers (the
-# JVM takes a few seconds). It returns 2 when the port was taken, 1 otherwise.
-start() {
-  java -Djava.library.path="$dir"/DynamoDBLocal_lib -jar "$dir"/DynamoDBLocal.jar \
-    -inMemory -sharedDb -disableTelemetry -port "$port" >"$log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 300); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      wait "$pid" 2>/dev/null || true
-      pid=
-      if grep -q 'Address already in use' "$log"; then
-        return 2
-      fi
-      echo "with-dynamodb-local: DynamoDB Local exited while starting:" >&2
-      cat "$log" >&2
-      return 1
-    fi
-    if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "with-dynamodb-local: DynamoDB Local did not open port $port in 30 s" >&2
-  cat "$log" >&2
-  return 1
-}
+trap ddb_stop EXIT INT TERM
 
 for attempt in 1 2 3 4 5; do
   port=$(free_port)
   rc=0
-  start || rc=$?
+  ddb_start "$port" || rc=$?
   [ "$rc" = 0 ] && break
   if [ "$rc" = 1 ] || [ "$attempt" = 5 ]; then
     [ "$rc" = 2 ] && echo "with-dynamodb-local: every port tried was taken" >&2
@@ -77,8 +43,8 @@ for attempt in 1 2 3 4 5; do
   echo "with-dynamodb-local: port $port was taken; trying another" >&2
 done
 
-export DYNAMODB_ENDPOINT=http://127.0.0.1:$port
-echo "with-dynamodb-local: DynamoDB Local at $DYNAMODB_ENDPOINT" >&2
+ddb_export "$port"
+echo "with-dynamodb-local: DynamoDB Local at $AWS_ENDPOINT_URL_DYNAMODB" >&2
 set +e
 "$@"
 code=$?

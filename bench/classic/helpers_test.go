@@ -24,8 +24,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
-		fmt.Fprintln(os.Stderr, "DYNAMODB_ENDPOINT is not set. Run through the repository's script, which starts DynamoDB Local:\n"+
+	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
+		fmt.Fprintln(os.Stderr, "AWS_ENDPOINT_URL_DYNAMODB is not set. Run through the repository's script, which starts DynamoDB Local:\n"+
 			"\tcd bench/classic && ../../scripts/with-dynamodb-local.sh go test -run '^$' -bench . -benchtime 40x -count 6 .")
 		os.Exit(2)
 	}
@@ -183,7 +183,7 @@ func client() (*dynamodb.Client, *counter) {
 	transportsMu.Unlock()
 	tr := &counter{base: base, n: map[string]int{}}
 	c := dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(os.Getenv("DYNAMODB_ENDPOINT")),
+		BaseEndpoint: aws.String(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")),
 		Region:       "us-east-1",
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "test"}, nil

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/logging"
 )
 
 // localRegion is the region used with an explicit endpoint when none is
@@ -16,32 +16,20 @@ import (
 // one.
 const localRegion = "us-east-1"
 
-// credentialProbeTimeout bounds the look for real credentials when an
-// endpoint is set. Without AWS_EC2_METADATA_DISABLED the SDK's chain ends
-// by asking the EC2 instance metadata service, which off EC2 only times out.
-const credentialProbeTimeout = 3 * time.Second
-
 // newClient builds a DynamoDB client the way the AWS CLI would: from the
 // environment, shared config and credentials files, and the instance role
 // (config.LoadDefaultConfig), with --region and --profile on top.
 //
-// The endpoint comes from --endpoint or DYNAMUTEX_ENDPOINT, else from the
-// SDK's own AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or the profile's
-// endpoint_url, which dynamodb.NewFromConfig already honours. When an
-// endpoint is set and no credentials can be found, the client signs with
-// dummy ones, as DynamoDB Local wants a signature but checks nothing; real
-// credentials are never replaced.
+// The endpoint comes from --endpoint, else from the SDK's own
+// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or the profile's
+// endpoint_url, which dynamodb.NewFromConfig already honours. The region
+// and the credentials are checked here, before any request, so that a
+// missing or wrong one is reported as bad configuration (exit 2) in words
+// a user can act on, rather than as a failed request full of SDK internals.
 func newClient(ctx context.Context, c *common) (*dynamodb.Client, error) {
-	var opts []func(*config.LoadOptions) error
-	if c.region != "" {
-		opts = append(opts, config.WithRegion(c.region))
-	}
-	if c.profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(c.profile))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := loadConfig(ctx, c)
 	if err != nil {
-		return nil, &exitError{code: exitUsage, msg: fmt.Sprintf("AWS configuration: %v", err)}
+		return nil, err
 	}
 	var override []func(*dynamodb.Options)
 	if c.endpoint != "" {
@@ -52,40 +40,66 @@ func newClient(ctx context.Context, c *common) (*dynamodb.Client, error) {
 	}
 	// The probe client costs nothing (no request): it tells whether the SDK
 	// resolved an endpoint from the environment or the profile.
-	if dynamodb.NewFromConfig(cfg, override...).Options().BaseEndpoint == nil {
-		if cfg.Region == "" {
-			return nil, usageError("", "no AWS region configured: pass --region, set AWS_REGION, or set a region in your AWS profile")
-		}
-		return dynamodb.NewFromConfig(cfg, override...), nil
+	local := dynamodb.NewFromConfig(cfg, override...).Options().BaseEndpoint != nil
+	switch {
+	case local:
+		override = append(override, localOptions(ctx, cfg)...)
+	case cfg.Region == "":
+		return nil, usageError("", "no AWS region configured: pass --region, set AWS_REGION "+
+			"(e.g. export AWS_REGION=us-east-1), or set a region in your AWS profile")
 	}
+	client := dynamodb.NewFromConfig(cfg, override...)
+	if err := checkRegion(ctx, c, client.Options()); err != nil {
+		return nil, err
+	}
+	if !local {
+		if err := checkCredentials(ctx, c, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return client, nil
+}
+
+// loadConfig is config.LoadDefaultConfig with --region and --profile. The
+// SDK's own log (such as the instance metadata service's "falling back to
+// IMDSv1") is shown with --verbose only: without it, what went wrong is
+// said once, by the tool.
+func loadConfig(ctx context.Context, c *common) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if c.region != "" {
+		opts = append(opts, config.WithRegion(c.region))
+	}
+	if c.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.profile))
+	}
+	if !c.verbose {
+		opts = append(opts, config.WithLogger(logging.Nop{}))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return cfg, &exitError{code: exitUsage, msg: fmt.Sprintf("AWS configuration: %v", err)}
+	}
+	return cfg, nil
+}
+
+// localOptions adjust a client with a custom endpoint, such as DynamoDB
+// Local: a region when none is configured, no response checksums, and
+// dummy credentials when none can be found.
+func localOptions(ctx context.Context, cfg aws.Config) []func(*dynamodb.Options) {
+	var opts []func(*dynamodb.Options)
 	if cfg.Region == "" {
-		override = append(override, func(o *dynamodb.Options) { o.Region = localRegion })
+		opts = append(opts, func(o *dynamodb.Options) { o.Region = localRegion })
 	}
 	// DynamoDB Local and other emulators omit the X-Amz-Crc32 header on
 	// error responses, such as the failed conditions of a contended lock,
 	// and this SDK version then checks the body against 0 and logs a
-	// warning on stderr for each (aws/aws-sdk-go-v2#3545). With a custom
-	// endpoint the check is off; against AWS it stays on.
-	override = append(override, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+	// warning on stderr for each. With a custom endpoint the check is off;
+	// against AWS it stays on.
+	opts = append(opts, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
 	if !haveCredentials(ctx, cfg) {
-		override = append(override, func(o *dynamodb.Options) {
-			o.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-				return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "dynamutex dummy"}, nil
-			})
-		})
+		opts = append(opts, useDummyCredentials)
 	}
-	return dynamodb.NewFromConfig(cfg, override...), nil
-}
-
-// haveCredentials reports whether the SDK's credential chain finds any.
-func haveCredentials(ctx context.Context, cfg aws.Config) bool {
-	if cfg.Credentials == nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, credentialProbeTimeout)
-	defer cancel()
-	_, err := cfg.Credentials.Retrieve(ctx)
-	return err == nil
+	return opts
 }
 
 // checkEndpoint catches a mistyped endpoint before the SDK turns it into a

@@ -7,14 +7,15 @@ import (
 	"testing"
 )
 
-// TestEnvConfiguration runs with the table, key, endpoint and other options
-// from DYNAMUTEX_* variables, checks that flags win over them, and that the
-// SDK's own AWS_ENDPOINT_URL_DYNAMODB works, with and without credentials.
+// TestEnvConfiguration runs with the table, key and other options from
+// DYNAMUTEX_* variables and the endpoint from the SDK's own
+// AWS_ENDPOINT_URL_DYNAMODB, checks that flags win over them, and that the
+// endpoint variable works with and without credentials.
 func TestEnvConfiguration(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	env := []string{
-		"DYNAMUTEX_TABLE=" + h.table, "DYNAMUTEX_ENDPOINT=" + h.endpoint, "DYNAMUTEX_KEY=from-env",
+		"DYNAMUTEX_TABLE=" + h.table, "AWS_ENDPOINT_URL_DYNAMODB=" + h.endpoint, "DYNAMUTEX_KEY=from-env",
 		"DYNAMUTEX_LEASE=1500ms", "DYNAMUTEX_DATA=env data", "DYNAMUTEX_OWNER=env-owner",
 	}
 	r := h.exec(env, "run", "--", "sh", "-c", `echo "$DYNAMUTEX_TABLE $DYNAMUTEX_KEY $DYNAMUTEX_OWNER"`)
@@ -30,6 +31,11 @@ func TestEnvConfiguration(t *testing.T) {
 	r = h.exec(env, "--table", h.table, "run", "--key", "from-flag", "--", "sh", "-c", `echo "$DYNAMUTEX_KEY"`)
 	if r.code != 0 || strings.TrimSpace(r.stdout) != "from-flag" {
 		t.Errorf("--key with DYNAMUTEX_KEY set: %s", r)
+	}
+	// --endpoint wins over the variable, which here names a closed port.
+	r = h.exec([]string{"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:1"}, h.args("status", "from-env")...)
+	if r.code != 0 {
+		t.Errorf("--endpoint with AWS_ENDPOINT_URL_DYNAMODB set elsewhere: %s", r)
 	}
 
 	// The endpoint from the AWS SDK's own variable, first with the test's

@@ -172,19 +172,26 @@
 // # Environment
 //
 // Every option can come from a variable; an option on the command line wins:
-// DYNAMUTEX_TABLE, DYNAMUTEX_ENDPOINT, DYNAMUTEX_VERBOSE, and for run
+// DYNAMUTEX_TABLE, DYNAMUTEX_VERBOSE, and for run
 // DYNAMUTEX_KEY, DYNAMUTEX_LEASE, DYNAMUTEX_WAIT, DYNAMUTEX_NO_WAIT,
 // DYNAMUTEX_GRACE, DYNAMUTEX_OWNER, DYNAMUTEX_DATA and
 // DYNAMUTEX_BUSY_EXIT_CODE, and for run, status and list
 // DYNAMUTEX_CLOCK_BOUND. AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID and
 // the rest work as for the AWS CLI (config.LoadDefaultConfig).
 //
-// The endpoint is --endpoint, else DYNAMUTEX_ENDPOINT, else the AWS SDK's
-// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or the profile's
-// endpoint_url. With an endpoint and no credentials, dummy ones are used
-// (DynamoDB Local checks none), and the region defaults to us-east-1.
-// Looking for real ones ends at the EC2 instance metadata service: off EC2,
-// set AWS_EC2_METADATA_DISABLED=true to skip it.
+// The endpoint is --endpoint, else the AWS SDK's AWS_ENDPOINT_URL_DYNAMODB,
+// AWS_ENDPOINT_URL or the profile's endpoint_url. For DynamoDB Local, as
+// `make local` prints:
+//
+//	export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 AWS_REGION=us-east-1 \
+//	  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+//
+// With an endpoint and no credentials, dummy ones are used (DynamoDB Local
+// checks none), and the region defaults to us-east-1. Without an endpoint,
+// a missing region or missing credentials, like a region the SDK refuses,
+// end in a message that says what to set, and exit 2 before any request.
+// Looking for real credentials ends at the EC2 instance metadata service:
+// off EC2, set AWS_EC2_METADATA_DISABLED=true to skip it.
 //
 // run gives CMD the variables DYNAMUTEX_TOKEN (the fencing token, in
 // decimal; it grows with every acquisition of KEY, so pass it to the systems

@@ -2,12 +2,13 @@ package main
 
 // Environment variables. Every option of dynamutex can come from one, so
 // that cron tables, systemd units and CI jobs can configure the tool once;
-// an option given on the command line wins over its variable. --region and
-// --profile have none of their own: the AWS SDK already reads AWS_REGION
-// and AWS_PROFILE.
+// an option given on the command line wins over its variable. --region,
+// --profile and --endpoint have none of their own: the AWS SDK already
+// reads AWS_REGION, AWS_PROFILE and AWS_ENDPOINT_URL_DYNAMODB, and one
+// variable that every SDK program honours beats a second one only this
+// tool knows.
 var flagEnv = map[string]string{
 	"table":          "DYNAMUTEX_TABLE",
-	"endpoint":       "DYNAMUTEX_ENDPOINT",
 	"verbose":        "DYNAMUTEX_VERBOSE",
 	"key":            "DYNAMUTEX_KEY",
 	"lease":          "DYNAMUTEX_LEASE",

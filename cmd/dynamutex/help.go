@@ -85,13 +85,16 @@ const exitCodesHelp = `Exit codes:
 // environmentHelp is shared by the main help and the help of run.
 const environmentHelp = `Environment:
   Every option can come from a variable; an option on the command line wins.
-  DYNAMUTEX_TABLE, DYNAMUTEX_ENDPOINT, DYNAMUTEX_VERBOSE
+  DYNAMUTEX_TABLE, DYNAMUTEX_VERBOSE
   DYNAMUTEX_KEY, DYNAMUTEX_LEASE, DYNAMUTEX_WAIT, DYNAMUTEX_NO_WAIT, DYNAMUTEX_GRACE,
   DYNAMUTEX_OWNER, DYNAMUTEX_DATA, DYNAMUTEX_BUSY_EXIT_CODE      (run)
   DYNAMUTEX_CLOCK_BOUND                                         (run, status, list)
   AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ... as for the AWS CLI.
-  The endpoint is --endpoint, else DYNAMUTEX_ENDPOINT, else the AWS SDK's
-  AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or the profile's endpoint_url.
+  The endpoint is --endpoint, else the AWS SDK's AWS_ENDPOINT_URL_DYNAMODB,
+  AWS_ENDPOINT_URL or the profile's endpoint_url. For DynamoDB Local (make
+  local prints these):
+    export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 AWS_REGION=us-east-1 \
+      AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
   With an endpoint and no credentials, dummy ones are used (DynamoDB Local
   checks none), and the region defaults to us-east-1. Looking for real ones
   ends at the EC2 instance metadata service: off EC2, set

@@ -16,7 +16,7 @@ import (
 // TestDemo builds the demo and runs it as `make demo` does, so that the
 // README's first command cannot rot.
 func TestDemo(t *testing.T) {
-	localdb.Endpoint(t) // the demo reads DYNAMODB_ENDPOINT itself
+	localdb.Endpoint(t) // the demo finds it through the SDK's default configuration
 	bin := filepath.Join(t.TempDir(), "demo")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -1,5 +1,7 @@
 // Package localdb is where the tests of every package, the chaos harness
-// and their helpers find DynamoDB Local: its address (DYNAMODB_ENDPOINT),
+// and their helpers find DynamoDB Local: its address (the AWS SDK's own
+// AWS_ENDPOINT_URL_DYNAMODB, so that one variable serves the tests, the
+// command-line tool and any program on the SDK's default configuration),
 // whether the build requires it (the tag dynamodblocal), and a client for
 // it, which takes any credentials. The command-line tool builds its own
 // client, since it also reaches the real service.
@@ -45,7 +47,7 @@ func NoRetries(o *dynamodb.Options) { o.RetryMaxAttempts = 1 }
 
 // EndpointVar names the environment variable that gives the address of the
 // DynamoDB Local the tests run against.
-const EndpointVar = "DYNAMODB_ENDPOINT"
+const EndpointVar = "AWS_ENDPOINT_URL_DYNAMODB"
 
 // Required is true in builds with the tag dynamodblocal, whose tests must
 // reach DynamoDB Local: make test and CI build that way, so a missing
@@ -54,7 +56,7 @@ const Required = required
 
 // missing says what to do when an endpoint is needed and none is set.
 const missing = EndpointVar + " is not set. Run `make test`, which installs and starts DynamoDB Local, " +
-	"or start it with scripts/with-dynamodb-local.sh and export its address."
+	"or run `make local` in another shell and paste the export line it prints."
 
 // Endpoint returns the address of DynamoDB Local, and fails tb when there is
 // none: for tests that need DynamoDB Local itself, such as its HTTP replies.

@@ -9,7 +9,8 @@
 //	make chaos-rogue                   # one clock beyond it: must be caught
 //	go run ./internal/cmd/chaos -check out/chaos/events.jsonl -lease 1s
 //
-// DYNAMODB_ENDPOINT names the DynamoDB Local to use; `make chaos` starts one.
+// AWS_ENDPOINT_URL_DYNAMODB names the DynamoDB Local to use; `make chaos`
+// starts one.
 package main
 
 import (
@@ -52,7 +53,7 @@ func run() int {
 	}
 	o.cfg.ExpectEarly = o.expect
 	if o.cfg.Endpoint == "" {
-		fmt.Fprintln(os.Stderr, "chaos: no endpoint: set DYNAMODB_ENDPOINT or -endpoint, or run `make chaos`, which starts DynamoDB Local")
+		fmt.Fprintln(os.Stderr, "chaos: no endpoint: set AWS_ENDPOINT_URL_DYNAMODB or -endpoint, or run `make chaos`, which starts DynamoDB Local")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -78,7 +79,7 @@ func parseFlags() *options {
 	o := &options{}
 	cfg, w := &o.cfg, &o.w
 	flag.IntVar(&o.worker, "worker", 0, "run as worker process N (the harness starts these itself)")
-	flag.StringVar(&cfg.Endpoint, "endpoint", os.Getenv("DYNAMODB_ENDPOINT"), "DynamoDB endpoint (default $DYNAMODB_ENDPOINT)")
+	flag.StringVar(&cfg.Endpoint, "endpoint", os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), "DynamoDB endpoint (default $AWS_ENDPOINT_URL_DYNAMODB)")
 	flag.StringVar(&cfg.Out, "out", filepath.Join("out", "chaos"), "folder for events.jsonl, worker logs and report.{txt,json}")
 	flag.IntVar(&cfg.Procs, "procs", 4, "worker processes alive at a time")
 	flag.IntVar(&cfg.Goroutines, "goroutines", 3, "goroutines per worker")

@@ -121,10 +121,10 @@ type captureRun struct {
 }
 
 func TestCapturePrevRelease(t *testing.T) {
-	ep := os.Getenv("DYNAMODB_ENDPOINT")
+	ep := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
 	out := os.Getenv("PREVRELEASE_OUT")
 	if ep == "" || out == "" {
-		t.Fatal("set DYNAMODB_ENDPOINT and PREVRELEASE_OUT; run scripts/capture-prevrelease.sh")
+		t.Fatal("set AWS_ENDPOINT_URL_DYNAMODB and PREVRELEASE_OUT; run scripts/capture-prevrelease.sh")
 	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	defer base.CloseIdleConnections()
