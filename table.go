@@ -27,7 +27,12 @@ func validateTableName(table string) error {
 // (WithPartitionKey, default "key") and, with WithSortKey, a string sort key;
 // waits until it is active; and enables TTL on ExpiresAttribute so DynamoDB
 // deletes idle records. If the table exists with the same key schema, it
-// only makes sure TTL is enabled, so it is safe to call at every start.
+// only makes sure TTL is enabled, so it is safe to call at every start; an
+// existing table keeps its capacity mode. A table whose TTL is already on
+// another attribute (one shared with another lock client, whose clean-up
+// depends on it) keeps it: a table has one TTL attribute, and dynamutex's
+// idle records are then never deleted by TTL, which costs storage, not
+// correctness.
 func CreateTable(ctx context.Context, client DynamoDBAPI, table string, opts ...TableOption) error {
 	if client == nil {
 		return optionError("client", "the DynamoDBAPI client is nil")
@@ -100,9 +105,9 @@ func enableTTL(ctx context.Context, client DynamoDBAPI, table string) error {
 	if err != nil {
 		return fmt.Errorf("dynamutex: describe TTL of table %q: %w", table, err)
 	}
-	if t := d.TimeToLiveDescription; t != nil && aws.ToString(t.AttributeName) == ExpiresAttribute &&
+	if t := d.TimeToLiveDescription; t != nil && aws.ToString(t.AttributeName) != "" &&
 		(t.TimeToLiveStatus == types.TimeToLiveStatusEnabled || t.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
-		return nil
+		return nil // on ExpiresAttribute, or on another client's attribute, which stays
 	}
 	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName: aws.String(table),

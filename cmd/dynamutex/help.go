@@ -268,7 +268,10 @@ const createTableHelp = `Usage: dynamutex create-table [OPTIONS]
 
 Create the lock table: on-demand capacity, string partition key "key", and
 TTL on "expires_at" so that DynamoDB deletes idle records. If the table
-exists with that key, only make sure TTL is on; safe to run every time.
+exists with that key, only make sure TTL is on; safe to run every time. An
+existing table keeps its capacity mode, and a TTL that another lock client
+put on its own attribute stays where it is. It prints what the table really
+is: capacity mode, keys and TTL.
 
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
 
