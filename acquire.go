@@ -190,6 +190,10 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
 	token, how, err := s.store.acquire(actx, a.req)
 	cancel()
+	// A foreign takeover is sent once for the record that made it ready;
+	// what the write found decides anew.
+	wasForeign := a.req.foreign != nil
+	a.req.foreign = nil
 	a.attempts++
 	// leaseFrom is the send time the lease counts from; the latency is
 	// always this request's round trip.
@@ -232,12 +236,18 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 		return attemptResult{kind: outFailed, err: derr}
 	}
 	s.observe(id, rec, received)
+	if !wasForeign && s.foreignReady(id, rec, received) {
+		// Another client's record, free by its own rule: only
+		// ForeignTakeover may replace it, so write again at once with it.
+		a.last, a.seen, a.req.foreign = rec, true, &rec
+		return attemptResult{kind: outRetry}
+	}
 	return attemptResult{kind: outHeld, rec: rec, err: heldBy(id, rec)}
 }
 
 func heldBy(id lockID, rec record) *HeldError {
 	return &HeldError{Key: id.key, Owner: rec.owner, Token: rec.token, Lease: rec.lease, LastWrite: rec.sent,
-		ClaimedBy: rec.claim.owner}
+		ClaimedBy: rec.claim.owner, Client: rec.client}
 }
 
 // grant turns a landed acquisition into a Lease and a lock context, and
