@@ -220,8 +220,7 @@ func describeValue(v types.AttributeValue) string {
 func (s *Session) warnForeign(id lockID, rec record) {
 	s.log.Warn("dynamutex: the table is shared with another lock client; "+
 		"its processes cannot read dynamutex's records yet and fail on them instead of waiting",
-		slog.String("table", s.store.table), slog.String("key", id.key), slog.String("client", rec.client),
-		slog.String("owner", rec.owner))
+		slog.String("key", id.key), slog.String("client", rec.client), slog.String("holder", rec.owner))
 }
 
 // foreignReady reports whether rec is another client's record that a write
