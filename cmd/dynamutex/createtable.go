@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -13,7 +14,8 @@ import (
 const createTableTimeout = 5 * time.Minute
 
 // createTableCommand implements `dynamutex create-table`: an on-demand table
-// with the partition key "key" and TTL on expires_at (dynamutex.CreateTable).
+// with the partition key "key" (or --partition-key, and --sort-key if given)
+// and TTL on expires_at (dynamutex.CreateTable).
 // It is idempotent, so provisioning scripts can run it every time.
 func (a *app) createTableCommand(c *common, args []string) int {
 	fs := c.flagSet("create-table")
@@ -30,10 +32,15 @@ func (a *app) createTableCommand(c *common, args []string) int {
 	if err != nil {
 		return a.fail(err)
 	}
-	if err := dynamutex.CreateTable(ctx, client, c.table); err != nil {
+	keys := c.keyOptions()
+	if err := dynamutex.CreateTable(ctx, client, c.table, keys[0], keys[1]); err != nil {
 		return a.fail(err)
 	}
-	fmt.Fprintf(a.stdout, "table %q is ready (on-demand, partition key %q, TTL on %q)\n",
-		c.table, dynamutex.DefaultPartitionKey, dynamutex.ExpiresAttribute)
+	pk, sk := cmp.Or(c.partitionKey, dynamutex.DefaultPartitionKey), ""
+	if c.sortKey != "" {
+		sk = fmt.Sprintf(", sort key %q", c.sortKey)
+	}
+	fmt.Fprintf(a.stdout, "table %q is ready (on-demand, partition key %q%s, TTL on %q)\n",
+		c.table, pk, sk, dynamutex.ExpiresAttribute)
 	return exitOK
 }
