@@ -144,9 +144,12 @@ func (e *HeldError) Error() string {
 	if e.Client != "" {
 		msg += " of the " + e.Client + " lock client"
 	}
-	if e.Local {
+	switch {
+	case e.Local:
 		msg += " in this session"
-	} else {
+	case e.Client != "" && e.Token == 0:
+		msg += fmt.Sprintf(" (lease %v)", e.Lease) // the client keeps no token
+	default:
 		msg += fmt.Sprintf(" (token %d, lease %v)", e.Token, e.Lease)
 	}
 	if e.ClaimedBy != "" {

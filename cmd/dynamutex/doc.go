@@ -118,7 +118,8 @@
 // not change, the second attempt takes the lock over, in one write; if it
 // changed, the holder is alive (or someone else took the lock) and the run
 // exits 75. A holder that wrote within its lease, or a record written by an
-// earlier release, which has no write time, is busy at once. A run without
+// earlier release or by the Java or Python lock client, which has no write
+// time, is busy at once. A run without
 // --no-wait takes a dead holder over the same way, one lease after it starts
 // watching. Cron jobs with --no-wait therefore recover by themselves; before
 // the write time existed, they stayed busy until DynamoDB's TTL deleted the
