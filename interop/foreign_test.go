@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -73,21 +74,11 @@ func wantOurs(t *testing.T, h *Harness, kind Kind, tbl, key, owner string, token
 	t.Helper()
 	item := rawItem(t, h, kind, tbl, key)
 	n, _ := item["token"].(*types.AttributeValueMemberN)
-	if str(item, "owner") != owner || n == nil || n.Value != uintText(token) || str(item, "version") == "" {
+	if str(item, "owner") != owner || n == nil || n.Value != strconv.FormatUint(token, 10) || str(item, "version") == "" {
 		t.Errorf("the table holds %v, want dynamutex's record by %s at token %d", item, owner, token)
 	}
 	if _, ok := item[foreignVersion(kind)]; ok {
 		t.Errorf("the table still holds %s's %s: %v", kind, foreignVersion(kind), item)
-	}
-}
-
-func uintText(n uint64) string {
-	b := []byte{}
-	for {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		if n /= 10; n == 0 {
-			return string(b)
-		}
 	}
 }
 
