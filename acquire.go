@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/dynamutex/dynamutex/internal/wallclock"
@@ -190,15 +191,14 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
 	token, how, err := s.store.acquire(actx, a.req)
 	cancel()
+	// A foreign takeover is sent once for the record that made it ready;
+	// what the write found decides anew.
+	wasForeign := a.req.foreign != nil
+	a.req.foreign = nil
 	a.attempts++
-	// leaseFrom is the send time the lease counts from; the latency is
-	// always this request's round trip.
-	granted := func(token uint64, leaseFrom time.Time, how AcquiredHow) attemptResult {
-		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: leaseFrom,
-			latency: time.Since(sent), attempts: a.attempts, start: a.call.start, how: how}}
-	}
 	if err == nil {
-		return granted(token, sent, how)
+		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: sent,
+			latency: time.Since(sent), attempts: a.attempts, start: a.call.start, how: how}}
 	}
 	var cf *conditionFailed
 	if !errors.As(err, &cf) {
@@ -212,32 +212,48 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 		}
 		return attemptResult{kind: outTransient, err: err}
 	}
+	return s.refused(a, cf.item, sent, wasForeign)
+}
+
+// refused says what the record that a write sent at sent found instead
+// means: our own earlier write whose reply was lost, a record that
+// vanished, or a holder's. Another client's record that is free by its own
+// rule is written again at once, with the foreign takeover, unless this
+// write was that takeover: only that write may replace it.
+func (s *Session) refused(a *acquisition, item map[string]types.AttributeValue, sent time.Time, wasForeign bool) attemptResult {
+	id := a.m.id
 	received := time.Now()
-	if v, _ := stringAttr(cf.item, attrVersion); v == a.req.version {
-		token, terr := tokenOf(cf.item)
+	if v, _ := stringAttr(item, attrVersion); v == a.req.version {
+		token, terr := tokenOf(item)
 		if terr != nil {
 			return attemptResult{kind: outFailed, err: &RecordError{Key: id.key, Attribute: attrToken, Problem: terr.Error()}}
 		}
 		// An earlier write landed and its reply was lost: the lease counts
-		// from the first, the earliest it can have been sent.
-		return granted(token, a.first, AcquiredAdopted)
+		// from the first, the earliest it can have been sent; the latency is
+		// this request's round trip.
+		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: a.first,
+			latency: received.Sub(sent), attempts: a.attempts, start: a.call.start, how: AcquiredAdopted}}
 	}
-	if len(cf.item) == 0 {
+	if len(item) == 0 {
 		// Only a record that vanished between DynamoDB's check and its
 		// reply gets here.
 		return attemptResult{kind: outRetry}
 	}
-	rec, derr := decodeRecord(id.key, cf.item)
+	rec, derr := decodeRecord(id.key, item)
 	if derr != nil {
 		return attemptResult{kind: outFailed, err: derr}
 	}
 	s.observe(id, rec, received)
+	if !wasForeign && s.foreignReady(id, rec, received) {
+		a.last, a.seen, a.req.foreign = rec, true, &rec
+		return attemptResult{kind: outRetry}
+	}
 	return attemptResult{kind: outHeld, rec: rec, err: heldBy(id, rec)}
 }
 
 func heldBy(id lockID, rec record) *HeldError {
 	return &HeldError{Key: id.key, Owner: rec.owner, Token: rec.token, Lease: rec.lease, LastWrite: rec.sent,
-		ClaimedBy: rec.claim.owner}
+		ClaimedBy: rec.claim.owner, Client: rec.client}
 }
 
 // grant turns a landed acquisition into a Lease and a lock context, and

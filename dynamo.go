@@ -73,6 +73,10 @@ type acquireReq struct {
 	staleClaim string
 	lease      time.Duration
 	data       []byte
+	// foreign, when set, is a record of another lock client that this
+	// Session may take: released with keep, or watched unchanged for its
+	// lease. The write is then ForeignTakeover, conditioned on its versions.
+	foreign *record
 }
 
 // conditionFailed carries the item a conditional write found instead of the
@@ -93,11 +97,18 @@ func (c *conditionFailed) Error() string { return "dynamutex: conditional check 
 func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, AcquiredHow, error) {
 	now := time.Now()
 	st := s.clock.stampNow(r.lease)
-	out, err := s.update(ctx, wire.Acquire(wire.AcquireArgs{
+	args := wire.AcquireArgs{
 		Item: s.item(r.id), Owner: r.owner, Version: r.version, Lease: r.lease,
 		Seed: now, Expires: now.Add(s.expiry), Stamp: st,
 		Takeover: r.takeover, StaleClaim: r.staleClaim, Data: r.data,
-	}))
+	}
+	in := wire.Acquire(args)
+	if f := r.foreign; f != nil {
+		args.Takeover, args.StaleClaim = "", ""
+		in = wire.ForeignTakeover(wire.ForeignArgs{AcquireArgs: args, Client: f.client,
+			ClientVersion: f.clientVersion, Version0: f.version0, Released: f.released})
+	}
+	out, err := s.update(ctx, in)
 	if err != nil {
 		return 0, 0, asConditionFailed(err)
 	}
@@ -111,7 +122,7 @@ func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, AcquiredHow,
 // the order that leaves the clock last, as the one condition whose inputs
 // the reply does not carry.
 func acquiredFrom(r acquireReq, seed time.Time, old map[string]types.AttributeValue) (uint64, AcquiredHow, error) {
-	if len(old) == 0 {
+	if len(old) == 0 && r.foreign == nil {
 		return uint64(seed.UnixMicro()) + 1, AcquiredFree, nil
 	}
 	prev := uint64(seed.UnixMicro())
@@ -126,7 +137,11 @@ func acquiredFrom(r acquireReq, seed time.Time, old map[string]types.AttributeVa
 		return 0, 0, &RecordError{Key: r.id.key, Attribute: attrToken, Problem: "has grown past the largest uint64"}
 	}
 	how := AcquiredTakeoverClock
-	if rel, ok := old[attrReleased].(*types.AttributeValueMemberBOOL); ok && rel.Value {
+	if f := r.foreign; f != nil && f.released {
+		how = AcquiredReleased
+	} else if f != nil {
+		how = AcquiredTakeoverWatched
+	} else if rel, ok := old[attrReleased].(*types.AttributeValueMemberBOOL); ok && rel.Value {
 		how = AcquiredReleased
 	} else if v, _ := stringAttr(old, attrVersion); r.takeover != "" && v == r.takeover {
 		how = AcquiredTakeoverWatched

@@ -74,9 +74,10 @@ var (
 	// record: it was never locked, or DynamoDB's TTL deleted its idle record.
 	ErrNoRecord = errors.New("dynamutex: no lock record")
 
-	// ErrCorruptRecord reports a record in the lock table that this library did
-	// not write, or that is damaged: a missing attribute or one of the wrong
-	// type. The record is left untouched. The error is a *RecordError.
+	// ErrCorruptRecord reports a record in the lock table that neither this
+	// library nor a known lock client (the Java and Python clients, see
+	// HeldError.Client) wrote, or that is damaged: a missing attribute or one
+	// of the wrong type. The record is left untouched. The error is a *RecordError.
 	ErrCorruptRecord = errors.New("dynamutex: corrupt or foreign lock record")
 )
 
@@ -130,13 +131,26 @@ type HeldError struct {
 	// starvation threshold and claimed the next turn, or "". While its claim
 	// stands, only that waiter may take the lock, even once it is released.
 	ClaimedBy string
+	// Client names the lock client that wrote the holder's record: "" for
+	// this library, "java" for the Java AmazonDynamoDBLockClient, "python"
+	// for python-dynamodb-lock. Such a record has no token (Token is 0 unless
+	// it carries this library's too) and no LastWrite; a Lock of this
+	// Session takes it over after watching its version unchanged for Lease,
+	// as that client's own waiters do.
+	Client string
 }
 
 func (e *HeldError) Error() string {
 	msg := fmt.Sprintf("dynamutex: lock %q is held by %q", e.Key, e.Owner)
-	if e.Local {
+	if e.Client != "" {
+		msg += " of the " + e.Client + " lock client"
+	}
+	switch {
+	case e.Local:
 		msg += " in this session"
-	} else {
+	case e.Client != "" && e.Token == 0:
+		msg += fmt.Sprintf(" (lease %v)", e.Lease) // the client keeps no token
+	default:
 		msg += fmt.Sprintf(" (token %d, lease %v)", e.Token, e.Lease)
 	}
 	if e.ClaimedBy != "" {

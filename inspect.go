@@ -50,8 +50,16 @@ type LockInfo struct {
 	// and no longer counts (Free says which).
 	ClaimedBy string
 
-	// Err is set for a record this library cannot read: an item it did not
-	// write, or a damaged one. It is a *RecordError (ErrCorruptRecord), and
+	// Client names the lock client that wrote the record: "" for this
+	// library, "java" for the Java AmazonDynamoDBLockClient, "python" for
+	// python-dynamodb-lock. Such a record has no Token (unless it carries
+	// this library's too), LastWrite or Deadline; Free follows that
+	// client's own rule: released (Java's keep-release), or watched
+	// unchanged for its Lease.
+	Client string
+
+	// Err is set for a record this library cannot read: an item neither it
+	// nor a known lock client wrote, or a damaged one. It is a *RecordError (ErrCorruptRecord), and
 	// only Key and SortKey are filled in. Lock refuses such a key with the
 	// same error and leaves the item alone.
 	Err error
@@ -74,7 +82,8 @@ func (i LockInfo) Free() bool {
 // For a table with a sort key, give the sort-key value as sortKey; give
 // none for a table without one (more than one is an ErrInvalidKey). It
 // returns ErrNoRecord if there is no record, and the LockInfo with its
-// *RecordError for a foreign or damaged record.
+// *RecordError for a record neither this library nor a known lock client
+// (LockInfo.Client) wrote, or a damaged one.
 //
 // A read counts as an observation for takeovers, as a failed TryLock does: a
 // Lock of this Session after Inspect has watched a record unchanged for its
@@ -169,6 +178,7 @@ func (s *Session) describe(id lockID, item map[string]types.AttributeValue, rece
 	info.Lease, info.Released = rec.lease, rec.released
 	info.LastWrite = rec.sent
 	info.ClaimedBy = rec.claim.owner
+	info.Client = rec.client
 	// A released record needs no watching for a takeover, but its claim
 	// does, to be seen stale.
 	o := s.observe(id, rec, received)

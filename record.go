@@ -29,12 +29,33 @@ type record struct {
 	sent     time.Time
 	deadline time.Time
 	claim    claim // the waiter that claimed the next turn, if any
+	// client names the lock client that wrote the record: "" for this
+	// library, wire.ClientJava or wire.ClientPython (foreign.go). For those,
+	// version is the client's record version number, or, on a record that
+	// carries the library's version too, both joined; clientVersion is the
+	// client's alone and version0 the library's alone.
+	client        string
+	clientVersion string
+	version0      string
 }
 
-// decodeRecord reads a lock item written by this library. Anything else (a
-// foreign item, a missing attribute, a wrong type, an absurd value) gives a
-// *RecordError, never a panic.
+// decodeRecord reads a lock item written by this library, or by the Java or
+// Python lock client (decodeForeign). Anything else (an unknown item, a
+// missing attribute, a wrong type, an absurd value) gives a *RecordError,
+// never a panic.
 func decodeRecord(key string, item map[string]types.AttributeValue) (record, error) {
+	client, err := foreignClient(key, item)
+	if err != nil {
+		return record{}, err
+	}
+	if client != "" {
+		return decodeForeign(key, item, client)
+	}
+	return decodeOwn(key, item)
+}
+
+// decodeOwn reads a lock item written by this library alone.
+func decodeOwn(key string, item map[string]types.AttributeValue) (record, error) {
 	var r record
 	fail := func(attr, problem string) (record, error) {
 		return record{}, &RecordError{Key: key, Attribute: attr, Problem: problem}

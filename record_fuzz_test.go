@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"errors"
 	"maps"
+	"math"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // The lock-record fuzz target reads an attribute map from the fuzzer's bytes.
@@ -35,8 +40,12 @@ import (
 // after those, so that the older seeds keep their meaning except where they
 // spelled a name out as text. The claim map's other fields share their names
 // with record attributes (version, owner, lease_ms), which are already here.
+//
+// The Java and Python lock clients' names came last, for the same reason.
 var fuzzNames = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData, ExpiresAttribute, DefaultPartitionKey,
-	attrSent, attrDeadline, attrStamped, attrClaim, claimSince, claimBeat}
+	attrSent, attrDeadline, attrStamped, attrClaim, claimSince, claimBeat,
+	wire.JavaVersion, wire.JavaOwner, wire.JavaLease, wire.JavaReleased,
+	wire.PythonVersion, wire.PythonOwner, wire.PythonLease, wire.PythonExpiry}
 
 // claimFields are the claim map's fields, in no particular order.
 var claimFields = []string{claimVersion, claimOwner, claimBeat, claimSince, claimLease}
@@ -226,8 +235,117 @@ func encodeTexts(tb testing.TB, b []byte, ss []string) []byte {
 
 // wantRecord is the record format restated apart from decodeRecord's code:
 // what a record holding item should decode to, and which attributes keep item
-// from being a record at all.
+// from being a record at all. An item with a Java or Python version is that
+// client's record, and also this library's when it has a version of ours:
+// then it is held by both, never released, its version the two joined and
+// its lease the longer.
 func wantRecord(item map[string]types.AttributeValue) (record, map[string]bool) {
+	_, java := item[wire.JavaVersion]
+	_, python := item[wire.PythonVersion]
+	if !java && !python {
+		return wantOwn(item)
+	}
+	var r record
+	bad := map[string]bool{}
+	switch {
+	case java && python:
+		bad[wire.JavaVersion], bad[wire.PythonVersion] = true, true
+		return r, bad
+	case java:
+		r = wantJava(item, bad)
+	default:
+		r = wantPython(item, bad)
+	}
+	r.clientVersion = r.version
+	wantClaim(item, &r, bad)
+	if _, ok := item[attrVersion]; !ok {
+		return r, bad
+	}
+	own, ownBad := wantOwn(item)
+	maps.Copy(bad, ownBad)
+	r.version0, r.version = own.version, own.version+"+"+r.clientVersion
+	r.token, r.lease, r.released = own.token, max(r.lease, own.lease), false
+	return r, bad
+}
+
+// wantJava restates the Java client's attributes: version and owner
+// strings, the version not empty, the lease a decimal string of 1 ms up to
+// maxRecordLease, isReleased absent or exactly "1", data absent or B.
+func wantJava(item map[string]types.AttributeValue, bad map[string]bool) record {
+	r := record{client: wire.ClientJava}
+	if v, ok := item[wire.JavaVersion].(*types.AttributeValueMemberS); ok && v.Value != "" {
+		r.version = v.Value
+	} else {
+		bad[wire.JavaVersion] = true
+	}
+	if v, ok := item[wire.JavaOwner].(*types.AttributeValueMemberS); ok {
+		r.owner = v.Value
+	} else {
+		bad[wire.JavaOwner] = true
+	}
+	var ms uint64
+	ok := false
+	if v, isS := item[wire.JavaLease].(*types.AttributeValueMemberS); isS {
+		ms, ok = decimal(&types.AttributeValueMemberN{Value: v.Value})
+	}
+	if ok && ms > 0 && ms <= uint64(maxRecordLease/time.Millisecond) {
+		r.lease = time.Duration(ms) * time.Millisecond
+	} else {
+		bad[wire.JavaLease] = true
+	}
+	if v, present := item[wire.JavaReleased]; present {
+		if s, ok := v.(*types.AttributeValueMemberS); ok && s.Value == "1" {
+			r.released = true
+		} else {
+			bad[wire.JavaReleased] = true
+		}
+	}
+	switch v := item[attrData].(type) {
+	case nil:
+	case *types.AttributeValueMemberB:
+		r.data = v.Value
+	default:
+		bad[attrData] = true
+	}
+	return r
+}
+
+// pythonNumber is the one form of number the Python client's records are
+// read in: digits, then optionally a point and digits.
+var pythonNumber = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
+// wantPython restates the Python client's attributes: version and owner
+// strings, the version not empty, the lease an N of seconds from 1 ms up to
+// maxRecordLease (rounded up to the nanosecond), the expiry any N.
+func wantPython(item map[string]types.AttributeValue, bad map[string]bool) record {
+	r := record{client: wire.ClientPython}
+	if v, ok := item[wire.PythonVersion].(*types.AttributeValueMemberS); ok && v.Value != "" {
+		r.version = v.Value
+	} else {
+		bad[wire.PythonVersion] = true
+	}
+	if v, ok := item[wire.PythonOwner].(*types.AttributeValueMemberS); ok {
+		r.owner = v.Value
+	} else {
+		bad[wire.PythonOwner] = true
+	}
+	bad[wire.PythonLease] = true
+	if v, ok := item[wire.PythonLease].(*types.AttributeValueMemberN); ok && pythonNumber.MatchString(v.Value) {
+		f, _ := strconv.ParseFloat(v.Value, 64)
+		d := time.Duration(math.Ceil(f * 1e9))
+		if f <= maxRecordLease.Seconds() && d >= time.Millisecond {
+			r.lease = d
+			delete(bad, wire.PythonLease)
+		}
+	}
+	if v, ok := item[wire.PythonExpiry].(*types.AttributeValueMemberN); !ok || !pythonNumber.MatchString(v.Value) {
+		bad[wire.PythonExpiry] = true
+	}
+	return r
+}
+
+// wantOwn restates a record of this library alone.
+func wantOwn(item map[string]types.AttributeValue) (record, map[string]bool) {
 	var r record
 	bad := map[string]bool{}
 	if v, ok := item[attrVersion].(*types.AttributeValueMemberS); ok && v.Value != "" {
@@ -421,6 +539,43 @@ func claimSeeds() []map[string]types.AttributeValue {
 	return seeds
 }
 
+// foreignSeeds are the records the Java and Python lock clients write (as
+// in interop/testdata), their keep-released and fractional-lease forms, the
+// same with damage, and records that carry this library's attributes too.
+func foreignSeeds() []map[string]types.AttributeValue {
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	n := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
+	java := map[string]types.AttributeValue{DefaultPartitionKey: s(fuzzKey), wire.JavaOwner: s("java-a"),
+		wire.JavaLease: s("2000"), wire.JavaVersion: s("3f1c1c1e-7c7a-4d53-9f63-5a0b7d2f4a10")}
+	python := map[string]types.AttributeValue{"lock_key": s(fuzzKey), "sort_key": s("-"), wire.PythonOwner: s("python-a"),
+		wire.PythonLease: n("2"), wire.PythonVersion: s("9a4e5d0c-2b1f-4f7e-8d6c-1e2f3a4b5c6d"), wire.PythonExpiry: n("1764856800")}
+	with := func(base map[string]types.AttributeValue, name string, v types.AttributeValue) map[string]types.AttributeValue {
+		m := maps.Clone(base)
+		if v == nil {
+			delete(m, name)
+		} else {
+			m[name] = v
+		}
+		return m
+	}
+	both := func(base map[string]types.AttributeValue) map[string]types.AttributeValue {
+		m := fuzzRecord()
+		maps.Copy(m, base)
+		return m
+	}
+	return []map[string]types.AttributeValue{
+		java, with(java, wire.JavaReleased, s("1")), with(java, wire.JavaReleased, s("0")),
+		with(java, attrData, &types.AttributeValueMemberB{Value: []byte("d")}), with(java, wire.JavaLease, n("2000")),
+		with(java, wire.JavaLease, s("0")), with(java, wire.JavaLease, s("2000.5")), with(java, wire.JavaOwner, nil),
+		with(java, wire.JavaVersion, s("")),
+		python, with(python, wire.PythonLease, n("1.5")), with(python, wire.PythonLease, n("0.0001")),
+		with(python, wire.PythonLease, n("1e3")), with(python, wire.PythonLease, s("2")), with(python, wire.PythonExpiry, nil),
+		with(python, wire.PythonExpiry, s("1764856800")), with(python, wire.PythonVersion, n("1")),
+		both(java), both(with(java, wire.JavaReleased, s("1"))), both(python), with(both(python), attrToken, s("1")),
+		with(java, wire.PythonVersion, s("rvn")),
+	}
+}
+
 // checkDecode decodes item and holds the outcome to wantRecord: a
 // *RecordError naming one of the bad attributes, or, when none is bad, the
 // record the item holds, field for field.
@@ -458,7 +613,8 @@ func sameRecord(a, b record) bool {
 	return a.owner == b.owner && a.version == b.version && a.token == b.token && a.lease == b.lease &&
 		a.released == b.released && bytes.Equal(a.data, b.data) && a.sent.Equal(b.sent) && a.deadline.Equal(b.deadline) &&
 		a.claim.version == b.claim.version && a.claim.owner == b.claim.owner && a.claim.beat == b.claim.beat &&
-		a.claim.since.Equal(b.claim.since) && a.claim.lease == b.claim.lease
+		a.claim.since.Equal(b.claim.since) && a.claim.lease == b.claim.lease &&
+		a.client == b.client && a.clientVersion == b.clientVersion && a.version0 == b.version0
 }
 
 // FuzzDecodeRecord feeds decodeRecord, and lostFrom which reports what a
@@ -492,6 +648,9 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte{}, uint64(0))
 	f.Add(encodeItem(f, nested), uint64(1))
 	for _, seed := range claimSeeds() {
+		f.Add(encodeItem(f, seed), uint64(42))
+	}
+	for _, seed := range foreignSeeds() {
 		f.Add(encodeItem(f, seed), uint64(42))
 	}
 	f.Fuzz(func(t *testing.T, b []byte, token uint64) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,6 +40,9 @@ type Session struct {
 	pruned    time.Time
 
 	trouble *renewalTrouble // keeps Warn lines about renewals to one a period
+	// foreignMet is set the first time a read or write meets a record of
+	// another lock client, which is logged once per Session.
+	foreignMet atomic.Bool
 }
 
 // observation is the first moment this Session saw a record version, on its
@@ -159,6 +163,9 @@ func (s *Session) Close(ctx context.Context) error {
 // observe records the version a failed acquisition found and returns the
 // observation, whose first-seen time survives as long as the version does.
 func (s *Session) observe(id lockID, rec record, received time.Time) observation {
+	if rec.client != "" && s.foreignMet.CompareAndSwap(false, true) {
+		s.warnForeign(id, rec)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.obs[id]

@@ -74,9 +74,14 @@ func (s *Session) turnCame(ctx context.Context, a *acquisition, rec record) (boo
 		a.claim.standing, a.poll = false, 0
 	}
 	if !s.blockedByClaim(a, rec, now) && (rec.released || s.takeable(a.m.id, rec, now)) {
+		if rec.client != "" {
+			a.req.foreign = &rec
+		}
 		return true, nil
 	}
-	if s.mayClaim(a, rec, now) {
+	// Another client's record is never claimed: its holder would carry the
+	// claim on, and the claim could not order that client's waiters anyway.
+	if rec.client == "" && s.mayClaim(a, rec, now) {
 		return false, s.writeClaim(ctx, a, rec)
 	}
 	return false, nil

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -147,6 +148,14 @@ func (d *Driver) Kill() {
 	_ = d.cmd.Process.Kill()
 	d.wait()
 }
+
+// Stop pauses the process with SIGSTOP, as a long GC pause or a stopped VM
+// would: its heartbeat threads stop with it, and nothing it holds is
+// released. Continue resumes it.
+func (d *Driver) Stop() error { return d.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Continue resumes a process paused by Stop, with SIGCONT.
+func (d *Driver) Continue() error { return d.cmd.Process.Signal(syscall.SIGCONT) }
 
 // Close asks the driver to exit (leaving its locks in the table as they are)
 // and kills it if it has not exited within a few seconds.

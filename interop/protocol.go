@@ -25,6 +25,11 @@ type Command struct {
 	Keep bool `json:"keep,omitempty"`
 	// MS is how long a sleep command sleeps in the driver.
 	MS int64 `json:"ms,omitempty"`
+	// SafeMS is a Python client's safe period, after which its checker
+	// marks a lock without a confirmed heartbeat IN_DANGER and stops its
+	// heartbeats; default two thirds of the lease. Like the lease, it is
+	// fixed when the driver first makes the client for a table.
+	SafeMS int64 `json:"safe_ms,omitempty"`
 }
 
 // Reply is one line a driver answers with. Which fields are set depends on
@@ -63,6 +68,13 @@ type Reply struct {
 	// Code is a python-dynamodb-lock DynamoDBLockError's code, such as
 	// ACQUIRE_TIMEOUT.
 	Code string `json:"code,omitempty"`
+	// Status is the client's own status of a lock, after state (Python
+	// only): LOCKED, IN_DANGER, INVALID (a heartbeat failed its condition:
+	// the lock was taken), RELEASED.
+	Status string `json:"status,omitempty"`
+	// Events are the app_callback codes a Python lock got, such as
+	// LOCK_STOLEN, after state.
+	Events []string `json:"events,omitempty"`
 	// Client is "java" or "python", on the ready line.
 	Client string `json:"client,omitempty"`
 	// Version is the client release the driver runs, on the ready line.

@@ -28,6 +28,9 @@ func (a *app) connect(ctx context.Context, c *common, opts ...dynamutex.Option) 
 		return nil, err
 	}
 	opts = append(opts, dynamutex.WithLogger(a.logger(c)))
+	for _, k := range c.keyOptions() {
+		opts = append(opts, k)
+	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	once := &onceTable{DynamoDBAPI: client, stop: stop}

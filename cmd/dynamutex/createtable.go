@@ -18,9 +18,10 @@ import (
 const createTableTimeout = 5 * time.Minute
 
 // createTableCommand implements `dynamutex create-table`: an on-demand table
-// with the partition key "key" and TTL on expires_at (dynamutex.CreateTable).
-// It is idempotent, so provisioning scripts can run it every time, and it
-// says what the table it made or found really is.
+// with the partition key "key" (or --partition-key, and --sort-key if given)
+// and TTL on expires_at (dynamutex.CreateTable). It is idempotent, so
+// provisioning scripts can run it every time, and it says what the table it
+// made or found really is.
 func (a *app) createTableCommand(c *common, args []string) int {
 	fs := c.flagSet("create-table")
 	operands, err := c.parseInterleaved("create-table", fs, args)
@@ -36,7 +37,8 @@ func (a *app) createTableCommand(c *common, args []string) int {
 	if err != nil {
 		return a.fail(err)
 	}
-	if err := dynamutex.CreateTable(ctx, client, c.table); err != nil {
+	keys := c.keyOptions()
+	if err := dynamutex.CreateTable(ctx, client, c.table, keys[0], keys[1]); err != nil {
 		return a.fail(err)
 	}
 	// Say what the table really is, not what a new one would be: an

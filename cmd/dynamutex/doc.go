@@ -21,6 +21,15 @@
 //	--profile P      AWS shared-config profile (default: AWS_PROFILE, or "default")
 //	--endpoint URL   DynamoDB endpoint, such as http://localhost:8000 for DynamoDB Local
 //	-v, --verbose    progress and the library's log on stderr
+//	--partition-key A  the table's partition-key attribute (default "key")
+//	--sort-key A       the table's sort-key attribute (default: none)
+//	--sort-key-value V the lock's sort-key value, for a table with a sort key
+//
+// The key options let dynamutex work on a table laid out by another lock
+// client: python-dynamodb-lock's is --partition-key lock_key --sort-key
+// sort_key --sort-key-value -, and the Java client's default is dynamutex's.
+// Records those clients wrote are waited on and taken over by their own rule
+// (see status and list below).
 //
 // Options of run:
 //
@@ -109,7 +118,8 @@
 // not change, the second attempt takes the lock over, in one write; if it
 // changed, the holder is alive (or someone else took the lock) and the run
 // exits 75. A holder that wrote within its lease, or a record written by an
-// earlier release, which has no write time, is busy at once. A run without
+// earlier release or by the Java or Python lock client, which has no write
+// time, is busy at once. A run without
 // --no-wait takes a dead holder over the same way, one lease after it starts
 // watching. Cron jobs with --no-wait therefore recover by themselves; before
 // the write time existed, they stayed busy until DynamoDB's TTL deleted the
@@ -143,12 +153,16 @@
 // state of a record is "held" (not released: its holder may be alive, or
 // may have died, which a single read cannot tell),
 // "released", "absent" (no record: never taken, or its idle record expired;
-// the lock is free) or "corrupt" (an item dynamutex did not write, or a
-// damaged one). With --json, status prints an object and list an array of
+// the lock is free) or "corrupt" (an item that neither dynamutex nor the
+// Java or Python lock client wrote, or a damaged one). A record of one of
+// those clients is "held" or, released by Java with the record kept,
+// "released", and names the client; a run takes it over by that client's
+// own rule, after watching it unchanged for its lease. With --json, status prints an object and list an array of
 // objects with the fields key, sort_key (tables with a sort key only), state,
 // free, owner, token, released, lease_ms, last_write and deadline (RFC 3339
 // with milliseconds), claimed_by (the owner of a waiter that claimed the
-// next turn), data, data_encoding ("utf-8", or "base64" for data
+// next turn), client ("java" or "python" for another lock client's record),
+// data, data_encoding ("utf-8", or "base64" for data
 // that is not valid UTF-8) and error (corrupt records); fields a record does
 // not have are left out.
 //
@@ -172,7 +186,8 @@
 // # Environment
 //
 // Every option can come from a variable; an option on the command line wins:
-// DYNAMUTEX_TABLE, DYNAMUTEX_VERBOSE, and for run
+// DYNAMUTEX_TABLE, DYNAMUTEX_VERBOSE,
+// DYNAMUTEX_PARTITION_KEY, DYNAMUTEX_SORT_KEY, DYNAMUTEX_SORT_KEY_VALUE, and for run
 // DYNAMUTEX_KEY, DYNAMUTEX_LEASE, DYNAMUTEX_WAIT, DYNAMUTEX_NO_WAIT,
 // DYNAMUTEX_GRACE, DYNAMUTEX_OWNER, DYNAMUTEX_DATA and
 // DYNAMUTEX_BUSY_EXIT_CODE, and for run, status and list

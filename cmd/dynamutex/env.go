@@ -19,6 +19,9 @@ var flagEnv = map[string]string{
 	"data":           "DYNAMUTEX_DATA",
 	"busy-exit-code": "DYNAMUTEX_BUSY_EXIT_CODE",
 	"clock-bound":    "DYNAMUTEX_CLOCK_BOUND",
+	"partition-key":  "DYNAMUTEX_PARTITION_KEY",
+	"sort-key":       "DYNAMUTEX_SORT_KEY",
+	"sort-key-value": "DYNAMUTEX_SORT_KEY_VALUE",
 }
 
 // Variables that `dynamutex run` sets for CMD, describing the lock it holds.

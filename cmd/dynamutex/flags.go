@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/dynamutex/dynamutex"
 )
 
 // defaultTable is the lock table used when neither --table nor
@@ -21,6 +23,13 @@ type common struct {
 	profile  string
 	endpoint string
 	verbose  bool
+
+	// The table's key attributes and the lock's sort-key value, for tables
+	// laid out by another lock client (python-dynamodb-lock: lock_key, and
+	// sort_key "-"). Empty: dynamutex's defaults, "key" and no sort key.
+	partitionKey string
+	sortKey      string
+	sortKeyValue string
 
 	// given maps the canonical name of each option that was set to where it
 	// came from: "" for the command line, or the environment variable. It
@@ -43,6 +52,22 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.endpoint, "endpoint", c.endpoint, "DynamoDB endpoint URL")
 	fs.BoolVar(&c.verbose, "verbose", c.verbose, "progress and library log on stderr")
 	fs.BoolVar(&c.verbose, "v", c.verbose, "short for --verbose")
+	fs.StringVar(&c.partitionKey, "partition-key", c.partitionKey, "the table's partition-key attribute")
+	fs.StringVar(&c.sortKey, "sort-key", c.sortKey, "the table's sort-key attribute")
+	fs.StringVar(&c.sortKeyValue, "sort-key-value", c.sortKeyValue, "the lock's sort-key value")
+}
+
+// keyOptions are the Session and table options of the key flags.
+func (c *common) keyOptions() []dynamutex.KeyOption {
+	return []dynamutex.KeyOption{dynamutex.WithPartitionKey(c.partitionKey), dynamutex.WithSortKey(c.sortKey)}
+}
+
+// sortValues is the sort-key value to give Inspect: none without one.
+func (c *common) sortValues() []string {
+	if c.sortKeyValue == "" {
+		return nil
+	}
+	return []string{c.sortKeyValue}
 }
 
 // flagSet returns the flag set of subcommand name with the common flags

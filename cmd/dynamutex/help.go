@@ -39,6 +39,11 @@ Options of every command (before or after the command name):
   --profile P      AWS shared-config profile (default: AWS_PROFILE, or "default")
   --endpoint URL   DynamoDB endpoint, such as http://localhost:8000 for DynamoDB Local
   -v, --verbose    progress and the library's log on stderr
+  --partition-key A  the table's partition-key attribute (default "key")
+  --sort-key A       the table's sort-key attribute (default: none)
+  --sort-key-value V the lock's sort-key value, for a table with a sort key.
+                   For python-dynamodb-lock's table: --partition-key lock_key
+                   --sort-key sort_key --sort-key-value -
 
 Examples:
   # one report at a time across all machines; skip this turn if one is still going.
@@ -85,7 +90,8 @@ const exitCodesHelp = `Exit codes:
 // environmentHelp is shared by the main help and the help of run.
 const environmentHelp = `Environment:
   Every option can come from a variable; an option on the command line wins.
-  DYNAMUTEX_TABLE, DYNAMUTEX_VERBOSE
+  DYNAMUTEX_TABLE, DYNAMUTEX_VERBOSE,
+  DYNAMUTEX_PARTITION_KEY, DYNAMUTEX_SORT_KEY, DYNAMUTEX_SORT_KEY_VALUE
   DYNAMUTEX_KEY, DYNAMUTEX_LEASE, DYNAMUTEX_WAIT, DYNAMUTEX_NO_WAIT, DYNAMUTEX_GRACE,
   DYNAMUTEX_OWNER, DYNAMUTEX_DATA, DYNAMUTEX_BUSY_EXIT_CODE      (run)
   DYNAMUTEX_CLOCK_BOUND                                         (run, status, list)
@@ -133,6 +139,7 @@ wait for the lock says so once on stderr, with who holds it.
   --owner O        owner name stored with the lock (default host/pid/random)
   --busy-exit-code N  exit code for a busy lock (default 75), like flock -E
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
+  --partition-key, --sort-key, --sort-key-value          as for every command
 
 CMD runs in a process group of its own, with the tool's stdin, stdout and
 stderr, and with DYNAMUTEX_TOKEN, DYNAMUTEX_KEY, DYNAMUTEX_TABLE and
@@ -213,9 +220,10 @@ writes nothing.
   --json           print a JSON object with the fields key, sort_key (tables
                    with a sort key only), state ("held", "released", "absent"
                    or "corrupt"), free, owner, token, released, lease_ms,
-                   last_write, deadline, claimed_by, data, data_encoding
-                   ("utf-8", or "base64" when the data is not valid UTF-8)
-                   and error (corrupt records). last_write and deadline are
+                   last_write, deadline, claimed_by, client ("java" or
+                   "python" for a record another lock client wrote), data,
+                   data_encoding ("utf-8", or "base64" when the data is not
+                   valid UTF-8) and error (corrupt records). last_write and deadline are
                    RFC 3339 times with milliseconds, left out when the record
                    has none; claimed_by is the owner of a waiter that claimed
                    the next turn, left out when none did
@@ -223,6 +231,7 @@ writes nothing.
   --clock-bound D  this machine's clock is within D of true time: a held record
                    past its deadline by this clock, less D, is free
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
+  --partition-key, --sort-key, --sort-key-value          as for every command
 
 "held" means the record is not released. The last write is the writer's
 wall clock when it last wrote (acquired, renewed or released): a holder that
@@ -246,14 +255,17 @@ Examples:
 const listHelp = `Usage: dynamutex list [OPTIONS]
 
 Show every lock record in the table, sorted by key: state, fencing token,
-lease, last write, deadline, owner and data. Records that dynamutex did not write, or that are
-damaged, are listed as "corrupt" with what is wrong. It reads the table with
+lease, last write, deadline, owner and data. Records of the Java and Python
+lock clients show the client after the owner. Records that neither dynamutex
+nor those clients wrote, or that are damaged, are listed as "corrupt" with
+what is wrong. It reads the table with
 strongly consistent scans and writes nothing.
 
   --json           print a JSON array of objects with the fields of
                    'dynamutex status --json'
   --clock-bound D  as for status: records past their deadline are free
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
+  --partition-key, --sort-key, --sort-key-value          as for every command
 
 Exit codes: 0 on success, corrupt records included; 1 when DynamoDB cannot
 be read; 2 for usage errors and a missing table.
@@ -274,6 +286,7 @@ put on its own attribute stays where it is. It prints what the table really
 is: capacity mode, keys and TTL.
 
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
+  --partition-key, --sort-key, --sort-key-value          as for every command
 
 Examples:
   dynamutex create-table --table locks

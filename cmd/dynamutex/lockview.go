@@ -60,6 +60,13 @@ type lockView struct {
 	// stands, only it takes the lock, released or not. Left out when no
 	// claim stands.
 	ClaimedBy string `json:"claimed_by,omitempty"`
+	// Client names the lock client that wrote the record, "java" or
+	// "python", and is left out for dynamutex's own. Such a record has no
+	// token (left out too, unless it also carries dynamutex's), last write
+	// or deadline; a run takes it over after watching it unchanged for its
+	// lease, as that client's waiters do, or at once when a Java client
+	// released it and kept the record.
+	Client string `json:"client,omitempty"`
 
 	err       error     // the *RecordError behind Error, for the human output
 	lastWrite time.Time // LastWrite and Deadline as times, for the human output
@@ -86,6 +93,10 @@ func viewOf(info dynamutex.LockInfo) lockView {
 	v.ClaimedBy = info.ClaimedBy
 	lease := info.Lease.Milliseconds()
 	v.Owner, v.Token, v.Released, v.LeaseMS = &info.Owner, &info.Token, &info.Released, &lease
+	v.Client = info.Client
+	if info.Client != "" && info.Token == 0 {
+		v.Token = nil // the client keeps no token: 0 would read as one
+	}
 	if len(info.Data) > 0 {
 		text, enc := encodeData(info.Data)
 		v.Data, v.DataEncoding = &text, enc
@@ -129,6 +140,9 @@ func problem(err error) string {
 func (v lockView) ownerText() string {
 	if v.Owner == nil {
 		return "-"
+	}
+	if v.Client != "" {
+		return display(*v.Owner) + " (" + v.Client + " client)"
 	}
 	return display(*v.Owner)
 }

@@ -35,6 +35,9 @@ func (r *runner) lockAndRun(ctx context.Context, watch *waitWatch) int {
 	if r.o.data != "" {
 		opts = append(opts, dynamutex.WithData([]byte(r.o.data)))
 	}
+	if r.c.sortKeyValue != "" {
+		opts = append(opts, dynamutex.WithSortKeyValue(r.c.sortKeyValue))
+	}
 	m := r.sess.NewMutex(r.o.key, opts...)
 	r.tally.begin()
 	lctx, err := r.acquire(ctx, m)

@@ -76,7 +76,7 @@ func (a *app) inspect(c *common, key string, opts ...dynamutex.Option) (lockView
 		return lockView{}, 0, err
 	}
 	defer sess.Close(ctx)
-	info, err := sess.Inspect(ctx, key)
+	info, err := sess.Inspect(ctx, key, c.sortValues()...)
 	switch {
 	case errors.Is(err, dynamutex.ErrNoRecord):
 		return absentView(key), exitOK, nil
@@ -109,6 +109,10 @@ func (a *app) printStatus(v lockView) {
 			fmt.Fprintf(w, "state:\t%s\n", v.State)
 		}
 		fmt.Fprintf(w, "owner:\t%s\n", v.ownerText())
+		if v.Client != "" {
+			fmt.Fprintf(w, "client:\t%s: written by that lock client, not dynamutex; a run takes it over "+
+				"after watching it unchanged for its lease, as that client does\n", v.Client)
+		}
 		fmt.Fprintf(w, "token:\t%s\n", v.tokenText())
 		fmt.Fprintf(w, "lease:\t%s\n", v.leaseText())
 		fmt.Fprintf(w, "last write:\t%s\n", v.lastWriteText(now))

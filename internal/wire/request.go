@@ -182,6 +182,11 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	// A claim stands in the way of everyone but its claimant, whose write
 	// removes it, as does a write that passes a stale one.
 	cond = "(" + cond + ") AND (" + u.claimGate(a.StaleClaim) + ")"
+	// A record that carries another client's version may have a live holder
+	// of that client, whatever the library's own attributes say: only
+	// ForeignTakeover, conditioned on that version, may replace it.
+	cond += " AND attribute_not_exists(#jv) AND attribute_not_exists(#pv)"
+	u.names["#jv"], u.names["#pv"] = JavaVersion, PythonVersion
 	u.remove("#c")
 	in := u.input(a.Item, cond)
 	in.ReturnValues = types.ReturnValueUpdatedOld
@@ -328,18 +333,22 @@ func Guard(a GuardArgs) types.TransactWriteItem {
 	}}
 }
 
-// WaitRead builds a waiter's read: the lock attributes of the record, with
+// WaitRead builds a waiter's read: the lock attributes of the record, and
+// those another lock client writes in their place (foreign.go), with
 // one strongly consistent GetItem, leaving out the data, which a waiter
 // does not need.
 func WaitRead(it Item) *dynamodb.GetItemInput {
 	return &dynamodb.GetItemInput{
-		TableName:            aws.String(it.Table),
-		Key:                  it.KeyMap(),
-		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("#o, #v, #t, #l, #r, #s, #dl, #sv, #c"),
+		TableName:      aws.String(it.Table),
+		Key:            it.KeyMap(),
+		ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("#o, #v, #t, #l, #r, #s, #dl, #sv, #c, " +
+			"#jo, #jl, #jv, #jr, #po, #pl, #pv, #pe"),
 		ExpressionAttributeNames: map[string]string{"#o": AttrOwner, "#v": AttrVersion, "#t": AttrToken,
 			"#l": AttrLease, "#r": AttrReleased, "#s": AttrSent, "#dl": AttrDeadline, "#sv": AttrStamped,
-			"#c": AttrClaim},
+			"#c":  AttrClaim,
+			"#jo": JavaOwner, "#jl": JavaLease, "#jv": JavaVersion, "#jr": JavaReleased,
+			"#po": PythonOwner, "#pl": PythonLease, "#pv": PythonVersion, "#pe": PythonExpiry},
 	}
 }
 

@@ -70,6 +70,18 @@ var writes = []struct {
 	{"claim", claimWrite(""), OpClaim},
 	{"claim_stale", claimWrite("b0"), OpClaim},
 	{"unclaim", Unclaim(it, "v1"), OpUnclaim},
+	{"foreign_java", foreign(func(a *ForeignArgs) {}), OpAcquire},
+	{"foreign_java_released", foreign(func(a *ForeignArgs) { a.Released = true }), OpAcquire},
+	{"foreign_python_both", foreign(func(a *ForeignArgs) {
+		a.Item, a.Client, a.Version0, a.Data = sorted, ClientPython, "v0", []byte("payload")
+	}), OpAcquire},
+}
+
+func foreign(f func(*ForeignArgs)) *dynamodb.UpdateItemInput {
+	a := ForeignArgs{AcquireArgs: AcquireArgs{Item: it, Owner: "owner-a", Version: "v1", Lease: 600 * time.Millisecond,
+		Seed: seed, Expires: expires, Stamp: plain}, Client: ClientJava, ClientVersion: "rvn-0"}
+	f(&a)
+	return ForeignTakeover(a)
 }
 
 // body returns the JSON body the AWS SDK sends for one request, made by

@@ -29,6 +29,9 @@ class Driver:
         # so one client is kept per (table, lease, heartbeat).
         self.clients = {}
         self.held = {}
+        # The app_callback codes (LOCK_IN_DANGER, LOCK_STOLEN) each lock got,
+        # by key, for the "state" op.
+        self.events = {}
 
     def client(self, cmd):
         table = cmd.get("table", "DynamoDBLockTable")
@@ -50,13 +53,16 @@ class Driver:
         # retry_timeout=0 would mean "use the default", so "try" asks for
         # one microsecond: one GetItem and at most one PutItem, then give up.
         key = cmd["key"]
+        events = []
         lock = self.client(cmd).acquire_lock(
             key,
             sort_key=cmd.get("sort", "-"),
             retry_period=ms(cmd["refresh_ms"]) if "refresh_ms" in cmd else None,
             retry_timeout=ms(wait_ms) if wait_ms else datetime.timedelta(microseconds=1),
+            app_callback=lambda code, _lock: events.append(code),
         )
         self.held[key] = lock
+        self.events[key] = events
         return lock_reply({"ok": True, "op": cmd["op"]}, lock)
 
     def release(self, cmd):
@@ -75,6 +81,17 @@ class Driver:
         r = {"ok": True, "op": "get", "key": key, "found": lock is not None}
         return lock_reply(r, lock) if lock else r
 
+    def state(self, cmd):
+        # The client's own view of a lock this driver acquired: its status
+        # (LOCKED, IN_DANGER, INVALID after a heartbeat failed its condition,
+        # ...) and the app_callback codes it got. The lock stays in self.held.
+        key = cmd["key"]
+        lock = self.held.get(key)
+        if lock is None:
+            return fail(cmd, "this driver acquired no lock on " + key, "NotHeld")
+        return {"ok": True, "op": "state", "key": key, "status": lock.status,
+                "events": list(self.events.get(key, []))}
+
     def handle(self, cmd):
         op = cmd.get("op")
         try:
@@ -86,6 +103,8 @@ class Driver:
                 return self.release(cmd)
             if op == "get":
                 return self.get(cmd)
+            if op == "state":
+                return self.state(cmd)
             if op == "list":
                 return fail(cmd, "python-dynamodb-lock has no way to list locks", "Unsupported")
             if op == "sleep":

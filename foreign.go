@@ -1,0 +1,232 @@
+package dynamutex
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
+)
+
+// Records written by other lock clients. The Java AmazonDynamoDBLockClient
+// and python-dynamodb-lock share this library's design: a holder rewrites a
+// random record version number at every heartbeat, and a waiter that watches
+// one version unchanged for the record's lease, by its own clock, takes the
+// record over with a write conditioned on that version. So a Session waits
+// on their records and takes them over by exactly that rule (never by a
+// clock deadline: they declare none), with ForeignTakeover, which removes
+// the client's version so that the old holder's next heartbeat, conditioned
+// on it, fails.
+//
+// Exclusion against a live foreign holder rests on two facts. A Session
+// writes over a foreign record only under the condition that the client's
+// version is the one it watched unchanged for the whole lease, which a
+// holder that heartbeats changes well within its lease, just as a foreign
+// waiter would require. And the ordinary acquire refuses any record that
+// carries a foreign version (wire.Acquire), so no released flag, missing
+// record rule or clock deadline of this library can pass one.
+//
+// A record may carry both this library's version and a foreign one: a
+// foreign client that updates attributes in place (Java's
+// withUpdateExistingLockRecord) can write its own beside ours, and a foreign
+// heartbeat could land on a record a Session rewrote without removing the
+// foreign version. Who holds such a record cannot be told from it, so it
+// is treated as held by both: never released, its version the two joined,
+// so that it counts as unchanged only while neither holder wrote, its lease
+// the longer of the two, and the takeover conditioned on both versions.
+// Exclusion never depends on guessing which attribute is the live one.
+
+// foreignClient names the lock client whose attributes item carries, or ""
+// when it carries none. An item with both clients' versions is damaged.
+func foreignClient(key string, item map[string]types.AttributeValue) (string, error) {
+	_, java := item[wire.JavaVersion]
+	_, python := item[wire.PythonVersion]
+	switch {
+	case java && python:
+		return "", &RecordError{Key: key, Attribute: wire.PythonVersion,
+			Problem: "is present beside " + wire.JavaVersion + ": the record carries two clients' versions"}
+	case java:
+		return wire.ClientJava, nil
+	case python:
+		return wire.ClientPython, nil
+	}
+	return "", nil
+}
+
+// decodeForeign reads a record that carries client's attributes, and this
+// library's too if it has a version of ours.
+func decodeForeign(key string, item map[string]types.AttributeValue, client string) (record, error) {
+	var r record
+	var err error
+	switch client {
+	case wire.ClientJava:
+		r, err = decodeJava(key, item)
+	default:
+		r, err = decodePython(key, item)
+	}
+	if err != nil {
+		return record{}, err
+	}
+	r.client, r.clientVersion = client, r.version
+	if r.claim, err = decodeClaim(key, item); err != nil {
+		return record{}, err
+	}
+	if _, ok := item[attrVersion]; !ok {
+		return r, nil
+	}
+	own, err := decodeOwn(key, item)
+	if err != nil {
+		return record{}, err
+	}
+	// Held by both, until one write of ours or theirs passes under both
+	// versions: see the comment at the top of this file.
+	r.version0 = own.version
+	r.version = own.version + "+" + r.clientVersion
+	r.token = own.token
+	r.lease = max(r.lease, own.lease)
+	r.released = false
+	r.claim = own.claim
+	return r, nil
+}
+
+// decodeJava reads the attributes the Java lock client writes.
+func decodeJava(key string, item map[string]types.AttributeValue) (record, error) {
+	var r record
+	fail := func(attr, problem string) (record, error) {
+		return record{}, &RecordError{Key: key, Attribute: attr, Problem: problem}
+	}
+	var err error
+	if r.version, err = nonEmpty(item, wire.JavaVersion); err != nil {
+		return fail(wire.JavaVersion, err.Error())
+	}
+	if r.owner, err = stringAttr(item, wire.JavaOwner); err != nil {
+		return fail(wire.JavaOwner, err.Error())
+	}
+	text, err := stringAttr(item, wire.JavaLease)
+	if err != nil {
+		return fail(wire.JavaLease, err.Error())
+	}
+	ms, perr := strconv.ParseUint(text, 10, 64)
+	if perr != nil || ms == 0 || ms > uint64(maxRecordLease/time.Millisecond) {
+		return fail(wire.JavaLease, fmt.Sprintf("is %q, want milliseconds from 1 to %d", text, maxRecordLease.Milliseconds()))
+	}
+	r.lease = time.Duration(ms) * time.Millisecond
+	if _, ok := item[wire.JavaReleased]; ok {
+		// Java reads any value as released; the takeover is conditioned
+		// on "1", so any other value is damage, not a free lock.
+		if v, err := stringAttr(item, wire.JavaReleased); err != nil || v != "1" {
+			return fail(wire.JavaReleased, fmt.Sprintf("is %s, want S \"1\"", describeValue(item[wire.JavaReleased])))
+		}
+		r.released = true
+	}
+	switch v := item[attrData].(type) {
+	case nil:
+	case *types.AttributeValueMemberB:
+		r.data = v.Value
+	default:
+		return fail(attrData, fmt.Sprintf("has type %s, want B", wire.TypeName(v)))
+	}
+	return r, nil
+}
+
+// decodePython reads the attributes python-dynamodb-lock writes.
+func decodePython(key string, item map[string]types.AttributeValue) (record, error) {
+	var r record
+	fail := func(attr, problem string) (record, error) {
+		return record{}, &RecordError{Key: key, Attribute: attr, Problem: problem}
+	}
+	var err error
+	if r.version, err = nonEmpty(item, wire.PythonVersion); err != nil {
+		return fail(wire.PythonVersion, err.Error())
+	}
+	if r.owner, err = stringAttr(item, wire.PythonOwner); err != nil {
+		return fail(wire.PythonOwner, err.Error())
+	}
+	if r.lease, err = secondsAttr(item, wire.PythonLease); err != nil {
+		return fail(wire.PythonLease, err.Error())
+	}
+	// Python's reader requires the expiry; so does this one, to recognise
+	// the record, though nothing is decided by it.
+	switch v := item[wire.PythonExpiry].(type) {
+	case *types.AttributeValueMemberN:
+		if _, err := plainDecimal(v.Value); err != nil {
+			return fail(wire.PythonExpiry, fmt.Sprintf("is %q, want a number", v.Value))
+		}
+	case nil:
+		return fail(wire.PythonExpiry, "is missing")
+	default:
+		return fail(wire.PythonExpiry, fmt.Sprintf("has type %s, want N", wire.TypeName(v)))
+	}
+	return r, nil
+}
+
+// nonEmpty reads a string attribute that must not be empty.
+func nonEmpty(item map[string]types.AttributeValue, name string) (string, error) {
+	v, err := stringAttr(item, name)
+	if err == nil && v == "" {
+		err = fmt.Errorf("is empty")
+	}
+	return v, err
+}
+
+// secondsAttr reads a number of seconds, possibly fractional, as a lease:
+// from 1 ms to maxRecordLease, rounded up to the nanosecond so that a waiter
+// never waits less than the writer asked.
+func secondsAttr(item map[string]types.AttributeValue, name string) (time.Duration, error) {
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		if item[name] == nil {
+			return 0, fmt.Errorf("is missing")
+		}
+		return 0, fmt.Errorf("has type %s, want N", wire.TypeName(item[name]))
+	}
+	f, err := plainDecimal(v.Value)
+	d := time.Duration(math.Ceil(f * float64(time.Second)))
+	if err != nil || f > maxRecordLease.Seconds() || d < time.Millisecond {
+		return 0, fmt.Errorf("is %q, want seconds from 0.001 to %v", v.Value, maxRecordLease.Seconds())
+	}
+	return d, nil
+}
+
+// plainDecimal parses the form DynamoDB gives numbers the clients wrote:
+// digits, then optionally a point and more digits. Signs, exponents and
+// the other spellings strconv accepts are refused.
+func plainDecimal(text string) (float64, error) {
+	whole, frac, dot := strings.Cut(text, ".")
+	if whole == "" || strings.Trim(whole, "0123456789") != "" ||
+		dot && (frac == "" || strings.Trim(frac, "0123456789") != "") {
+		return 0, fmt.Errorf("%q is not a plain decimal", text)
+	}
+	return strconv.ParseFloat(text, 64)
+}
+
+// describeValue names an attribute value's type, and its text for a string.
+func describeValue(v types.AttributeValue) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return fmt.Sprintf("S %q", s.Value)
+	}
+	return wire.TypeName(v)
+}
+
+// warnForeign says, once per Session, that the table is shared with another
+// lock client: this Session waits on and takes over that client's records,
+// but that client's processes fail on this library's records rather than
+// wait for them.
+func (s *Session) warnForeign(id lockID, rec record) {
+	s.log.Warn("dynamutex: the table is shared with another lock client; "+
+		"its processes cannot read dynamutex's records yet and fail on them instead of waiting",
+		slog.String("key", id.key), slog.String("client", rec.client), slog.String("holder", rec.owner))
+}
+
+// foreignReady reports whether rec is another client's record that a write
+// of this Session may take now: a Java record released with keep, or one
+// this Session has watched unchanged for its lease. There is no clock
+// takeover of such records: their writers declare no bound.
+func (s *Session) foreignReady(id lockID, rec record, now time.Time) bool {
+	return rec.client != "" && (rec.released || s.expiredVersion(id, now) == rec.version)
+}
