@@ -7,22 +7,20 @@ import (
 	"path/filepath"
 )
 
-// ErrNoEndpoint means neither AWS_ENDPOINT_URL_DYNAMODB nor DYNAMODB_ENDPOINT
-// is set. The harness talks only to DynamoDB Local, never to a default AWS
-// endpoint, so it refuses to guess one.
-var ErrNoEndpoint = errors.New("interop: set AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT) to a DynamoDB Local endpoint; scripts/with-dynamodb-local.sh does")
+// ErrNoEndpoint means AWS_ENDPOINT_URL_DYNAMODB is not set. The harness
+// talks only to DynamoDB Local, never to a default AWS endpoint, so it
+// refuses to guess one.
+var ErrNoEndpoint = errors.New("interop: set AWS_ENDPOINT_URL_DYNAMODB to a DynamoDB Local endpoint; make interop does, through scripts/with-dynamodb-local.sh")
 
 // ErrNotInstalled means a driver's build output is missing from the cache.
 // Run scripts/install-interop.sh, or make interop, which runs it.
 var ErrNotInstalled = errors.New("interop: drivers not installed; run scripts/install-interop.sh")
 
-// Endpoint returns the DynamoDB endpoint from the environment. The newer AWS
-// SDK variable AWS_ENDPOINT_URL_DYNAMODB wins over the older DYNAMODB_ENDPOINT.
+// Endpoint returns the DynamoDB endpoint from AWS_ENDPOINT_URL_DYNAMODB, the
+// variable the AWS SDK reads, as the rest of the repository does.
 func Endpoint() (string, error) {
-	for _, name := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "DYNAMODB_ENDPOINT"} {
-		if v := os.Getenv(name); v != "" {
-			return v, nil
-		}
+	if v := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); v != "" {
+		return v, nil
 	}
 	return "", ErrNoEndpoint
 }
