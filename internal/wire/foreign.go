@@ -83,20 +83,7 @@ type ForeignArgs struct {
 // the lock. Returns as Acquire.
 func ForeignTakeover(a ForeignArgs) *dynamodb.UpdateItemInput {
 	u := newUpdate(a.Stamp, ValVersion, a.Version, a.Expires)
-	u.names["#o"], u.names["#t"], u.names["#l"], u.names["#r"], u.names["#d"] =
-		AttrOwner, AttrToken, AttrLease, AttrReleased, AttrData
-	u.values[":o"] = S(a.Owner)
-	u.values[":l"] = N(uint64(a.Lease.Milliseconds()))
-	u.values[":f"] = boolean(false)
-	u.values[ValSeed] = N(uint64(a.Seed.UnixMicro()))
-	u.values[":one"] = N(1)
-	u.set("#o = :o", "#l = :l", "#r = :f", tokenClause)
-	if len(a.Data) > 0 {
-		u.set("#d = :d")
-		u.values[":d"] = &types.AttributeValueMemberB{Value: a.Data}
-	} else {
-		u.remove("#d")
-	}
+	u.holdRecord(a.AcquireArgs)
 	u.names["#c"] = AttrClaim
 	u.remove("#c")
 	for i, name := range ForeignAttributes(a.Client) {

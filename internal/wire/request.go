@@ -153,21 +153,9 @@ type AcquireArgs struct {
 // returns the record that holds the lock (ALL_OLD).
 func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	u := newUpdate(a.Stamp, ValVersion, a.Version, a.Expires)
-	u.names["#pk"], u.names["#o"], u.names["#t"], u.names["#l"], u.names["#r"], u.names["#d"] =
-		a.Item.PartitionKey, AttrOwner, AttrToken, AttrLease, AttrReleased, AttrData
-	u.values[":o"] = S(a.Owner)
-	u.values[":l"] = N(uint64(a.Lease / time.Millisecond))
-	u.values[":f"] = boolean(false)
+	u.holdRecord(a)
+	u.names["#pk"] = a.Item.PartitionKey
 	u.values[":true"] = boolean(true)
-	u.values[ValSeed] = N(uint64(a.Seed.UnixMicro()))
-	u.values[":one"] = N(1)
-	u.set("#o = :o", "#l = :l", "#r = :f", tokenClause)
-	if len(a.Data) > 0 {
-		u.set("#d = :d")
-		u.values[":d"] = &types.AttributeValueMemberB{Value: a.Data}
-	} else {
-		u.remove("#d")
-	}
 	cond := "attribute_not_exists(#pk) OR #r = :true"
 	if a.Takeover != "" {
 		cond += " OR #v = " + ValTakeover
@@ -191,6 +179,26 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	in := u.input(a.Item, cond)
 	in.ReturnValues = types.ReturnValueUpdatedOld
 	return in
+}
+
+// holdRecord sets what every write that takes a lock stores: the owner,
+// the lease, released false, the token one more than before (or than the
+// seed, on a record without one), and the data, or no data.
+func (u *update) holdRecord(a AcquireArgs) {
+	u.names["#o"], u.names["#t"], u.names["#l"], u.names["#r"], u.names["#d"] =
+		AttrOwner, AttrToken, AttrLease, AttrReleased, AttrData
+	u.values[":o"] = S(a.Owner)
+	u.values[":l"] = N(uint64(a.Lease / time.Millisecond))
+	u.values[":f"] = boolean(false)
+	u.values[ValSeed] = N(uint64(a.Seed.UnixMicro()))
+	u.values[":one"] = N(1)
+	u.set("#o = :o", "#l = :l", "#r = :f", tokenClause)
+	if len(a.Data) > 0 {
+		u.set("#d = :d")
+		u.values[":d"] = &types.AttributeValueMemberB{Value: a.Data}
+	} else {
+		u.remove("#d")
+	}
 }
 
 // claimGate is the part of every acquire condition that lets the write of
