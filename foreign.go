@@ -124,12 +124,9 @@ func decodeJava(key string, item map[string]types.AttributeValue) (record, error
 		}
 		r.released = true
 	}
-	switch v := item[attrData].(type) {
-	case nil:
-	case *types.AttributeValueMemberB:
-		r.data = v.Value
-	default:
-		return fail(attrData, fmt.Sprintf("has type %s, want B", wire.TypeName(v)))
+	var problem string
+	if r.data, problem = dataAttr(item); problem != "" {
+		return fail(attrData, problem)
 	}
 	return r, nil
 }

@@ -89,12 +89,9 @@ func decodeOwn(key string, item map[string]types.AttributeValue) (record, error)
 	default:
 		return fail(attrReleased, fmt.Sprintf("has type %s, want BOOL", wire.TypeName(v)))
 	}
-	switch v := item[attrData].(type) {
-	case nil:
-	case *types.AttributeValueMemberB:
-		r.data = v.Value
-	default:
-		return fail(attrData, fmt.Sprintf("has type %s, want B", wire.TypeName(v)))
+	var problem string
+	if r.data, problem = dataAttr(item); problem != "" {
+		return fail(attrData, problem)
 	}
 	if err := r.decodeStamp(key, item); err != nil {
 		return record{}, err
@@ -177,5 +174,18 @@ func numberAttr(item map[string]types.AttributeValue, name string) (uint64, erro
 		return 0, errors.New("is missing")
 	default:
 		return 0, fmt.Errorf("has type %s, want N", wire.TypeName(v))
+	}
+}
+
+// dataAttr returns the data stored with a lock (WithData), nil when there
+// is none, or what is wrong with the attribute.
+func dataAttr(item map[string]types.AttributeValue) ([]byte, string) {
+	switch v := item[attrData].(type) {
+	case nil:
+		return nil, ""
+	case *types.AttributeValueMemberB:
+		return v.Value, ""
+	default:
+		return nil, fmt.Sprintf("has type %s, want B", wire.TypeName(v))
 	}
 }
