@@ -27,17 +27,17 @@ func foreignVersion(kind Kind) string {
 	return "recordVersionNumber"
 }
 
-// session opens a dynamutex Session on tbl, in kind's table layout, closed
-// when the test ends.
-func session(t *testing.T, h *Harness, kind Kind, tbl, owner string) *dynamutex.Session {
+// session opens a dynamutex Session on the item's table, in its client's
+// layout, closed when the test ends. The key plays no part.
+func (it lockItem) session(t *testing.T, owner string) *dynamutex.Session {
 	t.Helper()
 	opts := []dynamutex.Option{dynamutex.WithOwner(owner), dynamutex.WithLeaseDuration(leaseMS * time.Millisecond)}
-	if kind == Python {
+	if it.kind == Python {
 		opts = append(opts, dynamutex.WithPartitionKey(PythonPartitionKey), dynamutex.WithSortKey(PythonSortKey))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := dynamutex.NewSession(ctx, h.DB, tbl, opts...)
+	s, err := dynamutex.NewSession(ctx, it.h.DB, it.table, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,17 +68,17 @@ func foreignCmd(op, tbl, key string) Command {
 	return c
 }
 
-// wantOurs checks that the table holds dynamutex's record of key, written by
-// owner at token, with nothing of kind's left.
-func wantOurs(t *testing.T, h *Harness, kind Kind, tbl, key, owner string, token uint64) {
+// wantOurs checks that the table holds dynamutex's record of the item,
+// written by owner at token, with nothing of its client's left.
+func (it lockItem) wantOurs(t *testing.T, owner string, token uint64) {
 	t.Helper()
-	item := rawItem(t, h, kind, tbl, key)
+	item := it.raw(t)
 	n, _ := item["token"].(*types.AttributeValueMemberN)
 	if str(item, "owner") != owner || n == nil || n.Value != strconv.FormatUint(token, 10) || str(item, "version") == "" {
 		t.Errorf("the table holds %v, want dynamutex's record by %s at token %d", item, owner, token)
 	}
-	if _, ok := item[foreignVersion(kind)]; ok {
-		t.Errorf("the table still holds %s's %s: %v", kind, foreignVersion(kind), item)
+	if _, ok := item[foreignVersion(it.kind)]; ok {
+		t.Errorf("the table still holds %s's %s: %v", it.kind, foreignVersion(it.kind), item)
 	}
 }
 
@@ -98,7 +98,7 @@ func waitOnForeign(t *testing.T, kind Kind) {
 	tbl := createTable(t, h, kind)
 	a := start(t, h, kind, string(kind)+"-a")
 	held := mustOK(t, a, foreignCmd("acquire", tbl, "k"))
-	s := session(t, h, kind, tbl, "dynamutex-a")
+	s := lockItem{h: h, kind: kind, table: tbl}.session(t, "dynamutex-a")
 	m := mutex(s, kind, "k")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -120,7 +120,7 @@ func waitOnForeign(t *testing.T, kind Kind) {
 		t.Fatalf("after dynamutex's wait the client reports %+v; want it still holding, its version renewed", r)
 	}
 
-	w := watchVersion(t, h, kind, tbl, "k")
+	w := lockItem{h, kind, tbl, "k"}.watch(t)
 	w.sawChange(t)
 	killed := time.Now()
 	a.Kill()
@@ -130,9 +130,9 @@ func waitOnForeign(t *testing.T, kind Kind) {
 	}
 	took := time.Since(killed)
 	t.Logf("%s: dynamutex took the killed holder's lock %v after the kill (lease %d ms)", kind, took.Round(time.Millisecond), leaseMS)
-	checkTakeover(t, w, "", time.Now(), leaseMS*time.Millisecond)
+	checkTakeover(t, w, "", time.Now())
 	l, _ := dynamutex.LeaseFrom(lctx)
-	wantOurs(t, h, kind, tbl, "k", "dynamutex-a", l.Token())
+	lockItem{h, kind, tbl, "k"}.wantOurs(t, "dynamutex-a", l.Token())
 	if err := m.Unlock(ctx); err != nil {
 		t.Errorf("Unlock: %v", err)
 	}
@@ -147,7 +147,7 @@ func TestDynamutexTakesJavaKeepRelease(t *testing.T) {
 	a := start(t, h, Java, "java-a")
 	mustOK(t, a, lockCmd("acquire", tbl, "k"))
 	mustOK(t, a, Command{Op: "release", Table: tbl, Key: "k", LeaseMS: leaseMS, HeartbeatMS: heartbeatMS, Keep: true})
-	s := session(t, h, Java, tbl, "dynamutex-a")
+	s := lockItem{h: h, kind: Java, table: tbl}.session(t, "dynamutex-a")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	lctx, err := s.NewMutex("k").TryLock(ctx)
@@ -155,14 +155,14 @@ func TestDynamutexTakesJavaKeepRelease(t *testing.T) {
 		t.Fatalf("TryLock of a keep-released Java lock: %v", err)
 	}
 	l, _ := dynamutex.LeaseFrom(lctx)
-	wantOurs(t, h, Java, tbl, "k", "dynamutex-a", l.Token())
-	if _, ok := rawItem(t, h, Java, tbl, "k")["isReleased"]; ok {
+	lockItem{h, Java, tbl, "k"}.wantOurs(t, "dynamutex-a", l.Token())
+	if _, ok := (lockItem{h, Java, tbl, "k"}).raw(t)["isReleased"]; ok {
 		t.Errorf("isReleased survived the take")
 	}
 	if r := call(t, a, lockCmd("try", tbl, "k")); r.OK {
 		t.Errorf("Java took a key dynamutex holds: %+v", r)
 	}
-	wantOurs(t, h, Java, tbl, "k", "dynamutex-a", l.Token())
+	lockItem{h, Java, tbl, "k"}.wantOurs(t, "dynamutex-a", l.Token())
 }
 
 // A holder paused with SIGSTOP for longer than its lease is taken over by
@@ -180,12 +180,12 @@ func fencePaused(t *testing.T, kind Kind) {
 	tbl := createTable(t, h, kind)
 	a := start(t, h, kind, string(kind)+"-a")
 	mustOK(t, a, foreignCmd("acquire", tbl, "k"))
-	s := session(t, h, kind, tbl, "dynamutex-a")
+	s := lockItem{h: h, kind: kind, table: tbl}.session(t, "dynamutex-a")
 	m := mutex(s, kind, "k")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	w := watchVersion(t, h, kind, tbl, "k")
+	w := lockItem{h, kind, tbl, "k"}.watch(t)
 	w.sawChange(t)
 	if err := a.Stop(); err != nil {
 		t.Fatal(err)
@@ -200,7 +200,7 @@ func fencePaused(t *testing.T, kind Kind) {
 	if err != nil {
 		t.Fatalf("Lock while the %s holder is stopped: %v", kind, err)
 	}
-	checkTakeover(t, w, "", time.Now(), leaseMS*time.Millisecond)
+	checkTakeover(t, w, "", time.Now())
 	l, _ := dynamutex.LeaseFrom(lctx)
 	if err := a.Continue(); err != nil {
 		t.Fatal(err)
@@ -220,7 +220,7 @@ func fencePaused(t *testing.T, kind Kind) {
 			t.Errorf("the resumed Java holder's release: %+v, want NotReleased: its conditional write must fail", r)
 		}
 	}
-	wantOurs(t, h, kind, tbl, "k", "dynamutex-a", l.Token())
+	lockItem{h, kind, tbl, "k"}.wantOurs(t, "dynamutex-a", l.Token())
 	if lctx.Err() != nil {
 		t.Errorf("dynamutex's lock context ended after the old holder resumed: %v", context.Cause(lctx))
 	}

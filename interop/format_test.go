@@ -20,9 +20,19 @@ func lockCmd(op, table, key string) Command {
 		WaitMS: 10000, RefreshMS: 100}
 }
 
-func rawItem(t *testing.T, h *Harness, kind Kind, table, key string) map[string]types.AttributeValue {
+// lockItem is one lock item of a test: the harness, the client whose
+// layout the table has, the table and the key.
+type lockItem struct {
+	h     *Harness
+	kind  Kind
+	table string
+	key   string
+}
+
+// raw reads the item as it is in the table, nil when there is none.
+func (it lockItem) raw(t *testing.T) map[string]types.AttributeValue {
 	t.Helper()
-	item, err := h.RawItem(table, itemKey(kind, key))
+	item, err := it.h.RawItem(it.table, itemKey(it.kind, it.key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +70,7 @@ func TestJavaItemFormat(t *testing.T) {
 	a := start(t, h, Java, "java-a")
 	got := mustOK(t, a, lockCmd("acquire", tbl, "fixture"))
 
-	held := rawItem(t, h, Java, tbl, "fixture")
+	held := lockItem{h, Java, tbl, "fixture"}.raw(t)
 	rvn := str(held, "recordVersionNumber")
 	if rvn != got.RVN || uuid.Validate(rvn) != nil {
 		t.Errorf("recordVersionNumber %q: want the acquired lock's %q, a UUID", rvn, got.RVN)
@@ -70,14 +80,14 @@ func TestJavaItemFormat(t *testing.T) {
 	// Several heartbeat periods: each heartbeat rewrites the version number
 	// and the lease, and nothing else.
 	mustOK(t, a, Command{Op: "sleep", MS: 4 * heartbeatMS})
-	beaten := rawItem(t, h, Java, tbl, "fixture")
+	beaten := lockItem{h, Java, tbl, "fixture"}.raw(t)
 	if str(beaten, "recordVersionNumber") == rvn {
 		t.Errorf("recordVersionNumber still %q after %d ms of heartbeats", rvn, 4*heartbeatMS)
 	}
 	checkFixture(t, "java-held.json", fixtureOf(t, beaten, "recordVersionNumber"))
 
 	mustOK(t, a, Command{Op: "release", Table: tbl, Key: "fixture", LeaseMS: leaseMS, HeartbeatMS: heartbeatMS, Keep: true})
-	kept := rawItem(t, h, Java, tbl, "fixture")
+	kept := lockItem{h, Java, tbl, "fixture"}.raw(t)
 	checkFixture(t, "java-released-keep.json", fixtureOf(t, kept, "recordVersionNumber"))
 	if r := mustOK(t, a, lockCmd("get", tbl, "fixture")); !r.Found || !r.Expired {
 		t.Errorf("get after a keep release: found=%v expired=%v, want both true", r.Found, r.Expired)
@@ -85,12 +95,12 @@ func TestJavaItemFormat(t *testing.T) {
 
 	b := start(t, h, Java, "java-b")
 	mustOK(t, b, lockCmd("try", tbl, "fixture"))
-	retaken := rawItem(t, h, Java, tbl, "fixture")
+	retaken := lockItem{h, Java, tbl, "fixture"}.raw(t)
 	if _, ok := retaken["isReleased"]; ok || str(retaken, "ownerName") != "java-b" {
 		t.Errorf("released item taken by java-b: %s", fixtureOf(t, retaken))
 	}
 	mustOK(t, b, lockCmd("release", tbl, "fixture"))
-	if gone := rawItem(t, h, Java, tbl, "fixture"); gone != nil {
+	if gone := (lockItem{h, Java, tbl, "fixture"}).raw(t); gone != nil {
 		t.Errorf("a default release should delete the item; found %s", fixtureOf(t, gone))
 	}
 }
@@ -103,7 +113,7 @@ func TestPythonItemFormat(t *testing.T) {
 	a := start(t, h, Python, "python-a")
 	got := mustOK(t, a, lockCmd("acquire", tbl, "fixture"))
 
-	held := rawItem(t, h, Python, tbl, "fixture")
+	held := lockItem{h, Python, tbl, "fixture"}.raw(t)
 	rvn := str(held, "record_version_number")
 	if rvn != got.RVN || uuid.Validate(rvn) != nil {
 		t.Errorf("record_version_number %q: want the acquired lock's %q, a UUID", rvn, got.RVN)
@@ -112,7 +122,7 @@ func TestPythonItemFormat(t *testing.T) {
 	checkFixture(t, "python-held.json", fixtureOf(t, held, "record_version_number", PythonTTL))
 
 	mustOK(t, a, Command{Op: "sleep", MS: 4 * heartbeatMS})
-	beaten := rawItem(t, h, Python, tbl, "fixture")
+	beaten := lockItem{h, Python, tbl, "fixture"}.raw(t)
 	if str(beaten, "record_version_number") == rvn {
 		t.Errorf("record_version_number still %q after %d ms of heartbeats", rvn, 4*heartbeatMS)
 	}
@@ -125,7 +135,7 @@ func TestPythonItemFormat(t *testing.T) {
 		t.Errorf("release with keep: got %+v, want the driver to refuse it", r)
 	}
 	mustOK(t, a, lockCmd("release", tbl, "fixture"))
-	if gone := rawItem(t, h, Python, tbl, "fixture"); gone != nil {
+	if gone := (lockItem{h, Python, tbl, "fixture"}).raw(t); gone != nil {
 		t.Errorf("release should delete the item; found %s", fixtureOf(t, gone))
 	}
 }

@@ -37,7 +37,7 @@ func takeover(t *testing.T, kind Kind) {
 		t.Fatalf("%s tried a lock %s holds: got %+v, want a %s refusal", b.Owner, a.Owner, r, busy[kind])
 	}
 
-	w := watchVersion(t, h, kind, tbl, "victim")
+	w := lockItem{h, kind, tbl, "victim"}.watch(t)
 	w.sawChange(t)
 	killed := time.Now()
 	a.Kill()
@@ -45,11 +45,11 @@ func takeover(t *testing.T, kind Kind) {
 	took := time.Since(killed)
 	t.Logf("%s: %s took the lock of the killed %s %v after the kill (lease %d ms, heartbeat %d ms)",
 		kind, b.Owner, a.Owner, took.Round(time.Millisecond), leaseMS, heartbeatMS)
-	checkTakeover(t, w, got.RVN, time.Now(), leaseMS*time.Millisecond)
+	checkTakeover(t, w, got.RVN, time.Now())
 	if got.RVN == held.RVN || got.Owner != b.Owner {
 		t.Errorf("after takeover the client reports owner %q rvn %q (the killed holder's rvn was %q)", got.Owner, got.RVN, held.RVN)
 	}
-	item := rawItem(t, h, kind, tbl, "victim")
+	item := lockItem{h, kind, tbl, "victim"}.raw(t)
 	owner, rvn := str(item, "ownerName"), str(item, "recordVersionNumber")
 	if kind == Python {
 		owner, rvn = str(item, "owner_name"), str(item, "record_version_number")

@@ -28,17 +28,17 @@ type seenVersion struct {
 	landedAfter time.Time
 }
 
-// watchVersion starts polling the item of key every 10 ms until the test ends.
-func watchVersion(t *testing.T, h *Harness, kind Kind, table, key string) *versionWatch {
+// watch starts polling the item's version every 10 ms until the test ends.
+func (it lockItem) watch(t *testing.T) *versionWatch {
 	w := &versionWatch{stop: make(chan struct{}), done: make(chan struct{})}
-	attr := map[Kind]string{Java: "recordVersionNumber", Python: "record_version_number"}[kind]
+	attr := foreignVersion(it.kind)
 	go func() {
 		defer close(w.done)
 		// The first version seen landed at an unknown time: zero.
 		last, lastSent := "\x00", time.Time{}
 		for {
 			sent := time.Now()
-			if item, err := h.RawItem(table, itemKey(kind, key)); err == nil {
+			if item, err := it.h.RawItem(it.table, itemKey(it.kind, it.key)); err == nil {
 				if rvn := str(item, attr); rvn != last {
 					w.mu.Lock()
 					w.history = append(w.history, seenVersion{rvn: rvn, landedAfter: lastSent})
@@ -105,8 +105,9 @@ func (w *versionWatch) replacedBy(t *testing.T, rvn string) seenVersion {
 }
 
 // checkTakeover fails the test if the taker, whose write had landed by
-// takenAt, replaced a version sooner than a lease after it landed.
-func checkTakeover(t *testing.T, w *versionWatch, takerRVN string, takenAt time.Time, lease time.Duration) {
+// takenAt, replaced a version sooner than a lease (leaseMS) after it landed.
+func checkTakeover(t *testing.T, w *versionWatch, takerRVN string, takenAt time.Time) {
+	lease := leaseMS * time.Millisecond
 	t.Helper()
 	old := w.replacedBy(t, takerRVN)
 	if old.landedAfter.IsZero() {
