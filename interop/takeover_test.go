@@ -45,7 +45,7 @@ func takeover(t *testing.T, kind Kind) {
 	took := time.Since(killed)
 	t.Logf("%s: %s took the lock of the killed %s %v after the kill (lease %d ms, heartbeat %d ms)",
 		kind, b.Owner, a.Owner, took.Round(time.Millisecond), leaseMS, heartbeatMS)
-	checkTakeover(t, w, got.RVN, time.Now())
+	checkTakeover(t, w, b.Owner, time.Now())
 	if got.RVN == held.RVN || got.Owner != b.Owner {
 		t.Errorf("after takeover the client reports owner %q rvn %q (the killed holder's rvn was %q)", got.Owner, got.RVN, held.RVN)
 	}
@@ -54,7 +54,11 @@ func takeover(t *testing.T, kind Kind) {
 	if kind == Python {
 		owner, rvn = str(item, "owner_name"), str(item, "record_version_number")
 	}
-	if owner != b.Owner || rvn != got.RVN {
-		t.Errorf("the table says owner %q rvn %q, want %q %q", owner, rvn, b.Owner, got.RVN)
+	// Not rvn == got.RVN: the new holder's heartbeats change it every
+	// heartbeat period, and python-dynamodb-lock may report a version
+	// other than the one in the table by the time it answers.
+	if owner != b.Owner || rvn == "" || rvn == held.RVN {
+		t.Errorf("the table says owner %q rvn %q, want %q with a version of its own (the killed holder's was %q)",
+			owner, rvn, b.Owner, held.RVN)
 	}
 }

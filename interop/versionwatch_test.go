@@ -25,6 +25,7 @@ type versionWatch struct {
 // after: the send of the last poll that still saw the version before it.
 type seenVersion struct {
 	rvn         string
+	owner       string // the client's owner attribute, "" for dynamutex's record
 	landedAfter time.Time
 }
 
@@ -32,6 +33,7 @@ type seenVersion struct {
 func (it lockItem) watch(t *testing.T) *versionWatch {
 	w := &versionWatch{stop: make(chan struct{}), done: make(chan struct{})}
 	attr := foreignVersion(it.kind)
+	owner := map[Kind]string{Java: "ownerName", Python: "owner_name"}[it.kind]
 	go func() {
 		defer close(w.done)
 		// The first version seen landed at an unknown time: zero.
@@ -41,7 +43,7 @@ func (it lockItem) watch(t *testing.T) *versionWatch {
 			if item, err := it.h.RawItem(it.table, itemKey(it.kind, it.key)); err == nil {
 				if rvn := str(item, attr); rvn != last {
 					w.mu.Lock()
-					w.history = append(w.history, seenVersion{rvn: rvn, landedAfter: lastSent})
+					w.history = append(w.history, seenVersion{rvn: rvn, owner: str(item, owner), landedAfter: lastSent})
 					w.mu.Unlock()
 					last = rvn
 				}
@@ -84,32 +86,39 @@ func (w *versionWatch) sawChange(t *testing.T) {
 	t.Fatal("the holder's version did not change for 5 s: is it heartbeating?")
 }
 
-// replacedBy waits until the watch has seen the taker's version (rvn, or ""
-// for dynamutex's record), then stops it and returns the version that the
-// taker's write replaced.
-func (w *versionWatch) replacedBy(t *testing.T, rvn string) seenVersion {
+// replacedBy waits until the watch has seen a version written by the
+// taker (its owner name, or "" for dynamutex's record, which has no owner
+// attribute of the client's), then stops it and returns the version that
+// the taker's first write replaced. It goes by owner, not by the taker's
+// version: the taker's heartbeats may replace its first version before the
+// watch is read, and a client may report a version other than the one it
+// wrote.
+func (w *versionWatch) replacedBy(t *testing.T, owner string) seenVersion {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		w.mu.Lock()
-		n := len(w.history)
-		found := n >= 2 && w.history[n-1].rvn == rvn
-		w.mu.Unlock()
-		if found {
-			w.end()
-			return w.history[n-2]
+		for i := 1; i < len(w.history); i++ {
+			if w.history[i].owner == owner {
+				old := w.history[i-1]
+				w.mu.Unlock()
+				w.end()
+				return old
+			}
 		}
+		w.mu.Unlock()
 	}
 	w.end()
-	t.Fatalf("the item never showed the taker's version %q; versions seen: %+v", rvn, w.history)
+	t.Fatalf("the item never showed a version written by %q; versions seen: %+v", owner, w.history)
 	return seenVersion{}
 }
 
-// checkTakeover fails the test if the taker, whose write had landed by
+// checkTakeover fails the test if the taker (takerOwner, as replacedBy
+// takes it), whose write had landed by
 // takenAt, replaced a version sooner than a lease (leaseMS) after it landed.
-func checkTakeover(t *testing.T, w *versionWatch, takerRVN string, takenAt time.Time) {
+func checkTakeover(t *testing.T, w *versionWatch, takerOwner string, takenAt time.Time) {
 	lease := leaseMS * time.Millisecond
 	t.Helper()
-	old := w.replacedBy(t, takerRVN)
+	old := w.replacedBy(t, takerOwner)
 	if old.landedAfter.IsZero() {
 		t.Fatalf("the replaced version %q was there when the watch began; call sawChange first", old.rvn)
 	}
