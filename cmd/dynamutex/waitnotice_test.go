@@ -46,6 +46,18 @@ func (ms *memSessions) open(owner string) *dynamutex.Session {
 	return s
 }
 
+// hold takes key in a Session of its own with the given owner, and
+// returns the Mutex and the lock's context.
+func (ms *memSessions) hold(owner, key string) (*dynamutex.Mutex, context.Context) {
+	ms.t.Helper()
+	m := ms.open(owner).NewMutex(key)
+	lctx, err := m.Lock(context.Background())
+	if err != nil {
+		ms.t.Fatal(err)
+	}
+	return m, lctx
+}
+
 // waitingRunner is a run of key on sess that writes its stderr to out.
 func waitingRunner(sess *dynamutex.Session, key string, out io.Writer) *runner {
 	return &runner{a: &app{stdout: io.Discard, stderr: out}, c: newCommon(), o: &runOptions{key: key}, sess: sess,
@@ -59,11 +71,7 @@ func TestWaitNoticeWhenHeld(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		ms := newMemSessions(t)
-		hm := ms.open("host-12:4711").NewMutex("nightly")
-		hctx, err := hm.Lock(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		hm, hctx := ms.hold("host-12:4711", "nightly")
 		lease, _ := dynamutex.LeaseFrom(hctx)
 		go func() {
 			time.Sleep(3 * time.Second)
@@ -93,10 +101,7 @@ func TestWaitNoticeGivesUpAfter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		ms := newMemSessions(t)
-		hm := ms.open("holder").NewMutex("deploy")
-		if _, err := hm.Lock(ctx); err != nil {
-			t.Fatal(err)
-		}
+		hm, _ := ms.hold("holder", "deploy")
 		defer hm.Unlock(ctx)
 
 		var stderr bytes.Buffer
@@ -130,10 +135,7 @@ func TestWaitNoticeNotWhenFree(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		hm := ms.open("holder").NewMutex("brief")
-		if _, err := hm.Lock(ctx); err != nil {
-			t.Fatal(err)
-		}
+		hm, _ := ms.hold("holder", "brief")
 		go func() {
 			time.Sleep(waitNoticeDelay / 2)
 			if err := hm.Unlock(ctx); err != nil {

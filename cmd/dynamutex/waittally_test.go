@@ -91,10 +91,7 @@ func TestWaitTallyAfterLock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		ms := newMemSessions(t)
-		hm := ms.open("holder").NewMutex("deploy")
-		if _, err := hm.Lock(ctx); err != nil {
-			t.Fatal(err)
-		}
+		hm, _ := ms.hold("holder", "deploy")
 		go func() {
 			time.Sleep(3 * time.Second)
 			hm.Unlock(ctx)
