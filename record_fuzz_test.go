@@ -273,16 +273,7 @@ func wantRecord(item map[string]types.AttributeValue) (record, map[string]bool) 
 // maxRecordLease, isReleased absent or exactly "1", data absent or B.
 func wantJava(item map[string]types.AttributeValue, bad map[string]bool) record {
 	r := record{client: wire.ClientJava}
-	if v, ok := item[wire.JavaVersion].(*types.AttributeValueMemberS); ok && v.Value != "" {
-		r.version = v.Value
-	} else {
-		bad[wire.JavaVersion] = true
-	}
-	if v, ok := item[wire.JavaOwner].(*types.AttributeValueMemberS); ok {
-		r.owner = v.Value
-	} else {
-		bad[wire.JavaOwner] = true
-	}
+	r.version, r.owner = wantVersionOwner(item, wire.JavaVersion, wire.JavaOwner, bad)
 	var ms uint64
 	ok := false
 	if v, isS := item[wire.JavaLease].(*types.AttributeValueMemberS); isS {
@@ -310,6 +301,22 @@ func wantJava(item map[string]types.AttributeValue, bad map[string]bool) record 
 	return r
 }
 
+// wantVersionOwner restates a client's version and owner attributes: both
+// strings, the version not empty. A wrong one is marked in bad, and read as "".
+func wantVersionOwner(item map[string]types.AttributeValue, versionAttr, ownerAttr string, bad map[string]bool) (version, owner string) {
+	if v, ok := item[versionAttr].(*types.AttributeValueMemberS); ok && v.Value != "" {
+		version = v.Value
+	} else {
+		bad[versionAttr] = true
+	}
+	if o, ok := item[ownerAttr].(*types.AttributeValueMemberS); ok {
+		owner = o.Value
+	} else {
+		bad[ownerAttr] = true
+	}
+	return version, owner
+}
+
 // pythonNumber is the one form of number the Python client's records are
 // read in: digits, then optionally a point and digits.
 var pythonNumber = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
@@ -319,16 +326,7 @@ var pythonNumber = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 // maxRecordLease (rounded up to the nanosecond), the expiry any N.
 func wantPython(item map[string]types.AttributeValue, bad map[string]bool) record {
 	r := record{client: wire.ClientPython}
-	if v, ok := item[wire.PythonVersion].(*types.AttributeValueMemberS); ok && v.Value != "" {
-		r.version = v.Value
-	} else {
-		bad[wire.PythonVersion] = true
-	}
-	if v, ok := item[wire.PythonOwner].(*types.AttributeValueMemberS); ok {
-		r.owner = v.Value
-	} else {
-		bad[wire.PythonOwner] = true
-	}
+	r.version, r.owner = wantVersionOwner(item, wire.PythonVersion, wire.PythonOwner, bad)
 	bad[wire.PythonLease] = true
 	if v, ok := item[wire.PythonLease].(*types.AttributeValueMemberN); ok && pythonNumber.MatchString(v.Value) {
 		f, _ := strconv.ParseFloat(v.Value, 64)
