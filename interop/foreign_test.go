@@ -28,7 +28,7 @@ func foreignVersion(kind Kind) string {
 }
 
 // session opens a dynamutex Session on the item's table, in its client's
-// layout, closed when the test ends. The key plays no part.
+// layout, closed when the test ends.
 func (it lockItem) session(t *testing.T, owner string) *dynamutex.Session {
 	t.Helper()
 	opts := []dynamutex.Option{dynamutex.WithOwner(owner), dynamutex.WithLeaseDuration(leaseMS * time.Millisecond)}
@@ -98,7 +98,8 @@ func waitOnForeign(t *testing.T, kind Kind) {
 	tbl := createTable(t, h, kind)
 	a := start(t, h, kind, string(kind)+"-a")
 	held := mustOK(t, a, foreignCmd("acquire", tbl, "k"))
-	s := lockItem{h: h, kind: kind, table: tbl}.session(t, "dynamutex-a")
+	it := lockItem{h, kind, tbl, "k"}
+	s := it.session(t, "dynamutex-a")
 	m := mutex(s, kind, "k")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -120,7 +121,7 @@ func waitOnForeign(t *testing.T, kind Kind) {
 		t.Fatalf("after dynamutex's wait the client reports %+v; want it still holding, its version renewed", r)
 	}
 
-	w := lockItem{h, kind, tbl, "k"}.watch(t)
+	w := it.watch(t)
 	w.sawChange(t)
 	killed := time.Now()
 	a.Kill()
@@ -132,7 +133,7 @@ func waitOnForeign(t *testing.T, kind Kind) {
 	t.Logf("%s: dynamutex took the killed holder's lock %v after the kill (lease %d ms)", kind, took.Round(time.Millisecond), leaseMS)
 	checkTakeover(t, w, "", time.Now())
 	l, _ := dynamutex.LeaseFrom(lctx)
-	lockItem{h, kind, tbl, "k"}.wantOurs(t, "dynamutex-a", l.Token())
+	it.wantOurs(t, "dynamutex-a", l.Token())
 	if err := m.Unlock(ctx); err != nil {
 		t.Errorf("Unlock: %v", err)
 	}
@@ -147,7 +148,8 @@ func TestDynamutexTakesJavaKeepRelease(t *testing.T) {
 	a := start(t, h, Java, "java-a")
 	mustOK(t, a, lockCmd("acquire", tbl, "k"))
 	mustOK(t, a, Command{Op: "release", Table: tbl, Key: "k", LeaseMS: leaseMS, HeartbeatMS: heartbeatMS, Keep: true})
-	s := lockItem{h: h, kind: Java, table: tbl}.session(t, "dynamutex-a")
+	it := lockItem{h, Java, tbl, "k"}
+	s := it.session(t, "dynamutex-a")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	lctx, err := s.NewMutex("k").TryLock(ctx)
@@ -155,14 +157,14 @@ func TestDynamutexTakesJavaKeepRelease(t *testing.T) {
 		t.Fatalf("TryLock of a keep-released Java lock: %v", err)
 	}
 	l, _ := dynamutex.LeaseFrom(lctx)
-	lockItem{h, Java, tbl, "k"}.wantOurs(t, "dynamutex-a", l.Token())
-	if _, ok := (lockItem{h, Java, tbl, "k"}).raw(t)["isReleased"]; ok {
+	it.wantOurs(t, "dynamutex-a", l.Token())
+	if _, ok := it.raw(t)["isReleased"]; ok {
 		t.Errorf("isReleased survived the take")
 	}
 	if r := call(t, a, lockCmd("try", tbl, "k")); r.OK {
 		t.Errorf("Java took a key dynamutex holds: %+v", r)
 	}
-	lockItem{h, Java, tbl, "k"}.wantOurs(t, "dynamutex-a", l.Token())
+	it.wantOurs(t, "dynamutex-a", l.Token())
 }
 
 // A holder paused with SIGSTOP for longer than its lease is taken over by
@@ -180,12 +182,13 @@ func fencePaused(t *testing.T, kind Kind) {
 	tbl := createTable(t, h, kind)
 	a := start(t, h, kind, string(kind)+"-a")
 	mustOK(t, a, foreignCmd("acquire", tbl, "k"))
-	s := lockItem{h: h, kind: kind, table: tbl}.session(t, "dynamutex-a")
+	it := lockItem{h, kind, tbl, "k"}
+	s := it.session(t, "dynamutex-a")
 	m := mutex(s, kind, "k")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	w := lockItem{h, kind, tbl, "k"}.watch(t)
+	w := it.watch(t)
 	w.sawChange(t)
 	if err := a.Stop(); err != nil {
 		t.Fatal(err)
@@ -220,7 +223,7 @@ func fencePaused(t *testing.T, kind Kind) {
 			t.Errorf("the resumed Java holder's release: %+v, want NotReleased: its conditional write must fail", r)
 		}
 	}
-	lockItem{h, kind, tbl, "k"}.wantOurs(t, "dynamutex-a", l.Token())
+	it.wantOurs(t, "dynamutex-a", l.Token())
 	if lctx.Err() != nil {
 		t.Errorf("dynamutex's lock context ended after the old holder resumed: %v", context.Cause(lctx))
 	}

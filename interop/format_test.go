@@ -67,10 +67,11 @@ func fixtureOf(t *testing.T, item map[string]types.AttributeValue, mask ...strin
 func TestJavaItemFormat(t *testing.T) {
 	h := setup(t)
 	tbl := createTable(t, h, Java)
+	it := lockItem{h, Java, tbl, "fixture"}
 	a := start(t, h, Java, "java-a")
 	got := mustOK(t, a, lockCmd("acquire", tbl, "fixture"))
 
-	held := lockItem{h, Java, tbl, "fixture"}.raw(t)
+	held := it.raw(t)
 	rvn := str(held, "recordVersionNumber")
 	if rvn != got.RVN || uuid.Validate(rvn) != nil {
 		t.Errorf("recordVersionNumber %q: want the acquired lock's %q, a UUID", rvn, got.RVN)
@@ -80,14 +81,14 @@ func TestJavaItemFormat(t *testing.T) {
 	// Several heartbeat periods: each heartbeat rewrites the version number
 	// and the lease, and nothing else.
 	mustOK(t, a, Command{Op: "sleep", MS: 4 * heartbeatMS})
-	beaten := lockItem{h, Java, tbl, "fixture"}.raw(t)
+	beaten := it.raw(t)
 	if str(beaten, "recordVersionNumber") == rvn {
 		t.Errorf("recordVersionNumber still %q after %d ms of heartbeats", rvn, 4*heartbeatMS)
 	}
 	checkFixture(t, "java-held.json", fixtureOf(t, beaten, "recordVersionNumber"))
 
 	mustOK(t, a, Command{Op: "release", Table: tbl, Key: "fixture", LeaseMS: leaseMS, HeartbeatMS: heartbeatMS, Keep: true})
-	kept := lockItem{h, Java, tbl, "fixture"}.raw(t)
+	kept := it.raw(t)
 	checkFixture(t, "java-released-keep.json", fixtureOf(t, kept, "recordVersionNumber"))
 	if r := mustOK(t, a, lockCmd("get", tbl, "fixture")); !r.Found || !r.Expired {
 		t.Errorf("get after a keep release: found=%v expired=%v, want both true", r.Found, r.Expired)
@@ -95,12 +96,12 @@ func TestJavaItemFormat(t *testing.T) {
 
 	b := start(t, h, Java, "java-b")
 	mustOK(t, b, lockCmd("try", tbl, "fixture"))
-	retaken := lockItem{h, Java, tbl, "fixture"}.raw(t)
+	retaken := it.raw(t)
 	if _, ok := retaken["isReleased"]; ok || str(retaken, "ownerName") != "java-b" {
 		t.Errorf("released item taken by java-b: %s", fixtureOf(t, retaken))
 	}
 	mustOK(t, b, lockCmd("release", tbl, "fixture"))
-	if gone := (lockItem{h, Java, tbl, "fixture"}).raw(t); gone != nil {
+	if gone := it.raw(t); gone != nil {
 		t.Errorf("a default release should delete the item; found %s", fixtureOf(t, gone))
 	}
 }
@@ -110,10 +111,11 @@ func TestJavaItemFormat(t *testing.T) {
 func TestPythonItemFormat(t *testing.T) {
 	h := setup(t)
 	tbl := createTable(t, h, Python)
+	it := lockItem{h, Python, tbl, "fixture"}
 	a := start(t, h, Python, "python-a")
 	got := mustOK(t, a, lockCmd("acquire", tbl, "fixture"))
 
-	held := lockItem{h, Python, tbl, "fixture"}.raw(t)
+	held := it.raw(t)
 	rvn := str(held, "record_version_number")
 	if rvn != got.RVN || uuid.Validate(rvn) != nil {
 		t.Errorf("record_version_number %q: want the acquired lock's %q, a UUID", rvn, got.RVN)
@@ -122,7 +124,7 @@ func TestPythonItemFormat(t *testing.T) {
 	checkFixture(t, "python-held.json", fixtureOf(t, held, "record_version_number", PythonTTL))
 
 	mustOK(t, a, Command{Op: "sleep", MS: 4 * heartbeatMS})
-	beaten := lockItem{h, Python, tbl, "fixture"}.raw(t)
+	beaten := it.raw(t)
 	if str(beaten, "record_version_number") == rvn {
 		t.Errorf("record_version_number still %q after %d ms of heartbeats", rvn, 4*heartbeatMS)
 	}
@@ -135,7 +137,7 @@ func TestPythonItemFormat(t *testing.T) {
 		t.Errorf("release with keep: got %+v, want the driver to refuse it", r)
 	}
 	mustOK(t, a, lockCmd("release", tbl, "fixture"))
-	if gone := (lockItem{h, Python, tbl, "fixture"}).raw(t); gone != nil {
+	if gone := it.raw(t); gone != nil {
 		t.Errorf("release should delete the item; found %s", fixtureOf(t, gone))
 	}
 }

@@ -37,7 +37,8 @@ func takeover(t *testing.T, kind Kind) {
 		t.Fatalf("%s tried a lock %s holds: got %+v, want a %s refusal", b.Owner, a.Owner, r, busy[kind])
 	}
 
-	w := lockItem{h, kind, tbl, "victim"}.watch(t)
+	it := lockItem{h, kind, tbl, "victim"}
+	w := it.watch(t)
 	w.sawChange(t)
 	killed := time.Now()
 	a.Kill()
@@ -49,7 +50,7 @@ func takeover(t *testing.T, kind Kind) {
 	if got.RVN == held.RVN || got.Owner != b.Owner {
 		t.Errorf("after takeover the client reports owner %q rvn %q (the killed holder's rvn was %q)", got.Owner, got.RVN, held.RVN)
 	}
-	item := lockItem{h, kind, tbl, "victim"}.raw(t)
+	item := it.raw(t)
 	owner, rvn := str(item, "ownerName"), str(item, "recordVersionNumber")
 	if kind == Python {
 		owner, rvn = str(item, "owner_name"), str(item, "record_version_number")
