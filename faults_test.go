@@ -198,15 +198,21 @@ func TestReleaseWaitsForRenewalInFlight(t *testing.T) {
 func TestInDoubtAcquisitionIsReleased(t *testing.T) {
 	c, table, sess := setup(t)
 	ctx, cancel := context.WithCancel(context.Background())
+	// The first acquire lands unheard; later ones hang, so that no retry
+	// can adopt the landed write before the caller gives up.
+	var acquires atomic.Int32
 	c.setFault(func(op, _ string, _ any) fault {
-		if op == opAcquire {
-			return fault{drop: true}
+		if op != opAcquire {
+			return fault{}
 		}
-		return fault{}
+		n := acquires.Add(1)
+		return fault{drop: n == 1, block: n > 1}
 	})
 	errc := make(chan error, 1)
 	go func() { _, err := sess.NewMutex("doubt").Lock(ctx); errc <- err }()
-	waitFor(t, 2*time.Second, "an acquire attempt", func() bool { return c.count(opAcquire) >= 1 })
+	// The request is counted before it is sent: cancelling on the count
+	// alone could stop it before it lands, leaving nothing in doubt.
+	waitFor(t, 2*time.Second, "an acquire to land", func() bool { return len(getItem(t, c, table, "doubt")) > 0 })
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Lock = %v, want context.Canceled", err)
