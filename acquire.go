@@ -223,7 +223,7 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 func (s *Session) refused(a *acquisition, item map[string]types.AttributeValue, sent time.Time, wasForeign bool) attemptResult {
 	id := a.m.id
 	received := time.Now()
-	if v, _ := stringAttr(item, attrVersion); v == a.req.version {
+	if s.store.versionOf(item) == a.req.version {
 		token, terr := tokenOf(item)
 		if terr != nil {
 			return attemptResult{kind: outFailed, err: &RecordError{Key: id.key, Attribute: attrToken, Problem: terr.Error()}}
@@ -244,7 +244,7 @@ func (s *Session) refused(a *acquisition, item map[string]types.AttributeValue, 
 		return attemptResult{kind: outFailed, err: derr}
 	}
 	s.observe(id, rec, received)
-	if !wasForeign && s.foreignReady(id, rec, received) {
+	if !wasForeign && s.crossReady(id, rec, received) {
 		a.last, a.seen, a.req.foreign = rec, true, &rec
 		return attemptResult{kind: outRetry}
 	}

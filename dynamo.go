@@ -57,7 +57,27 @@ type lockID struct {
 
 // item names id's record for package wire.
 func (s *store) item(id lockID) wire.Item {
-	return wire.Item{Table: s.table, PartitionKey: s.keys.partition, Key: id.key, SortKey: s.keys.sort, Sort: id.sort}
+	return wire.Item{Table: s.table, PartitionKey: s.keys.partition, Key: id.key, SortKey: s.keys.sort, Sort: id.sort,
+		Layout: s.layout()}
+}
+
+// layout is the layout of the records this store writes.
+func (s *store) layout() wire.Layout {
+	l, _ := s.keys.format.layout()
+	return l
+}
+
+// versionOf is the version item carries in this store's layout, "" if none:
+// what tells a write of ours in a returned item.
+func (s *store) versionOf(item map[string]types.AttributeValue) string {
+	v, _ := stringAttr(item, s.layout().Version)
+	return v
+}
+
+// cross reports whether rec is in another layout than this store writes,
+// or in two: only a CrossTakeover may replace it.
+func (s *store) cross(rec record) bool {
+	return len(rec.watched) != 1 || rec.watched[0].Layout.Client != s.layout().Client
 }
 
 // acquireReq is one acquisition attempt.
@@ -73,9 +93,9 @@ type acquireReq struct {
 	staleClaim string
 	lease      time.Duration
 	data       []byte
-	// foreign, when set, is a record of another lock client that this
-	// Session may take: released with keep, or watched unchanged for its
-	// lease. The write is then ForeignTakeover, conditioned on its versions.
+	// foreign, when set, is a record in another layout than the Session
+	// writes that it may take: released, or watched unchanged for its
+	// lease. The write is then CrossTakeover, conditioned on its versions.
 	foreign *record
 }
 
@@ -105,14 +125,13 @@ func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, AcquiredHow,
 	in := wire.Acquire(args)
 	if f := r.foreign; f != nil {
 		args.Takeover, args.StaleClaim = "", ""
-		in = wire.ForeignTakeover(wire.ForeignArgs{AcquireArgs: args, Client: f.client,
-			ClientVersion: f.clientVersion, Version0: f.version0, Released: f.released})
+		in = wire.CrossTakeover(wire.CrossArgs{AcquireArgs: args, Watched: f.watched, Released: f.released})
 	}
 	out, err := s.update(ctx, in)
 	if err != nil {
 		return 0, 0, asConditionFailed(err)
 	}
-	return acquiredFrom(r, now, out.Attributes)
+	return acquiredFrom(r, s.layout(), now, out.Attributes)
 }
 
 // acquiredFrom reads what a landed acquire replaced: the attributes it
@@ -121,7 +140,7 @@ func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, AcquiredHow,
 // of the write's conditions held follows from the old record, tested in
 // the order that leaves the clock last, as the one condition whose inputs
 // the reply does not carry.
-func acquiredFrom(r acquireReq, seed time.Time, old map[string]types.AttributeValue) (uint64, AcquiredHow, error) {
+func acquiredFrom(r acquireReq, l wire.Layout, seed time.Time, old map[string]types.AttributeValue) (uint64, AcquiredHow, error) {
 	if len(old) == 0 && r.foreign == nil {
 		return uint64(seed.UnixMicro()) + 1, AcquiredFree, nil
 	}
@@ -141,12 +160,24 @@ func acquiredFrom(r acquireReq, seed time.Time, old map[string]types.AttributeVa
 		how = AcquiredReleased
 	} else if f != nil {
 		how = AcquiredTakeoverWatched
-	} else if rel, ok := old[attrReleased].(*types.AttributeValueMemberBOOL); ok && rel.Value {
+	} else if wasReleased(l, old) {
 		how = AcquiredReleased
-	} else if v, _ := stringAttr(old, attrVersion); r.takeover != "" && v == r.takeover {
+	} else if v, _ := stringAttr(old, l.Version); r.takeover != "" && v == r.takeover {
 		how = AcquiredTakeoverWatched
 	}
 	return prev + 1, how, nil
+}
+
+// wasReleased reports whether the old attributes of a landed acquire in
+// layout l carried l's released mark: Java's by its presence, the others'
+// as BOOL true.
+func wasReleased(l wire.Layout, old map[string]types.AttributeValue) bool {
+	v, ok := old[l.Released]
+	if l.Client == wire.ClientJava {
+		return ok
+	}
+	b, ok := v.(*types.AttributeValueMemberBOOL)
+	return ok && b.Value
 }
 
 // update sends one write and checks the clock against its reply.

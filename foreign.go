@@ -41,29 +41,30 @@ import (
 // the longer of the two, and the takeover conditioned on both versions.
 // Exclusion never depends on guessing which attribute is the live one.
 
-// foreignClient names the lock client whose attributes item carries, or ""
-// when it carries none. An item with both clients' versions is damaged.
-func foreignClient(key string, item map[string]types.AttributeValue) (string, error) {
+// foreignLayout names the layout of the foreign version item carries:
+// wire.Native when it carries none. An item with both the Java and the
+// Python client's versions is damaged.
+func foreignLayout(key string, item map[string]types.AttributeValue) (wire.Layout, error) {
 	_, java := item[wire.JavaVersion]
 	_, python := item[wire.PythonVersion]
 	switch {
 	case java && python:
-		return "", &RecordError{Key: key, Attribute: wire.PythonVersion,
+		return wire.Native, &RecordError{Key: key, Attribute: wire.PythonVersion,
 			Problem: "is present beside " + wire.JavaVersion + ": the record carries two clients' versions"}
 	case java:
-		return wire.ClientJava, nil
+		return wire.Java, nil
 	case python:
-		return wire.ClientPython, nil
+		return wire.Python, nil
 	}
-	return "", nil
+	return wire.Native, nil
 }
 
-// decodeForeign reads a record that carries client's attributes, and this
-// library's too if it has a version of ours.
-func decodeForeign(key string, item map[string]types.AttributeValue, client string) (record, error) {
+// decodeForeign reads a record in layout l, the Java or the Python
+// client's, and the library's own too if it has a version of ours.
+func decodeForeign(key string, item map[string]types.AttributeValue, l wire.Layout) (record, error) {
 	var r record
 	var err error
-	switch client {
+	switch l.Client {
 	case wire.ClientJava:
 		r, err = decodeJava(key, item)
 	default:
@@ -72,25 +73,74 @@ func decodeForeign(key string, item map[string]types.AttributeValue, client stri
 	if err != nil {
 		return record{}, err
 	}
-	r.client, r.clientVersion = client, r.version
+	r.watched = []wire.Watched{{Layout: l, Version: r.version}}
 	if r.claim, err = decodeClaim(key, item); err != nil {
 		return record{}, err
 	}
-	if _, ok := item[attrVersion]; !ok {
+	// The library stamps every write of its own with the version it wrote;
+	// a write of the other client leaves an older stamp, or none.
+	mine := false
+	if stamped, ok := item[attrStamped].(*types.AttributeValueMemberS); ok && stamped.Value == r.version {
+		mine = true
+	}
+	if !mine {
+		r.client = l.Client
+	}
+	if _, ok := item[attrVersion]; ok {
+		return decodeBoth(key, item, r)
+	}
+	if mine {
+		return decodeMine(key, item, r)
+	}
+	return r, nil
+}
+
+// decodeMine reads what the library keeps beside another client's layout
+// on a record it wrote last: the token, the clock stamp and, in Python's
+// layout, the released mark and the data.
+func decodeMine(key string, item map[string]types.AttributeValue, r record) (record, error) {
+	var err error
+	if r.token, err = tokenOf(item); err != nil {
+		return record{}, &RecordError{Key: key, Attribute: attrToken, Problem: err.Error()}
+	}
+	if err := r.decodeStamp(key, item); err != nil {
+		return record{}, err
+	}
+	if r.watched[0].Layout.Client != wire.ClientPython {
 		return r, nil
 	}
+	switch v := item[attrReleased].(type) {
+	case *types.AttributeValueMemberBOOL:
+		r.released = v.Value
+	case nil:
+	default:
+		return record{}, &RecordError{Key: key, Attribute: attrReleased,
+			Problem: fmt.Sprintf("has type %s, want BOOL", wire.TypeName(v))}
+	}
+	var problem string
+	if r.data, problem = dataAttr(item); problem != "" {
+		return record{}, &RecordError{Key: key, Attribute: attrData, Problem: problem}
+	}
+	return r, nil
+}
+
+// decodeBoth reads a record that carries the library's own version beside
+// r's: held by both, until one write of ours or theirs passes under both
+// versions (see the comment at the top of this file).
+func decodeBoth(key string, item map[string]types.AttributeValue, r record) (record, error) {
 	own, err := decodeOwn(key, item)
 	if err != nil {
 		return record{}, err
 	}
-	// Held by both, until one write of ours or theirs passes under both
-	// versions: see the comment at the top of this file.
-	r.version0 = own.version
-	r.version = own.version + "+" + r.clientVersion
+	r.watched = append([]wire.Watched{{Layout: wire.Native, Version: own.version}}, r.watched...)
+	r.version = own.version + "+" + r.version
 	r.token = own.token
 	r.lease = max(r.lease, own.lease)
 	r.released = false
 	r.claim = own.claim
+	if r.client == "" {
+		r.client = r.watched[1].Layout.Client
+	}
 	return r, nil
 }
 
@@ -210,20 +260,38 @@ func describeValue(v types.AttributeValue) string {
 	return wire.TypeName(v)
 }
 
-// warnForeign says, once per Session, that the table is shared with another
-// lock client: this Session waits on and takes over that client's records,
-// but that client's processes fail on this library's records rather than
-// wait for them.
+// warnForeign says, once per Session, that the table holds a record in
+// another layout than this Session writes: it waits on and takes over such
+// records, but the processes that wrote it may fail on this Session's
+// records rather than wait for them.
 func (s *Session) warnForeign(id lockID, rec record) {
-	s.log.Warn("dynamutex: the table is shared with another lock client; "+
-		"its processes cannot read dynamutex's records yet and fail on them instead of waiting",
-		slog.String("key", id.key), slog.String("client", rec.client), slog.String("holder", rec.owner))
+	theirs := FormatNative
+	if n := len(rec.watched); n > 0 {
+		theirs = formatOf(rec.watched[n-1].Layout)
+	}
+	s.log.Warn("dynamutex: the table holds records in another format than this Session writes; "+
+		"processes that read only that format may fail on this Session's records instead of waiting; "+
+		"give every Session on the table WithFormat("+formatName(theirs)+")",
+		slog.String("key", id.key), slog.String("format", theirs.String()), slog.String("session_format", s.cfg.keys.format.String()),
+		slog.String("client", rec.client), slog.String("holder", rec.owner))
 }
 
-// foreignReady reports whether rec is another client's record that a write
-// of this Session may take now: a Java record released with keep, or one
-// this Session has watched unchanged for its lease. There is no clock
-// takeover of such records: their writers declare no bound.
-func (s *Session) foreignReady(id lockID, rec record, now time.Time) bool {
-	return rec.client != "" && (rec.released || s.expiredVersion(id, now) == rec.version)
+// formatName is the Go name of f's constant.
+func formatName(f Format) string {
+	switch f {
+	case FormatJava:
+		return "dynamutex.FormatJava"
+	case FormatPython:
+		return "dynamutex.FormatPython"
+	}
+	return "dynamutex.FormatNative"
+}
+
+// crossReady reports whether rec is a record in another layout than this
+// Session writes that a write of this Session may take now: one released
+// in its layout, or one this Session has watched unchanged for its lease.
+// There is no clock takeover of such records: the other clients declare no
+// bound, and a clock-bound holder of another format is taken by watching.
+func (s *Session) crossReady(id lockID, rec record, now time.Time) bool {
+	return s.store.cross(rec) && (rec.released || s.expiredVersion(id, now) == rec.version)
 }

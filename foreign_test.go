@@ -120,7 +120,7 @@ func TestSynctestForeignJavaTakeover(t *testing.T) {
 		if err := s.Close(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if n := strings.Count(logs.String(), "shared with another lock client"); n != 1 {
+		if n := strings.Count(logs.String(), "another format than this Session writes"); n != 1 {
 			t.Errorf("%d Warn lines about the shared table, want 1:\n%s", n, logs.String())
 		}
 	})
@@ -143,7 +143,7 @@ func TestSynctestForeignTakeoverRefusedByHeartbeat(t *testing.T) {
 		var takeovers, beats atomic.Int32
 		c.setFault(func(op, key string, in any) fault {
 			u, ok := in.(*dynamodb.UpdateItemInput)
-			if !ok || !strings.Contains(aws.ToString(u.ConditionExpression), ":fv") {
+			if !ok || !strings.Contains(aws.ToString(u.ConditionExpression), ":w0") {
 				return fault{}
 			}
 			if takeovers.Add(1) == 1 {

@@ -160,7 +160,7 @@ func (s *Session) renew(l *Lease) {
 	case err == nil:
 		l.confirm(sent)
 	case errors.As(err, &cf):
-		if v, _ := stringAttr(cf.item, attrVersion); v != l.round.version {
+		if l.s.store.versionOf(cf.item) != l.round.version {
 			l.lose(cf.item)
 			return
 		}

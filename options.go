@@ -52,7 +52,7 @@ const ExpiresAttribute = wire.AttrExpires
 
 // reservedAttrs are the record's own attributes, which cannot be key
 // attributes too.
-var reservedAttrs = wire.Attributes()
+var reservedAttrs = append(append(wire.Attributes(), wire.Java.Attributes()...), wire.Python.Attributes()...)
 
 // config holds a Session's settings after the options ran.
 type config struct {
@@ -72,10 +72,12 @@ type config struct {
 	hasBound   bool
 }
 
-// keyNames are the table's key attribute names; sort is empty for a table
-// with a partition key only.
+// keyNames are the table's key attribute names, sort empty for a table with
+// a partition key only, and the record format. Names left "" by the
+// options take the format's defaults (resolve).
 type keyNames struct {
 	partition, sort string
+	format          Format
 	zeroOption      bool // a zero KeyOption was given
 }
 
@@ -118,21 +120,32 @@ func (o KeyOption) applyTable(k *keyNames) {
 }
 
 // WithPartitionKey sets the name of the table's partition-key attribute
-// (type string). Default, and for "": "key".
+// (type string). Default, and for "": "key", or "lock_key" with
+// FormatPython, as python-dynamodb-lock names it.
 func WithPartitionKey(name string) KeyOption {
-	return KeyOption{func(k *keyNames) {
-		if name == "" {
-			name = DefaultPartitionKey
-		}
-		k.partition = name
-	}}
+	return KeyOption{func(k *keyNames) { k.partition = name }}
 }
 
 // WithSortKey declares that the table has a sort-key attribute (type string)
-// of this name. Every Mutex of such a Session needs WithSortKeyValue.
-// Default, and for "": no sort key.
+// of this name. Every Mutex of such a Session needs WithSortKeyValue, but
+// with FormatPython, where it defaults to "-". Default, and for "": no sort
+// key, or "sort_key" with FormatPython, whose tables always have one.
 func WithSortKey(name string) KeyOption {
 	return KeyOption{func(k *keyNames) { k.sort = name }}
+}
+
+// resolve fills in the names the options left "" with the format's
+// defaults.
+func (k *keyNames) resolve() {
+	if k.partition == "" {
+		k.partition = DefaultPartitionKey
+		if k.format == FormatPython {
+			k.partition = pythonPartitionKey
+		}
+	}
+	if k.sort == "" && k.format == FormatPython {
+		k.sort = pythonSortKey
+	}
 }
 
 // WithLeaseDuration sets how long a lock stays valid without a renewal. A
@@ -266,7 +279,7 @@ func WithParallelism(n int) Option {
 func newConfig(opts []Option) (*config, error) {
 	c := &config{
 		expiry:      DefaultExpiry,
-		keys:        keyNames{partition: DefaultPartitionKey},
+		keys:        keyNames{},
 		parallelism: DefaultParallelism,
 	}
 	for _, o := range opts {
@@ -275,6 +288,7 @@ func newConfig(opts []Option) (*config, error) {
 		}
 		o.applySession(c)
 	}
+	c.keys.resolve()
 	if err := c.deriveTimings(); err != nil {
 		return nil, err
 	}
@@ -347,6 +361,9 @@ func (c *config) validate() error {
 func (k keyNames) validate() error {
 	if k.zeroOption {
 		return optionError("KeyOption", "a zero KeyOption; make one with WithPartitionKey or WithSortKey")
+	}
+	if _, ok := k.format.layout(); !ok {
+		return optionError("WithFormat", "unknown format %d; use FormatNative, FormatJava or FormatPython", int(k.format))
 	}
 	check := func(option, what, name string) error {
 		if name == "" || len(name) > 255 || !utf8.ValidString(name) {

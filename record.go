@@ -30,28 +30,30 @@ type record struct {
 	deadline time.Time
 	claim    claim // the waiter that claimed the next turn, if any
 	// client names the lock client that wrote the record: "" for this
-	// library, wire.ClientJava or wire.ClientPython (foreign.go). For those,
-	// version is the client's record version number, or, on a record that
-	// carries the library's version too, both joined; clientVersion is the
-	// client's alone and version0 the library's alone.
-	client        string
-	clientVersion string
-	version0      string
+	// library, in any layout, or wire.ClientJava or wire.ClientPython
+	// (foreign.go).
+	client string
+	// watched lists the version of each layout the record carries: one, or
+	// two for a record held by both (foreign.go), whose version is then
+	// the two joined.
+	watched []wire.Watched
 }
 
-// decodeRecord reads a lock item written by this library, or by the Java or
-// Python lock client (decodeForeign). Anything else (an unknown item, a
-// missing attribute, a wrong type, an absurd value) gives a *RecordError,
-// never a panic.
+// decodeRecord reads a lock item written by this library in any of its
+// formats, or by the Java or Python lock client (foreign.go). Anything else
+// (an unknown item, a missing attribute, a wrong type, an absurd value)
+// gives a *RecordError, never a panic.
 func decodeRecord(key string, item map[string]types.AttributeValue) (record, error) {
-	client, err := foreignClient(key, item)
+	l, err := foreignLayout(key, item)
 	if err != nil {
 		return record{}, err
 	}
-	if client != "" {
-		return decodeForeign(key, item, client)
+	if l.Client != "" {
+		return decodeForeign(key, item, l)
 	}
-	return decodeOwn(key, item)
+	r, err := decodeOwn(key, item)
+	r.watched = []wire.Watched{{Layout: wire.Native, Version: r.version}}
+	return r, err
 }
 
 // decodeOwn reads a lock item written by this library alone.

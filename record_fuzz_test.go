@@ -238,15 +238,21 @@ func encodeTexts(tb testing.TB, b []byte, ss []string) []byte {
 // from being a record at all. An item with a Java or Python version is that
 // client's record, and also this library's when it has a version of ours:
 // then it is held by both, never released, its version the two joined and
-// its lease the longer.
+// its lease the longer. A record whose stamped_version is its client
+// version was written last by this library in that client's layout: it
+// names no client and carries a token and a clock stamp; in Python's layout
+// also a released mark and data, both optional.
 func wantRecord(item map[string]types.AttributeValue) (record, map[string]bool) {
 	_, java := item[wire.JavaVersion]
 	_, python := item[wire.PythonVersion]
 	if !java && !python {
-		return wantOwn(item)
+		r, bad := wantOwn(item)
+		r.watched = []wire.Watched{{Layout: wire.Native, Version: r.version}}
+		return r, bad
 	}
 	var r record
 	bad := map[string]bool{}
+	layout := wire.Java
 	switch {
 	case java && python:
 		bad[wire.JavaVersion], bad[wire.PythonVersion] = true, true
@@ -254,18 +260,55 @@ func wantRecord(item map[string]types.AttributeValue) (record, map[string]bool) 
 	case java:
 		r = wantJava(item, bad)
 	default:
-		r = wantPython(item, bad)
+		r, layout = wantPython(item, bad), wire.Python
 	}
-	r.clientVersion = r.version
+	r.watched = []wire.Watched{{Layout: layout, Version: r.version}}
 	wantClaim(item, &r, bad)
-	if _, ok := item[attrVersion]; !ok {
+	stamped, ok := item[attrStamped].(*types.AttributeValueMemberS)
+	mine := ok && stamped.Value == r.version
+	if mine {
+		r.client = ""
+	}
+	if _, ok := item[attrVersion]; ok {
+		own, ownBad := wantOwn(item)
+		maps.Copy(bad, ownBad)
+		r.watched = append([]wire.Watched{{Layout: wire.Native, Version: own.version}}, r.watched...)
+		r.version = own.version + "+" + r.version
+		r.token, r.lease, r.released, r.claim = own.token, max(r.lease, own.lease), false, own.claim
+		r.client = layout.Client
 		return r, bad
 	}
-	own, ownBad := wantOwn(item)
-	maps.Copy(bad, ownBad)
-	r.version0, r.version = own.version, own.version+"+"+r.clientVersion
-	r.token, r.lease, r.released = own.token, max(r.lease, own.lease), false
+	if mine {
+		wantMine(item, &r, layout, bad)
+	}
 	return r, bad
+}
+
+// wantMine restates what this library keeps beside a client's layout.
+func wantMine(item map[string]types.AttributeValue, r *record, layout wire.Layout, bad map[string]bool) {
+	if n, ok := decimal(item[attrToken]); ok {
+		r.token = n
+	} else {
+		bad[attrToken] = true
+	}
+	wantStamp(item, r, bad)
+	if layout.Client != wire.ClientPython {
+		return
+	}
+	switch v := item[attrReleased].(type) {
+	case nil:
+	case *types.AttributeValueMemberBOOL:
+		r.released = v.Value
+	default:
+		bad[attrReleased] = true
+	}
+	switch v := item[attrData].(type) {
+	case nil:
+	case *types.AttributeValueMemberB:
+		r.data = v.Value
+	default:
+		bad[attrData] = true
+	}
 }
 
 // wantJava restates the Java client's attributes: version and owner
@@ -612,7 +655,7 @@ func sameRecord(a, b record) bool {
 		a.released == b.released && bytes.Equal(a.data, b.data) && a.sent.Equal(b.sent) && a.deadline.Equal(b.deadline) &&
 		a.claim.version == b.claim.version && a.claim.owner == b.claim.owner && a.claim.beat == b.claim.beat &&
 		a.claim.since.Equal(b.claim.since) && a.claim.lease == b.claim.lease &&
-		a.client == b.client && a.clientVersion == b.clientVersion && a.version0 == b.version0
+		a.client == b.client && slices.Equal(a.watched, b.watched)
 }
 
 // FuzzDecodeRecord feeds decodeRecord, and lostFrom which reports what a

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // A Session is one process's connection to a lock table. It owns a single
@@ -163,7 +165,7 @@ func (s *Session) Close(ctx context.Context) error {
 // observe records the version a failed acquisition found and returns the
 // observation, whose first-seen time survives as long as the version does.
 func (s *Session) observe(id lockID, rec record, received time.Time) observation {
-	if rec.client != "" && s.foreignMet.CompareAndSwap(false, true) {
+	if s.store.cross(rec) && s.foreignMet.CompareAndSwap(false, true) {
 		s.warnForeign(id, rec)
 	}
 	s.mu.Lock()
@@ -277,6 +279,12 @@ func sleepUntil(ctx context.Context, d time.Duration, stop <-chan struct{}) erro
 // The release then succeeded, and the record moved on after it.
 func (s *Session) releaseRecord(ctx context.Context, id lockID, cur []string, ownedUntil time.Time) error {
 	next := newVersion()
+	if s.store.layout().Client == wire.ClientPython && len(cur) == 1 {
+		// Python waiters take over a version they have seen for longer than
+		// the record's lease: kept, with the lease cut to 1 ms, it frees
+		// the lock at their next look (wire.ReleasedLease).
+		next = cur[0]
+	}
 	bo := s.cfg.newBackoff()
 	inDoubt := false
 	for {
@@ -288,7 +296,7 @@ func (s *Session) releaseRecord(ctx context.Context, id lockID, cur []string, ow
 		case err == nil:
 			return nil
 		case errors.As(err, &cf):
-			if v, _ := stringAttr(cf.item, attrVersion); v == next {
+			if s.store.versionOf(cf.item) == next {
 				return nil // an earlier attempt landed and its reply was lost
 			}
 			if inDoubt && time.Now().Before(ownedUntil) {

@@ -26,7 +26,10 @@ func validateTableName(table string) error {
 // CreateTable creates an on-demand lock table with a string partition key
 // (WithPartitionKey, default "key") and, with WithSortKey, a string sort key;
 // waits until it is active; and enables TTL on ExpiresAttribute so DynamoDB
-// deletes idle records. If the table exists with the same key schema, it
+// deletes idle records. WithFormat makes the table that format's client
+// expects instead: FormatPython's keys "lock_key" and "sort_key" and TTL on
+// expiry_time; FormatJava's key "key" and no TTL. If the table exists with
+// the same key schema, it
 // only makes sure TTL is enabled, so it is safe to call at every start; an
 // existing table keeps its capacity mode. A table whose TTL is already on
 // another attribute (one shared with another lock client, whose clean-up
@@ -40,13 +43,14 @@ func CreateTable(ctx context.Context, client DynamoDBAPI, table string, opts ...
 	if err := validateTableName(table); err != nil {
 		return err
 	}
-	keys := keyNames{partition: DefaultPartitionKey}
+	var keys keyNames
 	for _, o := range opts {
 		if o == nil {
 			return optionError("TableOption", "nil TableOption in the list")
 		}
 		o.applyTable(&keys)
 	}
+	keys.resolve()
 	if err := keys.validate(); err != nil {
 		return err
 	}
@@ -74,7 +78,11 @@ func CreateTable(ctx context.Context, client DynamoDBAPI, table string, opts ...
 	if err := waitActive(ctx, client, table, keys); err != nil {
 		return err
 	}
-	return enableTTL(ctx, client, table)
+	l, _ := keys.format.layout()
+	if l.Expires == "" {
+		return nil // the Java client's tables have no TTL
+	}
+	return enableTTL(ctx, client, table, l.Expires)
 }
 
 func waitActive(ctx context.Context, client DynamoDBAPI, table string, keys keyNames) error {
@@ -100,24 +108,24 @@ func waitActive(ctx context.Context, client DynamoDBAPI, table string, keys keyN
 	}
 }
 
-func enableTTL(ctx context.Context, client DynamoDBAPI, table string) error {
+func enableTTL(ctx context.Context, client DynamoDBAPI, table, attr string) error {
 	d, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
 	if err != nil {
 		return fmt.Errorf("dynamutex: describe TTL of table %q: %w", table, err)
 	}
 	if t := d.TimeToLiveDescription; t != nil && aws.ToString(t.AttributeName) != "" &&
 		(t.TimeToLiveStatus == types.TimeToLiveStatusEnabled || t.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
-		return nil // on ExpiresAttribute, or on another client's attribute, which stays
+		return nil // on attr, or on another attribute that some other client's clean-up needs
 	}
 	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName: aws.String(table),
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{
-			AttributeName: aws.String(ExpiresAttribute),
+			AttributeName: aws.String(attr),
 			Enabled:       aws.Bool(true),
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("dynamutex: enable TTL on %q.%s: %w", table, ExpiresAttribute, err)
+		return fmt.Errorf("dynamutex: enable TTL on %q.%s: %w", table, attr, err)
 	}
 	return nil
 }

@@ -74,14 +74,15 @@ func (s *Session) turnCame(ctx context.Context, a *acquisition, rec record) (boo
 		a.claim.standing, a.poll = false, 0
 	}
 	if !s.blockedByClaim(a, rec, now) && (rec.released || s.takeable(a.m.id, rec, now)) {
-		if rec.client != "" {
+		if s.store.cross(rec) {
 			a.req.foreign = &rec
 		}
 		return true, nil
 	}
-	// Another client's record is never claimed: its holder would carry the
-	// claim on, and the claim could not order that client's waiters anyway.
-	if rec.client == "" && s.mayClaim(a, rec, now) {
+	// A record in another layout is never claimed: the write that takes it
+	// passes no claim gate, and the claim could not order the waiters of
+	// the client that writes that layout anyway.
+	if !s.store.cross(rec) && s.mayClaim(a, rec, now) {
 		return false, s.writeClaim(ctx, a, rec)
 	}
 	return false, nil

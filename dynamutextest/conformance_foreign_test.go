@@ -8,7 +8,7 @@ import (
 )
 
 // The library's writes on records of the Java and Python lock clients: the
-// ordinary acquire refuses them, and wire.ForeignTakeover replaces one only
+// ordinary acquire refuses them, and wire.CrossTakeover replaces one only
 // at the version watched, removing the client's attributes.
 
 func TestConformanceForeignRequests(t *testing.T) {
@@ -28,9 +28,13 @@ func javaRecord(rvn string) item {
 // foreignTakeover is the library's takeover, by owner "owner-v1" writing
 // version v1, of a Java record watched at rvn.
 func foreignTakeover(table, rvn, version0 string, released bool) *update {
-	return &update{in: wire.ForeignTakeover(wire.ForeignArgs{AcquireArgs: wire.AcquireArgs{Item: lockItem(table, "k"),
+	watched := []wire.Watched{{Layout: wire.Java, Version: rvn}}
+	if version0 != "" {
+		watched = append([]wire.Watched{{Layout: wire.Native, Version: version0}}, watched...)
+	}
+	return &update{in: wire.CrossTakeover(wire.CrossArgs{AcquireArgs: wire.AcquireArgs{Item: lockItem(table, "k"),
 		Owner: "owner-v1", Version: "v1", Lease: 600 * time.Millisecond, Seed: fixedSeed, Expires: fixedExpires,
-		Stamp: plainStamp}, Client: wire.ClientJava, ClientVersion: rvn, Version0: version0, Released: released})}
+		Stamp: plainStamp}, Watched: watched, Released: released})}
 }
 
 func caseAcquireRefusesForeign(t *testing.T, c api) {

@@ -1,13 +1,18 @@
 package wire
 
 import (
+	"slices"
+	"strconv"
+	"strings"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Attribute names that the Java AmazonDynamoDBLockClient (1.4.0) writes on
 // its lock items. The library reads them so that it can wait on, and take
-// over, a lock a Java process holds in a shared table; it never writes them.
+// over, a lock a Java process holds in a shared table, and writes them in
+// the Java layout (Java).
 const (
 	JavaOwner    = "ownerName"           // S: the holder's owner name
 	JavaLease    = "leaseDuration"       // S: the lease in milliseconds, as decimal text
@@ -33,15 +38,11 @@ const (
 	ClientPython = "python"
 )
 
-// ForeignAttributes returns the attributes client writes that a takeover
-// removes: its version, owner, lease and released or expiry marks. It
-// returns nil for a client it does not know.
+// ForeignAttributes returns the attributes that client's layout names, or
+// nil for a client it does not know.
 func ForeignAttributes(client string) []string {
-	switch client {
-	case ClientJava:
-		return []string{JavaVersion, JavaOwner, JavaLease, JavaReleased}
-	case ClientPython:
-		return []string{PythonVersion, PythonOwner, PythonLease, PythonExpiry}
+	if l, ok := LayoutOf(client); ok && client != "" {
+		return l.Attributes()
 	}
 	return nil
 }
@@ -49,61 +50,111 @@ func ForeignAttributes(client string) []string {
 // ForeignVersion is the version attribute of client, or "" for a client it
 // does not know.
 func ForeignVersion(client string) string {
-	if a := ForeignAttributes(client); a != nil {
-		return a[0]
+	if l, ok := LayoutOf(client); ok && client != "" {
+		return l.Version
 	}
 	return ""
 }
 
-// ForeignArgs are the values of one takeover of a record written by another
-// lock client.
-type ForeignArgs struct {
-	// AcquireArgs are the values of the record the write leaves, as for an
-	// acquire; Takeover and StaleClaim are unused.
+// versionName is the placeholder of o's version attribute in a write in
+// layout l: #v, which names it already, for l's own.
+func versionName(o, l Layout) string {
+	switch {
+	case o.Client == l.Client:
+		return "#v"
+	case o.Client == ClientJava:
+		return "#jv"
+	case o.Client == ClientPython:
+		return "#pv"
+	}
+	return "#ov"
+}
+
+// othersAbsent is the condition, with its leading AND, that the record of a
+// write in layout l carries the version of no layout but those in skip.
+func (u *update) othersAbsent(l Layout, skip []Layout) string {
+	cond := ""
+	for _, o := range Layouts() {
+		if slices.ContainsFunc(skip, func(s Layout) bool { return s.Client == o.Client }) {
+			continue
+		}
+		p := versionName(o, l)
+		u.names[p] = o.Version
+		cond += " AND attribute_not_exists(" + p + ")"
+	}
+	return cond
+}
+
+// nameOf returns the placeholder that already names attr in u, or else
+// makes want name it: one attribute, one placeholder.
+func (u *update) nameOf(attr, want string) string {
+	for p, a := range u.names {
+		if a == attr {
+			return p
+		}
+	}
+	u.names[want] = attr
+	return want
+}
+
+// Watched is one layout's version of a record, as a writer watched it.
+type Watched struct {
+	Layout  Layout
+	Version string
+}
+
+// CrossArgs are the values of one takeover of a record in layouts other
+// than the writer's.
+type CrossArgs struct {
+	// AcquireArgs are the values of the record the write leaves, in the
+	// writer's layout (Item.Layout), as for an acquire; Takeover and
+	// StaleClaim are unused.
 	AcquireArgs
-	Client        string // ClientJava or ClientPython: whose attributes the record carries
-	ClientVersion string // the client's version (record version number) the writer watched
-	// Version0 is the library's own version that the record carried beside
-	// the client's, when it carried both; "" when it had none.
-	Version0 string
-	// Released is true when the writer takes a Java record released with
-	// keep (JavaReleased "1") rather than one watched unchanged for its
-	// lease.
+	// Watched lists the version of every layout the record carries: one,
+	// or two for a record that carries two layouts' versions and is held
+	// by both until one of them is replaced. Among them may be the
+	// writer's own layout, beside another.
+	Watched []Watched
+	// Released is true when the writer takes a record of one layout that
+	// was released in that layout (its released mark set), rather than
+	// one watched unchanged for its lease.
 	Released bool
 }
 
-// ForeignTakeover builds the one conditional write that takes over a record
-// written by another lock client: conditioned on the exact client version
-// the writer watched (and, for a Java keep-released record, on JavaReleased
-// being "1"), and on the library's own version being the one watched beside
-// it, or absent. It writes a record of the library's own, with the token
-// seeded as for a missing record, and removes the client's version, owner,
-// lease and released or expiry marks and any claim: the client's heartbeat
-// is conditioned on its version, so it fails and its holder learns it lost
-// the lock. Returns as Acquire.
-func ForeignTakeover(a ForeignArgs) *dynamodb.UpdateItemInput {
-	u := newUpdate(a.Stamp, ValVersion, a.Version, a.Expires)
+// CrossTakeover builds the one conditional write that takes over a record
+// written in another layout than the writer's (another lock client's, or
+// the library's own in another format): conditioned on each version the
+// writer watched (and, for a released record, on the mark), and on the
+// absence of every other layout's version. It writes a record in the
+// writer's layout, with the token seeded as for a missing record, and
+// removes the other layouts' attributes and any claim: every client's
+// heartbeat is conditioned on its version, so the old holder's fails and
+// it learns it lost the lock. Returns as Acquire.
+func CrossTakeover(a CrossArgs) *dynamodb.UpdateItemInput {
+	l := a.Item.layout()
+	u := newUpdate(l, a.Stamp, ValVersion, a.Version, a.Expires)
 	u.holdRecord(a.AcquireArgs)
 	u.names["#c"] = AttrClaim
 	u.remove("#c")
-	for i, name := range ForeignAttributes(a.Client) {
-		p := "#f" + string(rune('0'+i))
-		u.names[p] = name
-		u.remove(p)
+	sets := l.Attributes()
+	var conds []string
+	var watched []Layout
+	for i, w := range a.Watched {
+		watched = append(watched, w.Layout)
+		vp := ":w" + strconv.Itoa(i)
+		u.values[vp] = S(w.Version)
+		conds = append(conds, u.nameOf(w.Layout.Version, versionName(w.Layout, l))+" = "+vp)
+		if a.Released && len(a.Watched) == 1 {
+			u.values[":wr"] = w.Layout.releasedValue()
+			conds = append(conds, u.nameOf(w.Layout.Released, "#wr")+" = :wr")
+		}
+		for j, name := range w.Layout.Attributes() {
+			if !slices.Contains(sets, name) {
+				u.remove(u.nameOf(name, "#f"+strconv.Itoa(i)+strconv.Itoa(j)))
+			}
+		}
 	}
-	u.values[":fv"] = S(a.ClientVersion)
-	cond := "#f0 = :fv"
-	if a.Released {
-		cond += " AND #f3 = :fr" // #f3 is JavaReleased
-		u.values[":fr"] = S("1")
-	}
-	if a.Version0 != "" {
-		cond += " AND #v = " + ValTakeover
-		u.values[ValTakeover] = S(a.Version0)
-	} else {
-		cond += " AND attribute_not_exists(#v)"
-	}
-	in := u.input(a.Item, cond)
+	in := u.input(a.Item, strings.Join(conds, " AND ")+u.othersAbsent(l, watched))
 	in.ReturnValues = types.ReturnValueUpdatedOld
 	return in
 }

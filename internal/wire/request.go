@@ -41,7 +41,13 @@ type Item struct {
 	Key          string // the partition-key value
 	SortKey      string // the name of the table's sort-key attribute; "" for a table without one
 	Sort         string // the sort-key value
+	// Layout is the attribute layout the writes of a Session use; the zero
+	// Layout is Native.
+	Layout Layout
 }
+
+// layout is the item's layout, Native for the zero one.
+func (it Item) layout() Layout { return it.Layout.orNative() }
 
 // KeyMap returns the record's key as DynamoDB takes it.
 func (it Item) KeyMap() map[string]types.AttributeValue {
@@ -82,17 +88,20 @@ type update struct {
 	vp            string // the new version's placeholder
 }
 
-// newUpdate starts a write of version, whose placeholder is vp: ValVersion
-// for an acquisition, ValNext for a renewal or release.
-func newUpdate(st Stamp, vp, version string, expires time.Time) *update {
+// newUpdate starts a write of version in layout l, whose placeholder is
+// vp: ValVersion for an acquisition, ValNext for a renewal or release.
+func newUpdate(l Layout, st Stamp, vp, version string, expires time.Time) *update {
 	u := &update{
-		names: map[string]string{"#v": AttrVersion, "#e": AttrExpires, "#s": AttrSent,
-			"#sv": AttrStamped, "#dl": AttrDeadline},
-		values: map[string]types.AttributeValue{ValSent: N(st.Sent), vp: S(version),
-			":e": N(uint64(expires.Unix()))},
-		vp: vp,
+		names:  map[string]string{"#v": l.Version, "#s": AttrSent, "#sv": AttrStamped, "#dl": AttrDeadline},
+		values: map[string]types.AttributeValue{ValSent: N(st.Sent), vp: S(version)},
+		vp:     vp,
 	}
-	u.set("#v = "+vp, "#e = :e", "#s = "+ValSent, "#sv = "+vp)
+	u.set("#v = " + vp)
+	if l.Expires != "" {
+		u.names["#e"], u.values[":e"] = l.Expires, N(uint64(expires.Unix()))
+		u.set("#e = :e")
+	}
+	u.set("#s = "+ValSent, "#sv = "+vp)
 	if st.Deadline != 0 {
 		u.set("#dl = " + ValDeadline)
 		u.values[ValDeadline] = N(st.Deadline)
@@ -152,11 +161,17 @@ type AcquireArgs struct {
 // takeover) and, one added, the new token; on a condition failure it
 // returns the record that holds the lock (ALL_OLD).
 func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
-	u := newUpdate(a.Stamp, ValVersion, a.Version, a.Expires)
+	l := a.Item.layout()
+	u := newUpdate(l, a.Stamp, ValVersion, a.Version, a.Expires)
 	u.holdRecord(a)
 	u.names["#pk"] = a.Item.PartitionKey
-	u.values[":true"] = boolean(true)
+	u.values[":true"] = l.releasedValue()
 	cond := "attribute_not_exists(#pk) OR #r = :true"
+	if l.Client == ClientPython {
+		// Python's own client never writes the mark, so it counts only
+		// under a version this library wrote.
+		cond = "attribute_not_exists(#pk) OR (#r = :true AND #sv = #v)"
+	}
 	if a.Takeover != "" {
 		cond += " OR #v = " + ValTakeover
 		u.values[ValTakeover] = S(a.Takeover)
@@ -170,11 +185,10 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	// A claim stands in the way of everyone but its claimant, whose write
 	// removes it, as does a write that passes a stale one.
 	cond = "(" + cond + ") AND (" + u.claimGate(a.StaleClaim) + ")"
-	// A record that carries another client's version may have a live holder
-	// of that client, whatever the library's own attributes say: only
-	// ForeignTakeover, conditioned on that version, may replace it.
-	cond += " AND attribute_not_exists(#jv) AND attribute_not_exists(#pv)"
-	u.names["#jv"], u.names["#pv"] = JavaVersion, PythonVersion
+	// A record that carries another layout's version may have a live
+	// holder that writes that layout, whatever this layout's attributes
+	// say: only CrossTakeover, conditioned on that version, may replace it.
+	cond += u.othersAbsent(l, []Layout{l})
 	u.remove("#c")
 	in := u.input(a.Item, cond)
 	in.ReturnValues = types.ReturnValueUpdatedOld
@@ -185,14 +199,21 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 // the lease, released false, the token one more than before (or than the
 // seed, on a record without one), and the data, or no data.
 func (u *update) holdRecord(a AcquireArgs) {
+	l := a.Item.layout()
 	u.names["#o"], u.names["#t"], u.names["#l"], u.names["#r"], u.names["#d"] =
-		AttrOwner, AttrToken, AttrLease, AttrReleased, AttrData
+		l.Owner, AttrToken, l.Lease, l.Released, AttrData
 	u.values[":o"] = S(a.Owner)
-	u.values[":l"] = N(uint64(a.Lease / time.Millisecond))
-	u.values[":f"] = boolean(false)
+	u.values[":l"] = l.LeaseValue(a.Lease)
 	u.values[ValSeed] = N(uint64(a.Seed.UnixMicro()))
 	u.values[":one"] = N(1)
-	u.set("#o = :o", "#l = :l", "#r = :f", tokenClause)
+	u.set("#o = :o", "#l = :l")
+	if l.Client == ClientJava {
+		u.remove("#r") // Java reads the mark's presence as released
+	} else {
+		u.set("#r = :f")
+		u.values[":f"] = boolean(false)
+	}
+	u.set(tokenClause)
 	if len(a.Data) > 0 {
 		u.set("#d = :d")
 		u.values[":d"] = &types.AttributeValueMemberB{Value: a.Data}
@@ -231,11 +252,12 @@ type ReplaceArgs struct {
 // to a.Next: a renewal, or a release. It fails its condition, returning the
 // record (ALL_OLD), when the record is at none of a.Current.
 func Replace(a ReplaceArgs) *dynamodb.UpdateItemInput {
+	l := a.Item.layout()
 	st := a.Stamp
 	if a.Released {
 		st.Deadline = 0 // a released record is free to all; nothing to time
 	}
-	u := newUpdate(st, ValNext, a.Next, a.Expires)
+	u := newUpdate(l, st, ValNext, a.Next, a.Expires)
 	cond := ""
 	for i, v := range a.Current {
 		name := ValCurrent
@@ -248,8 +270,12 @@ func Replace(a ReplaceArgs) *dynamodb.UpdateItemInput {
 	}
 	if a.Released {
 		u.set(releaseClause)
-		u.names["#r"] = AttrReleased
-		u.values[":true"] = boolean(true)
+		u.names["#r"] = l.Released
+		u.values[":true"] = l.releasedValue()
+		if l.Client == ClientPython {
+			u.set("#l = :l")
+			u.names["#l"], u.values[":l"] = l.Lease, l.LeaseValue(ReleasedLease)
+		}
 	}
 	return u.input(a.Item, cond)
 }
@@ -329,14 +355,19 @@ type GuardArgs struct {
 // version, so that renewals never make it fail; on failure it returns the
 // record (ALL_OLD) in the cancellation reason.
 func Guard(a GuardArgs) types.TransactWriteItem {
+	l := a.Item.layout()
+	cond := "#t = :t AND #o = :o AND #r = :f"
+	values := map[string]types.AttributeValue{":t": N(a.Token), ":o": S(a.Owner), ":f": boolean(false)}
+	if l.Client == ClientJava {
+		cond = "#t = :t AND #o = :o AND attribute_not_exists(#r)"
+		delete(values, ":f")
+	}
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName:                aws.String(a.Item.Table),
-		Key:                      a.Item.KeyMap(),
-		ConditionExpression:      aws.String("#t = :t AND #o = :o AND #r = :f"),
-		ExpressionAttributeNames: map[string]string{"#t": AttrToken, "#o": AttrOwner, "#r": AttrReleased},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":t": N(a.Token), ":o": S(a.Owner), ":f": boolean(false),
-		},
+		TableName:                           aws.String(a.Item.Table),
+		Key:                                 a.Item.KeyMap(),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            map[string]string{"#t": AttrToken, "#o": l.Owner, "#r": l.Released},
+		ExpressionAttributeValues:           values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}
 }

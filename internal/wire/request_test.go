@@ -70,18 +70,36 @@ var writes = []struct {
 	{"claim", claimWrite(""), OpClaim},
 	{"claim_stale", claimWrite("b0"), OpClaim},
 	{"unclaim", Unclaim(it, "v1"), OpUnclaim},
-	{"foreign_java", foreign(func(a *ForeignArgs) {}), OpAcquire},
-	{"foreign_java_released", foreign(func(a *ForeignArgs) { a.Released = true }), OpAcquire},
-	{"foreign_python_both", foreign(func(a *ForeignArgs) {
-		a.Item, a.Client, a.Version0, a.Data = sorted, ClientPython, "v0", []byte("payload")
+	{"cross_java", cross(func(a *CrossArgs) {}), OpAcquire},
+	{"cross_java_released", cross(func(a *CrossArgs) { a.Released = true }), OpAcquire},
+	{"cross_python_both", cross(func(a *CrossArgs) {
+		a.Item, a.Data = sorted, []byte("payload")
+		a.Watched = []Watched{{Native, "v0"}, {Python, "rvn-0"}}
 	}), OpAcquire},
+	{"cross_to_java_from_native_released", cross(func(a *CrossArgs) {
+		a.Item, a.Released, a.Watched = javaItem, true, []Watched{{Native, "v0"}}
+	}), OpAcquire},
+	{"cross_to_python_from_java", cross(func(a *CrossArgs) { a.Item = pythonItem }), OpAcquire},
+	{"java_acquire", acquire(func(a *AcquireArgs) { a.Item, a.Takeover, a.Stamp = javaItem, "v0", bounded }), OpAcquire},
+	{"java_renew", replace(func(a *ReplaceArgs) { a.Item = javaItem }), OpRenew},
+	{"java_release", replace(func(a *ReplaceArgs) { a.Item, a.Released = javaItem, true }), OpRelease},
+	{"python_acquire", acquire(func(a *AcquireArgs) {
+		a.Item, a.Takeover, a.Data, a.Lease = pythonItem, "v0", []byte("payload"), 2500*time.Millisecond
+	}), OpAcquire},
+	{"python_renew", replace(func(a *ReplaceArgs) { a.Item, a.Stamp = pythonItem, bounded }), OpRenew},
+	{"python_release", replace(func(a *ReplaceArgs) { a.Item, a.Released, a.Next = pythonItem, true, "v1" }), OpRelease},
 }
 
-func foreign(f func(*ForeignArgs)) *dynamodb.UpdateItemInput {
-	a := ForeignArgs{AcquireArgs: AcquireArgs{Item: it, Owner: "owner-a", Version: "v1", Lease: 600 * time.Millisecond,
-		Seed: seed, Expires: expires, Stamp: plain}, Client: ClientJava, ClientVersion: "rvn-0"}
+var (
+	javaItem   = Item{Table: "locks", PartitionKey: "key", Key: "k", Layout: Java}
+	pythonItem = Item{Table: "locks", PartitionKey: "lock_key", Key: "k", SortKey: "sort_key", Sort: "-", Layout: Python}
+)
+
+func cross(f func(*CrossArgs)) *dynamodb.UpdateItemInput {
+	a := CrossArgs{AcquireArgs: AcquireArgs{Item: it, Owner: "owner-a", Version: "v1", Lease: 600 * time.Millisecond,
+		Seed: seed, Expires: expires, Stamp: plain}, Watched: []Watched{{Java, "rvn-0"}}}
 	f(&a)
-	return ForeignTakeover(a)
+	return CrossTakeover(a)
 }
 
 // body returns the JSON body the AWS SDK sends for one request, made by
@@ -183,11 +201,17 @@ func TestRequestsGolden(t *testing.T) {
 	for _, w := range writes {
 		add(w.name, updateBody(t, w.in))
 	}
-	add("guard", body(t, func(ctx context.Context, c *dynamodb.Client) error {
-		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-			TransactItems: []types.TransactWriteItem{Guard(GuardArgs{Item: it, Token: 8, Owner: "owner-a"})}})
-		return err
-	}))
+	for _, g := range []struct {
+		name string
+		item Item
+	}{{"guard", it}, {"guard_java", javaItem}, {"guard_python", pythonItem}} {
+		name, item := g.name, g.item
+		add(name, body(t, func(ctx context.Context, c *dynamodb.Client) error {
+			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+				TransactItems: []types.TransactWriteItem{Guard(GuardArgs{Item: item, Token: 8, Owner: "owner-a"})}})
+			return err
+		}))
+	}
 	for _, r := range []struct {
 		name string
 		in   *dynamodb.GetItemInput
