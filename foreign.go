@@ -13,23 +13,33 @@ import (
 	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
-// Records written by other lock clients. The Java AmazonDynamoDBLockClient
-// and python-dynamodb-lock share this library's design: a holder rewrites a
-// random record version number at every heartbeat, and a waiter that watches
-// one version unchanged for the record's lease, by its own clock, takes the
-// record over with a write conditioned on that version. So a Session waits
-// on their records and takes them over by exactly that rule (never by a
-// clock deadline: they declare none), with ForeignTakeover, which removes
-// the client's version so that the old holder's next heartbeat, conditioned
-// on it, fails.
+// Records written by other lock clients, and records in their layouts. The
+// Java AmazonDynamoDBLockClient and python-dynamodb-lock share this
+// library's design: a holder rewrites a random record version number at
+// every heartbeat, and a waiter that watches one version unchanged for the
+// record's lease, by its own clock, takes the record over with a write
+// conditioned on that version.
 //
-// Exclusion against a live foreign holder rests on two facts. A Session
-// writes over a foreign record only under the condition that the client's
-// version is the one it watched unchanged for the whole lease, which a
-// holder that heartbeats changes well within its lease, just as a foreign
-// waiter would require. And the ordinary acquire refuses any record that
-// carries a foreign version (wire.Acquire), so no released flag, missing
-// record rule or clock deadline of this library can pass one.
+// A Session that writes a client's layout (WithFormat) keeps its version in
+// that client's version attribute. Its renewals change what the client's
+// waiters watch, so they never take a live lock over; its acquisitions are
+// conditioned on that attribute as the client's are, so a takeover or an
+// acquisition of the Session makes the client's next heartbeat, conditioned
+// on its version, fail. The Session's own extras (token, clock stamp, claim)
+// ride along as attributes the client ignores; its stamp names the version
+// it wrote, which tells the library's records from the client's.
+//
+// A record in another layout than the Session writes (cross) is waited on
+// and taken by that layout's rule alone: released in it, or watched
+// unchanged for its lease, never by a clock deadline. CrossTakeover,
+// conditioned on the watched version, rewrites it in the Session's layout
+// and removes the other layout's attributes. Exclusion against a live
+// holder of another layout rests on two facts. The write passes only while
+// the version is the one watched for the whole lease, which a holder that
+// heartbeats changes well within its lease, just as that layout's own
+// waiters require. And the ordinary acquire refuses any record that carries
+// another layout's version (wire.Acquire), so no released mark, missing
+// record rule or clock deadline of one layout can pass a holder of another.
 //
 // A record may carry both this library's version and a foreign one: a
 // foreign client that updates attributes in place (Java's

@@ -38,6 +38,9 @@ type Mutex struct {
 // request.
 func (s *Session) NewMutex(key string, opts ...MutexOption) *Mutex {
 	m := &Mutex{s: s}
+	if s.cfg.keys.format == FormatPython {
+		m.sortKey, m.hasSort = pythonSortValue, true // python-dynamodb-lock's default
+	}
 	for _, o := range opts {
 		if o == nil {
 			m.id, m.err = lockID{key: key}, optionError("MutexOption", "nil MutexOption in the list")
@@ -81,11 +84,12 @@ func (s *Session) validate(m *Mutex) error {
 // dataRoom is how many bytes of data fit in an item beside everything else a
 // lock record holds, sized for the largest values those attributes can take.
 func (s *Session) dataRoom(id lockID) int {
+	l := s.store.layout()
 	used := len(s.cfg.keys.partition) + len(id.key) + len(s.cfg.keys.sort) + len(id.sort)
-	used += len(attrOwner) + len(s.cfg.owner)
-	used += len(attrVersion) + 36 // a UUID
-	used += len(attrToken) + 21 + len(attrLease) + 21 + len(ExpiresAttribute) + 21
-	used += len(attrReleased) + 1 + len(attrData)
+	used += len(l.Owner) + len(s.cfg.owner)
+	used += len(l.Version) + 36 // a UUID
+	used += len(attrToken) + 21 + len(l.Lease) + 21 + len(l.Expires) + 21
+	used += len(l.Released) + 1 + len(attrData)
 	used += len(attrSent) + 21 + len(attrDeadline) + 21 + len(attrStamped) + 36 // the clock stamp
 	used += claimRoom
 	return maxItemBytes - used - 100 // DynamoDB's own per-attribute overhead

@@ -429,7 +429,8 @@ func WithData(b []byte) MutexOption {
 }
 
 // WithSortKeyValue sets the sort-key value of the lock record, for a Session
-// configured WithSortKey. At most 1024 bytes of UTF-8, not empty.
+// configured WithSortKey. At most 1024 bytes of UTF-8, not empty. Default:
+// none, or "-" with FormatPython, as python-dynamodb-lock's default.
 func WithSortKeyValue(v string) MutexOption {
 	return func(m *Mutex) { m.sortKey = v; m.hasSort = true }
 }
