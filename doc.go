@@ -128,6 +128,15 @@
 // taken over by watching or by clock, adopted after a lost reply). The module
 // github.com/dynamutex/dynamutex/otel is such an Observer for OpenTelemetry.
 //
+// # Sharing a table with the Java or Python lock client
+//
+// [WithFormat] makes a Session write the records that the Java
+// AmazonDynamoDBLockClient ([FormatJava]) or python-dynamodb-lock
+// ([FormatPython]) reads, so that their processes and dynamutex's take
+// turns on the same keys and take over each other's dead holders. Every
+// Session reads every format. docs/PROTOCOL.md says what each format keeps
+// of the guarantees above.
+//
 // # Testing
 //
 // Package dynamutextest provides an in-memory DynamoDBAPI for unit tests
