@@ -207,3 +207,30 @@ func TestSynctestWrongBoundTakesOverEarly(t *testing.T) {
 		}
 	})
 }
+
+// A clock deadline counts only for Sessions of the format that stamped it:
+// a native Session with a bound does not take a dead Java-format holder's
+// lock by clock (it must watch it for a lease), while a Java-format Session
+// with a bound takes it in its first request.
+func TestSynctestClockTakeoverOnlyInOneFormat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		store := dynamutextest.New()
+		java := dynamutex.WithFormat(dynamutex.FormatJava)
+		crash(t, store, "job", dynamutex.WithClockBound(testBound), java)
+		time.Sleep(3 * dynamutex.DefaultLeaseDuration)
+
+		native := memSession(t, store, dynamutex.WithClockBound(testBound))
+		defer native.Close(ctx)
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if _, err := native.NewMutex("job").Lock(wctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("a native Session's Lock of a Java-format record past its deadline: %v, want it still waiting after 1s", err)
+		}
+		same := memSession(t, store, dynamutex.WithClockBound(testBound), java)
+		defer same.Close(ctx)
+		if _, err := same.NewMutex("job").TryLock(ctx); err != nil {
+			t.Fatalf("a Java-format Session's TryLock past the deadline: %v", err)
+		}
+	})
+}
