@@ -614,7 +614,26 @@ func foreignSeeds() []map[string]types.AttributeValue {
 		with(python, wire.PythonExpiry, s("1764856800")), with(python, wire.PythonVersion, n("1")),
 		both(java), both(with(java, wire.JavaReleased, s("1"))), both(python), with(both(python), attrToken, s("1")),
 		with(java, wire.PythonVersion, s("rvn")),
+		// Written by this library in the clients' layouts: the stamp names
+		// the client's version.
+		mine(java, wire.JavaVersion), with(mine(java, wire.JavaVersion), attrToken, nil),
+		with(mine(java, wire.JavaVersion), wire.JavaReleased, s("1")),
+		with(mine(java, wire.JavaVersion), attrDeadline, n("1764856802000")),
+		mine(python, wire.PythonVersion), with(mine(python, wire.PythonVersion), attrReleased, &types.AttributeValueMemberBOOL{Value: true}),
+		with(mine(python, wire.PythonVersion), attrReleased, s("true")),
+		with(mine(python, wire.PythonVersion), attrData, s("not bytes")), with(python, attrData, s("theirs")),
+		with(mine(python, wire.PythonVersion), attrToken, n("-1")), with(python, attrStamped, s("an older version")),
 	}
+}
+
+// mine is base as this library writes it in that client's layout: a token
+// and a clock stamp naming the client's version (versionAttr).
+func mine(base map[string]types.AttributeValue, versionAttr string) map[string]types.AttributeValue {
+	m := maps.Clone(base)
+	m[attrToken] = &types.AttributeValueMemberN{Value: "1764856800000001"}
+	m[attrSent] = &types.AttributeValueMemberN{Value: "1764856800000"}
+	m[attrStamped] = m[versionAttr]
+	return m
 }
 
 // checkDecode decodes item and holds the outcome to wantRecord: a
