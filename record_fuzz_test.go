@@ -302,6 +302,11 @@ func wantMine(item map[string]types.AttributeValue, r *record, layout wire.Layou
 	default:
 		bad[attrReleased] = true
 	}
+	wantData(item, r, bad)
+}
+
+// wantData restates the optional data: absent, or B.
+func wantData(item map[string]types.AttributeValue, r *record, bad map[string]bool) {
 	switch v := item[attrData].(type) {
 	case nil:
 	case *types.AttributeValueMemberB:
@@ -334,13 +339,7 @@ func wantJava(item map[string]types.AttributeValue, bad map[string]bool) record 
 			bad[wire.JavaReleased] = true
 		}
 	}
-	switch v := item[attrData].(type) {
-	case nil:
-	case *types.AttributeValueMemberB:
-		r.data = v.Value
-	default:
-		bad[attrData] = true
-	}
+	wantData(item, &r, bad)
 	return r
 }
 
@@ -414,13 +413,7 @@ func wantOwn(item map[string]types.AttributeValue) (record, map[string]bool) {
 	} else {
 		bad[attrReleased] = true
 	}
-	switch v := item[attrData].(type) {
-	case nil:
-	case *types.AttributeValueMemberB:
-		r.data = v.Value
-	default:
-		bad[attrData] = true
-	}
+	wantData(item, &r, bad)
 	wantStamp(item, &r, bad)
 	wantClaim(item, &r, bad)
 	return r, bad
