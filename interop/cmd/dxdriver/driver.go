@@ -38,10 +38,12 @@ type driver struct {
 	owner    string
 	sessions map[sessionKey]*dynamutex.Session
 	locks    map[string]*held
+	losses   *losses
 }
 
 func newDriver(db *dynamodb.Client, owner string) *driver {
-	return &driver{db: db, owner: owner, sessions: map[sessionKey]*dynamutex.Session{}, locks: map[string]*held{}}
+	return &driver{db: db, owner: owner, sessions: map[sessionKey]*dynamutex.Session{}, locks: map[string]*held{},
+		losses: &losses{}}
 }
 
 // handle runs one command; a failure is a reply, never an exit.
@@ -61,6 +63,7 @@ func (d *driver) handle(c interop.Command) interop.Reply {
 		r, err = d.list(c)
 	case "sleep":
 		time.Sleep(time.Duration(c.MS) * time.Millisecond)
+		r.OK = true
 	default:
 		err = &refusal{"UnknownOp", "unknown op " + c.Op}
 	}
@@ -109,7 +112,7 @@ func (d *driver) session(c interop.Command) (*dynamutex.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []dynamutex.Option{dynamutex.WithOwner(d.owner), dynamutex.WithFormat(f),
+	opts := []dynamutex.Option{dynamutex.WithOwner(d.owner), dynamutex.WithFormat(f), dynamutex.WithObserver(d.losses),
 		dynamutex.WithLeaseDuration(time.Duration(c.LeaseMS) * time.Millisecond),
 		dynamutex.WithHeartbeatPeriod(time.Duration(c.HeartbeatMS) * time.Millisecond)}
 	if c.RefreshMS > 0 {

@@ -46,7 +46,7 @@ func (d *driver) release(c interop.Command) (interop.Reply, error) {
 	if h == nil || h.out {
 		return interop.Reply{}, &refusal{"NotHeld", "this driver holds no lock on " + c.Key}
 	}
-	status, cause := statusOf(h.ctx)
+	status, cause := d.statusOf(h)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := h.m.Unlock(ctx)
@@ -65,17 +65,31 @@ func (d *driver) state(c interop.Command) (interop.Reply, error) {
 	if h == nil {
 		return interop.Reply{}, &refusal{"NotHeld", "this driver acquired no lock on " + c.Key}
 	}
-	status, cause := statusOf(h.ctx)
+	status, cause := d.statusOf(h)
 	return interop.Reply{OK: true, Key: c.Key, Token: h.token, Status: status, Cause: cause}, nil
 }
 
-// statusOf names what ended ctx, in the Python client's words where they
-// fit: LOCKED while it is live.
-func statusOf(ctx context.Context) (status, cause string) {
-	if ctx.Err() == nil {
+// statusOf names what ended h's lock context, in the Python client's
+// words where they fit: LOCKED while it is live. A loss the Session
+// reported (losses) is LOST whatever ended the context first; the cause
+// then names both.
+func (d *driver) statusOf(h *held) (status, cause string) {
+	lost := d.losses.of(h.token)
+	if h.ctx.Err() == nil && lost == nil {
 		return "LOCKED", ""
 	}
-	err := context.Cause(ctx)
+	err := context.Cause(h.ctx)
+	if lost != nil {
+		if err == nil {
+			// A loss the lock context does not show: the holder would
+			// carry on, unaware. Named apart so that no test mistakes it.
+			return "LOST_CONTEXT_LIVE", lost.Error()
+		}
+		if errors.Is(err, dynamutex.ErrLockLost) {
+			return "LOST", lost.Error()
+		}
+		return "LOST", lost.Error() + "; the lock context ended before: " + err.Error()
+	}
 	switch {
 	case errors.Is(err, dynamutex.ErrLockLost):
 		status = "LOST"
