@@ -28,6 +28,8 @@ type holding struct {
 	// state INVALID or LOCK_STOLEN, Java's release returned false.
 	lost bool
 	why  string
+	// paused says the test stopped the holder with SIGSTOP during it.
+	paused bool
 }
 
 func (l *ledger) add(h holding) {
@@ -46,6 +48,19 @@ func (l *ledger) counts() (byOwner map[string]int, byKind map[Kind]int) {
 		byKind[h.kind]++
 	}
 	return byOwner, byKind
+}
+
+// paused returns the holdings whose holder the test stopped.
+func (l *ledger) paused() []holding {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []holding
+	for _, h := range l.holdings {
+		if h.paused {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // overlaps returns every pair of holdings that overlap, each as a line of
