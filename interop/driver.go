@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Kind names one of the two real clients.
+// Kind names one of the two real clients, or Dynamutex for dxdriver.
 type Kind string
 
 // The clients the harness drives.
@@ -57,6 +57,12 @@ func (in Install) Start(kind Kind, owner string, env []string, logDir string) (*
 		cmd = exec.Command("java", "-jar", in.javaJar())
 	case Python:
 		cmd = exec.Command(in.python(), in.pythonDriver())
+	case Dynamutex:
+		path, err := Dxdriver()
+		if err != nil {
+			return nil, err
+		}
+		cmd = exec.Command(path)
 	default:
 		return nil, fmt.Errorf("interop: unknown client %q", kind)
 	}

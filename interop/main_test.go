@@ -19,6 +19,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.json from what the c
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
+	RemoveDxdriver()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak: goroutines left running after the tests:", err)

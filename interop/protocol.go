@@ -3,7 +3,7 @@ package interop
 // Command is one line sent to a driver. Zero fields are left out, and each
 // driver then uses its client's own default (see interop/README.md).
 type Command struct {
-	// Op is acquire, try, release, get, list, sleep or exit.
+	// Op is acquire, try, release, get, list, state, sleep or exit.
 	Op string `json:"op"`
 	// Table is the lock table's name.
 	Table string `json:"table,omitempty"`
@@ -30,6 +30,14 @@ type Command struct {
 	// heartbeats; default two thirds of the lease. Like the lease, it is
 	// fixed when the driver first makes the client for a table.
 	SafeMS int64 `json:"safe_ms,omitempty"`
+	// Sort is the sort key value of a lock on a Python table; omitted, the
+	// Python client and dxdriver's FormatPython both use "-".
+	Sort string `json:"sort,omitempty"`
+	// Format is the record format of a dxdriver Session: native (the
+	// default), java or python. It also picks the table's key names, as
+	// dynamutex.WithFormat does. The other drivers ignore it. Like the
+	// lease, it names the Session that serves the command.
+	Format string `json:"format,omitempty"`
 }
 
 // Reply is one line a driver answers with. Which fields are set depends on
@@ -68,15 +76,29 @@ type Reply struct {
 	// Code is a python-dynamodb-lock DynamoDBLockError's code, such as
 	// ACQUIRE_TIMEOUT.
 	Code string `json:"code,omitempty"`
-	// Status is the client's own status of a lock, after state (Python
-	// only): LOCKED, IN_DANGER, INVALID (a heartbeat failed its condition:
-	// the lock was taken), RELEASED.
+	// Status is the client's own status of a lock, after state. Python:
+	// LOCKED, IN_DANGER, INVALID (a heartbeat failed its condition: the lock
+	// was taken), RELEASED. dxdriver: LOCKED while the lock context is live,
+	// else LOST (ErrLockLost), IN_DANGER (ErrLeaseInDanger), CLOSED or
+	// RELEASED (ErrUnlocked), with the context's cause in Cause.
 	Status string `json:"status,omitempty"`
 	// Events are the app_callback codes a Python lock got, such as
 	// LOCK_STOLEN, after state.
 	Events []string `json:"events,omitempty"`
-	// Client is "java" or "python", on the ready line.
+	// Client is "java", "python" or "dynamutex" on the ready line. In a
+	// dxdriver's get and list replies it is dynamutex's LockInfo.Client:
+	// "" for a record dynamutex wrote, in any format, or the client that
+	// wrote it.
 	Client string `json:"client,omitempty"`
+	// Token is the fencing token of a lock dxdriver took or read; 0 for a
+	// record another client wrote.
+	Token uint64 `json:"token,omitempty"`
+	// Released is dxdriver's LockInfo.Released: the last holder released
+	// the record, which is kept.
+	Released bool `json:"released,omitempty"`
+	// Cause is the cause of a dxdriver lock context that ended, after
+	// state, or after release for a lock lost before the release ran.
+	Cause string `json:"cause,omitempty"`
 	// Version is the client release the driver runs, on the ready line.
 	Version string `json:"version,omitempty"`
 	// TNS is the driver's wall clock, in Unix nanoseconds, as it replied.

@@ -33,7 +33,7 @@ type seenVersion struct {
 func (it lockItem) watch(t *testing.T) *versionWatch {
 	w := &versionWatch{stop: make(chan struct{}), done: make(chan struct{})}
 	attr := foreignVersion(it.kind)
-	owner := map[Kind]string{Java: "ownerName", Python: "owner_name"}[it.kind]
+	owner := ownerAttr(it.kind)
 	go func() {
 		defer close(w.done)
 		// The first version seen landed at an unknown time: zero.
@@ -87,8 +87,8 @@ func (w *versionWatch) sawChange(t *testing.T) {
 }
 
 // replacedBy waits until the watch has seen a version written by the
-// taker (its owner name, or "" for dynamutex's record, which has no owner
-// attribute of the client's), then stops it and returns the version that
+// taker (its owner name, or "" for dynamutex's native record, which has no
+// owner attribute of the client's; in the client's format it has), then stops it and returns the version that
 // the taker's first write replaced. It goes by owner, not by the taker's
 // version: the taker's heartbeats may replace its first version before the
 // watch is read, and a client may report a version other than the one it
@@ -115,7 +115,8 @@ func (w *versionWatch) replacedBy(t *testing.T, owner string) seenVersion {
 // checkTakeover fails the test if the taker (takerOwner, as replacedBy
 // takes it), whose write had landed by
 // takenAt, replaced a version sooner than a lease (leaseMS) after it landed.
-func checkTakeover(t *testing.T, w *versionWatch, takerOwner string, takenAt time.Time) {
+// It returns the version replaced.
+func checkTakeover(t *testing.T, w *versionWatch, takerOwner string, takenAt time.Time) seenVersion {
 	lease := leaseMS * time.Millisecond
 	t.Helper()
 	old := w.replacedBy(t, takerOwner)
@@ -125,4 +126,5 @@ func checkTakeover(t *testing.T, w *versionWatch, takerOwner string, takenAt tim
 	if after := takenAt.Sub(old.landedAfter); after < lease {
 		t.Errorf("the taker replaced version %q at most %v after it landed, sooner than the %v lease", old.rvn, after, lease)
 	}
+	return old
 }
