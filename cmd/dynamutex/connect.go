@@ -28,7 +28,7 @@ func (a *app) connect(ctx context.Context, c *common, opts ...dynamutex.Option) 
 		return nil, err
 	}
 	opts = append(opts, dynamutex.WithLogger(a.logger(c)))
-	for _, k := range c.keyOptions() {
+	for _, k := range c.tableOptions() {
 		opts = append(opts, k)
 	}
 	sctx, stop := context.WithCancel(ctx)
@@ -71,6 +71,7 @@ func (c *common) createTableHint() string {
 	parts := []string{"dynamutex create-table --table " + shellQuote(c.table)}
 	for _, o := range []struct{ name, value string }{
 		{"endpoint", c.endpoint}, {"region", c.region}, {"profile", c.profile},
+		{"format", c.format.String()}, {"partition-key", c.partitionKey}, {"sort-key", c.sortKey},
 	} {
 		if src, ok := c.given[o.name]; ok && src == "" {
 			parts = append(parts, "--"+o.name+" "+shellQuote(o.value))

@@ -19,7 +19,8 @@ const createTableTimeout = 5 * time.Minute
 
 // createTableCommand implements `dynamutex create-table`: an on-demand table
 // with the partition key "key" (or --partition-key, and --sort-key if given)
-// and TTL on expires_at (dynamutex.CreateTable). It is idempotent, so
+// and TTL on expires_at, or the table of --format's client
+// (dynamutex.CreateTable). It is idempotent, so
 // provisioning scripts can run it every time, and it says what the table it
 // made or found really is.
 func (a *app) createTableCommand(c *common, args []string) int {
@@ -37,13 +38,16 @@ func (a *app) createTableCommand(c *common, args []string) int {
 	if err != nil {
 		return a.fail(err)
 	}
-	keys := c.keyOptions()
-	if err := dynamutex.CreateTable(ctx, client, c.table, keys[0], keys[1]); err != nil {
+	var opts []dynamutex.TableOption
+	for _, o := range c.tableOptions() {
+		opts = append(opts, o)
+	}
+	if err := dynamutex.CreateTable(ctx, client, c.table, opts...); err != nil {
 		return a.fail(err)
 	}
 	// Say what the table really is, not what a new one would be: an
 	// existing table keeps its capacity mode, and another client's TTL.
-	what, err := describeLockTable(ctx, client, c.table)
+	what, err := describeLockTable(ctx, client, c.table, c.format)
 	if err != nil {
 		return a.fail(err)
 	}
@@ -60,7 +64,7 @@ type tableDescriber interface {
 // describeLockTable says what table is: its capacity mode, its keys and
 // where its TTL is, such as `on-demand, partition key "key", TTL on
 // "expires_at"`.
-func describeLockTable(ctx context.Context, client tableDescriber, table string) (string, error) {
+func describeLockTable(ctx context.Context, client tableDescriber, table string, f dynamutex.Format) (string, error) {
 	d, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		return "", fmt.Errorf("dynamutex: describe table %q: %w", table, err)
@@ -77,7 +81,7 @@ func describeLockTable(ctx context.Context, client tableDescriber, table string)
 		}
 		parts = append(parts, fmt.Sprintf("%s %q", kind, aws.ToString(k.AttributeName)))
 	}
-	return strings.Join(append(parts, ttlState(ttl.TimeToLiveDescription)), ", "), nil
+	return strings.Join(append(parts, ttlState(ttl.TimeToLiveDescription, f)), ", "), nil
 }
 
 // capacityMode is "on-demand", or "provisioned: 5 read and 5 write units".
@@ -92,17 +96,21 @@ func capacityMode(t *types.TableDescription) string {
 	return fmt.Sprintf("provisioned: %d read and %d write units", aws.ToInt64(pt.ReadCapacityUnits), aws.ToInt64(pt.WriteCapacityUnits))
 }
 
-// ttlState says where TTL is, and what it means for dynamutex's records
-// when it is on another client's attribute.
-func ttlState(t *types.TimeToLiveDescription) string {
+// ttlState says where TTL is, and what it means for the records of format
+// f when it is on another attribute than theirs.
+func ttlState(t *types.TimeToLiveDescription, f dynamutex.Format) string {
+	off := "TTL off: idle records are never deleted"
+	if f == dynamutex.FormatJava {
+		off = "TTL off, as the Java client's tables have it: idle records are never deleted"
+	}
 	if t == nil {
-		return "TTL off: idle records are never deleted"
+		return off
 	}
 	attr := aws.ToString(t.AttributeName)
 	switch {
 	case attr == "" || t.TimeToLiveStatus == types.TimeToLiveStatusDisabled:
-		return "TTL off: idle records are never deleted"
-	case attr != dynamutex.ExpiresAttribute:
+		return off
+	case attr != tableTTL(f):
 		return fmt.Sprintf("TTL on %q, another client's attribute, left as it was: dynamutex's idle records are never deleted", attr)
 	case t.TimeToLiveStatus == types.TimeToLiveStatusEnabling:
 		return fmt.Sprintf("TTL being enabled on %q", attr)

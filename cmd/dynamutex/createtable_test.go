@@ -42,7 +42,7 @@ func TestDescribeLockTable(t *testing.T) {
 	}
 	check := func() {
 		for table, w := range want {
-			if got, err := describeLockTable(ctx, db, table); err != nil || got != w {
+			if got, err := describeLockTable(ctx, db, table, dynamutex.FormatNative); err != nil || got != w {
 				t.Errorf("%s: %q, %v; want %q", table, got, err, w)
 			}
 		}
@@ -58,4 +58,17 @@ func TestDescribeLockTable(t *testing.T) {
 	want["theirs"] = `provisioned: 5 read and 2 write units, partition key "lock_key", sort key "sort_key", ` +
 		`TTL on "expiry_time", another client's attribute, left as it was: dynamutex's idle records are never deleted`
 	check()
+	// In the format of the client whose table it is, its TTL is the
+	// records' own, and a Java table has none.
+	if got, _ := describeLockTable(ctx, db, "theirs", dynamutex.FormatPython); got !=
+		`provisioned: 5 read and 2 write units, partition key "lock_key", sort key "sort_key", TTL on "expiry_time"` {
+		t.Errorf("the Python table in the Python format: %q", got)
+	}
+	if err := dynamutex.CreateTable(ctx, db, "java", dynamutex.WithFormat(dynamutex.FormatJava)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := describeLockTable(ctx, db, "java", dynamutex.FormatJava); got !=
+		`on-demand, partition key "key", TTL off, as the Java client's tables have it: idle records are never deleted` {
+		t.Errorf("a Java table in the Java format: %q", got)
+	}
 }

@@ -21,15 +21,18 @@
 //	--profile P      AWS shared-config profile (default: AWS_PROFILE, or "default")
 //	--endpoint URL   DynamoDB endpoint, such as http://localhost:8000 for DynamoDB Local
 //	-v, --verbose    progress and the library's log on stderr
+//	--format F       record format: native (default), java or python
 //	--partition-key A  the table's partition-key attribute (default "key")
 //	--sort-key A       the table's sort-key attribute (default: none)
 //	--sort-key-value V the lock's sort-key value, for a table with a sort key
 //
-// The key options let dynamutex work on a table laid out by another lock
-// client: python-dynamodb-lock's is --partition-key lock_key --sort-key
-// sort_key --sort-key-value -, and the Java client's default is dynamutex's.
-// Records those clients wrote are waited on and taken over by their own rule
-// (see status and list below).
+// --format java or --format python shares a table with the Java
+// AmazonDynamoDBLockClient or python-dynamodb-lock: dynamutex then writes
+// records that client reads, waits on and takes over, and create-table makes
+// the table it expects. With --format python the key options default to
+// python-dynamodb-lock's lock_key, sort_key and "-". Records those clients
+// wrote are waited on and taken over by their own rule in any format (see
+// status and list below).
 //
 // Options of run:
 //

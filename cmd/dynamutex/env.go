@@ -22,6 +22,7 @@ var flagEnv = map[string]string{
 	"partition-key":  "DYNAMUTEX_PARTITION_KEY",
 	"sort-key":       "DYNAMUTEX_SORT_KEY",
 	"sort-key-value": "DYNAMUTEX_SORT_KEY_VALUE",
+	"format":         "DYNAMUTEX_FORMAT",
 }
 
 // Variables that `dynamutex run` sets for CMD, describing the lock it holds.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/dynamutex/dynamutex"
 )
 
 // The flag package reports a bad value as `invalid value "20" for flag
@@ -72,6 +74,8 @@ func wants(v flag.Value) string {
 		return "want a whole number"
 	case bool:
 		return "want true or false"
+	case dynamutex.Format:
+		return "want native, java or python"
 	}
 	return "see the help"
 }

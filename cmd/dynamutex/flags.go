@@ -24,9 +24,13 @@ type common struct {
 	endpoint string
 	verbose  bool
 
-	// The table's key attributes and the lock's sort-key value, for tables
-	// laid out by another lock client (python-dynamodb-lock: lock_key, and
-	// sort_key "-"). Empty: dynamutex's defaults, "key" and no sort key.
+	// format is the record format written (--format): another lock
+	// client's, to share its table.
+	format dynamutex.Format
+
+	// The table's key attributes and the lock's sort-key value. Empty: the
+	// format's defaults ("key" and no sort key; python-dynamodb-lock's
+	// lock_key, and sort_key "-", with --format python).
 	partitionKey string
 	sortKey      string
 	sortKeyValue string
@@ -55,11 +59,20 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.partitionKey, "partition-key", c.partitionKey, "the table's partition-key attribute")
 	fs.StringVar(&c.sortKey, "sort-key", c.sortKey, "the table's sort-key attribute")
 	fs.StringVar(&c.sortKeyValue, "sort-key-value", c.sortKeyValue, "the lock's sort-key value")
+	fs.Var(formatValue{&c.format}, "format", "record format: native, java or python")
 }
 
-// keyOptions are the Session and table options of the key flags.
-func (c *common) keyOptions() []dynamutex.KeyOption {
-	return []dynamutex.KeyOption{dynamutex.WithPartitionKey(c.partitionKey), dynamutex.WithSortKey(c.sortKey)}
+// tableOption is an option of both NewSession and CreateTable.
+type tableOption interface {
+	dynamutex.Option
+	dynamutex.TableOption
+}
+
+// tableOptions are the Session and table options of the key and format
+// flags.
+func (c *common) tableOptions() []tableOption {
+	return []tableOption{dynamutex.WithPartitionKey(c.partitionKey), dynamutex.WithSortKey(c.sortKey),
+		dynamutex.WithFormat(c.format)}
 }
 
 // sortValues is the sort-key value to give Inspect: none without one.

@@ -39,11 +39,15 @@ Options of every command (before or after the command name):
   --profile P      AWS shared-config profile (default: AWS_PROFILE, or "default")
   --endpoint URL   DynamoDB endpoint, such as http://localhost:8000 for DynamoDB Local
   -v, --verbose    progress and the library's log on stderr
-  --partition-key A  the table's partition-key attribute (default "key")
-  --sort-key A       the table's sort-key attribute (default: none)
-  --sort-key-value V the lock's sort-key value, for a table with a sort key.
-                   For python-dynamodb-lock's table: --partition-key lock_key
-                   --sort-key sort_key --sort-key-value -
+  --format F       record format: native (default), or java or python to share
+                   the table with the Java AmazonDynamoDBLockClient or
+                   python-dynamodb-lock; its keys become the defaults below
+  --partition-key A  the table's partition-key attribute (default "key";
+                   "lock_key" with --format python)
+  --sort-key A       the table's sort-key attribute (default: none;
+                   "sort_key" with --format python)
+  --sort-key-value V the lock's sort-key value, for a table with a sort key
+                   (default "-" with --format python)
 
 Examples:
   # one report at a time across all machines; skip this turn if one is still going.
@@ -91,7 +95,7 @@ const exitCodesHelp = `Exit codes:
 const environmentHelp = `Environment:
   Every option can come from a variable; an option on the command line wins.
   DYNAMUTEX_TABLE, DYNAMUTEX_VERBOSE,
-  DYNAMUTEX_PARTITION_KEY, DYNAMUTEX_SORT_KEY, DYNAMUTEX_SORT_KEY_VALUE
+  DYNAMUTEX_FORMAT, DYNAMUTEX_PARTITION_KEY, DYNAMUTEX_SORT_KEY, DYNAMUTEX_SORT_KEY_VALUE
   DYNAMUTEX_KEY, DYNAMUTEX_LEASE, DYNAMUTEX_WAIT, DYNAMUTEX_NO_WAIT, DYNAMUTEX_GRACE,
   DYNAMUTEX_OWNER, DYNAMUTEX_DATA, DYNAMUTEX_BUSY_EXIT_CODE      (run)
   DYNAMUTEX_CLOCK_BOUND                                         (run, status, list)
@@ -139,7 +143,7 @@ wait for the lock says so once on stderr, with who holds it.
   --owner O        owner name stored with the lock (default host/pid/random)
   --busy-exit-code N  exit code for a busy lock (default 75), like flock -E
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
-  --partition-key, --sort-key, --sort-key-value          as for every command
+  --format, --partition-key, --sort-key, --sort-key-value as for every command
 
 CMD runs in a process group of its own, with the tool's stdin, stdout and
 stderr, and with DYNAMUTEX_TOKEN, DYNAMUTEX_KEY, DYNAMUTEX_TABLE and
@@ -231,7 +235,7 @@ writes nothing.
   --clock-bound D  this machine's clock is within D of true time: a held record
                    past its deadline by this clock, less D, is free
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
-  --partition-key, --sort-key, --sort-key-value          as for every command
+  --format, --partition-key, --sort-key, --sort-key-value as for every command
 
 "held" means the record is not released. The last write is the writer's
 wall clock when it last wrote (acquired, renewed or released): a holder that
@@ -265,7 +269,7 @@ strongly consistent scans and writes nothing.
                    'dynamutex status --json'
   --clock-bound D  as for status: records past their deadline are free
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
-  --partition-key, --sort-key, --sort-key-value          as for every command
+  --format, --partition-key, --sort-key, --sort-key-value as for every command
 
 Exit codes: 0 on success, corrupt records included; 1 when DynamoDB cannot
 be read; 2 for usage errors and a missing table.
@@ -286,7 +290,7 @@ put on its own attribute stays where it is. It prints what the table really
 is: capacity mode, keys and TTL.
 
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
-  --partition-key, --sort-key, --sort-key-value          as for every command
+  --format, --partition-key, --sort-key, --sort-key-value as for every command
 
 Examples:
   dynamutex create-table --table locks
