@@ -132,7 +132,7 @@ type CrossArgs struct {
 // it learns it lost the lock. Returns as Acquire.
 func CrossTakeover(a CrossArgs) *dynamodb.UpdateItemInput {
 	l := a.Item.layout()
-	u := newUpdate(l, a.Stamp, ValVersion, a.Version, a.Expires)
+	u := l.newUpdate(a.Stamp, ValVersion, a.Version, a.Expires)
 	u.holdRecord(a.AcquireArgs)
 	u.names["#c"] = AttrClaim
 	u.remove("#c")

@@ -90,7 +90,7 @@ type update struct {
 
 // newUpdate starts a write of version in layout l, whose placeholder is
 // vp: ValVersion for an acquisition, ValNext for a renewal or release.
-func newUpdate(l Layout, st Stamp, vp, version string, expires time.Time) *update {
+func (l Layout) newUpdate(st Stamp, vp, version string, expires time.Time) *update {
 	u := &update{
 		names:  map[string]string{"#v": l.Version, "#s": AttrSent, "#sv": AttrStamped, "#dl": AttrDeadline},
 		values: map[string]types.AttributeValue{ValSent: N(st.Sent), vp: S(version)},
@@ -162,7 +162,7 @@ type AcquireArgs struct {
 // returns the record that holds the lock (ALL_OLD).
 func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	l := a.Item.layout()
-	u := newUpdate(l, a.Stamp, ValVersion, a.Version, a.Expires)
+	u := l.newUpdate(a.Stamp, ValVersion, a.Version, a.Expires)
 	u.holdRecord(a)
 	u.names["#pk"] = a.Item.PartitionKey
 	u.values[":true"] = l.releasedValue()
@@ -257,7 +257,7 @@ func Replace(a ReplaceArgs) *dynamodb.UpdateItemInput {
 	if a.Released {
 		st.Deadline = 0 // a released record is free to all; nothing to time
 	}
-	u := newUpdate(l, st, ValNext, a.Next, a.Expires)
+	u := l.newUpdate(st, ValNext, a.Next, a.Expires)
 	cond := ""
 	for i, v := range a.Current {
 		name := ValCurrent
