@@ -99,8 +99,8 @@ func (u *update) nameOf(attr, want string) string {
 
 // Watched is one layout's version of a record, as a writer watched it.
 type Watched struct {
-	Layout  Layout
-	Version string
+	Layout  Layout // whose version attribute it is
+	Version string // the value watched
 }
 
 // CrossArgs are the values of one takeover of a record in layouts other

@@ -24,8 +24,12 @@ type Layout struct {
 	// Version is the attribute that every write which takes or keeps a lock
 	// sets to a fresh random value, and that waiters of every kind watch.
 	Version string
-	Owner   string
-	Lease   string
+	// Owner names the holder, for people; Java's heartbeat and release are
+	// conditioned on it too.
+	Owner string
+	// Lease is the lease the holder asks waiters to respect, in the
+	// layout's unit and type (LeaseValue).
+	Lease string
 	// Released marks a record free: BOOL true in the library's layout and
 	// in Python's (whose own client knows no such mark), S "1" in Java's.
 	Released string
