@@ -33,6 +33,7 @@ type acq struct {
 	cause      string // why
 	releasedAt int64  // Unlock returned; 0 if never
 	unlock     string // Unlock's error class
+	releaseAt  int64  // a client's: its release command was sent, before the release landed
 }
 
 // attempt is one lock-table request the transport sent.
@@ -230,7 +231,7 @@ func (l *loader) lockEvent(e Event) {
 		rep.Cancellations[e.Cause]++
 	case KindReleased:
 		if a != nil {
-			a.releasedAt, a.unlock = e.At, e.Cause
+			a.releasedAt, a.unlock, a.releaseAt = e.At, e.Cause, e.Start
 		}
 		rep.Releases[orNil(e.Cause)]++
 	}
@@ -640,6 +641,12 @@ func (h *history) pausedBefore(w Event) bool {
 
 func (h *history) holdEnd(a *acq) int64 {
 	switch {
+	case a.client != "" && a.unlock == "" && a.releaseAt != 0:
+		// A client's release that passed landed after its command was
+		// sent and before the driver replied; a waiter may acquire between
+		// the two. Its condition (the client's version, which any
+		// acquisition changes) proves nobody acquired before it landed.
+		return a.releaseAt
 	case a.releasedAt != 0:
 		return a.releasedAt
 	case h.kills[a.proc] > a.at:

@@ -4,7 +4,8 @@ import "testing"
 
 // turn is a client worker's whole acquisition in a test history: the
 // acquire command sent at start, the driver's reply at at (0: start+2),
-// and its release's reply at end (0: never), with the release's cause.
+// and its release's reply at end (0: never), its command sent 1 ms
+// before, with the release's cause.
 type turn struct {
 	proc           int
 	client         string
@@ -24,7 +25,7 @@ func (h *hist) clientTurn(c turn) {
 	}
 	h.add(Event{Kind: KindAcquired, At: ms(c.at), Start: ms(c.start), Proc: c.proc, Key: c.key, Client: c.client, Turn: c.n})
 	if c.end != 0 {
-		h.add(Event{Kind: KindReleased, At: ms(c.end), Proc: c.proc, Key: c.key, Client: c.client, Turn: c.n, Cause: c.unlock})
+		h.add(Event{Kind: KindReleased, At: ms(c.end), Start: ms(c.end - 1), Proc: c.proc, Key: c.key, Client: c.client, Turn: c.n, Cause: c.unlock})
 	}
 }
 
@@ -185,4 +186,26 @@ func TestCheckPythonReleaseKeepsVersion(t *testing.T) {
 	if r.CrossHandoffs["dynamutex→python"] != 1 {
 		t.Fatalf("handoffs %v, takeovers %v", r.CrossHandoffs, r.CrossTakeovers)
 	}
+}
+
+// The driver replies some time after its release landed: a waiter that
+// acquired in between, after the release command was sent, overlaps
+// nothing.
+func TestCheckClientReleaseReply(t *testing.T) {
+	var h hist
+	h.clientTurn(turn{proc: 5, client: "java", key: "k", n: 1, start: 0, end: 100})
+	h.add(Event{Kind: KindReleased, At: ms(208), Start: ms(200), Proc: 5, Key: "k", Client: "java", Turn: 2})
+	h.clientTurn(turn{proc: 5, client: "java", key: "k", n: 2, start: 101, end: 0})
+	h.hold(held{proc: 1, key: "k", token: 9000, start: 202, end: 300, version: "v1"}) // acquired at 204
+	r := h.check(t)
+	wantClean(t, r)
+	if r.CrossHandoffs["java→dynamutex"] != 1 {
+		t.Fatalf("handoffs %v, takeovers %v", r.CrossHandoffs, r.CrossTakeovers)
+	}
+	// A release that failed ends the hold only at its reply: the overlap
+	// before it stands, excused only by a pause, kill or notice.
+	h = hist{}
+	h.clientTurn(turn{proc: 5, client: "java", key: "k", n: 1, start: 0, end: 208, unlock: CauseLost})
+	h.hold(held{proc: 1, key: "k", token: 9000, start: 202, end: 300, version: "v1"})
+	wantViolation(t, h.check(t), "token 9000 (process 1) acquired at +204ms while java turn 1 (process 5) was held")
 }

@@ -100,10 +100,14 @@ func (c *clientWorker) once(ctx context.Context) bool {
 	if !c.hold(ctx, key) {
 		return false
 	}
+	// The release lands between its command and the driver's reply; the
+	// checker needs the first, as a waiter may acquire before the reply.
+	sent := time.Now().UnixNano()
 	if r, ok = c.call(c.command("release", key)); !ok {
 		return false
 	}
-	c.log.Add(Event{Kind: KindReleased, At: r.TNS, Key: key, Client: c.cfg.client, Turn: c.turn, Cause: releaseResult(r)})
+	c.log.Add(Event{Kind: KindReleased, At: r.TNS, Start: sent, Key: key, Client: c.cfg.client, Turn: c.turn,
+		Cause: releaseResult(r)})
 	return true
 }
 
