@@ -123,25 +123,47 @@ func (c *clientWorker) hold(ctx context.Context, key string) bool {
 		limit = 2 * c.cfg.lease
 	}
 	end := time.Now().Add(time.Duration(c.rng.Int64N(int64(limit) + 1)))
+	stalled := false
 	for {
 		left := time.Until(end)
 		if left <= 0 || ctx.Err() != nil {
-			return true
+			break
 		}
 		if c.cfg.client != "python" {
 			sleepCtx(ctx, left)
 			continue
 		}
 		sleepCtx(ctx, min(left, clientPoll))
-		r, ok := c.call(map[string]any{"op": "state", "key": key})
-		if !ok {
-			return false
+		sent := time.Now()
+		told, ok := c.told(key)
+		if !ok || told {
+			return ok
 		}
-		if cause := pythonNotice(r); cause != "" {
-			c.log.Add(Event{Kind: KindCancelled, At: r.TNS, Key: key, Client: c.cfg.client, Turn: c.turn, Cause: cause})
-			return true
-		}
+		stalled = stalled || time.Since(sent) > c.cfg.lease/4
 	}
+	if !stalled {
+		return true
+	}
+	// A driver resumed from a pause answers the state read at once, before
+	// its heartbeat thread has run and found what the pause cost it; its
+	// release is then a no-op. Read again a heartbeat period later.
+	time.Sleep(c.cfg.lease / 4)
+	_, ok := c.told(key)
+	return ok
+}
+
+// told reads a Python holder's status and logs the end of its hold if the
+// client says it is in danger or lost. ok is false once the driver is gone.
+func (c *clientWorker) told(key string) (told, ok bool) {
+	r, ok := c.call(map[string]any{"op": "state", "key": key})
+	if !ok {
+		return false, false
+	}
+	cause := pythonNotice(r)
+	if cause != "" {
+		c.log.Add(Event{Kind: KindCancelled, At: r.TNS, Key: key, Client: c.cfg.client, Turn: c.turn, Cause: cause})
+	}
+	return cause != "", true
 }
 
 // command is an acquire or release of key with the run's settings: a
