@@ -530,9 +530,9 @@ func (h *history) checkGuarded() {
 			if w.Zombie {
 				rep.GuardedZombieAccepted++
 			}
-			if tok, at := h.grantedBefore(w.Key, w.Token, w.Start); at != 0 {
-				rep.violate("guarded %s: token %d (process %d) accepted at +%v although token %d had been granted at +%v",
-					w.Key, w.Token, w.Proc, h.rel(w.At), tok, h.rel(at))
+			if later, at := h.grantedBefore(w.Key, w.Token, w.Start); at != 0 {
+				rep.violate("guarded %s: token %d (process %d) accepted at +%v although %s had been granted at +%v",
+					w.Key, w.Token, w.Proc, h.rel(w.At), later, h.rel(at))
 			}
 		case w.Cause == "refused":
 			rep.GuardedRefused++
@@ -560,23 +560,24 @@ func (h *history) checkRefusedLive(w Event, what string) {
 	}
 }
 
-// grantedBefore returns a token of key above tok, and when, if DynamoDB
-// had answered its acquisition, or Lock had returned it, before t.
-func (h *history) grantedBefore(key string, tok uint64, t int64) (uint64, int64) {
+// grantedBefore names an acquisition of key later than token tok, and
+// when, if DynamoDB had answered it, or Lock or a client's driver had
+// returned it, before t.
+func (h *history) grantedBefore(key string, tok uint64, t int64) (string, int64) {
 	for ct, c := range h.chains[key] {
 		if ct > tok && c.answered != 0 && c.answered < t {
-			return ct, c.answered
+			return fmt.Sprintf("token %d", ct), c.answered
 		}
 	}
 	for _, a := range h.acqs[key] {
 		if a.token > tok && a.at < t {
-			return a.token, a.at
+			return fmt.Sprintf("token %d", a.token), a.at
 		}
 	}
 	if c := h.clientGrantedBefore(key, tok, t); c != nil {
-		return 0, c.at
+		return c.name(), c.at
 	}
-	return 0, 0
+	return "", 0
 }
 
 // checkOverlaps: whenever a holder acquired a key while an older holder had

@@ -167,7 +167,7 @@ func TestCheckGuardedAfterClient(t *testing.T) {
 	h.clientTurn(turn{proc: 5, client: "java", key: "k", n: 1, start: 200, end: 2400})
 	h.add(Event{Kind: KindCancelled, At: ms(2501), Proc: 1, Key: "k", Token: 10, Cause: CauseDanger})
 	h.add(Event{Kind: KindWrite, At: ms(2560), Start: ms(2550), Proc: 1, Key: "k", Token: 10, OK: true, Guarded: true, Zombie: true})
-	wantViolation(t, h.check(t), "guarded k: token 10 (process 1) accepted at +2.56s")
+	wantViolation(t, h.check(t), "guarded k: token 10 (process 1) accepted at +2.56s although java turn 1 (process 5) had been granted at +202ms")
 }
 
 // A release in Python's format keeps the version it releases: the checker
