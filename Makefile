@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: test local demo bench chaos chaos-clock chaos-rogue fuzz fmt vet interop
+.PHONY: test local demo bench chaos chaos-clock chaos-rogue chaos-java chaos-python fuzz fmt vet interop
 
 ## test: the whole suite twice, with the race detector and goleak. First on
 ## the in-memory store, as plain `go test ./...` runs it with no endpoint;
@@ -53,6 +53,17 @@ chaos-clock:
 	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos $(CLOCK_FLAGS) -out out/chaos-clock $(CHAOS_FLAGS)
 chaos-rogue:
 	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos $(CLOCK_FLAGS) -rogue-offset -600ms -expect-early-takeover -out out/chaos-rogue $(CHAOS_FLAGS)
+
+## chaos-java, chaos-python: mixed runs. The lock table is that client's, the
+## dynamutex workers write its format (WithFormat), and two processes of the
+## real client (the interop drivers of dynamodb-lock-client 1.4.0 or
+## python-dynamodb-lock 0.9.1, installed first by scripts/install-interop.sh)
+## take turns on the same keys, killed and paused like the others; everyone
+## uses a 2s lease. Output in out/chaos-java/ and out/chaos-python/; both
+## take CHAOS_FLAGS, e.g. CHAOS_FLAGS='-duration 5m'.
+chaos-java chaos-python: chaos-%:
+	scripts/install-interop.sh >/dev/null
+	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos -mixed $* -out out/chaos-$* $(CHAOS_FLAGS)
 
 ## fuzz: each fuzz target for FUZZTIME (go test runs one target at a time).
 ## Targets are package:name.

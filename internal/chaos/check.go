@@ -24,13 +24,16 @@ type Params struct {
 type acq struct {
 	proc, g    int
 	key        string
-	token      uint64
+	token      uint64 // 0 for a client's acquisition
+	client     string // the client of a client worker; "" for dynamutex
+	turn       uint64 // a client worker's count, in place of the token
 	start, at  int64  // Lock called, Lock returned
 	sent       int64  // the landed acquire write was sent; 0 if unknown
 	cancelAt   int64  // the lock context ended; 0 if never seen
 	cause      string // why
 	releasedAt int64  // Unlock returned; 0 if never
 	unlock     string // Unlock's error class
+	releaseAt  int64  // a client's: its release command was sent, before the release landed
 }
 
 // attempt is one lock-table request the transport sent.
@@ -124,7 +127,8 @@ type history struct {
 	stops  map[int][]stop
 	kills  map[int]int64
 	writes []Event
-	clocks map[int]Clock // clock-bound runs: each worker's, from its clock event
+	clocks map[int]Clock  // clock-bound runs: each worker's, from its clock event
+	kinds  map[int]string // mixed runs: the client of each client worker, from its ready event
 	rep    *Report
 }
 
@@ -132,7 +136,7 @@ type history struct {
 // of the library's guarantees.
 func Check(evs []Event, p Params) *Report {
 	h := &history{p: p, acqs: map[string][]*acq{}, chains: map[string]map[uint64]*chain{},
-		stops: map[int][]stop{}, kills: map[int]int64{}, clocks: map[int]Clock{}, rep: newReport()}
+		stops: map[int][]stop{}, kills: map[int]int64{}, clocks: map[int]Clock{}, kinds: map[int]string{}, rep: newReport()}
 	h.rep.expectEarly = p.ExpectEarly
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At < evs[j].At })
 	if len(evs) > 0 {
@@ -146,6 +150,7 @@ func Check(evs []Event, p Params) *Report {
 	h.checkTakeovers()
 	h.checkLosses()
 	h.checkPauses()
+	h.checkClientTurns()
 	h.rep.finish()
 	return h.rep
 }
@@ -153,6 +158,7 @@ func Check(evs []Event, p Params) *Report {
 func (h *history) load(evs []Event) {
 	l := &loader{h: h, byID: map[string]*acq{}, open: map[int]int64{}, procs: map[int]bool{},
 		versions: map[string]*version{}, attempts: map[string]*attempt{}}
+	h.loadKinds(evs)
 	for _, e := range evs {
 		if e.Proc > 0 {
 			l.procs[e.Proc] = true
@@ -202,16 +208,20 @@ func acqID(proc int, key string, tok uint64) string { return fmt.Sprintf("%d/%s/
 // lockEvent loads what a worker said of one Lock call or acquisition.
 func (l *loader) lockEvent(e Event) {
 	rep := l.h.rep
-	a := l.byID[acqID(e.Proc, e.Key, e.Token)]
+	id := eventAcqID(e)
+	a := l.byID[id]
 	switch e.Kind {
 	case KindAcquired:
 		if a != nil {
 			rep.violate("key %s: token %d handed out twice to process %d", e.Key, e.Token, e.Proc)
 		}
-		a = &acq{proc: e.Proc, g: e.G, key: e.Key, token: e.Token, start: e.Start, at: e.At}
-		l.byID[acqID(e.Proc, e.Key, e.Token)] = a
+		a = &acq{proc: e.Proc, g: e.G, key: e.Key, token: e.Token, client: e.Client, turn: e.Turn, start: e.Start, at: e.At}
+		l.byID[id] = a
 		l.h.acqs[e.Key] = append(l.h.acqs[e.Key], a)
 		rep.Acquisitions++
+		if len(l.h.kinds) > 0 {
+			rep.AcquisitionsByKind[l.h.kindOf(e.Proc)]++
+		}
 	case KindLockFailed:
 		rep.LockFailures[e.Cause]++
 	case KindCancelled:
@@ -221,7 +231,7 @@ func (l *loader) lockEvent(e Event) {
 		rep.Cancellations[e.Cause]++
 	case KindReleased:
 		if a != nil {
-			a.releasedAt, a.unlock = e.At, e.Cause
+			a.releasedAt, a.unlock, a.releaseAt = e.At, e.Cause, e.Start
 		}
 		rep.Releases[orNil(e.Cause)]++
 	}
@@ -232,10 +242,16 @@ func (l *loader) tableEvent(e Event) {
 	rep := l.h.rep
 	switch e.Kind {
 	case KindSent:
-		v := l.versions[e.Version]
+		name := e.Version
+		if e.Op == OpRelease && e.From == e.Version {
+			// A release in Python's format keeps the version it releases
+			// (wire.ReleasedLease): a write of its own all the same.
+			name += "#released"
+		}
+		v := l.versions[name]
 		if v == nil {
-			v = &version{name: e.Version, op: e.Op, key: e.Key, from: e.From, proc: e.Proc}
-			l.versions[e.Version] = v
+			v = &version{name: name, op: e.Op, key: e.Key, from: e.From, proc: e.Proc}
+			l.versions[name] = v
 			l.order = append(l.order, v)
 		}
 		at := &attempt{send: e.At, observed: e.Observed, gap: l.h.stampGap(e)}
@@ -268,6 +284,9 @@ func (l *loader) procEvent(e Event) {
 	case KindKill:
 		h.kills[e.Proc] = e.At
 		rep.Kills++
+		if len(h.kinds) > 0 {
+			rep.KillsByKind[h.kindOf(e.Proc)]++
+		}
 	case KindStop:
 		l.open[e.Proc] = e.At
 	case KindCont:
@@ -275,6 +294,9 @@ func (l *loader) procEvent(e Event) {
 			h.stops[e.Proc] = append(h.stops[e.Proc], stop{from, e.At})
 			delete(l.open, e.Proc)
 			rep.Pauses++
+			if len(h.kinds) > 0 {
+				rep.PausesByKind[h.kindOf(e.Proc)]++
+			}
 			rep.PauseTotal += time.Duration(e.At - from)
 		}
 	case KindExit:
@@ -402,9 +424,11 @@ func (h *history) checkTokens() {
 		h.realTimeOrder(key, "granted", spans)
 	}
 	for key, as := range h.acqs {
-		spans := make([]span, len(as))
-		for i, a := range as {
-			spans[i] = span{a.token, a.start, a.at}
+		var spans []span
+		for _, a := range as {
+			if a.client == "" { // a client's acquisition has no token
+				spans = append(spans, span{a.token, a.start, a.at})
+			}
 		}
 		h.realTimeOrder(key, "returned by Lock", spans)
 	}
@@ -506,9 +530,9 @@ func (h *history) checkGuarded() {
 			if w.Zombie {
 				rep.GuardedZombieAccepted++
 			}
-			if tok, at := h.grantedBefore(w.Key, w.Token, w.Start); tok != 0 {
-				rep.violate("guarded %s: token %d (process %d) accepted at +%v although token %d had been granted at +%v",
-					w.Key, w.Token, w.Proc, h.rel(w.At), tok, h.rel(at))
+			if later, at := h.grantedBefore(w.Key, w.Token, w.Start); at != 0 {
+				rep.violate("guarded %s: token %d (process %d) accepted at +%v although %s had been granted at +%v",
+					w.Key, w.Token, w.Proc, h.rel(w.At), later, h.rel(at))
 			}
 		case w.Cause == "refused":
 			rep.GuardedRefused++
@@ -536,47 +560,56 @@ func (h *history) checkRefusedLive(w Event, what string) {
 	}
 }
 
-// grantedBefore returns a token of key above tok, and when, if DynamoDB
-// had answered its acquisition, or Lock had returned it, before t.
-func (h *history) grantedBefore(key string, tok uint64, t int64) (uint64, int64) {
+// grantedBefore names an acquisition of key later than token tok, and
+// when, if DynamoDB had answered it, or Lock or a client's driver had
+// returned it, before t.
+func (h *history) grantedBefore(key string, tok uint64, t int64) (string, int64) {
 	for ct, c := range h.chains[key] {
 		if ct > tok && c.answered != 0 && c.answered < t {
-			return ct, c.answered
+			return fmt.Sprintf("token %d", ct), c.answered
 		}
 	}
 	for _, a := range h.acqs[key] {
 		if a.token > tok && a.at < t {
-			return a.token, a.at
+			return fmt.Sprintf("token %d", a.token), a.at
 		}
 	}
-	return 0, 0
+	if c := h.clientGrantedBefore(key, tok, t); c != nil {
+		return c.name(), c.at
+	}
+	return "", 0
 }
 
 // checkOverlaps: whenever a holder acquired a key while an older holder had
 // not yet unlocked it, the older holder's context had already ended, or its
 // process had been killed or paused. Overlaps are counted once per older
-// holder, by the reason that excused the first.
+// holder, by the reason that excused the first. Holders of every kind, the
+// other clients' too, are checked against each other.
 func (h *history) checkOverlaps() {
 	for key, as := range h.acqs {
-		for i, a := range as {
-			counted := false
-			for _, b := range as[i+1:] {
+		counted := map[*acq]bool{}
+		for i := range as {
+			for _, other := range as[i+1:] {
+				a, b := olderFirst(as[i], other)
 				if b.at >= h.holdEnd(a) {
 					continue
 				}
 				cause := h.excuse(a, b)
 				if cause == "" {
-					h.violateFor(a.proc, "key %s: token %d (process %d) acquired at +%v while token %d (process %d) was held with a live context",
-						key, b.token, b.proc, h.rel(b.at), a.token, a.proc)
+					h.violateFor(a.proc, "key %s: %s acquired at +%v while %s was held with a live context",
+						key, b.name(), h.rel(b.at), a.name())
 				}
-				if cause == "" || counted {
+				if cause == "" || counted[a] {
 					continue
 				}
-				counted = true
+				counted[a] = true
 				h.rep.Overlaps[cause]++
 				if cause == "paused" && a.cancelAt != 0 && !h.toldOfDanger(a) {
-					h.rep.violate("key %s: token %d (process %d) was taken over while paused, but its context ended with %q, not danger or lost",
-						key, a.token, a.proc, a.cause)
+					h.rep.violate("key %s: %s was taken over while paused, but its context ended with %q, not danger or lost",
+						key, a.name(), a.cause)
+				}
+				if cause == "paused" {
+					h.checkClientTold(a)
 				}
 			}
 		}
@@ -609,6 +642,12 @@ func (h *history) pausedBefore(w Event) bool {
 
 func (h *history) holdEnd(a *acq) int64 {
 	switch {
+	case a.client != "" && a.unlock == "" && a.releaseAt != 0:
+		// A client's release that passed landed after its command was
+		// sent and before the driver replied; a waiter may acquire between
+		// the two. Its condition (the client's version, which any
+		// acquisition changes) proves nobody acquired before it landed.
+		return a.releaseAt
 	case a.releasedAt != 0:
 		return a.releasedAt
 	case h.kills[a.proc] > a.at:
@@ -688,16 +727,9 @@ func (h *history) checkLosses() {
 			default:
 				continue
 			}
-			found := false
-			for tok, c := range h.chains[key] {
-				if tok > a.token && c.acquired <= end {
-					found = true
-					break
-				}
-			}
-			if !found {
-				h.rep.violate("key %s: token %d (process %d) was reported lost at +%v, but no later acquisition had landed",
-					key, a.token, a.proc, h.rel(end))
+			if !h.takenBefore(a, end) {
+				h.rep.violate("key %s: %s was reported lost at +%v, but no later acquisition had landed",
+					key, a.name(), h.rel(end))
 			}
 		}
 	}

@@ -60,6 +60,10 @@ const (
 	// (Skew: its clock less the Date).
 	KindClockUntrusted = "clock-untrusted"
 	KindClockTrusted   = "clock-trusted"
+	// KindReady: a client worker's driver (the real Java or Python lock
+	// client) printed its ready line; Client names it, Cause is its owner.
+	// Every event of that Proc is then the client's.
+	KindReady = "ready"
 )
 
 // Cancellation causes, as workers classify them.
@@ -95,6 +99,12 @@ type Event struct {
 	Key   string `json:"key,omitempty"`
 	Token uint64 `json:"token,omitempty"`
 	Cause string `json:"cause,omitempty"`
+
+	// A client worker's lock events carry no token: Client names the
+	// client ("java", "python") and Turn counts the worker's acquisitions,
+	// telling them apart as a token would.
+	Client string `json:"client,omitempty"`
+	Turn   uint64 `json:"turn,omitempty"`
 
 	// Writes to the ledger.
 	OK      bool   `json:"ok,omitempty"`

@@ -45,6 +45,17 @@ type Report struct {
 
 	Overlaps map[string]int // a holder acquired while an older one had not unlocked, by the older one's state
 
+	// Mixed runs, by kind of holder: dynamutex, java or python. Pairs read
+	// "old→new".
+	AcquisitionsByKind    map[string]int
+	KillsByKind           map[string]int
+	PausesByKind          map[string]int
+	CrossHandoffs         map[string]int // the old holder released, the next of another kind (or another client process) took it
+	CrossTakeovers        map[string]int // the old holder had not released
+	ClientAfterKill       int            // takeovers of killed client holders
+	ClientAfterKillMedian float64        // ... their delay from SIGKILL to the taker's answer, in leases
+	ClientUntold          int            // Python holders taken over while paused whose release returned cleanly, with no notice seen
+
 	WritesAccepted        int
 	WritesRefused         int // refused by the fence
 	WritesFailed          int // no answer from the ledger
@@ -81,6 +92,8 @@ type Report struct {
 	takeover    []float64
 	afterKill   []float64
 	byClock     []float64
+
+	clientAfterKill []float64
 }
 
 // ProcClock is one worker's clock in a clock-bound run. A rogue's Offset
@@ -94,7 +107,9 @@ type ProcClock struct {
 
 func newReport() *Report {
 	return &Report{LockFailures: map[string]int{}, Cancellations: map[string]int{}, Releases: map[string]int{},
-		Faults: map[string]int{}, FaultsByOp: map[string]int{}, LostReplies: map[string]int{}, ClaimWrites: map[string]int{}, Overlaps: map[string]int{}}
+		Faults: map[string]int{}, FaultsByOp: map[string]int{}, LostReplies: map[string]int{}, ClaimWrites: map[string]int{}, Overlaps: map[string]int{},
+		AcquisitionsByKind: map[string]int{}, KillsByKind: map[string]int{}, PausesByKind: map[string]int{},
+		CrossHandoffs: map[string]int{}, CrossTakeovers: map[string]int{}}
 }
 
 const maxViolations = 50
@@ -120,6 +135,10 @@ func (r *Report) finish() {
 	if n := len(r.afterKill); n > 0 {
 		sort.Float64s(r.afterKill)
 		r.AfterKill, r.AfterKillMedian = n, r.afterKill[n/2]
+	}
+	if n := len(r.clientAfterKill); n > 0 {
+		sort.Float64s(r.clientAfterKill)
+		r.ClientAfterKill, r.ClientAfterKillMedian = n, r.clientAfterKill[n/2]
 	}
 	if n := len(r.byClock); n > 0 {
 		sort.Float64s(r.byClock)
@@ -171,6 +190,7 @@ func (r *Report) Write(w io.Writer) {
 		p("torn event lines      %d (from killed processes)", r.TornLines)
 	}
 	r.writeClocks(p)
+	r.writeKinds(p)
 	p("violations            %d", r.ViolationTotal)
 	for _, v := range r.Violations {
 		p("  VIOLATION: %s", v)
@@ -182,6 +202,21 @@ func (r *Report) Write(w io.Writer) {
 		}
 		p("expected              early takeovers of a rogue's lock: %d (at least 1); violations not about a rogue: %d (none); %s",
 			r.RogueEarly, r.ViolationTotal-r.RogueViolations, verdict)
+	}
+}
+
+// writeKinds prints the mixed-run part of the report, if the run was.
+func (r *Report) writeKinds(p func(string, ...any)) {
+	if len(r.AcquisitionsByKind) == 0 {
+		return
+	}
+	p("by kind of holder     acquisitions: %s", counts(r.AcquisitionsByKind))
+	p("  kills               %s; pauses: %s", counts(r.KillsByKind), counts(r.PausesByKind))
+	p("  handoffs            %d: %s", sum(r.CrossHandoffs), counts(r.CrossHandoffs))
+	p("  takeovers           %d: %s", sum(r.CrossTakeovers), counts(r.CrossTakeovers))
+	p("  of killed clients   %d; median %.2f leases from SIGKILL to the taker's answer", r.ClientAfterKill, r.ClientAfterKillMedian)
+	if r.ClientUntold > 0 {
+		p("  python untold       %d taken over while paused, released cleanly with no notice seen before the release", r.ClientUntold)
 	}
 }
 

@@ -45,6 +45,14 @@ type Config struct {
 	// ExpectEarly: the run passes only if the checker catches the rogue's
 	// early takeovers (Params.ExpectEarly).
 	ExpectEarly bool
+
+	// Mixed, when FormatJava or FormatPython, makes a mixed run: the lock
+	// table is that client's, the dynamutex workers write its format, and
+	// Clients processes of the real client (Interop) contend beside them.
+	Mixed   dynamutex.Format
+	Clients int
+	Interop Interop
+	Refresh time.Duration // how often a waiting client polls the table
 }
 
 // WorkerFlags are the flags that make Binary run one worker.
@@ -56,7 +64,7 @@ func (c Config) WorkerFlags(w WorkerConfig) []string {
 		"-lease", w.Lease.String(), "-wait", w.Wait.String(), "-hold", w.Hold.String(),
 		"-fault-rate", strconv.FormatFloat(w.Faults.Rate, 'g', -1, 64), "-fault-kinds", string(kinds),
 		"-spike", w.Faults.Spike.String(), "-seed", strconv.FormatUint(w.Seed, 10), "-events", w.Events,
-		"-clock-bound", w.Clock.Bound.String(), "-clock-offset", w.Clock.Offset.String())
+		"-clock-bound", w.Clock.Bound.String(), "-clock-offset", w.Clock.Offset.String(), "-format", w.Format.String())
 }
 
 // run is the parent's state while workers run.
@@ -76,8 +84,11 @@ type run struct {
 
 type proc struct {
 	n       int
-	slot    int // 1..Procs: a replacement takes the slot of the process it replaces
+	slot    int    // 1..Procs, then the client workers': a replacement takes the slot of the process it replaces
+	client  string // the client a client worker's driver runs; "" for a dynamutex worker
 	cmd     *exec.Cmd
+	stop    func()          // asks the process to finish
+	wait    func() error    // waits for it to end
 	holding map[string]bool // keys this process holds, from its events
 	paused  bool
 	gone    bool
@@ -95,10 +106,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	stamp := time.Now().Format("20060102_150405")
 	r := &run{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 1)), procs: map[int]*proc{},
 		table: "chaos_locks_" + stamp, ledger: "chaos_ledger_" + stamp}
-	for _, t := range []string{r.table, r.ledger} {
-		if err := dynamutex.CreateTable(ctx, db, t); err != nil {
-			return nil, fmt.Errorf("chaos: create table %s: %w", t, err)
-		}
+	if err := dynamutex.CreateTable(ctx, db, r.table, dynamutex.WithFormat(cfg.Mixed)); err != nil {
+		return nil, fmt.Errorf("chaos: create table %s: %w", r.table, err)
+	}
+	if err := dynamutex.CreateTable(ctx, db, r.ledger); err != nil {
+		return nil, fmt.Errorf("chaos: create table %s: %w", r.ledger, err)
 	}
 	own, err := os.Create(filepath.Join(cfg.Out, "events-0.jsonl"))
 	if err != nil {
@@ -107,7 +119,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.log = NewLog(own, 0)
 
 	started := time.Now()
-	for slot := 1; slot <= cfg.Procs; slot++ {
+	for slot := 1; slot <= cfg.Procs+cfg.clients(); slot++ {
 		if err := r.start(slot); err != nil {
 			r.stopAll()
 			own.Close()
@@ -134,36 +146,42 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-// start starts worker process number r.next+1 in slot. It is called only
-// from Run's goroutine, which alone uses r.rng.
+// clients is how many client workers the run has: none unless mixed.
+func (c Config) clients() int {
+	if c.Mixed == dynamutex.FormatNative {
+		return 0
+	}
+	return c.Clients
+}
+
+// start starts process number r.next+1 in slot: a dynamutex worker, or in
+// the slots after cfg.Procs a client worker. It is called only from Run's
+// goroutine, which alone uses r.rng.
 func (r *run) start(slot int) error {
 	r.mu.Lock()
 	r.next++
 	n := r.next
 	r.mu.Unlock()
-	w := WorkerConfig{Endpoint: r.cfg.Endpoint, Table: r.table, Ledger: r.ledger, Proc: n,
-		Goroutines: r.cfg.Goroutines, Keys: r.cfg.Keys, Lease: r.cfg.Lease, Wait: r.cfg.Wait, Hold: r.cfg.Hold,
-		Faults: r.cfg.Faults, Seed: r.cfg.Seed*1000 + uint64(n), Events: eventsFile(r.cfg.Out, n)}
-	if c := r.cfg.Clock; c.Bound > 0 {
-		w.Clock = Clock{Bound: c.Bound, Offset: c.offset(slot, r.rng)}
-	}
-	events, err := os.Create(w.Events)
+	events, err := os.Create(eventsFile(r.cfg.Out, n))
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(r.cfg.Binary, r.cfg.WorkerFlags(w)...)
 	logs, err := os.Create(filepath.Join(r.cfg.Out, fmt.Sprintf("worker-%d.log", n)))
 	if err != nil {
 		events.Close()
 		return err
 	}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
+	p := &proc{n: n, slot: slot, holding: map[string]bool{}, done: make(chan struct{})}
+	if slot > r.cfg.Procs {
+		err = r.startClient(p, events.Name(), logs)
+	} else {
+		err = r.startWorker(p, events.Name(), logs)
+	}
+	if err != nil {
 		events.Close()
 		logs.Close()
 		return fmt.Errorf("chaos: start worker %d: %w", n, err)
 	}
-	p := &proc{n: n, slot: slot, cmd: cmd, holding: map[string]bool{}, done: make(chan struct{})}
 	r.mu.Lock()
 	r.procs[n] = p
 	r.mu.Unlock()
@@ -176,7 +194,7 @@ func (r *run) start(slot int) error {
 		close(p.done)
 	}()
 	go func() {
-		err := cmd.Wait()
+		err := p.wait()
 		logs.Close()
 		status := "exit 0"
 		if err != nil {
@@ -188,6 +206,67 @@ func (r *run) start(slot int) error {
 		r.log.Add(Event{Kind: KindExit, Proc: n, Cause: status})
 		close(exited)
 	}()
+	return nil
+}
+
+// startWorker starts p as a dynamutex worker process.
+func (r *run) startWorker(p *proc, events string, logs *os.File) error {
+	w := WorkerConfig{Endpoint: r.cfg.Endpoint, Table: r.table, Ledger: r.ledger, Proc: p.n,
+		Goroutines: r.cfg.Goroutines, Keys: r.cfg.Keys, Lease: r.cfg.Lease, Wait: r.cfg.Wait, Hold: r.cfg.Hold,
+		Faults: r.cfg.Faults, Seed: r.cfg.Seed*1000 + uint64(p.n), Events: events, Format: r.cfg.Mixed}
+	if c := r.cfg.Clock; c.Bound > 0 {
+		w.Clock = Clock{Bound: c.Bound, Offset: c.offset(p.slot, r.rng)}
+	}
+	p.cmd = exec.Command(r.cfg.Binary, r.cfg.WorkerFlags(w)...)
+	p.cmd.Stdout, p.cmd.Stderr = logs, logs
+	p.stop = func() { _ = p.cmd.Process.Signal(syscall.SIGTERM) }
+	p.wait = p.cmd.Wait
+	return p.cmd.Start()
+}
+
+// startClient starts p as a client worker: a driver process of the real
+// client, which this process drives from a goroutine and whose events it
+// writes to the events file, as p's. Kills and pauses go to the driver.
+func (r *run) startClient(p *proc, events string, logs *os.File) error {
+	f, err := os.OpenFile(events, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	p.client = r.cfg.Mixed.String()
+	p.cmd = r.cfg.Interop.command(r.cfg.Mixed)
+	p.cmd.Env = driverEnv(r.cfg.Endpoint, fmt.Sprintf("%s-proc-%d", p.client, p.n))
+	p.cmd.Stderr = logs
+	stdin, err := p.cmd.StdinPipe()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if err := p.cmd.Start(); err != nil {
+		f.Close()
+		return err
+	}
+	lines := make(chan []byte, 16)
+	go readLines(stdout, lines)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &clientWorker{log: NewLog(f, p.n), rng: rand.New(rand.NewPCG(r.cfg.Seed*1000+uint64(p.n), 2)),
+		stdin: stdin, lines: lines, cfg: clientConfig{client: p.client, table: r.table, keys: r.cfg.Keys,
+			lease: r.cfg.Lease, wait: r.cfg.Wait, hold: r.cfg.Hold, refresh: r.cfg.Refresh}}
+	driven := make(chan struct{})
+	go func() {
+		defer close(driven)
+		w.run(ctx)
+		stdin.Close()
+		for range lines { // exec's Wait must come after the last read
+		}
+		f.Close()
+	}()
+	p.stop = cancel
+	p.wait = func() error { <-driven; cancel(); return p.cmd.Wait() }
 	return nil
 }
 
@@ -374,8 +453,9 @@ func (r *run) resume(p *proc) bool {
 	return paused
 }
 
-// stopAll asks every worker to finish with SIGTERM, and kills those that do
-// not within a few leases.
+// stopAll asks every worker to finish, a dynamutex worker with SIGTERM and
+// a client worker by its last release and the driver's exit, and kills
+// those that do not within a few leases.
 func (r *run) stopAll() {
 	r.mu.Lock()
 	var ps []*proc
@@ -396,7 +476,7 @@ func (r *run) stopAll() {
 		time.Sleep(r.cfg.Lease / 5)
 	}
 	for _, p := range ps {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		p.stop()
 	}
 	for _, p := range ps {
 		select {

@@ -95,7 +95,7 @@ func parseWrite(target string, body []byte) (write, bool, string) {
 	}
 	s := func(m map[string]any) string { v, _ := m["S"].(string); return v }
 	n := func(m map[string]any) int64 { v, _ := m["N"].(string); i, _ := strconv.ParseInt(v, 10, 64); return i }
-	w := write{op: string(wire.ClassifyUpdate(in.UpdateExpression)), key: s(in.Key["key"]), from: s(in.Values[wire.ValCurrent]),
+	w := write{op: string(wire.ClassifyUpdate(in.UpdateExpression)), key: keyOf(in.Key), from: s(in.Values[wire.ValCurrent]),
 		observed: s(in.Values[wire.ValTakeover]), stamp: n(in.Values[wire.ValSent]),
 		deadline: n(in.Values[wire.ValDeadline]), before: n(in.Values[wire.ValBefore]),
 		seed: uint64(n(in.Values[wire.ValSeed]))}
@@ -250,8 +250,18 @@ func (t *Transport) lockRead(target string, body []byte) (string, bool) {
 	if json.Unmarshal(body, &in) != nil || in.TableName != t.Table {
 		return "", false
 	}
-	key, _ := in.Key["key"]["S"].(string)
-	return key, true
+	return keyOf(in.Key), true
+}
+
+// keyOf is the lock's name in a request's key: the partition key of the
+// native and the Java table ("key"), or of the Python one ("lock_key").
+func keyOf(key map[string]map[string]any) string {
+	for _, name := range []string{"key", "lock_key"} {
+		if v, ok := key[name]["S"].(string); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // read sends a waiter's read through the same faults as the writes. A lost
@@ -319,9 +329,17 @@ func tokenIn(body []byte, field string) uint64 {
 	return n
 }
 
+// ownVersionIn reports whether the record in a condition failure carries
+// version, in the attribute of any layout: the library keeps it in the
+// version attribute of the format it writes (wire.Layout).
 func ownVersionIn(body []byte, version string) bool {
-	v, _ := attrs(body, "Item")["version"]["S"].(string)
-	return version != "" && v == version
+	item := attrs(body, "Item")
+	for _, l := range wire.Layouts() {
+		if v, _ := item[l.Version]["S"].(string); version != "" && v == version {
+			return true
+		}
+	}
+	return false
 }
 
 // resetError is what net/http returns when the peer resets the connection,

@@ -38,6 +38,9 @@ type WorkerConfig struct {
 	Seed       uint64
 	Events     string // the file this worker appends its events to
 	Clock      Clock  // the zero Clock: no bound, no offset
+	// Format is the record format the worker's Session writes: native, or
+	// the Java or Python client's in a mixed run.
+	Format dynamutex.Format
 }
 
 // SafeTime is the workers' safe time, which the checker needs too: the
@@ -65,6 +68,7 @@ func RunWorker(ctx context.Context, cfg WorkerConfig, out io.Writer) error {
 	opts := []dynamutex.Option{
 		dynamutex.WithOwner(fmt.Sprintf("proc-%d/pid-%d", cfg.Proc, os.Getpid())),
 		dynamutex.WithLeaseDuration(cfg.Lease),
+		dynamutex.WithFormat(cfg.Format),
 		dynamutex.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
 	}
 	if c := cfg.Clock; c.Bound > 0 {

@@ -7,6 +7,8 @@
 //	make chaos CHAOS_FLAGS='-duration 10m -procs 6'
 //	make chaos-clock                   # clock-bound, offsets inside the bound
 //	make chaos-rogue                   # one clock beyond it: must be caught
+//	make chaos-java                    # mixed: the real Java lock client's processes contend too
+//	make chaos-python                  # mixed: the real python-dynamodb-lock's processes contend too
 //	go run ./internal/cmd/chaos -check out/chaos/events.jsonl -lease 1s
 //
 // AWS_ENDPOINT_URL_DYNAMODB names the DynamoDB Local to use; `make chaos`
@@ -40,6 +42,10 @@ func run() int {
 			return 2
 		}
 	}
+	if err := o.formats(); err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		return 2
+	}
 	if err := validate(o.cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		return 2
@@ -61,6 +67,12 @@ func run() int {
 	if o.worker > 0 {
 		return runWorker(ctx, o)
 	}
+	if o.cfg.Mixed != dynamutex.FormatNative {
+		if err := o.cfg.Interop.Check(o.cfg.Mixed); err != nil {
+			fmt.Fprintf(os.Stderr, "chaos: -mixed %s: %v\n", o.mixed, err)
+			return 2
+		}
+	}
 	return runHarness(ctx, o.cfg)
 }
 
@@ -73,6 +85,29 @@ type options struct {
 	check  string // -check: only check this event log
 	expect bool   // -expect-early-takeover
 	worker int    // -worker: run as worker process N
+	mixed  string // -mixed: "", java or python
+	format string // -format: a worker's record format
+	leased bool   // -lease was given
+}
+
+// formats reads -mixed and -format. A mixed run's lease is 2s unless
+// -lease says otherwise: python-dynamodb-lock needs one exact in binary
+// seconds, and everyone in the run uses the same.
+func (o *options) formats() error {
+	var err error
+	if o.w.Format, err = chaos.ParseFormat(o.format); err != nil {
+		return fmt.Errorf("-format: %w", err)
+	}
+	if o.mixed == "" {
+		return nil
+	}
+	if o.cfg.Mixed, err = chaos.ParseFormat(o.mixed); err != nil || o.cfg.Mixed == dynamutex.FormatNative {
+		return fmt.Errorf("-mixed must be java or python, got %q", o.mixed)
+	}
+	if !o.leased {
+		o.cfg.Lease = 2 * time.Second
+	}
+	return nil
 }
 
 func parseFlags() *options {
@@ -109,9 +144,19 @@ func parseFlags() *options {
 			"that does not concern the rogue; fail if it finds none (also with -check)")
 	flag.DurationVar(&w.Clock.Offset, "clock-offset", 0, "this worker's wall-clock offset (worker only)")
 	flag.StringVar(&o.check, "check", "", "only check this event log, written by an earlier run")
+	flag.StringVar(&o.mixed, "mixed", "", "mixed mode, java or python: that client's table, the workers in its format "+
+		"(WithFormat), and -clients processes of the real client (installed by scripts/install-interop.sh) beside them; "+
+		"the lease defaults to 2s")
+	flag.IntVar(&cfg.Clients, "clients", 2, "with -mixed: processes of the real client alive at a time")
+	flag.DurationVar(&cfg.Refresh, "refresh", 75*time.Millisecond, "with -mixed: how often a waiting client polls the table")
+	flag.StringVar(&o.format, "format", "native", "the record format a worker writes (worker only)")
 	flag.Parse()
+	cfg.Interop = chaos.DefaultInterop()
 	skewSet := false
-	flag.Visit(func(f *flag.Flag) { skewSet = skewSet || f.Name == "clock-skew" })
+	flag.Visit(func(f *flag.Flag) {
+		skewSet = skewSet || f.Name == "clock-skew"
+		o.leased = o.leased || f.Name == "lease"
+	})
 	if !skewSet {
 		cfg.Clock.Skew = cfg.Clock.Bound / 2
 	}
@@ -141,6 +186,7 @@ func runWorker(ctx context.Context, o *options) int {
 	w.Endpoint, w.Proc, w.Goroutines, w.Keys = cfg.Endpoint, o.worker, cfg.Goroutines, cfg.Keys
 	w.Lease, w.Wait, w.Hold, w.Faults, w.Seed = cfg.Lease, cfg.Wait, cfg.Hold, cfg.Faults, cfg.Seed
 	w.Clock.Bound = cfg.Clock.Bound
+	w.Format = o.w.Format
 	f, err := os.OpenFile(w.Events, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos worker:", err)
@@ -164,6 +210,10 @@ func runHarness(ctx context.Context, cfg chaos.Config) int {
 	cfg.Binary = self
 	fmt.Printf("chaos: %d processes × %d goroutines on %d keys for %v, lease %v, faults %.0f%%, seed %d\n",
 		cfg.Procs, cfg.Goroutines, cfg.Keys, cfg.Duration, cfg.Lease, cfg.Faults.Rate*100, cfg.Seed)
+	if cfg.Mixed != dynamutex.FormatNative {
+		fmt.Printf("chaos: mixed with %d processes of the real %s lock client, on its table and in its format\n",
+			cfg.Clients, cfg.Mixed)
+	}
 	if c := cfg.Clock; c.Bound > 0 {
 		fmt.Printf("chaos: clock bound %v, ordinary offsets within ±%v, rogue offset %v\n", c.Bound, c.Skew, c.Rogue)
 	}
@@ -199,6 +249,9 @@ func validate(c chaos.Config) error {
 	if err := validateClock(c.Clock); err != nil {
 		return err
 	}
+	if err := validateMixed(c); err != nil {
+		return err
+	}
 	for _, k := range c.Faults.Kinds {
 		if !contains(chaos.AllFaults, k) {
 			return fmt.Errorf("unknown fault kind %q; known: %v", k, chaos.AllFaults)
@@ -217,6 +270,28 @@ func validateClock(c chaos.ClockPlan) error {
 		return fmt.Errorf("-clock-skew %v exceeds -clock-bound %v: every worker would be a rogue; use -rogue-offset for one", c.Skew, c.Bound)
 	case c.Rogue != 0 && c.Rogue.Abs() <= c.Bound:
 		return fmt.Errorf("-rogue-offset %v is within -clock-bound %v: that worker would not be a rogue", c.Rogue, c.Bound)
+	}
+	return nil
+}
+
+// validateMixed checks what a mixed run needs of the lease and its
+// clients.
+func validateMixed(c chaos.Config) error {
+	switch {
+	case c.Mixed == dynamutex.FormatNative:
+		return nil
+	case c.Clients < 2:
+		return fmt.Errorf("-clients must be at least 2 for the client's processes to contend, got %d", c.Clients)
+	case c.Clock.Bound > 0:
+		return fmt.Errorf("-mixed and -clock-bound do not go together: the other clients declare no clock bound")
+	case c.Refresh <= 0:
+		return fmt.Errorf("-refresh must be positive")
+	case c.Lease%time.Millisecond != 0 || c.Lease/4%time.Millisecond != 0:
+		return fmt.Errorf("-lease %v must be whole milliseconds, and so must its quarter, the heartbeat", c.Lease)
+	case c.Mixed == dynamutex.FormatPython && c.Lease%(125*time.Millisecond) != 0:
+		// python-dynamodb-lock writes the lease as Decimal.from_float of its
+		// seconds, which DynamoDB refuses unless it is exact.
+		return fmt.Errorf("-lease %v: python-dynamodb-lock needs a lease exact in binary seconds, a multiple of 125ms", c.Lease)
 	}
 	return nil
 }

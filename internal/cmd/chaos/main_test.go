@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +60,59 @@ func TestValidateClock(t *testing.T) {
 		if err := validateClock(c.plan); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: validateClock = %v, want an error about %s", name, err, c.want)
 		}
+	}
+}
+
+func TestValidateMixed(t *testing.T) {
+	good := chaos.Config{Procs: 4, Goroutines: 3, Keys: 3, Duration: time.Minute, Lease: 2 * time.Second,
+		Wait: time.Second, Hold: time.Millisecond, Mixed: dynamutex.FormatPython, Clients: 2, Refresh: 75 * time.Millisecond}
+	if err := validate(good); err != nil {
+		t.Fatalf("good config: %v", err)
+	}
+	for name, c := range map[string]struct {
+		mutate func(*chaos.Config)
+		want   string
+	}{
+		"one client":             {func(c *chaos.Config) { c.Clients = 1 }, "-clients"},
+		"clock bound":            {func(c *chaos.Config) { c.Clock.Bound = 100 * time.Millisecond }, "do not go together"},
+		"inexact python lease":   {func(c *chaos.Config) { c.Lease = 1100 * time.Millisecond }, "exact in binary seconds"},
+		"fractional millisecond": {func(c *chaos.Config) { c.Mixed = dynamutex.FormatJava; c.Lease = 1001 * time.Millisecond }, "whole milliseconds"},
+	} {
+		c2 := good
+		c.mutate(&c2)
+		if err := validate(c2); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: validate = %v, want an error about %s", name, err, c.want)
+		}
+	}
+	java := good
+	java.Mixed, java.Lease = dynamutex.FormatJava, 1100*time.Millisecond
+	if err := validate(java); err != nil {
+		t.Errorf("Java takes any whole-millisecond lease: %v", err)
+	}
+}
+
+func TestMixedFormats(t *testing.T) {
+	o := &options{mixed: "python", format: "native"}
+	o.cfg.Lease = time.Second
+	if err := o.formats(); err != nil || o.cfg.Mixed != dynamutex.FormatPython || o.cfg.Lease != 2*time.Second {
+		t.Fatalf("formats() = %v, mixed %v, lease %v; want python and the 2s lease", err, o.cfg.Mixed, o.cfg.Lease)
+	}
+	o = &options{mixed: "java", format: "native", leased: true}
+	o.cfg.Lease = 3 * time.Second
+	if err := o.formats(); err != nil || o.cfg.Lease != 3*time.Second {
+		t.Fatalf("formats() = %v, lease %v; want -lease kept", err, o.cfg.Lease)
+	}
+	for _, bad := range []*options{{mixed: "native", format: "native"}, {mixed: "go", format: "native"}, {format: "cobol"}} {
+		if err := bad.formats(); err == nil {
+			t.Errorf("formats() accepted -mixed %q -format %q", bad.mixed, bad.format)
+		}
+	}
+}
+
+func TestInteropMissing(t *testing.T) {
+	in := chaos.Interop{Cache: t.TempDir(), Source: t.TempDir()}
+	err := in.Check(dynamutex.FormatPython)
+	if !errors.Is(err, chaos.ErrNoInterop) || !strings.Contains(err.Error(), "venv") {
+		t.Fatalf("Check = %v, want ErrNoInterop naming the missing venv", err)
 	}
 }
