@@ -15,11 +15,7 @@ import (
 func TestDynamutexClaimLeavesClientHolder(t *testing.T) {
 	for _, kind := range []Kind{Java, Python} {
 		t.Run(string(kind), func(t *testing.T) {
-			h := setup(t)
-			tbl := createFormatTable(t, h, kind)
-			dx := start(t, h, Dynamutex, "dynamutex-a")
-			c := start(t, h, kind, string(kind)+"-a")
-			it := lockItem{h, kind, tbl, "k"}
+			it, dx, c := crossSetup(t, kind, "-a")
 			mustOK(t, c, it.cmd(c, "acquire"))
 
 			// Three heartbeats of the holder: past the threshold (a quarter

@@ -16,11 +16,7 @@ func TestPausedDynamutexLearnsLoss(t *testing.T) {
 }
 
 func pausedDynamutex(t *testing.T, kind Kind) {
-	h := setup(t)
-	tbl := createFormatTable(t, h, kind)
-	dx := start(t, h, Dynamutex, "dynamutex-a")
-	c := start(t, h, kind, string(kind)+"-b")
-	it := lockItem{h, kind, tbl, "k"}
+	it, dx, c := crossSetup(t, kind, "-b")
 	mustOK(t, dx, it.cmd(dx, "acquire"))
 
 	w := it.watch(t)
@@ -58,7 +54,7 @@ func pausedDynamutex(t *testing.T, kind Kind) {
 	if str(item, ownerAttr(kind)) != c.Owner {
 		t.Errorf("after the old holder resumed the table holds %s, want %s's record", fixtureOf(t, item), c.Owner)
 	}
-	if got := mustOK(t, c, lockCmd("get", tbl, "k")); got.Owner != c.Owner {
+	if got := mustOK(t, c, lockCmd("get", it.table, "k")); got.Owner != c.Owner {
 		t.Errorf("%s reads its own lock as %+v", c.Owner, got)
 	}
 }

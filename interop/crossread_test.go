@@ -16,11 +16,8 @@ func TestClientsReadDynamutexRecords(t *testing.T) {
 }
 
 func clientReads(t *testing.T, kind Kind) {
-	h := setup(t)
-	tbl := createFormatTable(t, h, kind)
-	dx := start(t, h, Dynamutex, "dynamutex-a")
-	c := start(t, h, kind, string(kind)+"-a")
-	it := lockItem{h, kind, tbl, "k"}
+	it, dx, c := crossSetup(t, kind, "-a")
+	tbl := it.table
 
 	mustOK(t, dx, dxCmd("acquire", tbl, "k", kind))
 	rvn := str(it.raw(t), foreignVersion(kind))
@@ -78,10 +75,8 @@ func TestDynamutexReadsClientRecords(t *testing.T) {
 }
 
 func dynamutexReads(t *testing.T, kind Kind) {
-	h := setup(t)
-	tbl := createFormatTable(t, h, kind)
-	dx := start(t, h, Dynamutex, "dynamutex-a")
-	c := start(t, h, kind, string(kind)+"-a")
+	it, dx, c := crossSetup(t, kind, "-a")
+	tbl := it.table
 
 	mustOK(t, c, foreignCmd("acquire", tbl, "k"))
 	got := mustOK(t, dx, dxCmd("get", tbl, "k", kind))

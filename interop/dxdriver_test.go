@@ -43,6 +43,18 @@ func createFormatTable(t *testing.T, h *Harness, kind Kind) string {
 	return name
 }
 
+// crossSetup starts what most cross-client tests begin with: kind's table
+// made by dynamutex, a dynamutex driver "dynamutex-a", a driver of kind
+// named kind+suffix, and the lock "k" in that table.
+func crossSetup(t *testing.T, kind Kind, suffix string) (it lockItem, dx, c *Driver) {
+	t.Helper()
+	h := setup(t)
+	tbl := createFormatTable(t, h, kind)
+	dx = start(t, h, Dynamutex, "dynamutex-a")
+	c = start(t, h, kind, string(kind)+suffix)
+	return lockItem{h, kind, tbl, "k"}, dx, c
+}
+
 // The dxdriver speaks the protocol: it starts, takes, reports and releases
 // a lock in each format, and state tells a live lock from a released one.
 func TestDxdriverProtocol(t *testing.T) {
