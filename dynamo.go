@@ -80,6 +80,23 @@ func (s *store) cross(rec record) bool {
 	return len(rec.watched) != 1 || rec.watched[0].Layout.Client != s.layout().Client
 }
 
+// takeableByClock reports whether a write of this store may take rec by
+// its clock deadline now. A record in another format is taken only by
+// watching: its deadline, if a Session of that format stamped one, is for
+// that format's Sessions alone.
+func (s *store) takeableByClock(rec record) bool {
+	return !s.cross(rec) && s.clock.takeableByClock(rec)
+}
+
+// untilClockTakeover is how long until a write of this store may take rec
+// by clock, or -1 if it never will (takeableByClock).
+func (s *store) untilClockTakeover(rec record) time.Duration {
+	if s.cross(rec) {
+		return -1
+	}
+	return s.clock.untilClockTakeover(rec)
+}
+
 // acquireReq is one acquisition attempt.
 type acquireReq struct {
 	id      lockID

@@ -185,7 +185,7 @@ func (s *Session) describe(id lockID, item map[string]types.AttributeValue, rece
 	info.claimLive = !rec.claim.none() && !s.claimStale(id, rec.claim, received)
 	if !rec.released {
 		info.Deadline = rec.deadline
-		info.pastDeadline = !s.store.cross(rec) && s.store.clock.takeableByClock(rec)
+		info.pastDeadline = s.store.takeableByClock(rec)
 		info.Unchanged = received.Sub(o.seen)
 	}
 	return info

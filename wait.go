@@ -124,16 +124,13 @@ func (s *Session) capSleep(id lockID, rec record, d time.Duration) time.Duration
 			d = min(d, until)
 		}
 	}
-	if until := s.store.clock.untilClockTakeover(rec); until > 0 && !s.store.cross(rec) {
+	if until := s.store.untilClockTakeover(rec); until > 0 {
 		d = min(d, until)
 	}
 	return d
 }
 
-// takeable reports whether a write may take rec over now. A record in
-// another format than the Session writes is taken only by watching: its
-// clock deadline, if a Session of that format stamped one, is for that
-// format's Sessions alone.
+// takeable reports whether a write may take rec over now.
 func (s *Session) takeable(id lockID, rec record, now time.Time) bool {
-	return s.expiredVersion(id, now) == rec.version || !s.store.cross(rec) && s.store.clock.takeableByClock(rec)
+	return s.expiredVersion(id, now) == rec.version || s.store.takeableByClock(rec)
 }
