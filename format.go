@@ -58,6 +58,15 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
+// TTLAttribute is the record attribute by which DynamoDB's TTL deletes
+// idle records of format f, and on which CreateTable enables TTL:
+// ExpiresAttribute for FormatNative, "expiry_time" for FormatPython, and ""
+// for FormatJava, whose tables have no TTL.
+func (f Format) TTLAttribute() string {
+	l, _ := f.layout()
+	return l.Expires
+}
+
 // layout is the wire layout of f, ok false for an unknown Format.
 func (f Format) layout() (wire.Layout, bool) {
 	switch f {

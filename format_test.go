@@ -212,6 +212,12 @@ func TestFormatUnknown(t *testing.T) {
 	if got := dynamutex.Format(7).String(); got != "Format(7)" {
 		t.Errorf("String = %q", got)
 	}
+	for f, want := range map[dynamutex.Format]string{dynamutex.FormatNative: dynamutex.ExpiresAttribute,
+		dynamutex.FormatJava: "", dynamutex.FormatPython: "expiry_time"} {
+		if got := f.TTLAttribute(); got != want {
+			t.Errorf("%v.TTLAttribute() = %q, want %q", f, got, want)
+		}
+	}
 }
 
 // crossPair is a holder and a waiter that write different formats on one

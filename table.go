@@ -78,11 +78,11 @@ func CreateTable(ctx context.Context, client DynamoDBAPI, table string, opts ...
 	if err := waitActive(ctx, client, table, keys); err != nil {
 		return err
 	}
-	l, _ := keys.format.layout()
-	if l.Expires == "" {
+	attr := keys.format.TTLAttribute()
+	if attr == "" {
 		return nil // the Java client's tables have no TTL
 	}
-	return enableTTL(ctx, client, table, l.Expires)
+	return enableTTL(ctx, client, table, attr)
 }
 
 func waitActive(ctx context.Context, client DynamoDBAPI, table string, keys keyNames) error {

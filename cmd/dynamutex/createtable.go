@@ -110,7 +110,7 @@ func ttlState(t *types.TimeToLiveDescription, f dynamutex.Format) string {
 	switch {
 	case attr == "" || t.TimeToLiveStatus == types.TimeToLiveStatusDisabled:
 		return off
-	case attr != tableTTL(f):
+	case attr != f.TTLAttribute():
 		return fmt.Sprintf("TTL on %q, another client's attribute, left as it was: dynamutex's idle records are never deleted", attr)
 	case t.TimeToLiveStatus == types.TimeToLiveStatusEnabling:
 		return fmt.Sprintf("TTL being enabled on %q", attr)

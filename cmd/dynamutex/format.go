@@ -35,15 +35,3 @@ func (v formatValue) Set(s string) error {
 
 // Get returns the dynamutex.Format, for the messages about refused values.
 func (v formatValue) Get() any { return *v.f }
-
-// tableTTL is the attribute a table of format f has TTL on, "" for none:
-// what create-table expects to find.
-func tableTTL(f dynamutex.Format) string {
-	switch f {
-	case dynamutex.FormatJava:
-		return ""
-	case dynamutex.FormatPython:
-		return "expiry_time"
-	}
-	return dynamutex.ExpiresAttribute
-}
