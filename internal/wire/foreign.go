@@ -38,24 +38,6 @@ const (
 	ClientPython = "python"
 )
 
-// ForeignAttributes returns the attributes that client's layout names, or
-// nil for a client it does not know.
-func ForeignAttributes(client string) []string {
-	if l, ok := LayoutOf(client); ok && client != "" {
-		return l.Attributes()
-	}
-	return nil
-}
-
-// ForeignVersion is the version attribute of client, or "" for a client it
-// does not know.
-func ForeignVersion(client string) string {
-	if l, ok := LayoutOf(client); ok && client != "" {
-		return l.Version
-	}
-	return ""
-}
-
 // versionName is the placeholder of o's version attribute in a write in
 // layout l: #v, which names it already, for l's own.
 func versionName(o, l Layout) string {

@@ -51,17 +51,6 @@ var (
 // Layouts returns the three layouts, the library's own first.
 func Layouts() []Layout { return []Layout{Native, Java, Python} }
 
-// LayoutOf returns the layout of client: Native for "", and Native with
-// ok false for a client it does not know.
-func LayoutOf(client string) (l Layout, ok bool) {
-	for _, l := range Layouts() {
-		if l.Client == client {
-			return l, true
-		}
-	}
-	return Native, false
-}
-
 // orNative is l, or Native for the zero Layout.
 func (l Layout) orNative() Layout {
 	if l.Version == "" {
