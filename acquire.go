@@ -94,6 +94,9 @@ type acquisition struct {
 	// seen: the holder that a LockWithin whose wait ran out names.
 	last record
 	seen bool
+	// triedDead is set while the write that took a dead Session's lock
+	// (req.dead) is the last one sent.
+	triedDead bool
 }
 
 // outcome is what one conditional write of an acquisition came to.
@@ -133,6 +136,11 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 			return s.giveUp(a, r.err)
 		case outHeld:
 			a.last, a.seen = r.rec, true
+			if ok, err := s.takeFromDead(ctx, a, r.rec); err != nil {
+				return s.giveUp(a, err)
+			} else if ok {
+				continue
+			}
 			if !call.wait {
 				return s.giveUp(a, r.err)
 			}
@@ -162,6 +170,23 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lock
 	}
 }
 
+// takeFromDead reports whether a write should go at once to take rec from
+// its Session, which is revoked or gone (sessionwatch.go), and prepares
+// it. A write that just tried that and failed waits instead: the record it
+// found tells what comes next.
+func (s *Session) takeFromDead(ctx context.Context, a *acquisition, rec record) (bool, error) {
+	if a.triedDead {
+		a.triedDead = false
+		return false, nil
+	}
+	dead, err := s.holderDead(ctx, rec)
+	if err != nil || !dead || s.blockedByClaim(a, rec, time.Now()) {
+		return false, err
+	}
+	a.req.dead, a.triedDead = deadHolder(rec), true
+	return true, nil
+}
+
 // giveUp ends an acquisition that did not get the lock. A write that may
 // have landed unheard is left to the heartbeat loop to release.
 func (s *Session) giveUp(a *acquisition, err error) (context.Context, error) {
@@ -182,6 +207,9 @@ func (s *Session) giveUp(a *acquisition, err error) (context.Context, error) {
 // clock deadline, and says what came of it.
 func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResult {
 	id := a.m.id
+	if s.isRevoked() {
+		return attemptResult{kind: outFailed, err: ErrSessionRevoked}
+	}
 	a.req.takeover = s.expiredVersion(id, time.Now())
 	a.req.staleClaim = s.staleClaim(id, time.Now())
 	sent := time.Now()
@@ -194,7 +222,7 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 	// A foreign takeover is sent once for the record that made it ready;
 	// what the write found decides anew.
 	wasForeign := a.req.foreign != nil
-	a.req.foreign = nil
+	a.req.foreign, a.req.dead = nil, nil
 	a.attempts++
 	if err == nil {
 		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: sent,
@@ -267,33 +295,27 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 	lctx, cancel := context.WithCancelCause(ctx)
 	l := &Lease{s: s, id: m.id, ks: ks, token: token, data: m.data, cancel: cancel, writing: make(chan struct{}, 1),
 		version: version, confirmed: sent, index: -1}
-	// A process paused between sending the write and reading its reply can
-	// be past its safe time already; then the caller must get a context that
-	// is cancelled on return, not one a timer goroutine cancels a little later.
-	l.setSafeAt(sent)
-	wait := time.Until(sent.Add(s.cfg.safe))
-	late := wait <= 0
-	if late {
-		wait = time.Hour // a timer that never fires: endangered runs by hand below
-	}
-	l.danger = time.AfterFunc(wait, l.endangered)
-	if late {
-		l.danger.Stop()
-	}
+	late := l.startDanger(sent)
 
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.revoked {
+		err := ErrSessionClosed
+		if s.revoked {
+			err = ErrSessionRevoked
+		}
 		s.mu.Unlock()
-		l.danger.Stop()
-		cancel(ErrSessionClosed)
+		l.stopDanger()
+		cancel(err)
 		// Nobody else will release this record: do it now, within a lease.
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.lease)
 		defer rcancel()
 		_ = s.releaseRecord(rctx, m.id, []string{version}, time.Time{})
-		return nil, ErrSessionClosed
+		return nil, err
 	}
 	s.held[l] = struct{}{}
-	s.scheduleLocked(l, s.firstRenewal(sent))
+	if s.sl == nil {
+		s.scheduleLocked(l, s.firstRenewal(sent))
+	}
 	s.mu.Unlock()
 
 	m.hold(l)
@@ -318,7 +340,7 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 		l.endangered()
 	}
 	l.cancel(ErrUnlocked)
-	l.danger.Stop()
+	l.stopDanger()
 	l.lockWrites()
 	defer l.unlockWrites()
 	if l.state.Load() == stateLost {
@@ -335,7 +357,7 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 		cur = append(cur, l.round.version)
 	}
 	sent := time.Now()
-	err := s.releaseRecord(rctx, l.id, cur, l.confirmed.Add(s.cfg.safe))
+	err := s.releaseRecord(rctx, l.id, cur, s.epoch.Add(time.Duration(l.safeNanos())))
 	var cf *conditionFailed
 	switch {
 	case err == nil:

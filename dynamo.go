@@ -48,6 +48,9 @@ type store struct {
 	expiry time.Duration
 	lease  time.Duration // the lease renewals stamp deadlines with
 	clock  *clockCheck   // nil without WithClockBound
+	// session is the partition-key value of the Session record under
+	// WithSessionLease, "" otherwise: acquires hold their locks under it.
+	session string
 }
 
 // lockID identifies one lock record.
@@ -70,7 +73,12 @@ func (s *store) layout() wire.Layout {
 // versionOf is the version item carries in this store's layout, "" if none:
 // what tells a write of ours in a returned item.
 func (s *store) versionOf(item map[string]types.AttributeValue) string {
-	v, _ := stringAttr(item, s.layout().Version)
+	l := s.layout()
+	v, err := stringAttr(item, l.Version)
+	if err != nil && l.Client == "" {
+		// A record held or released under a session lease.
+		v, _ = stringAttr(item, wire.AttrLockVersion)
+	}
 	return v
 }
 
@@ -114,6 +122,9 @@ type acquireReq struct {
 	// writes that it may take: released, or watched unchanged for its
 	// lease. The write is then CrossTakeover, conditioned on its versions.
 	foreign *record
+	// dead, when set, is a record held under a session lease whose Session
+	// this Session has read as revoked or gone: the write may take it.
+	dead *wire.DeadHolder
 }
 
 // conditionFailed carries the item a conditional write found instead of the
@@ -137,7 +148,7 @@ func (s *store) acquire(ctx context.Context, r acquireReq) (uint64, AcquiredHow,
 	args := wire.AcquireArgs{
 		Item: s.item(r.id), Owner: r.owner, Version: r.version, Lease: r.lease,
 		Seed: now, Expires: now.Add(s.expiry), Stamp: st,
-		Takeover: r.takeover, StaleClaim: r.staleClaim, Data: r.data,
+		Takeover: r.takeover, StaleClaim: r.staleClaim, Data: r.data, Session: s.session, Dead: r.dead,
 	}
 	in := wire.Acquire(args)
 	if f := r.foreign; f != nil {
@@ -179,6 +190,8 @@ func acquiredFrom(r acquireReq, l wire.Layout, seed time.Time, old map[string]ty
 		how = AcquiredTakeoverWatched
 	} else if wasReleased(l, old) {
 		how = AcquiredReleased
+	} else if r.dead != nil {
+		how = AcquiredTakeoverWatched
 	} else if v, _ := stringAttr(old, l.Version); r.takeover != "" && v == r.takeover {
 		how = AcquiredTakeoverWatched
 	}
@@ -248,6 +261,11 @@ type replaceReq struct {
 // replace makes one conditional write for r. It fails with a
 // *conditionFailed when the record is at none of r.cur.
 func (s *store) replace(ctx context.Context, r replaceReq) error {
+	if r.released && s.session != "" && r.id.key != s.session {
+		_, err := s.update(ctx, wire.LeasedRelease(wire.LeasedReleaseArgs{Item: s.item(r.id), Current: r.cur,
+			Next: r.next, Expires: time.Now().Add(s.expiry), SentMS: s.clock.stampNow(0).Sent}))
+		return asConditionFailed(err)
+	}
 	st := s.clock.stampNow(s.lease)
 	_, err := s.update(ctx, wire.Replace(wire.ReplaceArgs{
 		Item: s.item(r.id), Current: r.cur, Next: r.next, Released: r.released,

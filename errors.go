@@ -32,6 +32,13 @@ var (
 	// cause of every lock context that was open when the Session closed.
 	ErrSessionClosed = errors.New("dynamutex: session closed")
 
+	// ErrSessionRevoked is returned by Lock, TryLock and LockWithin on a
+	// Session with WithSessionLease whose Session record another process
+	// revoked, after watching it unrenewed for its lease or past its clock
+	// deadline: every lock it held was lost together, and it can take no
+	// more. Close it and start a new Session.
+	ErrSessionRevoked = errors.New("dynamutex: session revoked")
+
 	// ErrNotLocked is returned by Unlock when the Mutex holds no lock: a
 	// mistake of the caller, like unlocking an unlocked sync.Mutex.
 	ErrNotLocked = errors.New("dynamutex: not locked")

@@ -38,20 +38,38 @@ const maxGuardedItems = 99
 // request: the AWS SDK stores its idempotency token in the input, and
 // DynamoDB refuses a token reused with other items
 // (IdempotentParameterMismatchException).
+//
+// Under WithSessionLease the lock record of a revoked Session is unchanged
+// until someone takes it, so Guard alone cannot refuse that Session's
+// writes: use Guards, which adds a check on the Session record.
 func (l *Lease) Guard() types.TransactWriteItem {
 	return wire.Guard(wire.GuardArgs{Item: l.s.store.item(l.id), Token: l.token, Owner: l.s.cfg.owner})
 }
 
+// Guards returns the ConditionChecks that hold while this acquisition
+// holds the lock, for the caller's own TransactWriteItems request: Guard
+// alone, or, under WithSessionLease, Guard and a check that the Session
+// record is not revoked. The Session record's check comes second; its
+// cancellation reason's Item is the Session record.
+func (l *Lease) Guards() []types.TransactWriteItem {
+	g := []types.TransactWriteItem{l.Guard()}
+	if l.underSession() {
+		g = append(g, wire.SessionGuard(l.s.store.item(l.s.sl.id)))
+	}
+	return g
+}
+
 // GuardedWrite writes items (the caller's Put, Update, Delete or
-// ConditionCheck items, 1 to 99 of them, in any table) in one
-// TransactWriteItems request together with Guard, so that they are written
-// only if this acquisition still holds the lock when DynamoDB commits them.
+// ConditionCheck items, 1 to 99 of them, or 98 under WithSessionLease, in
+// any table) in one TransactWriteItems request together with Guards, so
+// that they are written only if this acquisition still holds the lock when
+// DynamoDB commits them.
 //
 // It returns nil when everything was written. Otherwise nothing was written
 // and the error tells why:
 //   - a *LostError (errors.Is(err, ErrLockLost)) when the lock is no longer
-//     held: taken over, released or deleted. The lock's context is cancelled
-//     with the same error.
+//     held: taken over, released or deleted, or its Session revoked. The
+//     lock's context is cancelled with the same error.
 //   - a *ConditionError (errors.Is(err, ErrConditionFailed)) when the lock
 //     is held but the condition of one of the caller's items failed.
 //   - the DynamoDB error, wrapped, in any other case. An error that leaves
@@ -65,11 +83,12 @@ func (l *Lease) Guard() types.TransactWriteItem {
 // reports it). GuardedWrite works after Unlock, but then fails with
 // ErrLockLost ("record released").
 func (l *Lease) GuardedWrite(ctx context.Context, items ...types.TransactWriteItem) error {
-	if len(items) == 0 || len(items) > maxGuardedItems {
-		return optionError("items", "GuardedWrite takes 1 to %d items, got %d", maxGuardedItems, len(items))
+	guards := l.Guards()
+	if most := maxGuardedItems + 1 - len(guards); len(items) == 0 || len(items) > most {
+		return optionError("items", "GuardedWrite takes 1 to %d items, got %d", most, len(items))
 	}
-	all := make([]types.TransactWriteItem, 0, len(items)+1)
-	all = append(all, l.Guard())
+	all := make([]types.TransactWriteItem, 0, len(items)+len(guards))
+	all = append(all, guards...)
 	all = append(all, items...)
 	_, err := l.s.store.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: all})
 	if err == nil {
@@ -79,8 +98,14 @@ func (l *Lease) GuardedWrite(ctx context.Context, items ...types.TransactWriteIt
 	if !errors.As(err, &tc) || len(tc.CancellationReasons) != len(all) {
 		return fmt.Errorf("dynamutex: guarded write under lock %q (token %d): %w", l.id.key, l.token, err)
 	}
-	if r := tc.CancellationReasons[0]; aws.ToString(r.Code) == "ConditionalCheckFailed" {
+	for g, r := range tc.CancellationReasons[:len(guards)] {
+		if aws.ToString(r.Code) != "ConditionalCheckFailed" {
+			continue
+		}
 		le := lostFrom(l.id.key, l.token, r.Item)
+		if g == 1 {
+			le = &LostError{Key: l.id.key, Token: l.token, Reason: sessionLostError("", r.Item).Reason}
+		}
 		if l.state.Load() == stateHeld {
 			// Cancel at once so the protected work stops now; the heartbeat's
 			// next renewal finds the same record and marks the lease lost.
@@ -90,7 +115,7 @@ func (l *Lease) GuardedWrite(ctx context.Context, items ...types.TransactWriteIt
 		}
 		return le
 	}
-	for i, r := range tc.CancellationReasons[1:] {
+	for i, r := range tc.CancellationReasons[len(guards):] {
 		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
 			return &ConditionError{Key: l.id.key, Index: i, Item: r.Item, err: err}
 		}

@@ -131,7 +131,10 @@ func (s *Session) stopDangerTimers() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for l := range s.held {
-		l.danger.Stop()
+		l.stopDanger()
+	}
+	if s.sl != nil {
+		s.sl.stopDanger()
 	}
 }
 

@@ -105,12 +105,47 @@ func (l *Lease) endangered() {
 	}
 	safe := l.s.cfg.safe
 	err := &DangerError{Key: l.id.key, Token: l.token, Safe: safe, Lease: l.s.cfg.lease,
-		Confirmed: l.s.epoch.Add(time.Duration(l.safeAt.Load()) - safe)}
+		Confirmed: l.s.epoch.Add(time.Duration(l.safeNanos()) - safe)}
 	l.cancel(err)
 	l.s.log.Warn("dynamutex: lease in danger", l.attrs()...)
 	ev := l.event(EventInDanger)
 	ev.Err = err
 	l.s.emit(ev)
+	if l == l.s.sl {
+		l.s.endangerAll()
+	}
+}
+
+// endangerAll puts every lock held under the Session's lease in danger,
+// when the Session record's own safe time runs out.
+func (s *Session) endangerAll() {
+	s.mu.Lock()
+	held := make([]*Lease, 0, len(s.held))
+	for l := range s.held {
+		held = append(held, l)
+	}
+	s.mu.Unlock()
+	for _, l := range held {
+		l.endangered()
+	}
+}
+
+// safeNanos is when the lease reaches its safe time, on the Session's
+// monotonic clock: a lock held under the Session's lease has the Session
+// record's.
+func (l *Lease) safeNanos() int64 {
+	if l.underSession() {
+		return l.s.sl.safeAt.Load()
+	}
+	return l.safeAt.Load()
+}
+
+// stopDanger stops the danger timer, which a lock held under the Session's
+// lease does not have.
+func (l *Lease) stopDanger() {
+	if l.danger != nil {
+		l.danger.Stop()
+	}
 }
 
 // confirm records a write of ours that landed, sent at sent. Called with l.writing held.
@@ -132,16 +167,27 @@ func (l *Lease) setSafeAt(sent time.Time) {
 // the danger timer, whose goroutine may not have run yet: after a process
 // pause every overdue timer is due at once.
 func (l *Lease) pastSafe() bool {
-	return int64(time.Since(l.s.epoch)) >= l.safeAt.Load()
+	return int64(time.Since(l.s.epoch)) >= l.safeNanos()
 }
 
 // lose marks the lease lost after a write found item in place of our record.
 // Called with l.writing held.
 func (l *Lease) lose(item map[string]types.AttributeValue) {
-	le := lostFrom(l.id.key, l.token, item)
+	if l == l.s.sl {
+		le := sessionLostError(l.id.key, item)
+		l.loseWith(le)
+		l.s.sessionLost(le)
+		return
+	}
+	l.loseWith(lostFrom(l.id.key, l.token, item))
+}
+
+// loseWith marks the lease lost for the reason le. Called with l.writing
+// held.
+func (l *Lease) loseWith(le *LostError) {
 	l.lost = le
 	l.state.Store(stateLost)
-	l.danger.Stop()
+	l.stopDanger()
 	l.cancel(le)
 	l.s.forget(l)
 	l.s.log.Warn("dynamutex: lock lost", append(l.attrs(), slog.String("reason", le.Error()))...)
@@ -179,3 +225,27 @@ func lostFrom(key string, token uint64, item map[string]types.AttributeValue) *L
 func (l *Lease) lockWrites() { l.writing <- struct{}{} }
 
 func (l *Lease) unlockWrites() { <-l.writing }
+
+// startDanger starts the danger timer of a lock acquired by a write sent at
+// sent, and reports whether the lease is past its safe time already: a
+// process paused between sending the write and reading its reply can be,
+// and then the caller must get a context that is cancelled on return, not
+// one a timer goroutine cancels a little later. A lock held under the
+// Session's lease has no timer of its own: its safe time is the Session
+// record's, whose timer puts every such lock in danger at once.
+func (l *Lease) startDanger(sent time.Time) (late bool) {
+	if l.underSession() {
+		return l.pastSafe()
+	}
+	l.setSafeAt(sent)
+	wait := time.Until(sent.Add(l.s.cfg.safe))
+	late = wait <= 0
+	if late {
+		wait = time.Hour // a timer that never fires: endangered runs by hand
+	}
+	l.danger = time.AfterFunc(wait, l.endangered)
+	if late {
+		l.danger.Stop()
+	}
+	return late
+}

@@ -65,6 +65,9 @@ func (s *Session) enter(id lockID) (*keyState, error) {
 	if s.closed {
 		return nil, ErrSessionClosed
 	}
+	if s.revoked {
+		return nil, ErrSessionRevoked
+	}
 	ks := s.keys[id]
 	if ks == nil {
 		ks = &keyState{sem: make(chan struct{}, 1)}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // Limits of DynamoDB that the library checks before making a request.
@@ -62,6 +64,9 @@ func (s *Session) validate(m *Mutex) error {
 		return fmt.Errorf("%w: key is %d bytes, DynamoDB allows %d", ErrInvalidKey, len(key), maxPartitionKeyBytes)
 	case !utf8.ValidString(key):
 		return fmt.Errorf("%w: key %q is not valid UTF-8", ErrInvalidKey, key)
+	case isSessionKey(key):
+		return fmt.Errorf("%w: key %q begins with %q, which names Session records (WithSessionLease)",
+			ErrInvalidKey, key, wire.SessionKeyPrefix)
 	}
 	sk := s.cfg.keys.sort
 	switch {

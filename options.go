@@ -70,6 +70,9 @@ type config struct {
 	// (WithClockBound); hasBound is false when none was declared.
 	clockBound time.Duration
 	hasBound   bool
+	// sessionLease: the Session keeps its locks under one Session record
+	// (WithSessionLease).
+	sessionLease bool
 }
 
 // keyNames are the table's key attribute names, sort empty for a table with
@@ -352,6 +355,10 @@ func (c *config) validate() error {
 		return optionError("WithClockBound", "clock bound must be from 0 to %v, got %v", maxRecordLease, c.clockBound)
 	case c.parallelism < 1:
 		return optionError("WithParallelism", "parallelism must not be negative, got %d", c.parallelism)
+	case c.sessionLease && c.keys.format != FormatNative:
+		return optionError("WithSessionLease, WithFormat", "session leases need FormatNative: the %s lock client "+
+			"watches the version of each lock, which a session lease never renews, and would take live locks over",
+			c.keys.format)
 	case len(c.owner) > maxOwnerBytes || !utf8.ValidString(c.owner):
 		return optionError("WithOwner", "owner must be valid UTF-8 of at most %d bytes", maxOwnerBytes)
 	}

@@ -37,6 +37,11 @@ type record struct {
 	// two for a record held by both (foreign.go), whose version is then
 	// the two joined.
 	watched []wire.Watched
+	// session is, for a record held under a session lease, the key of the
+	// Session record whose lease keeps it (sessionlease.go); version is
+	// then the record's lock version, which only acquires and releases
+	// change. "" for a record whose own version is renewed.
+	session string
 }
 
 // decodeRecord reads a lock item written by this library in any of its
@@ -63,11 +68,8 @@ func decodeOwn(key string, item map[string]types.AttributeValue) (record, error)
 		return record{}, &RecordError{Key: key, Attribute: attr, Problem: problem}
 	}
 	var err error
-	if r.version, err = stringAttr(item, attrVersion); err != nil {
+	if r.version, r.session, err = ownVersion(item); err != nil {
 		return fail(attrVersion, err.Error())
-	}
-	if r.version == "" {
-		return fail(attrVersion, "is empty")
 	}
 	if r.owner, err = stringAttr(item, attrOwner); err != nil {
 		return fail(attrOwner, err.Error())
@@ -102,6 +104,34 @@ func decodeOwn(key string, item map[string]types.AttributeValue) (record, error)
 		return record{}, err
 	}
 	return r, nil
+}
+
+// ownVersion reads the version of a record of the library's layout: its
+// version attribute or, for a record held or last released under a session
+// lease, which has none, its lock version and its Session. A record that
+// has both was taken by a writer that knows nothing of session leases,
+// which sets the version and leaves the rest: the version rules.
+func ownVersion(item map[string]types.AttributeValue) (version, session string, err error) {
+	if _, ok := item[attrVersion]; ok || item[wire.AttrSession] == nil {
+		version, err = stringAttr(item, attrVersion)
+		if err == nil && version == "" {
+			err = errors.New("is empty")
+		}
+		return version, "", err
+	}
+	if session, err = stringAttr(item, wire.AttrSession); err == nil && !isSessionKey(session) {
+		err = fmt.Errorf("is missing, and %s %q names no Session record", wire.AttrSession, session)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if version, err = stringAttr(item, wire.AttrLockVersion); err == nil && version == "" {
+		err = errors.New("is empty")
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("is missing, and %s %v", wire.AttrLockVersion, err)
+	}
+	return version, session, nil
 }
 
 // decodeStamp reads the optional clock stamp. Records of earlier releases

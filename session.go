@@ -41,6 +41,17 @@ type Session struct {
 	abandoned []lockVersion
 	pruned    time.Time
 
+	// sl is the Lease of the Session record under WithSessionLease, nil
+	// otherwise: the one record the heartbeat loop renews, whose safe time
+	// is every held lock's (sessionlease.go). revoked is set, with s.mu,
+	// once its renewal found it revoked or gone.
+	sl      *Lease
+	revoked bool
+	// sessions and dead are what this Session has seen of the Session
+	// records that keep other processes' locks (sessionwatch.go).
+	sessions map[string]sessionSeen
+	dead     map[string]time.Time
+
 	trouble *renewalTrouble // keeps Warn lines about renewals to one a period
 	// foreignMet is set the first time a read or write meets a record of
 	// another lock client, which is logged once per Session.
@@ -103,10 +114,18 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 		keys:     make(map[lockID]*keyState),
 		obs:      make(map[lockID]observation),
 		held:     make(map[*Lease]struct{}),
+		sessions: make(map[string]sessionSeen),
+		dead:     make(map[string]time.Time),
 		trouble:  &renewalTrouble{log: log, period: cfg.heartbeat},
 	}
 	if cfg.hasBound {
 		s.store.clock = &clockCheck{bound: cfg.clockBound, lease: cfg.lease, s: s}
+	}
+	if cfg.sessionLease {
+		if err := s.startSessionLease(ctx); err != nil {
+			stop(err)
+			return nil, err
+		}
 	}
 	go s.run()
 	return s, nil
@@ -152,6 +171,7 @@ func (s *Session) Close(ctx context.Context) error {
 			g.Go(func() error { s.abandon(ctx, a); return nil })
 		}
 		_ = g.Wait()
+		s.endSessionRecord(ctx, len(leases))
 		s.log.Debug("dynamutex: session closed", slog.Int("held", len(leases)))
 	})
 	select {
@@ -216,6 +236,7 @@ func (s *Session) pruneObservationsLocked(now time.Time) {
 			}
 		}
 	}
+	s.pruneSessionsLocked(now)
 }
 
 func observationRetention(lease time.Duration) time.Duration {

@@ -73,9 +73,16 @@ func (s *Session) turnCame(ctx context.Context, a *acquisition, rec record) (boo
 		// An older waiter took our claim over, or none is ours.
 		a.claim.standing, a.poll = false, 0
 	}
-	if !s.blockedByClaim(a, rec, now) && (rec.released || s.takeable(a.m.id, rec, now)) {
+	dead, err := s.holderDead(ctx, rec)
+	if err != nil {
+		return false, err
+	}
+	if !s.blockedByClaim(a, rec, now) && (rec.released || dead || s.takeable(a.m.id, rec, now)) {
 		if s.store.cross(rec) {
 			a.req.foreign = &rec
+		}
+		if dead {
+			a.req.dead = deadHolder(rec)
 		}
 		return true, nil
 	}
@@ -119,6 +126,13 @@ func (s *Session) pause(ctx context.Context, a *acquisition, rec record) error {
 // already past does not shorten it: a waiter that sleeps then is held back
 // by another waiter's claim, and must not read in a tight loop.
 func (s *Session) capSleep(id lockID, rec record, d time.Duration) time.Duration {
+	if rec.session != "" {
+		// Held under a session lease: the Session record decides.
+		if until, ok := s.untilSessionDue(rec.session); ok && until > 0 {
+			d = min(d, until)
+		}
+		return d
+	}
 	if o, ok := s.observation(id); ok && o.version == rec.version {
 		if until := time.Until(o.seen.Add(o.lease)); until > 0 {
 			d = min(d, until)
@@ -130,7 +144,12 @@ func (s *Session) capSleep(id lockID, rec record, d time.Duration) time.Duration
 	return d
 }
 
-// takeable reports whether a write may take rec over now.
+// takeable reports whether a write may take rec over now by its own
+// version or deadline. A record held under a session lease has neither
+// that counts: its Session record decides (holderDead).
 func (s *Session) takeable(id lockID, rec record, now time.Time) bool {
+	if rec.session != "" {
+		return false
+	}
 	return s.expiredVersion(id, now) == rec.version || s.store.takeableByClock(rec)
 }

@@ -59,7 +59,7 @@ const (
 // table's keys, which therefore cannot serve as key attribute names.
 func Attributes() []string {
 	return []string{AttrOwner, AttrVersion, AttrToken, AttrLease, AttrReleased, AttrData,
-		AttrSent, AttrDeadline, AttrStamped, AttrClaim, AttrExpires}
+		AttrSent, AttrDeadline, AttrStamped, AttrClaim, AttrExpires, AttrSession, AttrLockVersion}
 }
 
 // TypeName is the DynamoDB type of an attribute value as DynamoDB writes it

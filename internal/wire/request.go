@@ -30,8 +30,13 @@ const (
 	tokenClause   = "#t = if_not_exists(#t, :seed) + :one" // only an acquire seeds the token
 	nextClause    = "#v = " + ValNext                      // a renewal or release writes ValNext
 	releaseClause = "#r = :true"                           // and only a release marks the record released
-	claimUpdate   = "SET #c = :claim"
-	unclaimUpdate = "REMOVE #c"
+	// A release of a record held under a session lease writes its lock
+	// version instead, and only a Session record's creation, of the
+	// writes without a token, marks a record not released.
+	leasedNextClause = "#lv = " + ValNext
+	createClause     = "#r = :f"
+	claimUpdate      = "SET #c = :claim"
+	unclaimUpdate    = "REMOVE #c"
 )
 
 // Item names one lock record: its table and its key.
@@ -150,6 +155,14 @@ type AcquireArgs struct {
 	// unchanged for its lease: the write may pass it.
 	StaleClaim string
 	Data       []byte // nil or empty: the write removes the record's data
+	// Session, when set, is the partition-key value of the writer's Session
+	// record: the write holds the lock under that Session's lease
+	// (session.go), and a deadline in Stamp only lets it take records by
+	// clock, without being stamped.
+	Session string
+	// Dead, when set, is a lock record held under a Session that the writer
+	// has read as revoked or gone: the write may replace it.
+	Dead *DeadHolder
 }
 
 // Acquire builds the conditional write that takes the lock if the record is
@@ -182,6 +195,9 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 		cond += " OR (#dl < " + ValBefore + " AND #sv = #v)"
 		u.values[ValBefore] = N(a.Stamp.Before)
 	}
+	if a.Dead != nil {
+		cond += " OR " + u.deadClause(a.Dead)
+	}
 	// A claim stands in the way of everyone but its claimant, whose write
 	// removes it, as does a write that passes a stale one.
 	cond = "(" + cond + ") AND (" + u.claimGate(a.StaleClaim) + ")"
@@ -190,6 +206,9 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 	// say: only CrossTakeover, conditioned on that version, may replace it.
 	cond += u.othersAbsent(l, []Layout{l})
 	u.remove("#c")
+	if a.Session != "" {
+		u.leased(a.Session, false)
+	}
 	in := u.input(a.Item, cond)
 	in.ReturnValues = types.ReturnValueUpdatedOld
 	return in
@@ -381,11 +400,11 @@ func WaitRead(it Item) *dynamodb.GetItemInput {
 		TableName:      aws.String(it.Table),
 		Key:            it.KeyMap(),
 		ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#o, #v, #t, #l, #r, #s, #dl, #sv, #c, " +
+		ProjectionExpression: aws.String("#o, #v, #t, #l, #r, #s, #dl, #sv, #c, #ss, #lv, " +
 			"#jo, #jl, #jv, #jr, #po, #pl, #pv, #pe"),
 		ExpressionAttributeNames: map[string]string{"#o": AttrOwner, "#v": AttrVersion, "#t": AttrToken,
 			"#l": AttrLease, "#r": AttrReleased, "#s": AttrSent, "#dl": AttrDeadline, "#sv": AttrStamped,
-			"#c":  AttrClaim,
+			"#c": AttrClaim, "#ss": AttrSession, "#lv": AttrLockVersion,
 			"#jo": JavaOwner, "#jl": JavaLease, "#jv": JavaVersion, "#jr": JavaReleased,
 			"#po": PythonOwner, "#pl": PythonLease, "#pv": PythonVersion, "#pe": PythonExpiry},
 	}
@@ -413,7 +432,11 @@ const (
 	OpRelease Op = "release"
 	OpClaim   Op = "claim"   // a waiter claims the next turn, or re-asserts its claim
 	OpUnclaim Op = "unclaim" // a Lock call that gave up removes its claim
-	OpOther   Op = "other"   // none of the library's writes
+	// OpSession creates a Session record (WithSessionLease). Its renewals
+	// are OpRenew, and its revocation, or its end at Close, OpRelease, on
+	// its key (SessionKeyPrefix).
+	OpSession Op = "session"
+	OpOther   Op = "other" // none of the library's writes
 )
 
 // ClassifyUpdate tells which of the library's writes an UpdateItem request
@@ -428,6 +451,10 @@ func ClassifyUpdate(update string) Op {
 		return OpUnclaim
 	case strings.Contains(update, tokenClause):
 		return OpAcquire
+	case strings.Contains(update, leasedNextClause) && strings.Contains(update, releaseClause):
+		return OpRelease
+	case strings.Contains(update, nextClause) && strings.Contains(update, createClause):
+		return OpSession
 	case strings.Contains(update, nextClause) && strings.Contains(update, releaseClause):
 		return OpRelease
 	case strings.Contains(update, nextClause):

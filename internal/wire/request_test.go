@@ -88,7 +88,28 @@ var writes = []struct {
 	}), OpAcquire},
 	{"python_renew", replace(func(a *ReplaceArgs) { a.Item, a.Stamp = pythonItem, bounded }), OpRenew},
 	{"python_release", replace(func(a *ReplaceArgs) { a.Item, a.Released, a.Next = pythonItem, true, "v1" }), OpRelease},
+	{"leased_acquire", acquire(func(a *AcquireArgs) { a.Session = sessKey }), OpAcquire},
+	{"leased_acquire_bounded_dead", acquire(func(a *AcquireArgs) {
+		a.Session, a.Stamp, a.Takeover = sessKey, bounded, "v0"
+		a.Dead = &DeadHolder{Session: "dynamutex-session:s0", LockVersion: "lv0"}
+	}), OpAcquire},
+	{"acquire_dead", acquire(func(a *AcquireArgs) {
+		a.Dead = &DeadHolder{Session: "dynamutex-session:s0", LockVersion: "lv0"}
+	}), OpAcquire},
+	{"leased_release", LeasedRelease(LeasedReleaseArgs{Item: it, Current: []string{"v1", "v1b"}, Next: "v2",
+		Expires: expires, SentMS: plain.Sent}), OpRelease},
+	{"session_create", SessionCreate(SessionCreateArgs{Item: sessItem, Owner: "owner-a", Version: "s1",
+		Lease: 600 * time.Millisecond, Expires: expires, Stamp: bounded}), OpSession},
+	{"session_renew", replace(func(a *ReplaceArgs) { a.Item, a.Stamp = sessItem, bounded }), OpRenew},
+	{"session_revoke_watched", Revoke(RevokeArgs{Item: sessItem, Watched: "s1", Next: "s2", SentMS: plain.Sent,
+		Expires: expires}), OpRelease},
+	{"session_revoke_clock", Revoke(RevokeArgs{Item: sessItem, Before: bounded.Before, Next: "s2",
+		SentMS: plain.Sent, Expires: expires}), OpRelease},
 }
+
+const sessKey = "dynamutex-session:s1"
+
+var sessItem = Item{Table: "locks", PartitionKey: "key", Key: sessKey}
 
 var (
 	javaItem   = Item{Table: "locks", PartitionKey: "key", Key: "k", Layout: Java}
@@ -204,11 +225,11 @@ func TestRequestsGolden(t *testing.T) {
 	for _, g := range []struct {
 		name string
 		item Item
-	}{{"guard", it}, {"guard_java", javaItem}, {"guard_python", pythonItem}} {
+	}{{"guard", it}, {"guard_java", javaItem}, {"guard_python", pythonItem}, {"guard_session", sessItem}} {
 		name, item := g.name, g.item
 		add(name, body(t, func(ctx context.Context, c *dynamodb.Client) error {
 			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-				TransactItems: []types.TransactWriteItem{Guard(GuardArgs{Item: item, Token: 8, Owner: "owner-a"})}})
+				TransactItems: guardItems(item)})
 			return err
 		}))
 	}
@@ -249,11 +270,19 @@ func TestAttributes(t *testing.T) {
 		}
 		seen[a] = true
 	}
-	if len(seen) != 11 || !seen[AttrExpires] || !seen[AttrClaim] {
+	if len(seen) != 13 || !seen[AttrExpires] || !seen[AttrClaim] || !seen[AttrSession] || !seen[AttrLockVersion] {
 		t.Errorf("Attributes() = %v", Attributes())
 	}
 	Attributes()[0] = "changed"
 	if Attributes()[0] != AttrOwner {
 		t.Error("Attributes shares its slice with callers")
 	}
+}
+
+// guardItems is the guard of item: a Session record's is SessionGuard.
+func guardItems(item Item) []types.TransactWriteItem {
+	if item.Key == sessKey {
+		return []types.TransactWriteItem{SessionGuard(item)}
+	}
+	return []types.TransactWriteItem{Guard(GuardArgs{Item: item, Token: 8, Owner: "owner-a"})}
 }
