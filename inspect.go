@@ -58,6 +58,18 @@ type LockInfo struct {
 	// unchanged for its Lease.
 	Client string
 
+	// Session is the key of the Session record whose lease keeps the lock,
+	// for a lock held under a session lease (WithSessionLease); "" for a
+	// lock renewed by itself, and for a released record. Inspect and List
+	// then read that Session record, once per Session, and Unchanged,
+	// LastWrite, Deadline and Lease are the Session record's: a lock
+	// held under a session lease is alive exactly as long as its Session.
+	Session string
+	// SessionEnded reports that the Session record named by Session is
+	// revoked, ended by Close, or gone: that Session can never renew
+	// again, and the lock is free to take.
+	SessionEnded bool
+
 	// Err is set for a record this library cannot read: an item neither it
 	// nor a known lock client wrote, or a damaged one. It is a *RecordError (ErrCorruptRecord), and
 	// only Key and SortKey are filled in. Lock refuses such a key with the
@@ -75,7 +87,7 @@ type LockInfo struct {
 // way.
 func (i LockInfo) Free() bool {
 	return i.Err == nil && !i.claimLive &&
-		(i.Released || (i.Lease > 0 && i.Unchanged >= i.Lease) || i.pastDeadline)
+		(i.Released || i.SessionEnded || (i.Lease > 0 && i.Unchanged >= i.Lease) || i.pastDeadline)
 }
 
 // Inspect reads the record of key with one strongly consistent GetItem.
@@ -108,7 +120,7 @@ func (s *Session) Inspect(ctx context.Context, key string, sortKey ...string) (L
 	if len(out.Item) == 0 {
 		return LockInfo{}, fmt.Errorf("%w: %q", ErrNoRecord, key)
 	}
-	info := s.describe(m.id, out.Item, time.Now())
+	info := s.describe(m.id, out.Item, time.Now(), s.sessionLookup(ctx))
 	return info, info.Err
 }
 
@@ -116,7 +128,9 @@ func (s *Session) Inspect(ctx context.Context, key string, sortKey ...string) (L
 // Scan requests of up to 1 MB each, one page at a time as the loop
 // advances. Foreign or damaged records come with LockInfo.Err set and the
 // iteration goes on; the iteration's own error is set only when a request
-// fails, and then it stops. Like Inspect, List counts as an observation of
+// fails, and then it stops. Session records (WithSessionLease) are not
+// locks and are left out; each lock held under a session lease names its
+// Session, which List reads once per Session. Like Inspect, List counts as an observation of
 // each record for takeovers: the Session remembers the version of every
 // record it saw, about a hundred bytes each, for ten minutes or
 // ten leases. Stop early by breaking out of the loop.
@@ -130,6 +144,7 @@ func (s *Session) Inspect(ctx context.Context, key string, sortKey ...string) (L
 func (s *Session) List(ctx context.Context) iter.Seq2[LockInfo, error] {
 	return func(yield func(LockInfo, error) bool) {
 		var start map[string]types.AttributeValue
+		look := s.sessionLookup(ctx)
 		for {
 			out, err := s.store.client.Scan(ctx, wire.Scan(s.store.table, start))
 			if err != nil {
@@ -138,7 +153,10 @@ func (s *Session) List(ctx context.Context) iter.Seq2[LockInfo, error] {
 			}
 			received := time.Now()
 			for _, item := range out.Items {
-				if !yield(s.describeItem(item, received), nil) {
+				if k, _ := stringAttr(item, s.cfg.keys.partition); isSessionKey(k) {
+					continue
+				}
+				if !yield(s.describeItem(item, received, look), nil) {
 					return
 				}
 			}
@@ -151,7 +169,7 @@ func (s *Session) List(ctx context.Context) iter.Seq2[LockInfo, error] {
 }
 
 // describeItem reads the key of a scanned item, then describes it.
-func (s *Session) describeItem(item map[string]types.AttributeValue, received time.Time) LockInfo {
+func (s *Session) describeItem(item map[string]types.AttributeValue, received time.Time, look sessionLookup) LockInfo {
 	var id lockID
 	var err error
 	if id.key, err = stringAttr(item, s.cfg.keys.partition); err != nil {
@@ -162,12 +180,12 @@ func (s *Session) describeItem(item map[string]types.AttributeValue, received ti
 			return LockInfo{Key: id.key, Err: &RecordError{Key: id.key, Attribute: s.cfg.keys.sort, Problem: err.Error()}}
 		}
 	}
-	return s.describe(id, item, received)
+	return s.describe(id, item, received, look)
 }
 
 // describe decodes the record of id, received at received, and notes its
 // version as observed.
-func (s *Session) describe(id lockID, item map[string]types.AttributeValue, received time.Time) LockInfo {
+func (s *Session) describe(id lockID, item map[string]types.AttributeValue, received time.Time, look sessionLookup) LockInfo {
 	info := LockInfo{Key: id.key, SortKey: id.sort}
 	rec, err := decodeRecord(id.key, item)
 	if err != nil {
@@ -188,5 +206,66 @@ func (s *Session) describe(id lockID, item map[string]types.AttributeValue, rece
 		info.pastDeadline = s.store.takeableByClock(rec)
 		info.Unchanged = received.Sub(o.seen)
 	}
+	if rec.session != "" && !rec.released {
+		info.Session = rec.session
+		info.Unchanged, info.Deadline, info.pastDeadline = 0, time.Time{}, false
+		look(rec.session).describe(&info, s)
+	}
 	return info
+}
+
+// sessionLookup reads the Session record key, once per key for the
+// lookup's life: an Inspect, or a List.
+type sessionLookup func(key string) sessionLook
+
+// sessionLook is what a lookup found: the Session record and when this
+// Session first saw its version, whether it is gone, or nothing (failed).
+type sessionLook struct {
+	seen  sessionSeen
+	gone  bool
+	found bool
+}
+
+func (s *Session) sessionLookup(ctx context.Context) sessionLookup {
+	cache := map[string]sessionLook{}
+	return func(key string) sessionLook {
+		if l, ok := cache[key]; ok {
+			return l
+		}
+		var l sessionLook
+		out, err := s.store.get(ctx, wire.Read(s.store.item(s.store.sessionID(key))))
+		switch {
+		case err != nil:
+		case len(out.Item) == 0:
+			l.gone = true
+			s.markDead(key)
+		default:
+			if sr, derr := decodeSessionRecord(key, out.Item); derr == nil {
+				l.found = true
+				l.seen = s.seeSession(key, sr, time.Now())
+				if sr.released {
+					s.markDead(key)
+				}
+			}
+		}
+		cache[key] = l
+		return l
+	}
+}
+
+// describe fills in what the Session record says of a lock it keeps.
+func (l sessionLook) describe(info *LockInfo, s *Session) {
+	switch {
+	case l.gone:
+		info.SessionEnded = true
+	case l.found:
+		sr := l.seen.rec
+		info.SessionEnded = sr.released
+		info.Lease, info.LastWrite = sr.lease, sr.sent
+		if !sr.released {
+			info.Deadline = sr.deadline
+			info.pastDeadline = s.store.takeableByClock(sr)
+			info.Unchanged = time.Since(l.seen.seen)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package dynamutex_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -9,6 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/dynamutextest"
@@ -138,4 +141,189 @@ func checkSessionTakeover(t *testing.T, waiterLease bool) {
 	if n := wtr.total() - before; n != 4 {
 		t.Errorf("taking two locks of a revoked Session sent %d requests, want 4 (a refused write and the take, each)", n)
 	}
+}
+
+// A holder whose Session renewals stop reaching the table (a pause, a
+// partition) is in danger, every lock at once, before a waiter can revoke
+// its Session; once revoked, its next renewal tells it, within a period,
+// that every lock is lost; its guarded writes are refused before anyone has
+// taken the locks; and it takes no more locks.
+func TestSynctestSessionLeaseRevoked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := dynamutextest.New()
+		htr := newTap(db)
+		var cut atomic.Bool
+		htr.setFault(func(op, key string, in any) fault {
+			return fault{block: cut.Load() && isSessionKey(key)}
+		})
+		h := memSession(t, htr, dynamutex.WithOwner("holder"), dynamutex.WithSessionLease())
+		defer h.Close(ctx)
+		w := memSession(t, db, dynamutex.WithOwner("waiter"))
+		defer w.Close(ctx)
+		var ended [2]time.Time
+		var ctxs [2]context.Context
+		var ms [2]*dynamutex.Mutex
+		for i, k := range []string{"k0", "k1"} {
+			ms[i] = h.NewMutex(k)
+			lctx, err := ms[i].Lock(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctxs[i] = lctx
+			context.AfterFunc(ctxs[i], func() { ended[i] = time.Now() })
+		}
+		cut.Store(true)
+		wctx, err := w.NewMutex("k0").Lock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken := time.Now()
+		synctest.Wait()
+		for i, e := range ended {
+			var de *dynamutex.DangerError
+			if e.IsZero() || !e.Before(taken) || !errors.As(context.Cause(ctxs[i]), &de) {
+				t.Errorf("lock %d ended at %v with %v; want in danger before the takeover at %v", i, e, context.Cause(ctxs[i]), taken)
+			}
+		}
+		lk1 := mustLease(t, ctxs[1])
+		err = lk1.GuardedWrite(ctx, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: aws.String("locks"), Key: map[string]types.AttributeValue{"key": avS("k0")},
+			ConditionExpression: aws.String("attribute_exists(#k)"), ExpressionAttributeNames: map[string]string{"#k": "key"}}})
+		var le *dynamutex.LostError
+		if !errors.As(err, &le) || le.Reason != "session revoked" {
+			t.Errorf("GuardedWrite under the revoked Session's untaken lock: %v, want a LostError, session revoked", err)
+		}
+		cut.Store(false)
+		time.Sleep(dynamutex.DefaultHeartbeatPeriod)
+		synctest.Wait()
+		if _, err := h.NewMutex("k2").TryLock(ctx); !errors.Is(err, dynamutex.ErrSessionRevoked) {
+			t.Errorf("TryLock after revocation: %v, want ErrSessionRevoked", err)
+		}
+		// Within a period of renewals resuming, both locks are known lost:
+		// Unlock reports it without a request.
+		before := htr.total()
+		for i, m := range ms {
+			var le *dynamutex.LostError
+			if err := m.Unlock(ctx); !errors.As(err, &le) || le.Reason != "session revoked" {
+				t.Errorf("Unlock of lock %d of the revoked Session: %v, want a LostError, session revoked", i, err)
+			}
+		}
+		if n := htr.total() - before; n != 0 {
+			t.Errorf("Unlock of lost locks sent %d requests, want 0: the loss was known", n)
+		}
+		if got, want := mustLease(t, wctx).Token(), mustLease(t, ctxs[0]).Token()+1; got != want {
+			t.Errorf("the waiter's token %d, want %d", got, want)
+		}
+	})
+}
+
+// Under a declared clock bound a dead Session's first lock is taken, once
+// its deadline has passed, with 4 requests: the refused write, a read of
+// the Session record, its revocation and the take; every other lock of it
+// with 2.
+func TestSynctestSessionLeaseClockTakeover(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := dynamutextest.New()
+		bound := dynamutex.WithClockBound(100 * time.Millisecond)
+		a := memSession(t, db, dynamutex.WithSessionLease(), bound)
+		for _, k := range []string{"k0", "k1"} {
+			lockedCtxOf(t, a, k)
+		}
+		if err := a.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(dynamutex.DefaultLeaseDuration + time.Second)
+		tr := newTap(db)
+		b := memSession(t, tr, dynamutex.WithSessionLease(), bound)
+		defer b.Close(ctx)
+		for _, c := range []struct {
+			k    string
+			want int
+		}{{"k0", 4}, {"k1", 2}} {
+			k, want := c.k, c.want
+			before := tr.total()
+			if _, err := b.NewMutex(k).TryLock(ctx); err != nil {
+				t.Fatalf("TryLock %s past the dead Session's deadline: %v", k, err)
+			}
+			if n := tr.total() - before; n != want {
+				t.Errorf("TryLock %s sent %d requests, want %d", k, n, want)
+			}
+		}
+	})
+}
+
+// A renewal of the Session record whose reply is lost is recognised at the
+// next attempt, as a lock's is: nothing is lost.
+func TestSynctestSessionLeaseRenewalReplyLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		tr := newTap(dynamutextest.New())
+		var dropped atomic.Int64
+		tr.setFault(func(op, key string, in any) fault {
+			if op == opRenew && isSessionKey(key) && dropped.Add(1) <= 2 {
+				return fault{drop: true}
+			}
+			return fault{}
+		})
+		s := memSession(t, tr, dynamutex.WithSessionLease())
+		defer s.Close(ctx)
+		lctx := lockedCtxOf(t, s, "k")
+		time.Sleep(4 * dynamutex.DefaultHeartbeatPeriod)
+		synctest.Wait()
+		if dropped.Load() < 3 || lctx.Err() != nil {
+			t.Fatalf("after %d session renewals, two replies lost: lock context %v, want alive", dropped.Load(), context.Cause(lctx))
+		}
+	})
+}
+
+// Inspect names the Session that keeps a lock and tells whether it lives;
+// List leaves the Session records out; Close with no lock held ends the
+// Session record, so that readers see it has gone.
+func TestSessionLeaseInspect(t *testing.T) {
+	tr, table, _ := setup(t)
+	ctx := ctxTimeout(t, time.Minute)
+	s := newSession(t, tr, table, dynamutex.WithSessionLease(), dynamutex.WithOwner("leased"))
+	m := s.NewMutex("k")
+	if _, err := m.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := newSession(t, tr, table)
+	info, err := r.Inspect(ctx, "k")
+	if err != nil || !isSessionKey(info.Session) || info.SessionEnded || info.Owner != "leased" || info.Free() {
+		t.Fatalf("Inspect = %+v, %v; want held under a live Session", info, err)
+	}
+	n := 0
+	for li, err := range r.List(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if li.Key != "k" || li.Session != info.Session {
+			t.Errorf("List yields %+v, want only the lock k under %s", li, info.Session)
+		}
+	}
+	if n != 1 {
+		t.Errorf("List yielded %d records, want 1", n)
+	}
+	if err := m.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	item := getItem(t, tr, table, info.Session)
+	if !attrBool(item, "released") {
+		t.Errorf("the Session record after Close with no lock held: %v, want released", item)
+	}
+}
+
+func lockedCtxOf(t *testing.T, s *dynamutex.Session, key string) context.Context {
+	t.Helper()
+	lctx, err := s.NewMutex(key).Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lctx
 }
