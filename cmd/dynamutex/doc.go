@@ -48,6 +48,7 @@
 //	--data S         text stored with the lock, shown by status and list
 //	--owner O        owner name stored with the lock (default host/pid/random)
 //	--busy-exit-code N  exit code for a busy lock (default 75), like flock -E
+//	--session-lease  hold the lock under a Session record (WithSessionLease)
 //
 // status and list take --json and --clock-bound; status also takes --key
 // instead of KEY.
@@ -192,8 +193,8 @@
 // DYNAMUTEX_TABLE, DYNAMUTEX_VERBOSE,
 // DYNAMUTEX_PARTITION_KEY, DYNAMUTEX_SORT_KEY, DYNAMUTEX_SORT_KEY_VALUE, and for run
 // DYNAMUTEX_KEY, DYNAMUTEX_LEASE, DYNAMUTEX_WAIT, DYNAMUTEX_NO_WAIT,
-// DYNAMUTEX_GRACE, DYNAMUTEX_OWNER, DYNAMUTEX_DATA and
-// DYNAMUTEX_BUSY_EXIT_CODE, and for run, status and list
+// DYNAMUTEX_GRACE, DYNAMUTEX_OWNER, DYNAMUTEX_DATA,
+// DYNAMUTEX_BUSY_EXIT_CODE and DYNAMUTEX_SESSION_LEASE, and for run, status and list
 // DYNAMUTEX_CLOCK_BOUND. AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID and
 // the rest work as for the AWS CLI (config.LoadDefaultConfig).
 //

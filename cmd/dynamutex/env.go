@@ -23,6 +23,7 @@ var flagEnv = map[string]string{
 	"sort-key":       "DYNAMUTEX_SORT_KEY",
 	"sort-key-value": "DYNAMUTEX_SORT_KEY_VALUE",
 	"format":         "DYNAMUTEX_FORMAT",
+	"session-lease":  "DYNAMUTEX_SESSION_LEASE",
 }
 
 // Variables that `dynamutex run` sets for CMD, describing the lock it holds.

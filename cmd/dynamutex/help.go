@@ -97,7 +97,8 @@ const environmentHelp = `Environment:
   DYNAMUTEX_TABLE, DYNAMUTEX_VERBOSE,
   DYNAMUTEX_FORMAT, DYNAMUTEX_PARTITION_KEY, DYNAMUTEX_SORT_KEY, DYNAMUTEX_SORT_KEY_VALUE
   DYNAMUTEX_KEY, DYNAMUTEX_LEASE, DYNAMUTEX_WAIT, DYNAMUTEX_NO_WAIT, DYNAMUTEX_GRACE,
-  DYNAMUTEX_OWNER, DYNAMUTEX_DATA, DYNAMUTEX_BUSY_EXIT_CODE      (run)
+  DYNAMUTEX_OWNER, DYNAMUTEX_DATA, DYNAMUTEX_BUSY_EXIT_CODE,
+  DYNAMUTEX_SESSION_LEASE                                       (run)
   DYNAMUTEX_CLOCK_BOUND                                         (run, status, list)
   AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ... as for the AWS CLI.
   The endpoint is --endpoint, else the AWS SDK's AWS_ENDPOINT_URL_DYNAMODB,
@@ -142,6 +143,9 @@ wait for the lock says so once on stderr, with who holds it.
   --data S         text stored with the lock, shown by status and list
   --owner O        owner name stored with the lock (default host/pid/random)
   --busy-exit-code N  exit code for a busy lock (default 75), like flock -E
+  --session-lease  hold the lock under a Session record, as services using
+                   WithSessionLease do: one more write at the start, the same
+                   renewals, and status shows the Session
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
   --format, --partition-key, --sort-key, --sort-key-value as for every command
 

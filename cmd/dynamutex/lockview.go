@@ -67,6 +67,14 @@ type lockView struct {
 	// lease, as that client's waiters do, or at once when a Java client
 	// released it and kept the record.
 	Client string `json:"client,omitempty"`
+	// Session is the key of the Session record that keeps a lock held
+	// under a session lease (run --session-lease, WithSessionLease), and
+	// SessionAlive whether that Session still renews it: false once it was
+	// revoked, ended or deleted, and the lock is free. Both are left out
+	// for a lock renewed by itself. LeaseMS, LastWrite and Deadline are then
+	// the Session record's.
+	Session      string `json:"session,omitempty"`
+	SessionAlive *bool  `json:"session_alive,omitempty"`
 
 	err       error     // the *RecordError behind Error, for the human output
 	lastWrite time.Time // LastWrite and Deadline as times, for the human output
@@ -94,6 +102,10 @@ func viewOf(info dynamutex.LockInfo) lockView {
 	lease := info.Lease.Milliseconds()
 	v.Owner, v.Token, v.Released, v.LeaseMS = &info.Owner, &info.Token, &info.Released, &lease
 	v.Client = info.Client
+	if info.Session != "" {
+		alive := !info.SessionEnded
+		v.Session, v.SessionAlive = info.Session, &alive
+	}
 	if info.Client != "" && info.Token == 0 {
 		v.Token = nil // the client keeps no token: 0 would read as one
 	}
@@ -141,8 +153,13 @@ func (v lockView) ownerText() string {
 	if v.Owner == nil {
 		return "-"
 	}
-	if v.Client != "" {
+	switch {
+	case v.Client != "":
 		return display(*v.Owner) + " (" + v.Client + " client)"
+	case v.SessionAlive != nil && *v.SessionAlive:
+		return display(*v.Owner) + " (session lease)"
+	case v.SessionAlive != nil:
+		return display(*v.Owner) + " (session ended: free)"
 	}
 	return display(*v.Owner)
 }
@@ -249,4 +266,13 @@ func writeJSON(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// sessionText says which Session keeps a lock held under a session lease,
+// and whether it lives.
+func (v lockView) sessionText() string {
+	if *v.SessionAlive {
+		return display(v.Session) + ": alive; the lock lives as long as this Session renews its record"
+	}
+	return display(v.Session) + ": ended (revoked, closed or deleted); the lock is free to take"
 }

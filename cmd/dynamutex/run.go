@@ -27,7 +27,11 @@ type runOptions struct {
 	grace    time.Duration
 	busyCode int
 	bound    time.Duration // --clock-bound, if given (common.isGiven)
-	argv     []string      // CMD and its arguments
+	// sessionLease: hold the lock under a Session record (--session-lease),
+	// as services that use WithSessionLease do, so that the lock is taken
+	// over on the same terms as theirs.
+	sessionLease bool
+	argv         []string // CMD and its arguments
 }
 
 // runCommand implements `dynamutex run`.
@@ -87,6 +91,7 @@ func runFlags(c *common) (*flag.FlagSet, *runOptions) {
 	fs.StringVar(&o.data, "data", "", "data stored in the record")
 	fs.IntVar(&o.busyCode, "busy-exit-code", o.busyCode, "exit code when the lock is busy")
 	clockBoundFlag(fs, &o.bound)
+	fs.BoolVar(&o.sessionLease, "session-lease", false, "hold the lock under a Session record (WithSessionLease)")
 	return fs, o
 }
 
@@ -100,6 +105,9 @@ func (o *runOptions) sessionOptions(a *app, c *common, tally *waitTally) []dynam
 	opts := []dynamutex.Option{dynamutex.WithLeaseDuration(o.lease)}
 	if o.owner != "" {
 		opts = append(opts, dynamutex.WithOwner(o.owner))
+	}
+	if o.sessionLease {
+		opts = append(opts, dynamutex.WithSessionLease())
 	}
 	return append(opts, a.clockOptions(c, o.bound, tally)...)
 }

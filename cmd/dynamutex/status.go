@@ -113,6 +113,9 @@ func (a *app) printStatus(v lockView) {
 			fmt.Fprintf(w, "client:\t%s: written by that lock client, not dynamutex; a run takes it over "+
 				"after watching it unchanged for its lease, as that client does\n", v.Client)
 		}
+		if v.SessionAlive != nil {
+			fmt.Fprintf(w, "session:\t%s\n", v.sessionText())
+		}
 		fmt.Fprintf(w, "token:\t%s\n", v.tokenText())
 		fmt.Fprintf(w, "lease:\t%s\n", v.leaseText())
 		fmt.Fprintf(w, "last write:\t%s\n", v.lastWriteText(now))
