@@ -324,7 +324,10 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 	s.log.Debug("dynamutex: acquired", append(l.attrs(), slog.String("how", ev.How.String()),
 		slog.Duration("wait", ev.Wait), slog.Int("attempts", ev.Attempts))...)
 	s.emit(ev)
-	if late {
+	// Under a session lease, the Session record's danger timer may have
+	// fired between startDanger and the lease joining s.held, where it
+	// would have found it: look again.
+	if late || (l.underSession() && l.pastSafe()) {
 		l.endangered()
 	}
 	return context.WithValue(lctx, leaseKey{}, l), nil

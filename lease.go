@@ -154,6 +154,11 @@ func (l *Lease) confirm(sent time.Time) {
 	l.confirmed = sent
 	l.round = renewal{}
 	l.setSafeAt(sent)
+	if l == l.s.sl {
+		// A lock's danger is for good, but the Session record's must be
+		// able to come again, for the locks taken since this renewal.
+		l.inDanger.Store(false)
+	}
 	l.danger.Reset(time.Until(sent.Add(l.s.cfg.safe)))
 }
 

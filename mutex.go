@@ -97,6 +97,8 @@ func (s *Session) dataRoom(id lockID) int {
 	used += len(l.Released) + 1 + len(attrData)
 	used += len(attrSent) + 21 + len(attrDeadline) + 21 + len(attrStamped) + 36 // the clock stamp
 	used += claimRoom
+	// Under a session lease: the Session's key and the lock version.
+	used += len(wire.AttrSession) + len(wire.SessionKeyPrefix) + 36 + len(wire.AttrLockVersion) + 36
 	return maxItemBytes - used - 100 // DynamoDB's own per-attribute overhead
 }
 

@@ -327,3 +327,40 @@ func lockedCtxOf(t *testing.T, s *dynamutex.Session, key string) context.Context
 	}
 	return lctx
 }
+
+// Danger comes to every lock of the Session each time its renewals stop
+// for the safe time, not only the first: a lock taken after the Session
+// record recovered from one stall is put in danger by the next.
+func TestSynctestSessionLeaseDangerAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		tr := newTap(dynamutextest.New())
+		var cut atomic.Bool
+		tr.setFault(func(op, key string, in any) fault {
+			return fault{status: map[bool]int{true: 500}[cut.Load() && isSessionKey(key)]}
+		})
+		s := memSession(t, tr, dynamutex.WithSessionLease())
+		defer s.Close(ctx)
+		first := lockedCtxOf(t, s, "k0")
+		cut.Store(true)
+		time.Sleep(dynamutex.DefaultSafeTime + time.Second)
+		synctest.Wait()
+		var de *dynamutex.DangerError
+		if !errors.As(context.Cause(first), &de) {
+			t.Fatalf("first lock after a stall past the safe time: %v, want in danger", context.Cause(first))
+		}
+		cut.Store(false)
+		time.Sleep(dynamutex.DefaultHeartbeatPeriod)
+		synctest.Wait()
+		second := lockedCtxOf(t, s, "k1")
+		if second.Err() != nil {
+			t.Fatalf("a lock taken after the Session recovered: %v, want held", context.Cause(second))
+		}
+		cut.Store(true)
+		time.Sleep(dynamutex.DefaultSafeTime + time.Second)
+		synctest.Wait()
+		if !errors.As(context.Cause(second), &de) {
+			t.Errorf("second lock after the second stall: %v, want in danger", context.Cause(second))
+		}
+	})
+}

@@ -60,24 +60,33 @@ func (s *Session) holderDead(ctx context.Context, rec record) (bool, error) {
 // judgeSession decides from item, the Session record key as read at
 // received, whether that Session is dead, and revokes it if it may.
 func (s *Session) judgeSession(ctx context.Context, key string, item map[string]types.AttributeValue, received time.Time) (bool, error) {
-	if len(item) == 0 {
-		s.markDead(key)
-		return true, nil
+	sr, seen, dead, err := s.noteSession(key, item, received)
+	if dead || err != nil {
+		return dead, err
 	}
-	sr, err := decodeSessionRecord(key, item)
-	if err != nil {
-		return false, err
-	}
-	if sr.released {
-		s.markDead(key)
-		return true, nil
-	}
-	seen := s.seeSession(key, sr, received)
 	watched := received.Sub(seen.seen) >= sr.lease
 	if !watched && !s.store.takeableByClock(sr) {
 		return false, nil
 	}
 	return s.revoke(ctx, key, sr, watched)
+}
+
+// noteSession records what item, the Session record key as read at
+// received, says: gone or released (dead), or the version seen.
+func (s *Session) noteSession(key string, item map[string]types.AttributeValue, received time.Time) (record, sessionSeen, bool, error) {
+	if len(item) == 0 {
+		s.markDead(key)
+		return record{}, sessionSeen{}, true, nil
+	}
+	sr, err := decodeSessionRecord(key, item)
+	if err != nil {
+		return record{}, sessionSeen{}, false, err
+	}
+	if sr.released {
+		s.markDead(key)
+		return sr, sessionSeen{}, true, nil
+	}
+	return sr, s.seeSession(key, sr, received), false, nil
 }
 
 // sessionDue reports whether a Session record seen as seen could be taken
@@ -122,8 +131,11 @@ func (s *Session) revoke(ctx context.Context, key string, sr record, watched boo
 		s.markDead(key)
 		return true, nil
 	case errors.As(err, &cf):
-		// Renewed after all, revoked by someone else, or gone.
-		return s.judgeSession(ctx, key, cf.item, time.Now())
+		// Renewed after all, revoked by someone else, or gone. Not
+		// revoked again here: a condition that disagreed with what this
+		// Session judged is judged again at the next look, not in a loop.
+		_, _, dead, err := s.noteSession(key, cf.item, time.Now())
+		return dead, err
 	case classify(err) == kindFatal:
 		return false, fmt.Errorf("dynamutex: revoke session record %q: %w", key, err)
 	}
