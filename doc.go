@@ -109,6 +109,9 @@
 // [WithClockBound] lets a Session take over a crashed holder's lock at its
 // first attempt once the holder's deadline has passed, which matters for
 // one-shot callers such as AWS Lambda handlers and cron jobs.
+// [WithSessionLease] keeps every lock a Session holds alive with one write
+// per heartbeat period, at the price of losing them all together when the
+// Session is revoked.
 //
 // # Fencing and guarded writes
 //

@@ -20,9 +20,13 @@
 // Session reads every other Session's records, so the format changes only
 // under these rules:
 //
-//   - The previous release must read every record this one writes: the
-//     attributes it knows (owner, version, token, lease_ms, released, data,
-//     expires_at) keep their names, types and meaning. The recorded items,
+//   - The previous release must read every record this one writes, or, for
+//     a lock held under a session lease (session.go), refuse it: such a
+//     record has no version, which that release's decoder requires and
+//     every clause of its acquire but "released" and "missing" needs, so it
+//     never writes a live one. The attributes it knows (owner, version,
+//     token, lease_ms, released, data, expires_at) keep their names, types
+//     and meaning. The recorded items,
 //     requests and decoder verdicts of that release are in
 //     testdata/prevrelease, and the root package's compat tests replay them.
 //   - A reader ignores attributes it does not know. The previous release
