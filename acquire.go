@@ -183,7 +183,7 @@ func (s *Session) takeFromDead(ctx context.Context, a *acquisition, rec record) 
 	if err != nil || !dead || s.blockedByClaim(a, rec, time.Now()) {
 		return false, err
 	}
-	a.req.dead, a.triedDead = deadHolder(rec), true
+	a.triedDead = true // the next write names the Session among the dead
 	return true, nil
 }
 
@@ -211,6 +211,7 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 		return attemptResult{kind: outFailed, err: ErrSessionRevoked}
 	}
 	a.req.takeover = s.expiredVersion(id, time.Now())
+	a.req.dead = s.deadSessions()
 	a.req.staleClaim = s.staleClaim(id, time.Now())
 	sent := time.Now()
 	if a.first.IsZero() {
@@ -222,7 +223,7 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 	// A foreign takeover is sent once for the record that made it ready;
 	// what the write found decides anew.
 	wasForeign := a.req.foreign != nil
-	a.req.foreign, a.req.dead = nil, nil
+	a.req.foreign = nil
 	a.attempts++
 	if err == nil {
 		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: sent,

@@ -122,9 +122,10 @@ type acquireReq struct {
 	// writes that it may take: released, or watched unchanged for its
 	// lease. The write is then CrossTakeover, conditioned on its versions.
 	foreign *record
-	// dead, when set, is a record held under a session lease whose Session
-	// this Session has read as revoked or gone: the write may take it.
-	dead *wire.DeadHolder
+	// dead lists the Sessions this Session has read as revoked or gone,
+	// latest first: the write may take a record held under any of their
+	// leases.
+	dead []string
 }
 
 // conditionFailed carries the item a conditional write found instead of the
@@ -190,7 +191,9 @@ func acquiredFrom(r acquireReq, l wire.Layout, seed time.Time, old map[string]ty
 		how = AcquiredTakeoverWatched
 	} else if wasReleased(l, old) {
 		how = AcquiredReleased
-	} else if r.dead != nil {
+	} else if _, had := old[l.Version]; !had && len(r.dead) > 0 {
+		// Neither released nor under a version: held under the lease of
+		// a dead Session.
 		how = AcquiredTakeoverWatched
 	} else if v, _ := stringAttr(old, l.Version); r.takeover != "" && v == r.takeover {
 		how = AcquiredTakeoverWatched

@@ -51,6 +51,9 @@ type Session struct {
 	// records that keep other processes' locks (sessionwatch.go).
 	sessions map[string]sessionSeen
 	dead     map[string]time.Time
+	// recentDead lists the latest Sessions found dead, for every acquire
+	// write to name (deadSessions).
+	recentDead []string
 
 	trouble *renewalTrouble // keeps Warn lines about renewals to one a period
 	// foreignMet is set the first time a read or write meets a record of

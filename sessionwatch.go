@@ -188,6 +188,17 @@ func (s *Session) sessionSeenOf(key string) (sessionSeen, bool) {
 func (s *Session) markDead(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, known := s.dead[key]; !known {
+		// A new slice each time: acquires read the old one unlocked.
+		recent := make([]string, 0, wire.MaxDead)
+		recent = append(recent, key)
+		for _, k := range s.recentDead {
+			if len(recent) < wire.MaxDead {
+				recent = append(recent, k)
+			}
+		}
+		s.recentDead = recent
+	}
 	s.dead[key] = time.Now()
 	delete(s.sessions, key)
 }
@@ -214,7 +225,11 @@ func (s *Session) pruneSessionsLocked(now time.Time) {
 	}
 }
 
-// deadHolder names rec for the write that takes it from its dead Session.
-func deadHolder(rec record) *wire.DeadHolder {
-	return &wire.DeadHolder{Session: rec.session, LockVersion: rec.version}
+// deadSessions lists the Sessions this Session most recently found dead,
+// latest first, for every acquire write to name (wire.MaxDead at most):
+// the locks they held are then taken in the write that finds them.
+func (s *Session) deadSessions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recentDead
 }

@@ -81,9 +81,6 @@ func (s *Session) turnCame(ctx context.Context, a *acquisition, rec record) (boo
 		if s.store.cross(rec) {
 			a.req.foreign = &rec
 		}
-		if dead {
-			a.req.dead = deadHolder(rec)
-		}
 		return true, nil
 	}
 	// A record in another layout is never claimed: the write that takes it

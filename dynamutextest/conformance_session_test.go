@@ -68,7 +68,7 @@ func caseSessionRecordCycle(t *testing.T, c api) {
 	wantConditionFailed(t, err, "UpdateItem", revoked)
 }
 
-func leasedAcquire(table, version string, dead *wire.DeadHolder) *update {
+func leasedAcquire(table, version string, dead []string) *update {
 	return &update{in: wire.Acquire(wire.AcquireArgs{Item: lockItem(table, "k"), Owner: "owner-" + version,
 		Version: version, Lease: 600 * time.Millisecond, Seed: fixedSeed, Expires: fixedExpires, Stamp: boundStamp,
 		Session: sessKey, Dead: dead})}
@@ -85,9 +85,9 @@ func caseLeasedLockCycle(t *testing.T, c api) {
 	// Neither another acquire nor a takeover of a watched "version" passes.
 	_, err = leasedAcquire(table, "v2", nil).send(c)
 	wantConditionFailed(t, err, "UpdateItem", held)
-	_, err = leasedAcquire(table, "v2", &wire.DeadHolder{Session: sessKey, LockVersion: "other"}).send(c)
+	_, err = leasedAcquire(table, "v2", []string{"dynamutex-session:other"}).send(c)
 	wantConditionFailed(t, err, "UpdateItem", held)
-	got, err := leasedAcquire(table, "v2", &wire.DeadHolder{Session: sessKey, LockVersion: "v1"}).send(c)
+	got, err := leasedAcquire(table, "v2", []string{"dynamutex-session:other", sessKey}).send(c)
 	mustOK(t, err)
 	wantItem(t, "UPDATED_OLD of the take", got, item{"owner": S("owner-v1"), "lock_version": S("v1"),
 		"session": S(sessKey), "token": N("1732540000000001"), "lease_ms": N("600"), "released": BOOL(false),
@@ -104,7 +104,7 @@ func caseLeasedLockCycle(t *testing.T, c api) {
 	_, err = (&update{in: wire.Acquire(wire.AcquireArgs{Item: lockItem(table, "k"), Owner: "owner-v4", Version: "v4",
 		Lease: 600 * time.Millisecond, Seed: fixedSeed, Expires: fixedExpires, Stamp: plainStamp})}).send(c)
 	mustOK(t, err)
-	_, err = leasedAcquire(table, "v5", &wire.DeadHolder{Session: sessKey, LockVersion: "v3"}).send(c)
+	_, err = leasedAcquire(table, "v5", []string{sessKey}).send(c)
 	if err == nil {
 		t.Fatal("the dead-Session clause took a record that a per-lock writer holds")
 	}

@@ -160,9 +160,10 @@ type AcquireArgs struct {
 	// (session.go), and a deadline in Stamp only lets it take records by
 	// clock, without being stamped.
 	Session string
-	// Dead, when set, is a lock record held under a Session that the writer
-	// has read as revoked or gone: the write may replace it.
-	Dead *DeadHolder
+	// Dead lists up to MaxDead Sessions the writer has read as revoked or
+	// gone: the write may take a record held under the lease of any of
+	// them.
+	Dead []string
 }
 
 // Acquire builds the conditional write that takes the lock if the record is
@@ -195,8 +196,8 @@ func Acquire(a AcquireArgs) *dynamodb.UpdateItemInput {
 		cond += " OR (#dl < " + ValBefore + " AND #sv = #v)"
 		u.values[ValBefore] = N(a.Stamp.Before)
 	}
-	if a.Dead != nil {
-		cond += " OR " + u.deadClause(a.Dead)
+	if len(a.Dead) > 0 {
+		cond += " OR " + u.deadClause(a.Dead[:min(len(a.Dead), MaxDead)])
 	}
 	// A claim stands in the way of everyone but its claimant, whose write
 	// removes it, as does a write that passes a stale one.

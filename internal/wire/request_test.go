@@ -91,11 +91,9 @@ var writes = []struct {
 	{"leased_acquire", acquire(func(a *AcquireArgs) { a.Session = sessKey }), OpAcquire},
 	{"leased_acquire_bounded_dead", acquire(func(a *AcquireArgs) {
 		a.Session, a.Stamp, a.Takeover = sessKey, bounded, "v0"
-		a.Dead = &DeadHolder{Session: "dynamutex-session:s0", LockVersion: "lv0"}
+		a.Dead = []string{"dynamutex-session:s0", "dynamutex-session:s9"}
 	}), OpAcquire},
-	{"acquire_dead", acquire(func(a *AcquireArgs) {
-		a.Dead = &DeadHolder{Session: "dynamutex-session:s0", LockVersion: "lv0"}
-	}), OpAcquire},
+	{"acquire_dead", acquire(func(a *AcquireArgs) { a.Dead = []string{"dynamutex-session:s0"} }), OpAcquire},
 	{"leased_release", LeasedRelease(LeasedReleaseArgs{Item: it, Current: []string{"v1", "v1b"}, Next: "v2",
 		Expires: expires, SentMS: plain.Sent}), OpRelease},
 	{"session_create", SessionCreate(SessionCreateArgs{Item: sessItem, Owner: "owner-a", Version: "s1",

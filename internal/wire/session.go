@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,26 +45,23 @@ const (
 	SessionSortValue = "session"
 )
 
-// Placeholder of the value the dead-holder clause of an acquire compares
-// AttrLockVersion with.
-const ValDeadLock = ":dlv"
-
-// DeadHolder names a lock record held under a session lease whose Session
-// record the writer has read as released or gone: that Session can never
-// renew again, so the lock may be taken at once.
-type DeadHolder struct {
-	Session     string // the Session record's partition-key value
-	LockVersion string // the lock record's AttrLockVersion, as read
-}
+// MaxDead is how many dead Sessions one acquire may name (AcquireArgs.Dead).
+const MaxDead = 16
 
 // deadClause is the part of an acquire condition that lets the write take
-// the record of d: still under d's Session and lock version, and with no
-// AttrVersion, which a writer of the previous release would have set had
-// it taken the record since.
-func (u *update) deadClause(d *DeadHolder) string {
-	u.names["#ss"], u.names["#lv"] = AttrSession, AttrLockVersion
-	u.values[":dss"], u.values[ValDeadLock] = S(d.Session), S(d.LockVersion)
-	return "(attribute_not_exists(#v) AND #ss = :dss AND #lv = " + ValDeadLock + ")"
+// a record held under the lease of any of the Sessions dead, which the
+// writer has read as released or gone: such a Session can never renew
+// again, so its locks are free. The record must have no AttrVersion, which
+// a per-lock writer (of this release or the previous one) sets when it
+// takes the record: then that writer holds it, whatever AttrSession says.
+func (u *update) deadClause(dead []string) string {
+	u.names["#ss"] = AttrSession
+	ps := make([]string, len(dead))
+	for i, d := range dead {
+		ps[i] = ":ds" + strconv.Itoa(i)
+		u.values[ps[i]] = S(d)
+	}
+	return "(attribute_not_exists(#v) AND #ss IN (" + strings.Join(ps, ", ") + "))"
 }
 
 // leased turns u, a native acquire or release, into one of a record held
