@@ -41,11 +41,13 @@ import (
 // spelled a name out as text. The claim map's other fields share their names
 // with record attributes (version, owner, lease_ms), which are already here.
 //
-// The Java and Python lock clients' names came last, for the same reason.
+// The Java and Python lock clients' names came next, for the same reason,
+// and the session lease's last.
 var fuzzNames = []string{attrOwner, attrVersion, attrToken, attrLease, attrReleased, attrData, ExpiresAttribute, DefaultPartitionKey,
 	attrSent, attrDeadline, attrStamped, attrClaim, claimSince, claimBeat,
 	wire.JavaVersion, wire.JavaOwner, wire.JavaLease, wire.JavaReleased,
-	wire.PythonVersion, wire.PythonOwner, wire.PythonLease, wire.PythonExpiry}
+	wire.PythonVersion, wire.PythonOwner, wire.PythonLease, wire.PythonExpiry,
+	wire.AttrSession, wire.AttrLockVersion}
 
 // claimFields are the claim map's fields, in no particular order.
 var claimFields = []string{claimVersion, claimOwner, claimBeat, claimSince, claimLease}
@@ -385,14 +387,33 @@ func wantPython(item map[string]types.AttributeValue, bad map[string]bool) recor
 }
 
 // wantOwn restates a record of this library alone.
+// wantVersion restates the version rule: the version, a non-empty S, when
+// there is one or no session; else, held under a session lease, the
+// lock version, a non-empty S, and the session, an S naming a Session
+// record. Each fault is blamed on the missing version.
+func wantVersion(item map[string]types.AttributeValue, r *record, bad map[string]bool) {
+	_, hasVersion := item[attrVersion]
+	if _, leased := item[wire.AttrSession]; hasVersion || !leased {
+		if v, ok := item[attrVersion].(*types.AttributeValueMemberS); ok && v.Value != "" {
+			r.version = v.Value
+		} else {
+			bad[attrVersion] = true
+		}
+		return
+	}
+	sess, ok := item[wire.AttrSession].(*types.AttributeValueMemberS)
+	lv, lok := item[wire.AttrLockVersion].(*types.AttributeValueMemberS)
+	if !ok || !strings.HasPrefix(sess.Value, wire.SessionKeyPrefix) || !lok || lv.Value == "" {
+		bad[attrVersion] = true
+		return
+	}
+	r.version, r.session = lv.Value, sess.Value
+}
+
 func wantOwn(item map[string]types.AttributeValue) (record, map[string]bool) {
 	var r record
 	bad := map[string]bool{}
-	if v, ok := item[attrVersion].(*types.AttributeValueMemberS); ok && v.Value != "" {
-		r.version = v.Value
-	} else {
-		bad[attrVersion] = true
-	}
+	wantVersion(item, &r, bad)
 	if v, ok := item[attrOwner].(*types.AttributeValueMemberS); ok {
 		r.owner = v.Value
 	} else {
@@ -667,7 +688,7 @@ func sameRecord(a, b record) bool {
 		a.released == b.released && bytes.Equal(a.data, b.data) && a.sent.Equal(b.sent) && a.deadline.Equal(b.deadline) &&
 		a.claim.version == b.claim.version && a.claim.owner == b.claim.owner && a.claim.beat == b.claim.beat &&
 		a.claim.since.Equal(b.claim.since) && a.claim.lease == b.claim.lease &&
-		a.client == b.client && slices.Equal(a.watched, b.watched)
+		a.client == b.client && slices.Equal(a.watched, b.watched) && a.session == b.session
 }
 
 // FuzzDecodeRecord feeds decodeRecord, and lostFrom which reports what a
@@ -706,6 +727,17 @@ func FuzzDecodeRecord(f *testing.F) {
 	for _, seed := range foreignSeeds() {
 		f.Add(encodeItem(f, seed), uint64(42))
 	}
+	// Held under a session lease: no version, a lock version and the
+	// Session's key; and such a record a per-lock writer took since.
+	leased := maps.Clone(stamped)
+	delete(leased, attrVersion)
+	leased[wire.AttrLockVersion] = leased[attrStamped]
+	leased[wire.AttrSession] = &types.AttributeValueMemberS{Value: wire.SessionKeyPrefix + "s1"}
+	f.Add(encodeItem(f, leased), uint64(42))
+	f.Add(encodeItem(f, maps.Clone(stamped)), uint64(42))
+	retaken := maps.Clone(leased)
+	retaken[attrVersion] = &types.AttributeValueMemberS{Value: "v9"}
+	f.Add(encodeItem(f, retaken), uint64(42))
 	f.Fuzz(func(t *testing.T, b []byte, token uint64) {
 		// Bytes past the cap change nothing, so the fuzzer's minimizer, whose
 		// last passes are quadratic in the input's length, cuts them at once.
