@@ -108,12 +108,14 @@ func (l *Lease) endangered() {
 		Confirmed: l.s.epoch.Add(time.Duration(l.safeNanos()) - safe)}
 	l.cancel(err)
 	l.s.log.Warn("dynamutex: lease in danger", l.attrs()...)
+	if l == l.s.sl {
+		// Each lock reports its own danger; the Session record is not one.
+		l.s.endangerAll()
+		return
+	}
 	ev := l.event(EventInDanger)
 	ev.Err = err
 	l.s.emit(ev)
-	if l == l.s.sl {
-		l.s.endangerAll()
-	}
 }
 
 // endangerAll puts every lock held under the Session's lease in danger,
@@ -196,6 +198,9 @@ func (l *Lease) loseWith(le *LostError) {
 	l.cancel(le)
 	l.s.forget(l)
 	l.s.log.Warn("dynamutex: lock lost", append(l.attrs(), slog.String("reason", le.Error()))...)
+	if l == l.s.sl {
+		return // each lock reports its own loss (sessionLost)
+	}
 	ev := l.event(EventLost)
 	ev.Err = le
 	l.s.emit(ev)

@@ -33,6 +33,11 @@ const (
 	EventRenewed
 	// EventRenewalFailed: a renewal request failed and will be retried. Err
 	// is the request's error. The lock is still held.
+	//
+	// Under WithSessionLease the Session record is what is renewed: these
+	// two events are about it, with its key (beginning
+	// "dynamutex-session:") as Key and Token 0, and no lock has renewal
+	// events of its own. Danger and loss are reported for each lock.
 	EventRenewalFailed
 	// EventInDanger: no renewal was confirmed within the safe time; the lock
 	// context was cancelled with Err, which wraps ErrLeaseInDanger.

@@ -365,3 +365,57 @@ func TestSynctestSessionLeaseDangerAgain(t *testing.T) {
 		}
 	})
 }
+
+// sessionEvents counts an Observer's events by kind, and those about the
+// Session record.
+type sessionEvents struct {
+	byKind  [16]atomic.Int64
+	session atomic.Int64
+}
+
+func (e *sessionEvents) Observe(ev dynamutex.Event) {
+	e.byKind[ev.Kind].Add(1)
+	if isSessionKey(ev.Key) {
+		e.session.Add(1)
+	}
+}
+
+// A Session record created with its reply lost is adopted, not created
+// twice; renewals are reported for the Session record, and danger and
+// loss for each lock, never for the Session record, so that an Observer
+// counting locks counts only locks.
+func TestSynctestSessionLeaseEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		tr := newTap(dynamutextest.New())
+		var dropped, cut atomic.Bool
+		tr.setFault(func(op, key string, in any) fault {
+			if op == opSession && dropped.CompareAndSwap(false, true) {
+				return fault{drop: true}
+			}
+			return fault{status: map[bool]int{true: 500}[cut.Load() && isSessionKey(key)]}
+		})
+		var ev sessionEvents
+		s := memSession(t, tr, dynamutex.WithSessionLease(), dynamutex.WithObserver(&ev))
+		defer s.Close(ctx)
+		if n := tr.count(opSession); n != 2 {
+			t.Errorf("NewSession sent %d creations after losing the first reply, want 2", n)
+		}
+		lockedCtxOf(t, s, "k0")
+		lockedCtxOf(t, s, "k1")
+		time.Sleep(2 * dynamutex.DefaultHeartbeatPeriod)
+		synctest.Wait()
+		if n := ev.byKind[dynamutex.EventRenewed].Load(); n != 2 || ev.session.Load() != 2 {
+			t.Errorf("%d EventRenewed, %d events about the Session record in 2 periods; want 2 and 2", n, ev.session.Load())
+		}
+		cut.Store(true)
+		time.Sleep(dynamutex.DefaultSafeTime)
+		synctest.Wait()
+		if n := ev.byKind[dynamutex.EventInDanger].Load(); n != 2 {
+			t.Errorf("%d EventInDanger, want 2, one per lock", n)
+		}
+		if ev.session.Load() != 2+ev.byKind[dynamutex.EventRenewalFailed].Load() {
+			t.Errorf("events about the Session record other than renewals: %d", ev.session.Load())
+		}
+	})
+}
