@@ -103,9 +103,12 @@ func (a *app) printStatus(v lockView) {
 		fmt.Fprintf(w, "error:\t%s\n", problem(v.err))
 	default:
 		now := time.Now()
-		if v.State == stateHeld && v.Free {
+		switch {
+		case v.State == stateHeld && v.SessionAlive != nil && !*v.SessionAlive:
+			fmt.Fprintf(w, "state:\t%s by a Session that has ended: a run takes it over at once\n", v.State)
+		case v.State == stateHeld && v.Free:
 			fmt.Fprintf(w, "state:\t%s, past its deadline by this machine's clock: a run with --clock-bound takes it over at once\n", v.State)
-		} else {
+		default:
 			fmt.Fprintf(w, "state:\t%s\n", v.State)
 		}
 		fmt.Fprintf(w, "owner:\t%s\n", v.ownerText())
