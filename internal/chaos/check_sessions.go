@@ -228,7 +228,8 @@ func (h *history) checkOwnerTold(s *sessionChain, d death) {
 // countLostTogether counts the locks s held when revocation d landed, all
 // lost with it, by how their holder heard of it: from the Session's
 // notice, from its Unlock (the record was taken), not at all because its
-// Unlock released a record nobody had taken yet, or never, killed.
+// Unlock had begun before the revocation or released a record nobody had
+// taken yet, or never, killed.
 func (h *history) countLostTogether(s *sessionChain, d death) {
 	n := 0
 	for _, c := range s.locks {
@@ -248,6 +249,8 @@ func (h *history) countLostTogether(s *sessionChain, d death) {
 			how = "notice"
 		case a != nil && a.unlock == CauseLost:
 			how = "unlock lost"
+		case a != nil && a.releaseAt != 0 && a.releaseAt <= d.low:
+			how = "unlock under way" // its Unlock began before the revocation was sent
 		case a != nil && a.releasedAt != 0 && a.unlock == "":
 			how = "released first"
 		case h.kills[s.proc] != 0:

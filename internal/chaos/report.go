@@ -74,7 +74,8 @@ type Report struct {
 	MostLostTogether     int // ... the most under one Session
 	// LostTogetherHow says how the holders of those locks heard of it: the
 	// Session's notice, an Unlock that found the record taken, an Unlock
-	// that released it first, or never (killed).
+	// under way before the revocation or that released the record first,
+	// or never (killed).
 	LostTogetherHow  map[string]int
 	SessionTakeovers int // locks taken from a dead Session without a release (also in Takeovers)
 
