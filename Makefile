@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: test local demo bench chaos chaos-clock chaos-rogue chaos-java chaos-python fuzz fmt vet interop
+.PHONY: test local demo bench chaos chaos-clock chaos-rogue chaos-session chaos-java chaos-python fuzz fmt vet interop
 
 ## test: the whole suite twice, with the race detector and goleak. First on
 ## the in-memory store, as plain `go test ./...` runs it with no endpoint;
@@ -53,6 +53,13 @@ chaos-clock:
 	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos $(CLOCK_FLAGS) -out out/chaos-clock $(CHAOS_FLAGS)
 chaos-rogue:
 	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos $(CLOCK_FLAGS) -rogue-offset -600ms -expect-early-takeover -out out/chaos-rogue $(CHAOS_FLAGS)
+
+## chaos-session: the chaos run with session leases. The workers in odd
+## slots use WithSessionLease, the others per-lock Sessions, on the same
+## keys; kills and pauses of a session-lease worker cost it every lock its
+## Session held. Takes CHAOS_FLAGS; output in out/chaos-session/.
+chaos-session:
+	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos -session-lease -out out/chaos-session $(CHAOS_FLAGS)
 
 ## chaos-java, chaos-python: mixed runs. The lock table is that client's, the
 ## dynamutex workers write its format (WithFormat), and two processes of the

@@ -33,7 +33,7 @@ type acq struct {
 	cause      string // why
 	releasedAt int64  // Unlock returned; 0 if never
 	unlock     string // Unlock's error class
-	releaseAt  int64  // a client's: its release command was sent, before the release landed
+	releaseAt  int64  // its Unlock was called, or a client's release command sent, before the release landed
 }
 
 // attempt is one lock-table request the transport sent.
@@ -52,6 +52,7 @@ type version struct {
 	name          string
 	op, key, from string
 	proc          int
+	session       string // an acquire's: the Session record that keeps the lock; "" for a lock renewed by itself
 	attempts      []*attempt
 	chain         *chain
 }
@@ -116,6 +117,9 @@ type chain struct {
 	releaseDoubt bool   // a release was sent and never answered
 	current      string // the version of its latest write that landed
 	observed     string // the version its acquire could take over by observation
+	session      string // the Session record whose lease kept it; "" if it was renewed itself
+	sentHigh     int64  // latest possible send of the acquire that landed
+	releaseSent  int64  // latest possible send of its release that landed; 0 if none did
 }
 
 type stop struct{ from, to int64 }
@@ -129,14 +133,20 @@ type history struct {
 	writes []Event
 	clocks map[int]Clock  // clock-bound runs: each worker's, from its clock event
 	kinds  map[int]string // mixed runs: the client of each client worker, from its ready event
-	rep    *Report
+	// Session leases: each Session record's history, by key, and what the
+	// workers' Sessions reported lost.
+	sessions map[string]*sessionChain
+	notices  []Event
+	noticed  map[string]bool // acqID: reported lost with its revoked Session
+	rep      *Report
 }
 
 // Check replays a run's events and reports its figures and every violation
 // of the library's guarantees.
 func Check(evs []Event, p Params) *Report {
 	h := &history{p: p, acqs: map[string][]*acq{}, chains: map[string]map[uint64]*chain{},
-		stops: map[int][]stop{}, kills: map[int]int64{}, clocks: map[int]Clock{}, kinds: map[int]string{}, rep: newReport()}
+		stops: map[int][]stop{}, kills: map[int]int64{}, clocks: map[int]Clock{}, kinds: map[int]string{},
+		sessions: map[string]*sessionChain{}, rep: newReport()}
 	h.rep.expectEarly = p.ExpectEarly
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At < evs[j].At })
 	if len(evs) > 0 {
@@ -148,6 +158,8 @@ func Check(evs []Event, p Params) *Report {
 	h.checkGuarded()
 	h.checkOverlaps()
 	h.checkTakeovers()
+	h.checkRevocations()
+	h.checkLostTogether()
 	h.checkLosses()
 	h.checkPauses()
 	h.checkClientTurns()
@@ -174,6 +186,8 @@ func (h *history) load(evs []Event) {
 			l.procEvent(e)
 		case KindClock, KindClockUntrusted, KindClockTrusted:
 			h.loadClock(e)
+		case KindLostNotice:
+			h.notices = append(h.notices, e)
 		}
 	}
 	for p, from := range l.open {
@@ -181,6 +195,9 @@ func (h *history) load(evs []Event) {
 	}
 	h.rep.Processes = len(l.procs)
 	h.link(l.order, l.versions)
+	h.linkSessions(l.order)
+	h.loadNotices()
+	h.countLeaseKinds()
 	for _, as := range h.acqs {
 		sort.Slice(as, func(i, j int) bool { return as[i].token < as[j].token })
 		for _, a := range as {
@@ -250,7 +267,7 @@ func (l *loader) tableEvent(e Event) {
 		}
 		v := l.versions[name]
 		if v == nil {
-			v = &version{name: name, op: e.Op, key: e.Key, from: e.From, proc: e.Proc}
+			v = &version{name: name, op: e.Op, key: e.Key, from: e.From, proc: e.Proc, session: e.Session}
 			l.versions[name] = v
 			l.order = append(l.order, v)
 		}
@@ -262,7 +279,7 @@ func (l *loader) tableEvent(e Event) {
 			at.outcome, at.answer, at.token, at.dropped = e.Kind, e.At, e.Token, e.Dropped
 		}
 		if e.Dropped {
-			rep.LostReplies[e.Op+" "+e.Kind]++
+			rep.LostReplies[sessionOp(e)+" "+e.Kind]++
 		}
 	case KindClaimWrite:
 		outcome := "refused"
@@ -272,7 +289,7 @@ func (l *loader) tableEvent(e Event) {
 		rep.ClaimWrites[e.Op+" "+outcome]++
 	case KindFault:
 		rep.Faults[e.Fault]++
-		rep.FaultsByOp[e.Op]++
+		rep.FaultsByOp[sessionOp(e)]++
 	}
 }
 
@@ -332,12 +349,12 @@ func (l *loader) adoptions() {
 // landed or found its write: every segment ends with one acquisition.
 func (v *version) landings() []*version {
 	var segs []*version
-	cur := &version{name: v.name, op: v.op, key: v.key, from: v.from, proc: v.proc}
+	cur := &version{name: v.name, op: v.op, key: v.key, from: v.from, proc: v.proc, session: v.session}
 	for _, a := range v.attempts {
 		cur.attempts = append(cur.attempts, a)
 		if a.outcome == KindLanded || a.outcome == KindFound {
 			segs = append(segs, cur)
-			cur = &version{name: v.name, op: v.op, key: v.key, from: v.from, proc: v.proc}
+			cur = &version{name: v.name, op: v.op, key: v.key, from: v.from, proc: v.proc, session: v.session}
 		}
 	}
 	return segs
@@ -370,7 +387,7 @@ func (h *history) startChain(v, seg *version) {
 	}
 	low, high := seg.sendBounds()
 	c := &chain{token: tok, proc: v.proc, acquired: low, answered: answered, dropped: dropped, last: high,
-		lastGap: seg.gapAt(high), current: v.name, observed: seg.landedObserved()}
+		lastGap: seg.gapAt(high), current: v.name, observed: seg.landedObserved(), session: v.session, sentHigh: high}
 	cs[tok] = c
 	v.chain = c
 }
@@ -401,7 +418,9 @@ func (h *history) link(order []*version, versions map[string]*version) {
 				if high > c.last {
 					c.last, c.lastGap = high, v.gapAt(high)
 				}
-				c.released = c.released || v.op == OpRelease
+				if v.op == OpRelease && !c.released {
+					c.released, c.releaseSent = true, high
+				}
 				c.current = v.name
 			default:
 				if t := v.unanswered(); t != 0 {
@@ -689,6 +708,10 @@ func (h *history) checkTakeovers() {
 			if a == nil || a.released {
 				continue
 			}
+			if a.session != "" {
+				h.sessionTakeover(key, a, b)
+				continue
+			}
 			d := b.acquired - a.last
 			switch {
 			case d < lease && a.releaseDoubt:
@@ -727,7 +750,7 @@ func (h *history) checkLosses() {
 			default:
 				continue
 			}
-			if !h.takenBefore(a, end) {
+			if !h.takenBefore(a, end) && !h.sessionDeadBefore(a, end) {
 				h.rep.violate("key %s: %s was reported lost at +%v, but no later acquisition had landed",
 					key, a.name(), h.rel(end))
 			}

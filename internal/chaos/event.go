@@ -64,7 +64,18 @@ const (
 	// client) printed its ready line; Client names it, Cause is its owner.
 	// Every event of that Proc is then the client's.
 	KindReady = "ready"
+	// KindLostNotice: a session-lease worker's Session reported a lock lost
+	// (the Observer's EventLost): Key and Token are the lock's, Cause the
+	// *LostError's reason. When Key is a Session record's
+	// (wire.SessionKeyPrefix), with no Token, it is the Session itself,
+	// found revoked ("session revoked") by its renewal; the notices of its
+	// locks follow.
+	KindLostNotice = "lost-notice"
 )
+
+// ReasonSessionRevoked is the reason of the *LostError of every lock a
+// revoked Session held, and of the Session's own.
+const ReasonSessionRevoked = "session revoked"
 
 // Cancellation causes, as workers classify them.
 const (
@@ -74,6 +85,7 @@ const (
 	CauseClosed   = "closed"          // ErrSessionClosed
 	CauseShutdown = "shutdown"        // the worker's own context, at the end of the run
 	CauseWaited   = "waited too long" // the worker's bound on one Lock call (LockWithin)
+	CauseRevoked  = "session revoked" // ErrSessionRevoked: Lock on a Session whose record was revoked
 )
 
 // Lock-table operations, as the transport tells them apart: the writes as
@@ -85,6 +97,7 @@ const (
 	OpRead    = "read"                 // a waiter's GetItem: faults only, since a read changes nothing the checker follows
 	OpClaim   = string(wire.OpClaim)   // a starving waiter's claim of the next turn: it decides order, never exclusion
 	OpUnclaim = string(wire.OpUnclaim) // a Lock call that gave up removes its claim
+	OpSession = string(wire.OpSession) // the creation of a Session record (WithSessionLease)
 	OpOther   = string(wire.OpOther)
 )
 
@@ -130,6 +143,12 @@ type Event struct {
 	Deadline int64  `json:"deadline,omitempty"`
 	Before   int64  `json:"before,omitempty"`
 	Observed string `json:"observed,omitempty"`
+
+	// Session leases, on an acquire the transport sent: Session is the
+	// Session record the write puts the lock under, and Dead the one it
+	// read as revoked or gone, whose lock it may take.
+	Session string `json:"session,omitempty"`
+	Dead    string `json:"dead,omitempty"`
 
 	// Clock events, in nanoseconds.
 	Offset int64 `json:"offset,omitempty"`

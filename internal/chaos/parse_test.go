@@ -39,6 +39,7 @@ func TestParseWrite(t *testing.T) {
 	it := wire.Item{Table: "locks", PartitionKey: "key", Key: "k"}
 	exp := time.Unix(1732626400, 0)
 	st := wire.Stamp{Sent: 1000, Deadline: 1610, Before: 990}
+	sit := wire.Item{Table: "locks", PartitionKey: "key", Key: wire.SessionKeyPrefix + "s1"}
 	cases := []struct {
 		name string
 		in   *dynamodb.UpdateItemInput
@@ -56,6 +57,23 @@ func TestParseWrite(t *testing.T) {
 			Since: time.UnixMilli(5), Lease: time.Second}}),
 			write{op: OpClaim, key: "k"}},
 		{"unclaim", wire.Unclaim(it, "v1"), write{op: OpUnclaim, key: "k"}},
+		// Session leases: the lock version goes to lock_version under the
+		// same placeholders, and the Session record's own writes carry :nv.
+		{"leased acquire from a dead Session", wire.Acquire(wire.AcquireArgs{Item: it, Owner: "o", Version: "lv1",
+			Lease: time.Second, Seed: time.UnixMicro(1), Expires: exp, Stamp: st, Session: "dynamutex-session:s1",
+			Dead: &wire.DeadHolder{Session: "dynamutex-session:s0", LockVersion: "lv0"}}),
+			write{op: OpAcquire, key: "k", version: "lv1", stamp: 1000, before: 990, seed: 1,
+				session: "dynamutex-session:s1", dead: "dynamutex-session:s0"}},
+		{"leased release", wire.LeasedRelease(wire.LeasedReleaseArgs{Item: it, Current: []string{"lv1"}, Next: "lv2",
+			Expires: exp, SentMS: 1000}),
+			write{op: OpRelease, key: "k", from: "lv1", version: "lv2", stamp: 1000}},
+		{"session create", wire.SessionCreate(wire.SessionCreateArgs{Item: sit, Owner: "o", Version: "s1",
+			Lease: time.Second, Expires: exp, Stamp: st}),
+			write{op: OpSession, key: sit.Key, version: "s1", stamp: 1000, deadline: 1610}},
+		{"session renew", wire.Replace(wire.ReplaceArgs{Item: sit, Current: []string{"s1"}, Next: "s2", Expires: exp, Stamp: st}),
+			write{op: OpRenew, key: sit.Key, from: "s1", version: "s2", stamp: 1000, deadline: 1610}},
+		{"session revoke", wire.Revoke(wire.RevokeArgs{Item: sit, Watched: "s2", Next: "s3", SentMS: 1000, Expires: exp}),
+			write{op: OpRelease, key: sit.Key, version: "s3", observed: "s2", stamp: 1000}},
 	}
 	for _, tc := range cases {
 		got, ok, table := parseWrite("DynamoDB_20120810.UpdateItem", bodyOf(t, tc.in))
@@ -65,5 +83,14 @@ func TestParseWrite(t *testing.T) {
 	}
 	if _, ok, _ := parseWrite("DynamoDB_20120810.GetItem", []byte(`{}`)); ok {
 		t.Error("a GetItem parsed as a write")
+	}
+}
+
+// A retry of a write under a session lease finds its own version in the
+// record's lock version, not in its version attribute.
+func TestOwnVersionInLockVersion(t *testing.T) {
+	body := []byte(`{"Item":{"key":{"S":"k"},"lock_version":{"S":"lv1"},"session":{"S":"dynamutex-session:s1"}}}`)
+	if !ownVersionIn(body, "lv1") || ownVersionIn(body, "lv2") || ownVersionIn(body, "") {
+		t.Error("ownVersionIn does not read the lock version of a record held under a session lease")
 	}
 }

@@ -56,6 +56,29 @@ type Report struct {
 	ClientAfterKillMedian float64        // ... their delay from SIGKILL to the taker's answer, in leases
 	ClientUntold          int            // Python holders taken over while paused whose release returned cleanly, with no notice seen
 
+	// Session-lease runs (WithSessionLease). Kinds of worker: "session"
+	// and "per-lock".
+	AcquisitionsByLease  map[string]int
+	KillsByLease         map[string]int
+	PausesByLease        map[string]int
+	SessionsCreated      int     // Session records created
+	SessionsRevoked      int     // ... revoked by another process
+	SessionsEnded        int     // ... ended by their owner at Close
+	RevocationsUndecided int     // revocations that an unanswered write of the owner leaves undecidable
+	RevocationMin        float64 // delay of a revocation after the owner's last landed write, in leases
+	RevocationMedian     float64
+	RevocationMax        float64
+	SessionsTold         int // Sessions that learned from their renewal that they were revoked
+	SessionLockNotices   int // locks those Sessions reported lost with them ("session revoked")
+	LocksLostTogether    int // locks held under a Session when it was revoked
+	MostLostTogether     int // ... the most under one Session
+	// LostTogetherHow says how the holders of those locks heard of it: the
+	// Session's notice, an Unlock that found the record taken, an Unlock
+	// under way before the revocation or that released the record first,
+	// or never (killed).
+	LostTogetherHow  map[string]int
+	SessionTakeovers int // locks taken from a dead Session without a release (also in Takeovers)
+
 	WritesAccepted        int
 	WritesRefused         int // refused by the fence
 	WritesFailed          int // no answer from the ledger
@@ -94,6 +117,7 @@ type Report struct {
 	byClock     []float64
 
 	clientAfterKill []float64
+	revocation      []float64
 }
 
 // ProcClock is one worker's clock in a clock-bound run. A rogue's Offset
@@ -109,7 +133,9 @@ func newReport() *Report {
 	return &Report{LockFailures: map[string]int{}, Cancellations: map[string]int{}, Releases: map[string]int{},
 		Faults: map[string]int{}, FaultsByOp: map[string]int{}, LostReplies: map[string]int{}, ClaimWrites: map[string]int{}, Overlaps: map[string]int{},
 		AcquisitionsByKind: map[string]int{}, KillsByKind: map[string]int{}, PausesByKind: map[string]int{},
-		CrossHandoffs: map[string]int{}, CrossTakeovers: map[string]int{}}
+		CrossHandoffs: map[string]int{}, CrossTakeovers: map[string]int{},
+		AcquisitionsByLease: map[string]int{}, KillsByLease: map[string]int{}, PausesByLease: map[string]int{},
+		LostTogetherHow: map[string]int{}}
 }
 
 const maxViolations = 50
@@ -140,6 +166,7 @@ func (r *Report) finish() {
 		sort.Float64s(r.clientAfterKill)
 		r.ClientAfterKill, r.ClientAfterKillMedian = n, r.clientAfterKill[n/2]
 	}
+	r.finishSessions()
 	if n := len(r.byClock); n > 0 {
 		sort.Float64s(r.byClock)
 		r.ClockTakeoverMedian = r.byClock[n/2]
@@ -191,6 +218,7 @@ func (r *Report) Write(w io.Writer) {
 	}
 	r.writeClocks(p)
 	r.writeKinds(p)
+	r.writeSessions(p)
 	p("violations            %d", r.ViolationTotal)
 	for _, v := range r.Violations {
 		p("  VIOLATION: %s", v)

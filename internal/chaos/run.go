@@ -53,7 +53,16 @@ type Config struct {
 	Clients int
 	Interop Interop
 	Refresh time.Duration // how often a waiting client polls the table
+
+	// SessionLease makes a session-lease run: the workers in odd slots (and
+	// their replacements) use WithSessionLease, the others per-lock
+	// Sessions, on the same keys; every other kill or pause aims at a
+	// session-lease worker, the one holding the most locks.
+	SessionLease bool
 }
+
+// sessionLeased reports whether the worker in slot uses a session lease.
+func (c Config) sessionLeased(slot int) bool { return c.SessionLease && slot%2 == 1 }
 
 // WorkerFlags are the flags that make Binary run one worker.
 func (c Config) WorkerFlags(w WorkerConfig) []string {
@@ -64,7 +73,8 @@ func (c Config) WorkerFlags(w WorkerConfig) []string {
 		"-lease", w.Lease.String(), "-wait", w.Wait.String(), "-hold", w.Hold.String(),
 		"-fault-rate", strconv.FormatFloat(w.Faults.Rate, 'g', -1, 64), "-fault-kinds", string(kinds),
 		"-spike", w.Faults.Spike.String(), "-seed", strconv.FormatUint(w.Seed, 10), "-events", w.Events,
-		"-clock-bound", w.Clock.Bound.String(), "-clock-offset", w.Clock.Offset.String(), "-format", w.Format.String())
+		"-clock-bound", w.Clock.Bound.String(), "-clock-offset", w.Clock.Offset.String(), "-format", w.Format.String(),
+		"-session-lease="+strconv.FormatBool(w.SessionLease))
 }
 
 // run is the parent's state while workers run.
@@ -80,6 +90,11 @@ type run struct {
 	next    int
 	readers sync.WaitGroup
 	actions int // kills and pauses so far
+	// Session-lease runs: kills and pauses so far, each, and when an
+	// action aimed at a session-lease worker first found none holding two
+	// locks (zero when none is waiting).
+	kills, pauses int
+	aimFrom       time.Time
 }
 
 type proc struct {
@@ -213,7 +228,8 @@ func (r *run) start(slot int) error {
 func (r *run) startWorker(p *proc, events string, logs *os.File) error {
 	w := WorkerConfig{Endpoint: r.cfg.Endpoint, Table: r.table, Ledger: r.ledger, Proc: p.n,
 		Goroutines: r.cfg.Goroutines, Keys: r.cfg.Keys, Lease: r.cfg.Lease, Wait: r.cfg.Wait, Hold: r.cfg.Hold,
-		Faults: r.cfg.Faults, Seed: r.cfg.Seed*1000 + uint64(p.n), Events: events, Format: r.cfg.Mixed}
+		Faults: r.cfg.Faults, Seed: r.cfg.Seed*1000 + uint64(p.n), Events: events, Format: r.cfg.Mixed,
+		SessionLease: r.cfg.sessionLeased(p.slot)}
 	if c := r.cfg.Clock; c.Bound > 0 {
 		w.Clock = Clock{Bound: c.Bound, Offset: c.offset(p.slot, r.rng)}
 	}
@@ -382,7 +398,7 @@ func (r *run) chaos(ctx context.Context, deadline time.Time) {
 				return
 			}
 			if now.After(nextKill) {
-				if p := r.pickHolder(); p != nil {
+				if p := r.pickHolder(false); p != nil {
 					r.log.Add(Event{Kind: KindKill, Proc: p.n})
 					_ = p.cmd.Process.Signal(syscall.SIGKILL)
 					<-p.done
@@ -393,7 +409,7 @@ func (r *run) chaos(ctx context.Context, deadline time.Time) {
 				}
 			}
 			if now.After(nextPause) {
-				if p := r.pickHolder(); p != nil {
+				if p := r.pickHolder(true); p != nil {
 					d := r.cfg.Lease*3/2 + time.Duration(r.rng.Int64N(int64(r.cfg.Lease)*3/2))
 					r.pause(p, d, &pauses)
 					nextPause = next(r.cfg.PauseEvery).Add(d)
@@ -406,21 +422,43 @@ func (r *run) chaos(ctx context.Context, deadline time.Time) {
 // pickHolder returns a random live, running process that holds a lock, or
 // nil if none does now. With a rogue clock, every other kill or pause aims
 // at the rogue and waits until it holds a lock: only a holder that stops
-// writing can be taken over early, and the run must show that it is.
-func (r *run) pickHolder() *proc {
+// writing can be taken over early, and the run must show that it is. In a
+// session-lease run every other one aims at a session-lease worker and
+// waits, for up to three leases, until one holds two locks or more, so
+// that its Session loses several together.
+func (r *run) pickHolder(pause bool) *proc {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	aim := r.cfg.Clock.Rogue != 0 && r.actions%2 == 0
+	turn := &r.kills
+	if pause {
+		turn = &r.pauses
+	}
+	leased := r.cfg.SessionLease && *turn%2 == 0
+	need := 1
+	if leased && r.cfg.Goroutines > 1 {
+		if r.aimFrom.IsZero() {
+			r.aimFrom = time.Now()
+		}
+		if time.Since(r.aimFrom) < 3*r.cfg.Lease {
+			need = 2
+		}
+	}
 	var c []*proc
 	for _, p := range r.procs {
-		if !p.gone && !p.paused && len(p.holding) > 0 && (!aim || p.slot == rogueSlot) {
-			c = append(c, p)
+		if p.gone || p.paused || len(p.holding) < need || aim && p.slot != rogueSlot || leased && !r.cfg.sessionLeased(p.slot) {
+			continue
 		}
+		c = append(c, p)
 	}
 	if len(c) == 0 {
 		return nil
 	}
 	r.actions++
+	*turn++
+	if leased {
+		r.aimFrom = time.Time{}
+	}
 	return c[r.rng.IntN(len(c))]
 }
 

@@ -71,7 +71,9 @@ func NewTransport(base http.RoundTripper, table string, f Faults, log *Log) *Tra
 // write is what the transport reads from one UpdateItem request.
 type write struct {
 	op, key, from, version string
-	observed               string // an acquire's takeover version
+	observed               string // an acquire's takeover version; a revocation's watched Session version
+	session                string // an acquire's: the Session record that keeps the lock (WithSessionLease)
+	dead                   string // an acquire's: the Session record it read as revoked or gone
 	stamp, deadline        int64  // the writer's clock, Unix ms
 	before                 int64  // an acquire's takeover-by-clock threshold
 	seed                   uint64 // an acquire's token seed: a missing record gets seed+1
@@ -98,15 +100,27 @@ func parseWrite(target string, body []byte) (write, bool, string) {
 	w := write{op: string(wire.ClassifyUpdate(in.UpdateExpression)), key: keyOf(in.Key), from: s(in.Values[wire.ValCurrent]),
 		observed: s(in.Values[wire.ValTakeover]), stamp: n(in.Values[wire.ValSent]),
 		deadline: n(in.Values[wire.ValDeadline]), before: n(in.Values[wire.ValBefore]),
-		seed: uint64(n(in.Values[wire.ValSeed]))}
+		seed: uint64(n(in.Values[wire.ValSeed])), session: s(in.Values[valSession]), dead: s(in.Values[valDeadSession])}
+	// The version placeholders are the same whether the version goes to
+	// the version attribute or, for a lock held under a session lease, to
+	// its lock version: an acquire writes :v, a release :nv, and a
+	// Session record's creation, renewals and revocation :nv.
 	switch w.op {
 	case OpAcquire:
 		w.version = s(in.Values[wire.ValVersion])
-	case OpRenew, OpRelease:
+	case OpRenew, OpRelease, OpSession:
 		w.version = s(in.Values[wire.ValNext])
 	}
 	return w, true, in.TableName
 }
+
+// The placeholders of an acquire under a session lease (wire.Acquire with
+// Session and Dead): the writer's Session record, and the Session record
+// whose lock the dead-holder clause may take.
+const (
+	valSession     = ":ss"
+	valDeadSession = ":dss"
+)
 
 // SetFaults changes the faults injected from now on.
 func (t *Transport) SetFaults(f Faults) {
@@ -164,7 +178,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	n := t.reqs.Add(1)
 	t.Log.Add(Event{Kind: KindSent, Req: n, Op: w.op, Key: w.key, From: w.from, Version: w.version,
-		Observed: w.observed, Stamp: w.stamp, Deadline: w.deadline, Before: w.before})
+		Observed: w.observed, Stamp: w.stamp, Deadline: w.deadline, Before: w.before, Session: w.session, Dead: w.dead})
 	resp, err := t.Base.RoundTrip(r)
 	if err != nil {
 		return nil, err // no answer: the checker treats the write as in doubt
@@ -331,11 +345,18 @@ func tokenIn(body []byte, field string) uint64 {
 
 // ownVersionIn reports whether the record in a condition failure carries
 // version, in the attribute of any layout: the library keeps it in the
-// version attribute of the format it writes (wire.Layout).
+// version attribute of the format it writes (wire.Layout), or, for a lock
+// held under a session lease, in its lock version.
 func ownVersionIn(body []byte, version string) bool {
+	if version == "" {
+		return false
+	}
 	item := attrs(body, "Item")
+	if v, _ := item[wire.AttrLockVersion]["S"].(string); v == version {
+		return true
+	}
 	for _, l := range wire.Layouts() {
-		if v, _ := item[l.Version]["S"].(string); version != "" && v == version {
+		if v, _ := item[l.Version]["S"].(string); v == version {
 			return true
 		}
 	}

@@ -41,6 +41,11 @@ type WorkerConfig struct {
 	// Format is the record format the worker's Session writes: native, or
 	// the Java or Python client's in a mixed run.
 	Format dynamutex.Format
+	// SessionLease makes the worker's Session keep its locks with one
+	// Session record (WithSessionLease), and its goroutines prefer keys of
+	// their own, so that a kill or pause of the process catches several
+	// locks under one Session.
+	SessionLease bool
 }
 
 // SafeTime is the workers' safe time, which the checker needs too: the
@@ -78,15 +83,20 @@ func RunWorker(ctx context.Context, cfg WorkerConfig, out io.Writer) error {
 		log.Add(Event{Kind: KindClock, Offset: int64(c.Offset), Bound: int64(c.Bound)})
 		opts = append(opts, dynamutex.WithClockBound(c.Bound), dynamutex.WithObserver(clockObserver{log}))
 	}
-	sess, err := dynamutex.NewSession(ctx, locks, cfg.Table, opts...)
-	if err != nil {
+	if cfg.SessionLease {
+		opts = append(opts, dynamutex.WithSessionLease(), dynamutex.WithObserver(lostObserver{log}))
+	}
+	ss := &sessions{open: func(ctx context.Context) (*dynamutex.Session, error) {
+		return dynamutex.NewSession(ctx, locks, cfg.Table, opts...)
+	}}
+	if _, err := ss.replace(ctx, nil); err != nil {
 		return err
 	}
-	defer sess.Close(context.Background())
+	defer ss.closeAll()
 
 	var g errgroup.Group
 	for i := range cfg.Goroutines {
-		w := &holder{cfg: cfg, g: i + 1, sess: sess, ledger: ledger, log: log,
+		w := &holder{cfg: cfg, g: i + 1, sess: ss, ledger: ledger, log: log,
 			rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)))}
 		g.Go(func() error { w.run(ctx); return nil })
 	}
@@ -111,7 +121,7 @@ func httpClient(rt http.RoundTripper) *http.Client { return &http.Client{Transpo
 type holder struct {
 	cfg    WorkerConfig
 	g      int
-	sess   *dynamutex.Session
+	sess   *sessions
 	ledger *dynamodb.Client
 	log    *Log
 	rng    *rand.Rand
@@ -124,15 +134,29 @@ func (h *holder) run(ctx context.Context) {
 	}
 }
 
+// pickKey chooses the key to lock. A goroutine of a session-lease worker
+// takes a key of its own half the time, so that the process often holds
+// several locks at once, all kept by its one Session record.
+func (h *holder) pickKey() string {
+	if h.cfg.SessionLease && h.rng.IntN(2) == 0 {
+		return KeyName((h.g - 1) % h.cfg.Keys)
+	}
+	return KeyName(h.rng.IntN(h.cfg.Keys))
+}
+
 func (h *holder) once(ctx context.Context) {
-	key := KeyName(h.rng.IntN(h.cfg.Keys))
-	m := h.sess.NewMutex(key)
+	key := h.pickKey()
+	sess := h.sess.current()
+	m := sess.NewMutex(key)
 	// LockWithin bounds the wait alone: the lock's context is a child of
 	// ctx, so nothing of the worker's own ends it but its shutdown.
 	start := time.Now().UnixNano()
 	lctx, err := m.LockWithin(ctx, h.cfg.Wait)
 	if err != nil {
 		h.log.Add(Event{Kind: KindLockFailed, G: h.g, Key: key, Start: start, Cause: lockFailure(err)})
+		if errors.Is(err, dynamutex.ErrSessionRevoked) {
+			_, _ = h.sess.replace(ctx, sess) // fails only once the worker stops
+		}
 		return
 	}
 	l, _ := dynamutex.LeaseFrom(lctx)
@@ -159,8 +183,9 @@ func (h *holder) once(ctx context.Context) {
 	if c := errClass(context.Cause(lctx)); c == CauseDanger || c == CauseLost {
 		h.write(lctx, l, true)
 	}
+	unlocking := time.Now().UnixNano()
 	err = m.Unlock(context.Background())
-	h.log.Add(Event{Kind: KindReleased, G: h.g, Key: key, Token: tok, Cause: errClass(err)})
+	h.log.Add(Event{Kind: KindReleased, G: h.g, Key: key, Token: tok, Start: unlocking, Cause: errClass(err)})
 }
 
 // write makes, at random, a fenced or a guarded write to the ledger. It
@@ -247,6 +272,8 @@ func errClass(err error) string {
 		return CauseUnlocked
 	case errors.Is(err, dynamutex.ErrSessionClosed):
 		return CauseClosed
+	case errors.Is(err, dynamutex.ErrSessionRevoked):
+		return CauseRevoked
 	case errors.Is(err, context.Canceled):
 		return CauseShutdown
 	case errors.Is(err, context.DeadlineExceeded):

@@ -9,6 +9,7 @@
 //	make chaos-rogue                   # one clock beyond it: must be caught
 //	make chaos-java                    # mixed: the real Java lock client's processes contend too
 //	make chaos-python                  # mixed: the real python-dynamodb-lock's processes contend too
+//	make chaos-session                 # half the workers keep their locks with one Session record each
 //	go run ./internal/cmd/chaos -check out/chaos/events.jsonl -lease 1s
 //
 // AWS_ENDPOINT_URL_DYNAMODB names the DynamoDB Local to use; `make chaos`
@@ -150,6 +151,9 @@ func parseFlags() *options {
 	flag.IntVar(&cfg.Clients, "clients", 2, "with -mixed: processes of the real client alive at a time")
 	flag.DurationVar(&cfg.Refresh, "refresh", 75*time.Millisecond, "with -mixed: how often a waiting client polls the table")
 	flag.StringVar(&o.format, "format", "native", "the record format a worker writes (worker only)")
+	flag.BoolVar(&cfg.SessionLease, "session-lease", false,
+		"session-lease mode: the workers in odd slots use WithSessionLease, the others per-lock Sessions, on the same keys "+
+			"(for a worker: this worker uses WithSessionLease)")
 	flag.Parse()
 	cfg.Interop = chaos.DefaultInterop()
 	skewSet := false
@@ -187,6 +191,7 @@ func runWorker(ctx context.Context, o *options) int {
 	w.Lease, w.Wait, w.Hold, w.Faults, w.Seed = cfg.Lease, cfg.Wait, cfg.Hold, cfg.Faults, cfg.Seed
 	w.Clock.Bound = cfg.Clock.Bound
 	w.Format = o.w.Format
+	w.SessionLease = cfg.SessionLease
 	f, err := os.OpenFile(w.Events, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos worker:", err)
@@ -213,6 +218,9 @@ func runHarness(ctx context.Context, cfg chaos.Config) int {
 	if cfg.Mixed != dynamutex.FormatNative {
 		fmt.Printf("chaos: mixed with %d processes of the real %s lock client, on its table and in its format\n",
 			cfg.Clients, cfg.Mixed)
+	}
+	if cfg.SessionLease {
+		fmt.Println("chaos: session leases: the workers in odd slots use WithSessionLease, the others per-lock Sessions")
 	}
 	if c := cfg.Clock; c.Bound > 0 {
 		fmt.Printf("chaos: clock bound %v, ordinary offsets within ±%v, rogue offset %v\n", c.Bound, c.Skew, c.Rogue)
@@ -251,6 +259,11 @@ func validate(c chaos.Config) error {
 	}
 	if err := validateMixed(c); err != nil {
 		return err
+	}
+	if c.SessionLease && (c.Mixed != dynamutex.FormatNative || c.Clock.Bound > 0) {
+		// Session leases need the native format; and the checker judges a
+		// Session's revocation by observation only, not by clock.
+		return fmt.Errorf("-session-lease goes with neither -mixed nor -clock-bound")
 	}
 	for _, k := range c.Faults.Kinds {
 		if !contains(chaos.AllFaults, k) {

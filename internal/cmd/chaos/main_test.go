@@ -32,6 +32,9 @@ func TestValidate(t *testing.T) {
 		"no wait":                         {func(c *chaos.Config) { c.Wait = 0 }, "-wait"},
 		"rate above one":                  {func(c *chaos.Config) { c.Faults.Rate = 1.5 }, "-fault-rate"},
 		"unknown fault":                   {func(c *chaos.Config) { c.Faults.Kinds = []string{"gremlins"} }, "unknown fault kind"},
+		"session lease with a clock bound": {func(c *chaos.Config) {
+			c.SessionLease, c.Clock = true, chaos.ClockPlan{Bound: 100 * time.Millisecond}
+		}, "-session-lease goes with neither"},
 	} {
 		c2 := good
 		c.mutate(&c2)
