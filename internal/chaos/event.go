@@ -145,10 +145,10 @@ type Event struct {
 	Observed string `json:"observed,omitempty"`
 
 	// Session leases, on an acquire the transport sent: Session is the
-	// Session record the write puts the lock under, and Dead the one it
-	// read as revoked or gone, whose lock it may take.
-	Session string `json:"session,omitempty"`
-	Dead    string `json:"dead,omitempty"`
+	// Session record the write puts the lock under, and Dead the ones it
+	// read as revoked or gone, whose locks it may take.
+	Session string   `json:"session,omitempty"`
+	Dead    []string `json:"dead,omitempty"`
 
 	// Clock events, in nanoseconds.
 	Offset int64 `json:"offset,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -61,9 +62,9 @@ func TestParseWrite(t *testing.T) {
 		// same placeholders, and the Session record's own writes carry :nv.
 		{"leased acquire from a dead Session", wire.Acquire(wire.AcquireArgs{Item: it, Owner: "o", Version: "lv1",
 			Lease: time.Second, Seed: time.UnixMicro(1), Expires: exp, Stamp: st, Session: "dynamutex-session:s1",
-			Dead: &wire.DeadHolder{Session: "dynamutex-session:s0", LockVersion: "lv0"}}),
+			Dead: []string{"dynamutex-session:s0", "dynamutex-session:s9"}}),
 			write{op: OpAcquire, key: "k", version: "lv1", stamp: 1000, before: 990, seed: 1,
-				session: "dynamutex-session:s1", dead: "dynamutex-session:s0"}},
+				session: "dynamutex-session:s1", dead: []string{"dynamutex-session:s0", "dynamutex-session:s9"}}},
 		{"leased release", wire.LeasedRelease(wire.LeasedReleaseArgs{Item: it, Current: []string{"lv1"}, Next: "lv2",
 			Expires: exp, SentMS: 1000}),
 			write{op: OpRelease, key: "k", from: "lv1", version: "lv2", stamp: 1000}},
@@ -77,7 +78,7 @@ func TestParseWrite(t *testing.T) {
 	}
 	for _, tc := range cases {
 		got, ok, table := parseWrite("DynamoDB_20120810.UpdateItem", bodyOf(t, tc.in))
-		if !ok || table != "locks" || got != tc.want {
+		if !ok || table != "locks" || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %+v (ok %v, table %q), want %+v", tc.name, got, ok, table, tc.want)
 		}
 	}

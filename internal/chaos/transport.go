@@ -71,12 +71,12 @@ func NewTransport(base http.RoundTripper, table string, f Faults, log *Log) *Tra
 // write is what the transport reads from one UpdateItem request.
 type write struct {
 	op, key, from, version string
-	observed               string // an acquire's takeover version; a revocation's watched Session version
-	session                string // an acquire's: the Session record that keeps the lock (WithSessionLease)
-	dead                   string // an acquire's: the Session record it read as revoked or gone
-	stamp, deadline        int64  // the writer's clock, Unix ms
-	before                 int64  // an acquire's takeover-by-clock threshold
-	seed                   uint64 // an acquire's token seed: a missing record gets seed+1
+	observed               string   // an acquire's takeover version; a revocation's watched Session version
+	session                string   // an acquire's: the Session record that keeps the lock (WithSessionLease)
+	dead                   []string // an acquire's: the Session records it read as revoked or gone
+	stamp, deadline        int64    // the writer's clock, Unix ms
+	before                 int64    // an acquire's takeover-by-clock threshold
+	seed                   uint64   // an acquire's token seed: a missing record gets seed+1
 }
 
 // parseWrite reads one of the library's writes to the lock table: which
@@ -100,7 +100,12 @@ func parseWrite(target string, body []byte) (write, bool, string) {
 	w := write{op: string(wire.ClassifyUpdate(in.UpdateExpression)), key: keyOf(in.Key), from: s(in.Values[wire.ValCurrent]),
 		observed: s(in.Values[wire.ValTakeover]), stamp: n(in.Values[wire.ValSent]),
 		deadline: n(in.Values[wire.ValDeadline]), before: n(in.Values[wire.ValBefore]),
-		seed: uint64(n(in.Values[wire.ValSeed])), session: s(in.Values[valSession]), dead: s(in.Values[valDeadSession])}
+		seed: uint64(n(in.Values[wire.ValSeed])), session: s(in.Values[valSession])}
+	for i := 0; i < wire.MaxDead; i++ {
+		if d := s(in.Values[valDeadSession+strconv.Itoa(i)]); d != "" {
+			w.dead = append(w.dead, d)
+		}
+	}
 	// The version placeholders are the same whether the version goes to
 	// the version attribute or, for a lock held under a session lease, to
 	// its lock version: an acquire writes :v, a release :nv, and a
@@ -115,11 +120,11 @@ func parseWrite(target string, body []byte) (write, bool, string) {
 }
 
 // The placeholders of an acquire under a session lease (wire.Acquire with
-// Session and Dead): the writer's Session record, and the Session record
-// whose lock the dead-holder clause may take.
+// Session and Dead): the writer's Session record, and, numbered from 0,
+// the Session records whose locks the dead-Session clause may take.
 const (
 	valSession     = ":ss"
-	valDeadSession = ":dss"
+	valDeadSession = ":ds"
 )
 
 // SetFaults changes the faults injected from now on.
