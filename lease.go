@@ -198,10 +198,12 @@ func (l *Lease) loseWith(le *LostError) {
 	l.cancel(le)
 	l.s.forget(l)
 	l.s.log.Warn("dynamutex: lock lost", append(l.attrs(), slog.String("reason", le.Error()))...)
-	if l == l.s.sl {
-		return // each lock reports its own loss (sessionLost)
-	}
 	ev := l.event(EventLost)
+	if l == l.s.sl {
+		// Each lock reports its own loss (sessionLost); this is the
+		// Session's.
+		ev.Kind = EventSessionRevoked
+	}
 	ev.Err = le
 	l.s.emit(ev)
 }

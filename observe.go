@@ -37,7 +37,8 @@ const (
 	// Under WithSessionLease the Session record is what is renewed: these
 	// two events are about it, with its key (beginning
 	// "dynamutex-session:") as Key and Token 0, and no lock has renewal
-	// events of its own. Danger and loss are reported for each lock.
+	// events of its own. Danger and loss are reported for each lock, and
+	// the Session's revocation as EventSessionRevoked.
 	EventRenewalFailed
 	// EventInDanger: no renewal was confirmed within the safe time; the lock
 	// context was cancelled with Err, which wraps ErrLeaseInDanger.
@@ -69,6 +70,12 @@ const (
 	// had waited; Attempts counts its requests so far. Token is zero. It is
 	// sent once per Lock call, at its first claim that landed.
 	EventClaimed
+	// EventSessionRevoked: under WithSessionLease, the Session record's
+	// renewal found it revoked by another process, or gone. Every lock the
+	// Session held is lost with it (an EventLost each follows), and the
+	// Session takes no more (ErrSessionRevoked). Key is the Session
+	// record's key; Token is zero; Err is the *LostError.
+	EventSessionRevoked
 )
 
 func (k EventKind) String() string {
@@ -91,6 +98,8 @@ func (k EventKind) String() string {
 		return "clock trusted"
 	case EventClaimed:
 		return "claimed"
+	case EventSessionRevoked:
+		return "session revoked"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }

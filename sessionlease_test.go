@@ -158,7 +158,8 @@ func TestSynctestSessionLeaseRevoked(t *testing.T) {
 		htr.setFault(func(op, key string, in any) fault {
 			return fault{block: cut.Load() && isSessionKey(key)}
 		})
-		h := memSession(t, htr, dynamutex.WithOwner("holder"), dynamutex.WithSessionLease())
+		var ev sessionEvents
+		h := memSession(t, htr, dynamutex.WithOwner("holder"), dynamutex.WithSessionLease(), dynamutex.WithObserver(&ev))
 		defer h.Close(ctx)
 		w := memSession(t, db, dynamutex.WithOwner("waiter"))
 		defer w.Close(ctx)
@@ -198,6 +199,9 @@ func TestSynctestSessionLeaseRevoked(t *testing.T) {
 		cut.Store(false)
 		time.Sleep(dynamutex.DefaultHeartbeatPeriod)
 		synctest.Wait()
+		if r, l := ev.byKind[dynamutex.EventSessionRevoked].Load(), ev.byKind[dynamutex.EventLost].Load(); r != 1 || l != 2 {
+			t.Errorf("%d EventSessionRevoked and %d EventLost, want 1 and 2 (one per lock)", r, l)
+		}
 		if _, err := h.NewMutex("k2").TryLock(ctx); !errors.Is(err, dynamutex.ErrSessionRevoked) {
 			t.Errorf("TryLock after revocation: %v, want ErrSessionRevoked", err)
 		}
@@ -414,7 +418,8 @@ func TestSynctestSessionLeaseEvents(t *testing.T) {
 		if n := ev.byKind[dynamutex.EventInDanger].Load(); n != 2 {
 			t.Errorf("%d EventInDanger, want 2, one per lock", n)
 		}
-		if ev.session.Load() != 2+ev.byKind[dynamutex.EventRenewalFailed].Load() {
+		if ev.byKind[dynamutex.EventSessionRevoked].Load() != 0 ||
+			ev.session.Load() != 2+ev.byKind[dynamutex.EventRenewalFailed].Load() {
 			t.Errorf("events about the Session record other than renewals: %d", ev.session.Load())
 		}
 	})

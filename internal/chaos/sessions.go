@@ -58,7 +58,7 @@ func (s *sessions) closeAll() {
 type lostObserver struct{ log *Log }
 
 func (o lostObserver) Observe(ev dynamutex.Event) {
-	if ev.Kind != dynamutex.EventLost {
+	if ev.Kind != dynamutex.EventLost && ev.Kind != dynamutex.EventSessionRevoked {
 		return
 	}
 	reason := ""
