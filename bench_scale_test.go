@@ -409,8 +409,8 @@ func (hb *heldBench) hold() {
 	r1, rt1 := hb.rec.renewCount()
 	renewed := r1 - r0
 	// By Little's law, the renewals in flight on average: against the
-	// Session's limit of 16, it tells whether that limit or the table
-	// held renewals back.
+	// Session's limit (DefaultParallelism), it tells whether that limit or
+	// the table held renewals back.
 	st.inFlight = float64(rt1-rt0) / float64(window)
 	st.rtt = float64(rt1-rt0) / float64(max(renewed, 1)) / float64(time.Millisecond)
 	st.cpuPerRenewal = float64(cpuTime()-cpu0) / float64(time.Microsecond) / float64(max(renewed, 1))
