@@ -265,7 +265,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 	s.mu.Unlock()
 
 	lctx, cancel := context.WithCancelCause(ctx)
-	l := &Lease{s: s, id: m.id, ks: ks, token: token, data: m.data, cancel: cancel, writing: make(chan struct{}, 1),
+	l := &Lease{s: s, id: m.id, ks: ks, token: token, data: m.data, cancel: cancel,
 		version: version, confirmed: sent, index: -1}
 	// A process paused between sending the write and reading its reply can
 	// be past its safe time already; then the caller must get a context that

@@ -26,14 +26,10 @@ type Lease struct {
 	// monotonic clock; read without l.writing, which a stuck renewal may hold.
 	safeAt   atomic.Int64
 	inDanger atomic.Bool
+	// writing is set while a write of this lease is in flight; guarded by
+	// the Session's writeSlots (lockWrites).
+	writing bool
 
-	// writing serializes the writes of this lease: a renewal in flight
-	// finishes before a release starts, so a release is never undone by a
-	// renewal. It is a channel of one slot, not a sync.Mutex, because it is
-	// held across a request: a goroutine waiting on a channel is durably
-	// blocked in a testing/synctest bubble, so fake time can advance to the
-	// request's timeout, where one waiting on a mutex would stall the bubble.
-	writing   chan struct{}
 	version   string     // the record version we last confirmed
 	confirmed time.Time  // when the write that made that version was sent
 	lost      *LostError // set when state is stateLost
@@ -176,6 +172,6 @@ func lostFrom(key string, token uint64, item map[string]types.AttributeValue) *L
 
 // lockWrites waits until no other write of l is in flight, and holds l's
 // write slot until unlockWrites.
-func (l *Lease) lockWrites() { l.writing <- struct{}{} }
+func (l *Lease) lockWrites() { l.s.writes.lock(&l.writing) }
 
-func (l *Lease) unlockWrites() { <-l.writing }
+func (l *Lease) unlockWrites() { l.s.writes.unlock(&l.writing) }

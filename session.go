@@ -41,6 +41,7 @@ type Session struct {
 	abandoned []lockVersion
 	pruned    time.Time
 
+	writes  writeSlots      // one write of a lease at a time (Lease.lockWrites)
 	trouble *renewalTrouble // keeps Warn lines about renewals to one a period
 	// foreignMet is set the first time a read or write meets a record of
 	// another lock client, which is logged once per Session.
