@@ -21,14 +21,11 @@ type Lease struct {
 
 	cancel context.CancelCauseFunc
 	danger *time.Timer // fires ErrLeaseInDanger; runs apart from the heartbeat loop
-	state  atomic.Int32
 	// safeAt is when the lease reaches its safe time, on the Session's
 	// monotonic clock; read without l.writing, which a stuck renewal may hold.
 	safeAt   atomic.Int64
+	state    atomic.Int32
 	inDanger atomic.Bool
-	// writing is set while a write of this lease is in flight; guarded by
-	// the Session's writeSlots (lockWrites).
-	writing bool
 
 	version   string     // the record version we last confirmed
 	confirmed time.Time  // when the write that made that version was sent
@@ -36,9 +33,13 @@ type Lease struct {
 	round     renewal
 
 	// due and index place the lease in the heartbeat schedule; guarded by
-	// Session.mu.
+	// Session.mu. index is an int32, beside writing, so that the two share
+	// a word and a Lease fits the allocator's 256-byte size class.
 	due   time.Time
-	index int
+	index int32
+	// writing is set while a write of this lease is in flight; guarded by
+	// the Session's writeSlots (lockWrites).
+	writing bool
 }
 
 // renewal is a renewal in progress. Its version is kept across retries so a
