@@ -36,20 +36,10 @@ func (s *Session) unlockLocal(id lockID, ks *keyState) {
 }
 
 // hold makes l the Mutex's lease: grant calls it once the record is ours.
-func (m *Mutex) hold(l *Lease) {
-	m.mu.Lock()
-	m.lease = l
-	m.mu.Unlock()
-}
+func (m *Mutex) hold(l *Lease) { m.lease.Store(l) }
 
 // letGo takes the Mutex's lease away, for Unlock; nil if it holds none.
-func (m *Mutex) letGo() *Lease {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l := m.lease
-	m.lease = nil
-	return l
-}
+func (m *Mutex) letGo() *Lease { return m.lease.Swap(nil) }
 
 // keyState keeps the goroutines of one Session that want one key in line,
 // so that they wait for each other locally instead of polling DynamoDB.

@@ -451,7 +451,7 @@ func WithData(b []byte) MutexOption {
 // configured WithSortKey. At most 1024 bytes of UTF-8, not empty. Default:
 // none, or "-" with FormatPython, as python-dynamodb-lock's default.
 func WithSortKeyValue(v string) MutexOption {
-	return func(m *Mutex) { m.sortKey = v; m.hasSort = true }
+	return func(m *Mutex) { m.id.sort = v; m.hasSort = true }
 }
 
 // attemptTimeout bounds one acquire or release request. Without it a request
