@@ -265,7 +265,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 	s.mu.Unlock()
 
 	lctx, cancel := context.WithCancelCause(ctx)
-	l := &Lease{s: s, id: m.id, ks: ks, token: token, data: m.data, cancel: cancel,
+	l := &Lease{s: s, id: m.id, ks: ks, token: token, m: m, ctx: lctx, cancel: cancel,
 		version: version, confirmed: sent, index: -1}
 	// A process paused between sending the write and reading its reply can
 	// be past its safe time already; then the caller must get a context that
@@ -305,7 +305,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 	if late {
 		l.endangered()
 	}
-	return context.WithValue(lctx, leaseKey{}, l), nil
+	return (*lockContext)(l), nil
 }
 
 // release ends l: it cancels the lock context first, so the protected work

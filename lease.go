@@ -17,8 +17,11 @@ type Lease struct {
 	id    lockID
 	ks    *keyState
 	token uint64
-	data  []byte
+	m     *Mutex // for its data (WithData), fixed when it was made
 
+	// ctx is the lock's context, which Lock returns as a lockContext:
+	// cancel ends it with a cause.
+	ctx    context.Context
 	cancel context.CancelCauseFunc
 	danger *time.Timer // fires ErrLeaseInDanger; runs apart from the heartbeat loop
 	// safeAt is when the lease reaches its safe time, on the Session's
@@ -84,10 +87,10 @@ func (l *Lease) Owner() string { return l.s.cfg.owner }
 
 // Data returns a copy of the data stored with the lock (WithData), or nil.
 func (l *Lease) Data() []byte {
-	if l.data == nil {
+	if l.m.data == nil {
 		return nil
 	}
-	return append([]byte(nil), l.data...)
+	return append([]byte(nil), l.m.data...)
 }
 
 func (l *Lease) attrs() []any {
