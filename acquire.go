@@ -294,7 +294,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 	s.mu.Unlock()
 
 	lctx, cancel := context.WithCancelCause(ctx)
-	l := &Lease{s: s, id: m.id, ks: ks, token: token, data: m.data, cancel: cancel, writing: make(chan struct{}, 1),
+	l := &Lease{s: s, id: m.id, ks: ks, token: token, m: m, ctx: lctx, cancel: cancel,
 		version: version, confirmed: sent, index: -1}
 	late := l.startDanger(sent)
 
@@ -331,7 +331,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 	if late || (l.underSession() && l.pastSafe()) {
 		l.endangered()
 	}
-	return context.WithValue(lctx, leaseKey{}, l), nil
+	return (*lockContext)(l), nil
 }
 
 // release ends l: it cancels the lock context first, so the protected work

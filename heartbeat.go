@@ -20,11 +20,11 @@ func (h schedule) Len() int           { return len(h) }
 func (h schedule) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
 func (h schedule) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
+	h[i].index, h[j].index = int32(i), int32(j)
 }
 func (h *schedule) Push(x any) {
 	l := x.(*Lease)
-	l.index = len(*h)
+	l.index = int32(len(*h))
 	*h = append(*h, l)
 }
 func (h *schedule) Pop() any {
@@ -54,7 +54,7 @@ func (s *Session) scheduleLocked(l *Lease, due time.Time) {
 	}
 	l.due = due
 	if l.index >= 0 {
-		heap.Fix(&s.sched, l.index)
+		heap.Fix(&s.sched, int(l.index))
 	} else {
 		heap.Push(&s.sched, l)
 	}
@@ -74,7 +74,7 @@ func (s *Session) forget(l *Lease) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l.index >= 0 {
-		heap.Remove(&s.sched, l.index)
+		heap.Remove(&s.sched, int(l.index))
 	}
 	delete(s.held, l)
 }

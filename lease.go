@@ -17,32 +17,32 @@ type Lease struct {
 	id    lockID
 	ks    *keyState
 	token uint64
-	data  []byte
+	m     *Mutex // for its data (WithData), fixed when it was made
 
+	// ctx is the lock's context, which Lock returns as a lockContext:
+	// cancel ends it with a cause.
+	ctx    context.Context
 	cancel context.CancelCauseFunc
 	danger *time.Timer // fires ErrLeaseInDanger; runs apart from the heartbeat loop
-	state  atomic.Int32
 	// safeAt is when the lease reaches its safe time, on the Session's
 	// monotonic clock; read without l.writing, which a stuck renewal may hold.
 	safeAt   atomic.Int64
+	state    atomic.Int32
 	inDanger atomic.Bool
 
-	// writing serializes the writes of this lease: a renewal in flight
-	// finishes before a release starts, so a release is never undone by a
-	// renewal. It is a channel of one slot, not a sync.Mutex, because it is
-	// held across a request: a goroutine waiting on a channel is durably
-	// blocked in a testing/synctest bubble, so fake time can advance to the
-	// request's timeout, where one waiting on a mutex would stall the bubble.
-	writing   chan struct{}
 	version   string     // the record version we last confirmed
 	confirmed time.Time  // when the write that made that version was sent
 	lost      *LostError // set when state is stateLost
 	round     renewal
 
 	// due and index place the lease in the heartbeat schedule; guarded by
-	// Session.mu.
+	// Session.mu. index is an int32, beside writing, so that the two share
+	// a word and a Lease fits the allocator's 256-byte size class.
 	due   time.Time
-	index int
+	index int32
+	// writing is set while a write of this lease is in flight; guarded by
+	// the Session's writeSlots (lockWrites).
+	writing bool
 }
 
 // renewal is a renewal in progress. Its version is kept across retries so a
@@ -87,10 +87,10 @@ func (l *Lease) Owner() string { return l.s.cfg.owner }
 
 // Data returns a copy of the data stored with the lock (WithData), or nil.
 func (l *Lease) Data() []byte {
-	if l.data == nil {
+	if l.m.data == nil {
 		return nil
 	}
-	return append([]byte(nil), l.data...)
+	return append([]byte(nil), l.m.data...)
 }
 
 func (l *Lease) attrs() []any {
@@ -234,9 +234,9 @@ func lostFrom(key string, token uint64, item map[string]types.AttributeValue) *L
 
 // lockWrites waits until no other write of l is in flight, and holds l's
 // write slot until unlockWrites.
-func (l *Lease) lockWrites() { l.writing <- struct{}{} }
+func (l *Lease) lockWrites() { l.s.writes.lock(&l.writing) }
 
-func (l *Lease) unlockWrites() { <-l.writing }
+func (l *Lease) unlockWrites() { l.s.writes.unlock(&l.writing) }
 
 // startDanger starts the danger timer of a lock acquired by a write sent at
 // sent, and reports whether the lease is past its safe time already: a

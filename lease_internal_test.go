@@ -62,7 +62,7 @@ func TestDangerFiresWhileRenewalIsStuck(t *testing.T) {
 		s := &Session{cfg: &config{safe: time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		ctx, cancel := context.WithCancelCause(context.Background())
 		defer cancel(nil)
-		l := &Lease{s: s, cancel: cancel, index: -1, writing: make(chan struct{}, 1)}
+		l := &Lease{s: s, cancel: cancel, index: -1}
 		l.danger = time.AfterFunc(time.Second, l.endangered)
 		l.lockWrites() // a renewal that never returns
 		defer l.unlockWrites()

@@ -7,19 +7,25 @@ import "context"
 // takes the first before any request and grant sets the second; Unlock and
 // a failed Lock undo them, in the reverse order.
 
-// lockLocal takes the key's semaphore: at once or not at all for TryLock,
-// or waiting in line for Lock until ctx or the Session ends.
+// lockLocal takes the key: at once or not at all for TryLock, or waiting in
+// line for Lock until ctx or the Session ends.
 func (s *Session) lockLocal(ctx context.Context, ks *keyState, wait bool) error {
-	if !wait {
+	sem, took := s.takeOrQueue(ks, wait)
+	switch {
+	case took:
+		return nil
+	case sem == nil:
+		return ErrLocked // a TryLock of a key held, with nobody in line
+	case !wait:
 		select {
-		case ks.sem <- struct{}{}:
+		case sem <- struct{}{}:
 			return nil
 		default:
 			return ErrLocked
 		}
 	}
 	select {
-	case ks.sem <- struct{}{}:
+	case sem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
@@ -28,34 +34,57 @@ func (s *Session) lockLocal(ctx context.Context, ks *keyState, wait bool) error 
 	}
 }
 
+// takeOrQueue takes a key that nobody holds and nobody waits for. Otherwise
+// it returns the key's semaphore to send on, which a Lock makes on first
+// need with the holder's token in it; a TryLock does not make one. So a key
+// that is never contended never costs a channel.
+func (s *Session) takeOrQueue(ks *keyState, wait bool) (sem chan struct{}, took bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case ks.sem == nil && !ks.held:
+		ks.held = true
+		return nil, true
+	case ks.sem == nil && wait:
+		ks.sem = make(chan struct{}, 1)
+		ks.sem <- struct{}{} // the holder's, taken back by its unlockLocal
+		ks.held = false      // the token says it from now on
+	}
+	return ks.sem, false
+}
+
 // unlockLocal gives the key back to the next goroutine of this Session
 // that wants it, and forgets the key once nobody does.
 func (s *Session) unlockLocal(id lockID, ks *keyState) {
-	<-ks.sem
-	s.leave(id, ks)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ks.sem == nil {
+		ks.held = false
+	} else {
+		<-ks.sem // never blocks: the holder's token is in it
+	}
+	s.leaveLocked(id, ks)
 }
 
 // hold makes l the Mutex's lease: grant calls it once the record is ours.
-func (m *Mutex) hold(l *Lease) {
-	m.mu.Lock()
-	m.lease = l
-	m.mu.Unlock()
-}
+func (m *Mutex) hold(l *Lease) { m.lease.Store(l) }
 
 // letGo takes the Mutex's lease away, for Unlock; nil if it holds none.
-func (m *Mutex) letGo() *Lease {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l := m.lease
-	m.lease = nil
-	return l
-}
+func (m *Mutex) letGo() *Lease { return m.lease.Swap(nil) }
 
 // keyState keeps the goroutines of one Session that want one key in line,
 // so that they wait for each other locally instead of polling DynamoDB.
+//
+// A key that one goroutine takes while nobody else wants it is only marked
+// held. The semaphore, a channel that holds a token while a goroutine
+// acquires or holds the key, is made when a second goroutine comes, with
+// the first one's token, and then serves everyone until the key is
+// forgotten. All fields are guarded by Session.mu; the channel's own
+// sends and receives need no lock.
 type keyState struct {
-	sem  chan struct{} // holds a token while a goroutine acquires or holds the key
-	refs int           // goroutines waiting for or holding the key; guarded by Session.mu
+	sem  chan struct{}
+	held bool // taken without the semaphore, which does not exist yet
+	refs int  // goroutines waiting for or holding the key
 }
 
 // enter registers a goroutine that wants id.
@@ -70,7 +99,7 @@ func (s *Session) enter(id lockID) (*keyState, error) {
 	}
 	ks := s.keys[id]
 	if ks == nil {
-		ks = &keyState{sem: make(chan struct{}, 1)}
+		ks = &keyState{}
 		s.keys[id] = ks
 	}
 	ks.refs++
@@ -81,6 +110,10 @@ func (s *Session) enter(id lockID) (*keyState, error) {
 func (s *Session) leave(id lockID, ks *keyState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.leaveLocked(id, ks)
+}
+
+func (s *Session) leaveLocked(id lockID, ks *keyState) {
 	ks.refs--
 	if ks.refs == 0 {
 		delete(s.keys, id)

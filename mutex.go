@@ -3,7 +3,7 @@ package dynamutex
 import (
 	"context"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/dynamutex/dynamutex/internal/wire"
@@ -24,14 +24,12 @@ const (
 // polling DynamoDB. Create Mutexes with Session.NewMutex; a Mutex is cheap.
 type Mutex struct {
 	s       *Session
-	id      lockID
+	id      lockID // its sort is the sort-key value (WithSortKeyValue)
 	data    []byte
-	sortKey string
-	hasSort bool
+	hasSort bool  // a sort-key value was given, even ""
 	err     error // bad input, reported by every method before any request
 
-	mu    sync.Mutex
-	lease *Lease
+	lease atomic.Pointer[Lease] // the lease held, if any (hold, letGo)
 }
 
 // NewMutex returns a Mutex for key. Bad input (an empty key, one over
@@ -41,7 +39,7 @@ type Mutex struct {
 func (s *Session) NewMutex(key string, opts ...MutexOption) *Mutex {
 	m := &Mutex{s: s}
 	if s.cfg.keys.format == FormatPython {
-		m.sortKey, m.hasSort = pythonSortValue, true // python-dynamodb-lock's default
+		m.id.sort, m.hasSort = pythonSortValue, true // python-dynamodb-lock's default
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -50,7 +48,7 @@ func (s *Session) NewMutex(key string, opts ...MutexOption) *Mutex {
 		}
 		o(m)
 	}
-	m.id = lockID{key: key, sort: m.sortKey}
+	m.id.key = key
 	m.err = s.validate(m)
 	return m
 }
@@ -72,12 +70,12 @@ func (s *Session) validate(m *Mutex) error {
 	switch {
 	case sk == "" && m.hasSort:
 		return fmt.Errorf("%w: WithSortKeyValue given, but the Session has no sort key (see WithSortKey)", ErrInvalidKey)
-	case sk != "" && (!m.hasSort || m.sortKey == ""):
+	case sk != "" && (!m.hasSort || m.id.sort == ""):
 		return fmt.Errorf("%w: the table has sort key %q, so the Mutex needs a non-empty WithSortKeyValue", ErrInvalidKey, sk)
-	case len(m.sortKey) > maxSortKeyBytes:
-		return fmt.Errorf("%w: sort-key value is %d bytes, DynamoDB allows %d", ErrInvalidKey, len(m.sortKey), maxSortKeyBytes)
-	case !utf8.ValidString(m.sortKey):
-		return fmt.Errorf("%w: sort-key value %q is not valid UTF-8", ErrInvalidKey, m.sortKey)
+	case len(m.id.sort) > maxSortKeyBytes:
+		return fmt.Errorf("%w: sort-key value is %d bytes, DynamoDB allows %d", ErrInvalidKey, len(m.id.sort), maxSortKeyBytes)
+	case !utf8.ValidString(m.id.sort):
+		return fmt.Errorf("%w: sort-key value %q is not valid UTF-8", ErrInvalidKey, m.id.sort)
 	}
 	if room := s.dataRoom(m.id); len(m.data) > room {
 		return fmt.Errorf("%w: %d bytes of data for key %q; at most %d fit in a DynamoDB item with the lock's own attributes",

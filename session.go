@@ -55,6 +55,7 @@ type Session struct {
 	// write to name (deadSessions).
 	recentDead []string
 
+	writes  writeSlots      // one write of a lease at a time (Lease.lockWrites)
 	trouble *renewalTrouble // keeps Warn lines about renewals to one a period
 	// foreignMet is set the first time a read or write meets a record of
 	// another lock client, which is logged once per Session.

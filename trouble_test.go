@@ -85,8 +85,8 @@ func TestSynctestLateRenewalsLogOncePerPeriod(t *testing.T) {
 			}
 		})
 		const period = 5 * time.Second // the default heartbeat
-		// 16 renewals in flight (the default parallelism) of 625 ms each: a
-		// round of 200 locks takes 1.56 periods, so every renewal is late.
+		// 10 renewals in flight (the default parallelism) of 625 ms each: a
+		// round of 200 locks takes 2.5 periods, so every renewal is late.
 		db := slowRenewals(dynamutextest.New(), period/8)
 		s := memSession(t, db, dynamutex.WithLogger(slog.New(warns)), dynamutex.WithObserver(obs))
 		defer s.Close(ctx)

@@ -26,6 +26,12 @@ const localRegion = "us-east-1"
 // and the credentials are checked here, before any request, so that a
 // missing or wrong one is reported as bad configuration (exit 2) in words
 // a user can act on, rather than as a failed request full of SDK internals.
+//
+// The client keeps the SDK's default HTTP pool: the tool holds one lock, so
+// at most one renewal is in flight, and the library's default limit on
+// renewals in flight (dynamutex.DefaultParallelism) is the size of that
+// pool's idle connections per host anyway. A program that raises
+// WithParallelism must raise its client's pool with it.
 func newClient(ctx context.Context, c *common) (*dynamodb.Client, error) {
 	cfg, err := loadConfig(ctx, c)
 	if err != nil {
