@@ -52,8 +52,11 @@ type Session struct {
 	sessions map[string]sessionSeen
 	dead     map[string]time.Time
 	// recentDead lists the latest Sessions found dead, for every acquire
-	// write to name (deadSessions).
+	// write to name (deadSessions). looking holds the reads of Session
+	// records under way, so that goroutines waiting on locks of one
+	// Session read its record once.
 	recentDead []string
+	looking    map[string]chan struct{}
 
 	writes  writeSlots      // one write of a lease at a time (Lease.lockWrites)
 	trouble *renewalTrouble // keeps Warn lines about renewals to one a period
@@ -120,6 +123,7 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 		held:     make(map[*Lease]struct{}),
 		sessions: make(map[string]sessionSeen),
 		dead:     make(map[string]time.Time),
+		looking:  make(map[string]chan struct{}),
 		trouble:  &renewalTrouble{log: log, period: cfg.heartbeat},
 	}
 	if cfg.hasBound {

@@ -23,15 +23,17 @@ import (
 // Acquire and release stay one write each, and an uncontended Lock is still
 // one request.
 //
-// The price is the blast radius. A process that watches the Session record
-// unrenewed for its lease (or, with WithClockBound, past its deadline)
-// revokes the whole Session with one write, and every lock the Session
-// holds is then lost together: their contexts are cancelled with a
-// *LostError at the Session's next renewal, within a heartbeat period, and
-// the Session takes no more locks (ErrSessionRevoked). Danger comes, for
-// every lock at once, when no renewal of the Session record has been
-// confirmed for the safe time. Once a Session is revoked, anyone who reads
-// that takes any of its locks at once.
+// The price is the blast radius. Danger comes, for every lock at once, when
+// no renewal of the Session record has been confirmed for the safe time:
+// every lock context is cancelled with a *DangerError. A process that
+// watches the Session record unrenewed for its lease (or, with
+// WithClockBound, past its deadline) then revokes the whole Session with
+// one write, and every lock the Session holds is lost together: the
+// Session learns it at its next renewal, within a heartbeat period of the
+// table answering again, sends EventSessionRevoked and an EventLost per
+// lock, Unlock returns a *LostError, and the Session takes no more locks
+// (ErrSessionRevoked). Once a Session is revoked, anyone who reads that
+// takes any of its locks at once, with one write each.
 //
 // Any Session of this release waits on, and takes over, locks held under a
 // session lease, with the option or without. A release before session

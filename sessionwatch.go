@@ -44,6 +44,18 @@ func (s *Session) holderDead(ctx context.Context, rec record) (bool, error) {
 	if seen, ok := s.sessionSeenOf(rec.session); ok && !s.sessionDue(seen, time.Now()) {
 		return false, nil
 	}
+	done, first := s.lookingAt(rec.session)
+	if !first {
+		// Another goroutine of this Session is reading or revoking that
+		// record: wait for it, and decide from what it found.
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return false, context.Cause(ctx)
+		}
+		return s.knownDead(rec.session), nil
+	}
+	defer s.lookedAt(rec.session, done)
 	id := s.store.sessionID(rec.session)
 	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
 	out, err := s.store.get(actx, wire.Read(s.store.item(id)))
@@ -55,6 +67,27 @@ func (s *Session) holderDead(ctx context.Context, rec record) (bool, error) {
 		return false, nil // the next look reads again
 	}
 	return s.judgeSession(ctx, rec.session, out.Item, time.Now())
+}
+
+// lookingAt registers a look at the Session record key: first is true for
+// the goroutine that is to read it; the others wait for done.
+func (s *Session) lookingAt(key string) (done chan struct{}, first bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if done, ok := s.looking[key]; ok {
+		return done, false
+	}
+	done = make(chan struct{})
+	s.looking[key] = done
+	return done, true
+}
+
+// lookedAt ends the look lookingAt began.
+func (s *Session) lookedAt(key string, done chan struct{}) {
+	s.mu.Lock()
+	delete(s.looking, key)
+	s.mu.Unlock()
+	close(done)
 }
 
 // judgeSession decides from item, the Session record key as read at
