@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -200,7 +201,9 @@ func (l *requestLog) tally(from, to time.Time) waitTally {
 // lease with a 500 ms heartbeat. They report the waiter's reads per second
 // and its writes (acquire and claim writes) while the lock was held, its
 // requests per Lock call, and how long after the holder's Unlock returned
-// (hold) or after the Lock call began (dead) it had the lock.
+// (hold) or after the Lock call began (dead) it had the lock, as means over
+// loneCalls calls per iteration. The cap=500ms case is the 2 s lease with
+// the backoff cap of the release before this one, for comparison.
 func BenchmarkWaitCost(b *testing.B) {
 	for _, t := range loneTimings {
 		for _, dead := range []bool{false, true} {
@@ -307,8 +310,27 @@ var loneTimings = []struct {
 	opts []dynamutex.Option
 }{
 	{"lease=20s", nil},
-	{"lease=2s", []dynamutex.Option{dynamutex.WithLeaseDuration(2 * time.Second),
-		dynamutex.WithHeartbeatPeriod(500 * time.Millisecond), dynamutex.WithSafeTime(1500 * time.Millisecond)}},
+	{"lease=2s", lease2s},
+	// The backoff cap before it became min(1 s, lease/2): min(1 s, lease/4).
+	{"lease=2s/cap=500ms", append(slices.Clip(lease2s), dynamutex.WithBackoff(func() backoff.BackOff {
+		return backoff.NewExponentialBackOff(backoff.WithInitialInterval(250*time.Millisecond),
+			backoff.WithMultiplier(1.5), backoff.WithRandomizationFactor(0.5),
+			backoff.WithMaxInterval(500*time.Millisecond), backoff.WithMaxElapsedTime(0))
+	}))},
+}
+
+var lease2s = []dynamutex.Option{dynamutex.WithLeaseDuration(2 * time.Second),
+	dynamutex.WithHeartbeatPeriod(500 * time.Millisecond), dynamutex.WithSafeTime(1500 * time.Millisecond)}
+
+// loneCalls is how many Lock calls one iteration of a lone case makes:
+// five behind a hold, whose handoff latency varies with where the release
+// falls in the waiter's sleep, and two behind a dead holder, whose takeover
+// hardly varies.
+func loneCalls(dead bool) int {
+	if dead {
+		return 2
+	}
+	return 5
 }
 
 // loneRun is one Lock call of a lone waiter: when it began, when the lock
@@ -327,7 +349,8 @@ func runLoneWait(b *testing.B, opts []dynamutex.Option, dead bool) {
 	var held, after waitTally
 	var waited, late time.Duration
 	b.ResetTimer()
-	for i := range b.N {
+	calls := b.N * loneCalls(dead)
+	for i := range calls {
 		r := loneLock(b, hc, table, waiter, loneCase{key: fmt.Sprintf("lone-%d", i), dead: dead, opts: opts})
 		held = addTally(held, l.tally(r.start, r.released))
 		after = addTally(after, l.tally(r.released, r.got))
@@ -335,7 +358,7 @@ func runLoneWait(b *testing.B, opts []dynamutex.Option, dead bool) {
 		late += r.got.Sub(r.released)
 	}
 	b.StopTimer()
-	n := float64(b.N)
+	n := float64(calls)
 	if dead {
 		// Behind a dead holder the whole call is the wait.
 		held, after, waited = addTally(held, after), waitTally{}, late
