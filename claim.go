@@ -181,7 +181,10 @@ type claimState struct {
 // means the lock passed to another acquisition (a re-lock of the same
 // holder included) while a waited, a turn it lost. The token is compared
 // across the call's failed writes too: a waiter that read the record
-// released and lost the write that followed has lost a turn.
+// released and lost the write that followed has lost a turn. A record that
+// another client (Java, Python) wrote last has no token, read as zero, so
+// a lock passing between two such holders shows no turnover; their
+// acquires ignore claims, so a claim could not have stopped them anyway.
 func (a *acquisition) noteToken(rec record) {
 	if a.claim.tokenSeen && rec.token != a.claim.token {
 		a.turnover = true
