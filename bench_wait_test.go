@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -192,7 +193,27 @@ func (l *requestLog) tally(from, to time.Time) waitTally {
 // cost-rru/waiter-s prices both at on-demand rates, a write request unit
 // at 5 read request units. One iteration is one 10 s hold; the waiters are
 // stopped before the holder unlocks, so no handoff is counted.
+//
+// The lone/* sub-benchmarks follow one waiter through a whole Lock call, the
+// write that takes the lock included, behind a holder that holds for
+// loneHold and then unlocks (lone/hold), or behind a dead holder, a Session
+// closed without Unlock (lone/dead), at the default timings and at a 2 s
+// lease with a 500 ms heartbeat. They report the waiter's reads per second
+// and its writes (acquire and claim writes) while the lock was held, its
+// requests per Lock call, and how long after the holder's Unlock returned
+// (hold) or after the Lock call began (dead) it had the lock, as means over
+// loneCalls calls per iteration. The cap=500ms case is the 2 s lease with
+// the backoff cap of the release before this one, for comparison.
 func BenchmarkWaitCost(b *testing.B) {
+	for _, t := range loneTimings {
+		for _, dead := range []bool{false, true} {
+			name := "lone/hold=3s/" + t.name
+			if dead {
+				name = "lone/dead/" + t.name
+			}
+			b.Run(name, func(b *testing.B) { runLoneWait(b, t.opts, dead) })
+		}
+	}
 	for _, n := range []int{1, 8} {
 		for _, mode := range waitModes {
 			b.Run(fmt.Sprintf("waiters=%d/wait=%s", n, mode.name), func(b *testing.B) {
@@ -277,4 +298,128 @@ func holdWhileWaiting(b *testing.B, holder *dynamutex.Session, waiters []*dynamu
 func addTally(a, b waitTally) waitTally {
 	return waitTally{reads: a.reads + b.reads, writes: a.writes + b.writes, rru: a.rru + b.rru, wru: a.wru + b.wru,
 		unreportedReadUnits: a.unreportedReadUnits + b.unreportedReadUnits}
+}
+
+// loneHold is how long the holder of BenchmarkWaitCost's lone/hold cases
+// holds the lock.
+const loneHold = 3 * time.Second
+
+// loneTimings are the timings of BenchmarkWaitCost's lone-waiter cases.
+var loneTimings = []struct {
+	name string
+	opts []dynamutex.Option
+}{
+	{"lease=20s", nil},
+	{"lease=2s", lease2s},
+	// The backoff cap before it became min(1 s, lease/2): min(1 s, lease/4).
+	{"lease=2s/cap=500ms", append(slices.Clip(lease2s), dynamutex.WithBackoff(func() backoff.BackOff {
+		return backoff.NewExponentialBackOff(backoff.WithInitialInterval(250*time.Millisecond),
+			backoff.WithMultiplier(1.5), backoff.WithRandomizationFactor(0.5),
+			backoff.WithMaxInterval(500*time.Millisecond), backoff.WithMaxElapsedTime(0))
+	}))},
+}
+
+var lease2s = []dynamutex.Option{dynamutex.WithLeaseDuration(2 * time.Second),
+	dynamutex.WithHeartbeatPeriod(500 * time.Millisecond), dynamutex.WithSafeTime(1500 * time.Millisecond)}
+
+// loneCalls is how many Lock calls one iteration of a lone case makes:
+// five behind a hold, whose handoff latency varies with where the release
+// falls in the waiter's sleep, and two behind a dead holder, whose takeover
+// hardly varies.
+func loneCalls(dead bool) int {
+	if dead {
+		return 2
+	}
+	return 5
+}
+
+// loneRun is one Lock call of a lone waiter: when it began, when the lock
+// was released (or, behind a dead holder, when the call began), and when
+// the waiter had the lock.
+type loneRun struct {
+	start, released, got time.Time
+}
+
+func runLoneWait(b *testing.B, opts []dynamutex.Option, dead bool) {
+	hc, _ := newClient(b)
+	table := newTable(b, hc)
+	wc, _ := newClient(b)
+	l := &requestLog{DynamoDBAPI: wc}
+	waiter := openSession(b, l, table, opts...)
+	var held, after waitTally
+	var waited, late time.Duration
+	b.ResetTimer()
+	calls := b.N * loneCalls(dead)
+	for i := range calls {
+		r := loneLock(b, hc, table, waiter, loneCase{key: fmt.Sprintf("lone-%d", i), dead: dead, opts: opts})
+		held = addTally(held, l.tally(r.start, r.released))
+		after = addTally(after, l.tally(r.released, r.got))
+		waited += r.released.Sub(r.start)
+		late += r.got.Sub(r.released)
+	}
+	b.StopTimer()
+	n := float64(calls)
+	if dead {
+		// Behind a dead holder the whole call is the wait.
+		held, after, waited = addTally(held, after), waitTally{}, late
+	}
+	b.ReportMetric(float64(held.reads)/waited.Seconds(), "held-reads/s")
+	b.ReportMetric(float64(held.writes)/n, "held-writes/lock")
+	b.ReportMetric(float64(held.reads+after.reads)/n, "reads/lock")
+	b.ReportMetric(float64(held.writes+after.writes)/n, "writes/lock")
+	b.ReportMetric(float64(late)/n/float64(time.Millisecond), "got-after-ms")
+}
+
+// loneCase is one lone-waiter Lock call of BenchmarkWaitCost: its key,
+// whether the holder is dead, and the Sessions' options.
+type loneCase struct {
+	key  string
+	dead bool
+	opts []dynamutex.Option
+}
+
+// loneLock has a holder lock c.key and either hold it for loneHold and
+// unlock, or die holding it (its Session closed without Unlock), while the
+// waiter Locks it; the waiter unlocks once it has the lock.
+func loneLock(b *testing.B, hc dynamutex.DynamoDBAPI, table string, waiter *dynamutex.Session, c loneCase) loneRun {
+	ctx := context.Background()
+	holder, err := dynamutex.NewSession(ctx, hc, table, append([]dynamutex.Option{dynamutex.WithExpiry(time.Hour)}, c.opts...)...)
+	if err != nil {
+		b.Fatalf("NewSession: %v", err)
+	}
+	hm := holder.NewMutex(c.key)
+	if _, err := hm.Lock(ctx); err != nil {
+		b.Fatalf("holder's Lock: %v", err)
+	}
+	if c.dead {
+		if err := holder.Close(ctx); err != nil {
+			b.Fatalf("holder's Close: %v", err)
+		}
+	}
+	var r loneRun
+	r.start = time.Now()
+	got := make(chan time.Time, 1)
+	wm := waiter.NewMutex(c.key)
+	go func() {
+		if _, err := wm.Lock(ctx); err != nil {
+			b.Errorf("waiter's Lock: %v", err)
+		}
+		got <- time.Now()
+	}()
+	r.released = r.start
+	if !c.dead {
+		time.Sleep(loneHold)
+		if err := hm.Unlock(ctx); err != nil {
+			b.Fatalf("holder's Unlock: %v", err)
+		}
+		r.released = time.Now()
+		if err := holder.Close(ctx); err != nil {
+			b.Fatalf("holder's Close: %v", err)
+		}
+	}
+	r.got = <-got
+	if err := wm.Unlock(ctx); err != nil {
+		b.Fatalf("waiter's Unlock: %v", err)
+	}
+	return r
 }

@@ -14,13 +14,24 @@ import (
 // Starvation mode, after sync.Mutex's. In normal mode a holder that
 // unlocks and locks again at once may win the record again and again: its
 // first write reaches DynamoDB before any waiter, which only reads, sees the
-// record released. A waiter that has been refused for longer than
-// claimAfter therefore claims the next turn in the record (attrClaim).
-// While a live claim stands, only the claimant may take the record:
-// the releasing holder's own re-lock and every other waiter of this release
-// wait behind it. The claimant polls fast while its claim stands, so the
-// lock does not sit released for long, and its acquire write removes the
-// claim.
+// record released. A waiter that has lost a turn (a read, or its own failed
+// write, showed the lock pass to another acquisition while it waited) and
+// has waited longer than claimAfter therefore claims the next turn in the
+// record (attrClaim). While a live claim stands, only the claimant may take
+// the record: the releasing holder's own re-lock and every other waiter of
+// this release wait behind it. The claimant polls fast while its claim
+// stands, so the lock does not sit released for long, and its acquire write
+// removes the claim.
+//
+// A waiter that has seen one holder all along, live or dead, never claims:
+// nobody took a turn from it, and when the holder releases or can be taken
+// over its next read sees it and its next write takes the lock. A claim
+// would buy it nothing and cost a write per third of a lease, so a lone
+// waiter writes twice per Lock call: the first attempt, which keeps an
+// uncontended Lock at one request, and the write that takes the lock.
+// Only a turnover shows that others compete: a younger waiter's live claim
+// implies one too, since its claimant saw the token change after it began,
+// and so after this call's first write.
 //
 // A claim decides who goes next, never whether two may hold the lock at
 // once: exclusion rests on the version alone, as before. So a claimant's
@@ -29,9 +40,9 @@ import (
 // (the one before) may take a claimed record: fairness is lost, exclusion
 // is not.
 
-// claimAfter is how long a Lock call waits before it claims the next turn:
-// a second, or a quarter of the lease if that is shorter, so that short
-// test leases still see starvation mode.
+// claimAfter is how long a Lock call that has lost a turn waits before it
+// claims the next turn: a second, or a quarter of the lease if that is
+// shorter, so that short test leases still see starvation mode.
 func (c *config) claimAfter() time.Duration { return min(time.Second, c.lease/4) }
 
 // claimBeat is how often a claimant re-asserts its claim: three times per
@@ -40,14 +51,16 @@ func (c *config) claimAfter() time.Duration { return min(time.Second, c.lease/4)
 // waiters then ignore it.
 func (c *config) claimBeat() time.Duration { return c.lease / 3 }
 
-// claimPoll is the first interval of the reads of a claimant that has seen
-// the lock change hands while it waited: it grows by half at every read up
-// to the backoff's, so a claimant catches the release of a short hold
-// within milliseconds and settles at the ordinary pace behind a long one.
-// A claimant behind one holder all along, live or dead, reads at the
-// ordinary pace from the start.
+// claimPoll is the first interval of a claimant's reads: it grows by half
+// at every read up to the backoff's, so a claimant catches the release of
+// a short hold within milliseconds and settles at the ordinary pace behind
+// a long one. Every claimant has seen the lock change hands, so a short
+// hold is what it most likely waits behind, and while the claim stands
+// the lock sits released from its holder's Unlock to the claimant's next
+// read: that gap is a handoff's latency. Starting at 2 ms rather than 10
+// costs about four more reads per claim (about 15 to reach a 1 s cap).
 func (c *config) claimPoll() time.Duration {
-	return max(time.Millisecond, min(10*time.Millisecond, c.lease/200))
+	return max(time.Millisecond, min(2*time.Millisecond, c.lease/1000))
 }
 
 // claim is the claim attribute of a record, decoded; the zero claim means
@@ -151,6 +164,11 @@ func (s *store) unclaim(ctx context.Context, id lockID, version string) error {
 
 // claimState is what one Lock call knows of its own claim.
 type claimState struct {
+	// token is the fencing token of the last record the call found held
+	// or read, and tokenSeen whether there was one: a new token is a
+	// turnover (noteToken).
+	token     uint64
+	tokenSeen bool
 	landed    time.Time // when our last claim write that we know landed was sent; zero if none
 	sent      time.Time // when our last claim write was sent
 	inDoubt   bool      // a claim write of ours may have landed unheard
@@ -158,11 +176,27 @@ type claimState struct {
 	announced bool      // EventClaimed was sent
 }
 
-// mayClaim reports whether a waits behind rec long enough, and rec's claim
-// lets it, to write a claim now: none stands, a stale one, a younger
-// waiter's, or its own that is due to be re-asserted.
+// noteToken tells a of the token of a record it found in place of its
+// own, by a failed write or a read: a token other than the last one seen
+// means the lock passed to another acquisition (a re-lock of the same
+// holder included) while a waited, a turn it lost. The token is compared
+// across the call's failed writes too: a waiter that read the record
+// released and lost the write that followed has lost a turn. A record that
+// another client (Java, Python) wrote last has no token, read as zero, so
+// a lock passing between two such holders shows no turnover; their
+// acquires ignore claims, so a claim could not have stopped them anyway.
+func (a *acquisition) noteToken(rec record) {
+	if a.claim.tokenSeen && rec.token != a.claim.token {
+		a.turnover = true
+	}
+	a.claim.token, a.claim.tokenSeen = rec.token, true
+}
+
+// mayClaim reports whether a has lost a turn and waited long enough, and
+// rec's claim lets it, to write a claim now: none stands, a stale one, a
+// younger waiter's, or its own that is due to be re-asserted.
 func (s *Session) mayClaim(a *acquisition, rec record, now time.Time) bool {
-	if now.Sub(a.call.start) < s.cfg.claimAfter() {
+	if !a.turnover || now.Sub(a.call.start) < s.cfg.claimAfter() {
 		return false
 	}
 	c := rec.claim
@@ -208,11 +242,11 @@ func (s *Session) writeClaim(ctx context.Context, a *acquisition, rec record) er
 }
 
 // claimStands records news that a's claim, sent at sent, landed: a claim
-// that did not stand before starts the fast reads, if the lock turns over,
-// and the first one of the call is announced.
+// that did not stand before starts the fast reads, and the first one of
+// the call is announced.
 func (s *Session) claimStands(a *acquisition, sent time.Time) {
 	a.claim.landed = sent
-	if !a.claim.standing && a.turnover {
+	if !a.claim.standing {
 		a.poll = s.cfg.claimPoll()
 	}
 	a.claim.standing = true

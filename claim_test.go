@@ -195,6 +195,43 @@ func lockedToken(t *testing.T, ctx context.Context, m *dynamutex.Mutex) uint64 {
 	return mustLease(t, lctx).Token()
 }
 
+// turnOver makes a waiter lose a turn, which it must before it claims
+// one: once the waiter's first read has been sent, so that its first
+// write's reply, with hm's token, is in, hm's holder unlocks and locks
+// again at once. The waiter's reads are held (stall, on from before its
+// Lock call) meanwhile, so it cannot take the released record; the held
+// read fails at its attempt timeout and the next one shows the new token.
+// It returns that token.
+func turnOver(t *testing.T, ctx context.Context, hm *dynamutex.Mutex, w stalled) uint64 {
+	t.Helper()
+	for _, tr := range w.trs {
+		waitFor(t, 2*time.Second, "the waiter's first read", func() bool { return tr.count("GetItem") >= 1 })
+	}
+	if err := hm.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tok := lockedToken(t, ctx, hm)
+	w.stall.on.Store(false)
+	return tok
+}
+
+// stalled is waiters whose reads stall holds, and their taps.
+type stalled struct {
+	stall *readStall
+	trs   []*tap
+}
+
+// stallFirst returns a fault that holds reads while stall is on and
+// otherwise does what next does.
+func stallFirst(stall *readStall, next func(op, key string, in any) fault) func(op, key string, in any) fault {
+	return func(op, key string, in any) fault {
+		if f := stall.fault(op, key, in); f.block {
+			return f
+		}
+		return next(op, key, in)
+	}
+}
+
 // A claim whose claimant is gone (it crashed and so never removed it)
 // holds a released lock back from another Session only until that Session
 // has watched the claim, at one beat, for the claim's lease; the acquire
@@ -274,9 +311,10 @@ func (l *versionLog) get() (claims, acquires []string) {
 }
 
 // A claim standing with a later since than an older waiter's start is
-// taken over by that waiter: the claim's version becomes the waiter's, and
-// that version is the one that takes the lock. A waiter younger than the
-// claims never claims at all, and comes after the older one.
+// taken over by that waiter, once it has lost a turn: the claim's version
+// becomes the waiter's, and that version is the one that takes the lock. A
+// waiter younger than the claims never claims at all, though it lost the
+// same turn, and comes after the older one.
 func TestClaimOlderWaiterTakesOver(t *testing.T) {
 	c, table, holder := setup(t, dynamutex.WithOwner("holder"))
 	ctx := ctxTimeout(t, 10*time.Second)
@@ -287,21 +325,27 @@ func TestClaimOlderWaiterTakesOver(t *testing.T) {
 	oc, otr := newClient(t)
 	older := newSession(t, oc, table, dynamutex.WithOwner("older"))
 	log := &versionLog{}
-	otr.setFault(log.fault)
+	stall := &readStall{}
+	stall.on.Store(true)
+	otr.setFault(stallFirst(stall, log.fault))
 	yc, ytr := newClient(t)
 	younger := newSession(t, yc, table, dynamutex.WithOwner("younger"))
+	ytr.setFault(stall.fault)
 
 	olderStart := time.Now()
 	om, ym := older.NewMutex(key), younger.NewMutex(key)
 	oldRes := lockAsync(ctx, om)
-	// The standing claim began 50 ms after the older waiter, well before
-	// the older waiter claims at 150 ms, and before the younger one starts.
+	// The standing claim began 50 ms after the older waiter, and before
+	// the younger one starts.
 	since := olderStart.Add(50 * time.Millisecond)
-	putClaim(t, record{c, table, key}, testClaim{version: "standing-version", owner: "standing", beat: "standing-beat",
-		since: since, lease: testLease})
 	time.Sleep(time.Until(since.Add(2 * time.Millisecond)))
 	youngStart := time.Now()
 	youngRes := lockAsync(ctx, ym)
+	// Both waiters lose a turn, so either may claim the next; then the
+	// standing claim appears, before either can read again.
+	tok = turnOver(t, ctx, hm, stalled{stall, []*tap{otr, ytr}})
+	putClaim(t, record{c, table, key}, testClaim{version: "standing-version", owner: "standing", beat: "standing-beat",
+		since: since, lease: testLease})
 
 	waitFor(t, 2*time.Second, "the older waiter to take the claim over", func() bool {
 		return claimField(getItem(t, c, table, key), "owner") == "older"
@@ -367,7 +411,9 @@ func olderTakesFirst(t *testing.T, ctx context.Context, q queue) {
 }
 
 // claimScene is a holder's Session that holds key, and a waiter's Session,
-// with an Observer of its claims, on one fresh table.
+// with an Observer of its claims, on one fresh table. The waiter's reads are
+// held until the scene's turnOver, which makes it lose a turn so that it
+// may claim the next.
 type claimScene struct {
 	hc         testDB
 	table, key string
@@ -375,6 +421,14 @@ type claimScene struct {
 	tok        uint64 // the holder's token
 	htr, wtr   *tap   // the holder's and the waiter's requests
 	watch      *claimWatch
+	stall      *readStall // holds the waiter's reads until turnOver
+}
+
+// turnOver has the holder unlock and lock again (turnOver, above) once the
+// waiter's Lock call has started, and keeps the new token.
+func (sc *claimScene) turnOver(t *testing.T, ctx context.Context) {
+	t.Helper()
+	sc.tok = turnOver(t, ctx, sc.hm, stalled{sc.stall, []*tap{sc.wtr}})
 }
 
 func newClaimScene(t *testing.T, ctx context.Context, key, waiterOwner string) *claimScene {
@@ -385,6 +439,9 @@ func newClaimScene(t *testing.T, ctx context.Context, key, waiterOwner string) *
 	sc.tok = lockedToken(t, ctx, sc.hm)
 	var wc testDB
 	wc, sc.wtr = newClient(t)
+	sc.stall = &readStall{}
+	sc.stall.on.Store(true)
+	sc.wtr.setFault(sc.stall.fault)
 	sc.wm = newSession(t, wc, sc.table, dynamutex.WithOwner(waiterOwner), dynamutex.WithObserver(sc.watch)).NewMutex(key)
 	return sc
 }
@@ -397,8 +454,9 @@ func TestClaimReleaserWaitsBehindClaim(t *testing.T) {
 	ctx := ctxTimeout(t, 10*time.Second)
 	const key = "releaser-waits"
 	sc := newClaimScene(t, ctx, key, "starving")
+	waiter := lockAsync(ctx, sc.wm)
+	sc.turnOver(t, ctx)
 	hc, htr, table, hm, wm, tok, watch := sc.hc, sc.htr, sc.table, sc.hm, sc.wm, sc.tok, sc.watch
-	waiter := lockAsync(ctx, wm)
 	watch.wait(t, 2*time.Second)
 	if o := claimField(getItem(t, hc, table, key), "owner"); o != "starving" {
 		t.Fatalf("after EventClaimed the record's claim is owned by %q, want starving", o)
@@ -506,8 +564,10 @@ func testClaimLostReplyTaken(t *testing.T) {
 
 	wc, wtr := newClient(t)
 	log := newClaimLog()
+	log.stall.on.Store(true)
 	wtr.setFault(log.fault)
 	waiter := lockAsync(ctx, newSession(t, wc, table, dynamutex.WithOwner("waiter"), constantReads()).NewMutex(key))
+	tok = turnOver(t, ctx, hm, stalled{&log.stall, []*tap{wtr}})
 	waitFor(t, 2*time.Second, "a claim write after the lost one", func() bool { return wtr.count(opClaim) >= 2 })
 	sent, _ := log.get()
 	if gap := sent[1].Sub(sent[0]); gap < claimBeat-20*time.Millisecond {
@@ -538,6 +598,7 @@ func testClaimLostReplyGivenUp(t *testing.T) {
 
 	wc, wtr := newClient(t)
 	log := newClaimLog()
+	log.stall.on.Store(true)
 	// Reads stall from the lost claim write on, so the waiter never learns
 	// that its claim landed: it gives up with the claim in doubt.
 	wtr.setFault(func(op, key string, in any) fault {
@@ -550,6 +611,7 @@ func testClaimLostReplyGivenUp(t *testing.T) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	waiter := lockAsync(wctx, newSession(t, wc, table, dynamutex.WithOwner("waiter"), constantReads()).NewMutex(key))
+	turnOver(t, ctx, hm, stalled{&log.stall, []*tap{wtr}})
 	select {
 	case <-log.dropped:
 	case <-time.After(2 * time.Second):
@@ -602,10 +664,11 @@ func TestClaimGiveUpRemovesClaim(t *testing.T) {
 	ctx := ctxTimeout(t, 10*time.Second)
 	const key = "give-up"
 	sc := newClaimScene(t, ctx, key, "quitter")
-	c, table, hm, wm, tok, wtr, watch := sc.hc, sc.table, sc.hm, sc.wm, sc.tok, sc.wtr, sc.watch
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	waiter := lockAsync(wctx, wm)
+	waiter := lockAsync(wctx, sc.wm)
+	sc.turnOver(t, ctx)
+	c, table, hm, tok, wtr, watch := sc.hc, sc.table, sc.hm, sc.tok, sc.wtr, sc.watch
 	watch.wait(t, 2*time.Second)
 	if o := claimField(getItem(t, c, table, key), "owner"); o != "quitter" {
 		t.Fatalf("after EventClaimed the claim is owned by %q, want quitter", o)
@@ -657,10 +720,12 @@ func TestClaimPrevReleaseIgnoresClaim(t *testing.T) {
 
 	wc, wtr := newClient(t)
 	stall := &readStall{}
+	stall.on.Store(true)
 	wtr.setFault(stall.fault)
 	watch := newClaimWatch()
 	wm := newSession(t, wc, e.table, dynamutex.WithOwner("claimant"), dynamutex.WithObserver(watch)).NewMutex(key)
 	waiter := lockAsync(ctx, wm)
+	tok = turnOver(t, ctx, hm, stalled{stall, []*tap{wtr}})
 	watch.wait(t, 2*time.Second)
 	// Stall the claimant's reads, so that it cannot take the released
 	// record before the previous release does.

@@ -234,7 +234,7 @@ func WithLogger(l *slog.Logger) Option {
 // holder's clock deadline, makes a takeover possible. When the policy
 // returns backoff.Stop, Lock gives up with a *HeldError. Default:
 // exponential from 250 ms, factor 1.5, jitter ±50 %, capped at
-// min(1 s, lease/4), no time limit (the caller's context bounds the wait):
+// min(1 s, lease/2), no time limit (the caller's context bounds the wait):
 // about one read a second while the lock is held elsewhere. NewSession
 // calls the factory once to check that it returns a BackOff, and uses it to
 // retry its DescribeTable.
@@ -428,10 +428,14 @@ func defaultOwner() string {
 // defaultBackoff paces a waiter's reads: from a quarter of a second, growing
 // by half each time, to one a second, so that a waiter costs about one
 // strongly consistent read a second in steady state and there is no burst
-// at the start. The cap is also at most a quarter of the lease, so that with
-// short leases a released lock is noticed well within one lease.
+// at the start. The cap is also at most half the lease, so that with short
+// leases a released lock is noticed within one lease (1.5 caps with the
+// jitter). It is not lower: a waiter never sleeps past the moment it may
+// take a silent holder over (capSleep), so takeovers do not wait on it,
+// and a quarter of the lease made a waiter read twice a second at a 2 s
+// lease for nothing.
 func defaultBackoff(lease time.Duration) func() backoff.BackOff {
-	maxInterval := min(time.Second, lease/4)
+	maxInterval := min(time.Second, lease/2)
 	return func() backoff.BackOff {
 		return backoff.NewExponentialBackOff(
 			backoff.WithInitialInterval(min(250*time.Millisecond, maxInterval)),

@@ -21,11 +21,14 @@ import (
 // Reading alone, a waiter would lose almost every race to a holder that
 // re-locks at once: that holder writes the moment it releases, while the
 // waiter must first read the release and then write. So a call that has
-// waited longer than claimAfter claims the next turn (claim.go), and from
-// then on writes only to re-assert its claim, a few times per lease, and to
-// take the lock.
+// seen the lock pass to another acquisition and has waited longer than
+// claimAfter claims the next turn (claim.go), and from then on writes only
+// to re-assert its claim, a few times per lease, and to take the lock. A
+// call that has seen one holder all along writes nothing until it takes
+// the lock.
 func (s *Session) waitTurn(ctx context.Context, a *acquisition, rec record) error {
 	id := a.m.id
+	a.noteToken(rec)
 	for {
 		if err := s.pause(ctx, a, rec); err != nil {
 			return err
@@ -49,7 +52,7 @@ func (s *Session) waitTurn(ctx context.Context, a *acquisition, rec record) erro
 		if derr != nil {
 			return derr
 		}
-		a.turnover = a.turnover || next.token != rec.token
+		a.noteToken(next)
 		rec = next
 		a.last = rec
 		s.observe(id, rec, received)

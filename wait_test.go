@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/dynamutex/dynamutex"
 	"github.com/dynamutex/dynamutex/dynamutextest"
 )
 
@@ -40,6 +41,14 @@ func (s *schedule) note(op, _ string, _ any) fault {
 	return fault{}
 }
 
+// numClaims is how many claim writes were sent so far; safe while the
+// Session still runs.
+func (s *schedule) numClaims() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.claims)
+}
+
 func countSince(ts []time.Time, from, to time.Time) int {
 	n := 0
 	for _, t := range ts {
@@ -50,66 +59,194 @@ func countSince(ts []time.Time, from, to time.Time) int {
 	return n
 }
 
-// At the default timings a waiter writes once, then reads: at most three
-// reads in its first second (sleeps of 250, 375 and 562 ms, each at least
-// half that with the jitter), where the write path made eight requests,
-// then about one a second once the backoff has reached its one-second cap.
-// Past a second it claims the next turn and re-asserts the claim every
-// third of the lease (6.67 s), its only other writes. Behind one holder all
-// along, the claim does not speed its reads up. When the holder unlocks,
-// the next read sees it and one write takes the lock.
-func TestSynctestWaiterReadsAtDefaults(t *testing.T) {
+// waitTimings are the timings the lone-waiter tests run at: the defaults,
+// and a 2 s lease with a 500 ms heartbeat, whose backoff cap (min(1 s,
+// lease/2)) is 1 s as well.
+var waitTimings = []struct {
+	name string
+	opts []dynamutex.Option
+	hold time.Duration // how long the holder holds: several leases
+}{
+	{"defaults", nil, 60 * time.Second},
+	{"lease=2s", leaseOptions(2*time.Second, 1500*time.Millisecond, 500*time.Millisecond), 30 * time.Second},
+}
+
+// A lone waiter writes once, then only reads: at most three reads in its
+// first second (sleeps of 250, 375 and 562 ms, each at least half that with
+// the jitter), where the write path made eight requests, then one a second
+// on average once the backoff has reached its 1 s cap (±50 % jitter). It
+// never claims: the lock never passed to anyone else while it waited, so no
+// one competes for the next turn. When the holder unlocks, the next read
+// sees it and one write takes the lock.
+func TestSynctestLoneWaiterOnlyReads(t *testing.T) {
+	for _, tm := range waitTimings {
+		t.Run(tm.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { loneWaiterOnlyReads(t, tm.opts, tm.hold) })
+		})
+	}
+}
+
+func loneWaiterOnlyReads(t *testing.T, opts []dynamutex.Option, hold time.Duration) {
+	ctx := context.Background()
+	store := dynamutextest.New()
+	holder := memSession(t, store, opts...)
+	defer holder.Close(ctx)
+	hm := holder.NewMutex("job")
+	if _, err := hm.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sched := newSchedule(store)
+	waiter := memSession(t, sched, opts...)
+	defer waiter.Close(ctx)
+
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := waiter.NewMutex("job").Lock(ctx)
+		done <- err
+	}()
+	time.Sleep(hold)
+	released := time.Now()
+	if err := hm.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	if n := countSince(sched.writes, start, released); n != 1 {
+		t.Errorf("%d writes while the lock was held elsewhere, want 1 (the first attempt)", n)
+	}
+	if n := len(sched.claims); n != 0 {
+		t.Errorf("%d claim writes, want none: the lock never changed hands while the waiter waited", n)
+	}
+	if n := countSince(sched.writes, released, time.Now().Add(time.Nanosecond)); n != 1 {
+		t.Errorf("%d writes after the release, want 1", n)
+	}
+	if n := countSince(sched.reads, start, start.Add(time.Second)); n > 3 {
+		t.Errorf("%d reads in the first second, want at most 3", n)
+	}
+	// Sleeps uniform in [0.5 s, 1.5 s): about one read a second, within
+	// a few reads over this window. A cap of 500 ms would make twice as many.
+	from := start.Add(10 * time.Second)
+	secs := released.Sub(from).Seconds()
+	if n := countSince(sched.reads, from, released); float64(n) < 0.8*secs || float64(n) > 1.25*secs {
+		t.Errorf("%d reads in the %.0f s from 10 s to the release, want about one a second (%.0f to %.0f)",
+			n, secs, 0.8*secs, 1.25*secs)
+	}
+	if late := time.Since(released); late > 1500*time.Millisecond {
+		t.Errorf("the waiter took the lock %v after the release, more than the longest backoff sleep", late)
+	}
+}
+
+// A lone waiter behind a dead holder (a record that nobody renews) makes
+// two writes: its first attempt and, exactly one lease after it, the
+// takeover. It reads in between, never sleeping past the takeover moment,
+// and never claims.
+func TestSynctestLoneWaiterDeadHolder(t *testing.T) {
+	for _, tm := range waitTimings {
+		t.Run(tm.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { loneWaiterDeadHolder(t, tm.opts) })
+		})
+	}
+}
+
+func loneWaiterDeadHolder(t *testing.T, opts []dynamutex.Option) {
+	ctx := context.Background()
+	store := dynamutextest.New()
+	sched := newSchedule(store)
+	waiter := memSession(t, sched, opts...)
+	defer waiter.Close(ctx)
+	lease := dynamutex.DefaultLeaseDuration
+	if len(opts) > 0 {
+		lease = 2 * time.Second
+	}
+	putItem(t, store, "locks", heldRecord("job", "crashed", 7, lease))
+
+	start := time.Now()
+	m := waiter.NewMutex("job")
+	if _, err := m.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took != lease {
+		t.Errorf("takeover took %v, want exactly the lease, %v", took, lease)
+	}
+	if n := len(sched.writes); n != 2 {
+		t.Errorf("%d writes, want 2: the first attempt and the takeover", n)
+	}
+	if n := len(sched.claims); n != 0 {
+		t.Errorf("%d claim writes behind a dead holder, want none", n)
+	}
+	// Sleeps of at least half of 250 ms ×1.5ⁿ, capped: the reads that fit.
+	if n, most := len(sched.reads), int(lease/(500*time.Millisecond))+4; n < 1 || n > most {
+		t.Errorf("%d reads before the takeover, want 1 to %d", n, most)
+	}
+	if err := m.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A waiter that sees the lock pass to someone else has lost a turn: it
+// claims the next one at its first read past the threshold, and the new
+// holder's own re-lock waits behind that claim. The waiter makes one claim
+// write (the hold is shorter than a third of the lease, when it would
+// re-assert it) and its two acquire writes.
+func TestSynctestWaiterClaimsAfterTurnover(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		store := dynamutextest.New()
-		holder := memSession(t, store)
-		defer holder.Close(ctx)
-		hm := holder.NewMutex("job")
-		if _, err := hm.Lock(ctx); err != nil {
-			t.Fatal(err)
-		}
+		first := memSession(t, store)
+		defer first.Close(ctx)
+		second := memSession(t, store)
+		defer second.Close(ctx)
 		sched := newSchedule(store)
 		waiter := memSession(t, sched)
 		defer waiter.Close(ctx)
 
-		start := time.Now()
-		done := make(chan error, 1)
+		fm, sm := first.NewMutex("job"), second.NewMutex("job")
+		if _, err := fm.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan struct{})
 		go func() {
-			_, err := waiter.NewMutex("job").Lock(ctx)
-			done <- err
+			wm := waiter.NewMutex("job")
+			if _, err := wm.Lock(ctx); err != nil {
+				t.Error(err)
+			}
+			close(got)
+			time.Sleep(time.Second)
+			if err := wm.Unlock(ctx); err != nil {
+				t.Error(err)
+			}
 		}()
-		time.Sleep(60 * time.Second)
-		released := time.Now()
-		if err := hm.Unlock(ctx); err != nil {
+		time.Sleep(3 * time.Second)
+		// The lock passes from first to second before the waiter reads.
+		if err := fm.Unlock(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := <-done; err != nil {
+		if _, err := sm.Lock(ctx); err != nil {
 			t.Fatal(err)
 		}
-
-		if n := countSince(sched.writes, start, released); n != 1 {
-			t.Errorf("%d writes besides claims while the lock was held elsewhere, want 1 (the first attempt)", n)
+		time.Sleep(2 * time.Second)
+		if n := sched.numClaims(); n != 1 {
+			t.Errorf("%d claim writes within 2 s of the turnover, want 1", n)
 		}
-		// The first claim comes at the first read past 1 s (before 2.5 s),
-		// then one every 6.67 s, each at the first read after it is due.
-		if n := len(sched.claims); n < 8 || n > 10 {
-			t.Errorf("%d claim writes in 60 s, want 8 to 10: one past a second, then one every third of the lease", n)
+		if err := sm.Unlock(ctx); err != nil {
+			t.Fatal(err)
 		}
-		if n := countSince(sched.claims, start, start.Add(time.Second)); n != 0 {
-			t.Errorf("%d claim writes in the first second, want none before the starvation threshold", n)
+		if _, err := sm.Lock(ctx); err != nil { // behind the claim
+			t.Fatal(err)
 		}
-		if n := countSince(sched.writes, released, time.Now().Add(time.Nanosecond)); n != 1 {
-			t.Errorf("%d writes after the release, want 1", n)
+		select {
+		case <-got:
+		default:
+			t.Error("second's re-lock returned before the waiter, the claimant, had the lock")
 		}
-		if n := countSince(sched.reads, start, start.Add(time.Second)); n > 3 {
-			t.Errorf("%d reads in the first second, want at most 3", n)
+		if err := sm.Unlock(ctx); err != nil {
+			t.Fatal(err)
 		}
-		steady := countSince(sched.reads, start.Add(10*time.Second), released)
-		if steady < 33 || steady > 100 {
-			t.Errorf("%d reads from 10 s to 60 s, want 33 to 100: one a second, the cap, ±50 %% jitter", steady)
-		}
-		if late := time.Since(released); late > 1500*time.Millisecond {
-			t.Errorf("the waiter took the lock %v after the release, more than the longest backoff sleep", late)
+		if c, w := len(sched.claims), len(sched.writes); c != 1 || w != 3 {
+			t.Errorf("the waiter made %d claim writes and %d other writes, want 1 claim, 2 acquire writes and its release", c, w)
 		}
 	})
 }

@@ -385,7 +385,8 @@ func caseClaimPathErrors(t *testing.T, c api) {
 	wantItem(t, "record after refused updates", get(t, c, table, key), record("k", "v0", "7", true))
 }
 
-// recorder keeps every UpdateItem the library sends through it.
+// recorder keeps every UpdateItem the library sends through it, once its
+// reply is in.
 type recorder struct {
 	api
 	mu  sync.Mutex
@@ -393,10 +394,42 @@ type recorder struct {
 }
 
 func (r *recorder) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	out, err := r.api.UpdateItem(ctx, in, optFns...)
 	r.mu.Lock()
 	r.ins = append(r.ins, in)
 	r.mu.Unlock()
-	return r.api.UpdateItem(ctx, in, optFns...)
+	return out, err
+}
+
+// count returns how many of the recorded writes package wire classifies
+// as op.
+func (r *recorder) count(op wire.Op) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, in := range r.ins {
+		if wire.Classify(in) == op {
+			n++
+		}
+	}
+	return n
+}
+
+// loseTurn makes the waiter whose writes rec records lose a turn, which
+// it must before it claims one: once its first acquire write since before
+// acquire writes has its reply, the holder (mh) unlocks and locks again
+// at once. The waiter's first read comes a quarter of a second (less the
+// jitter) after that write, long after the re-lock.
+func loseTurn(t *testing.T, rec *recorder, before int, mh *dynamutex.Mutex) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); rec.count(wire.OpAcquire) == before; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiter made no acquire write")
+		}
+	}
+	mustOK(t, mh.Unlock(ctx))
+	_, err := mh.Lock(ctx)
+	mustOK(t, err)
 }
 
 // shapes returns the distinct shapes of the recorded writes that package
@@ -438,7 +471,7 @@ func waitForClaim(t *testing.T, c api, table string, want bool) {
 }
 
 // The requests above are the library's: a waiter that starves behind a
-// holder claims, acquires through the gate and releases, and a waiter that
+// holder that re-locks claims, acquires through the gate and releases, and a waiter that
 // gives up with a claim has it removed, each with the one shape that
 // package wire builds for it, so the library sends nothing wire does not
 // build.
@@ -455,6 +488,7 @@ func caseLibraryClaimShapes(t *testing.T, c api) {
 		_, err := mw.Lock(ctx)
 		done <- err
 	}()
+	loseTurn(t, rec, 0, mh)
 	waitForClaim(t, c, table, true)
 	mustOK(t, mh.Unlock(ctx))
 	mustOK(t, <-done)
@@ -464,10 +498,12 @@ func caseLibraryClaimShapes(t *testing.T, c api) {
 	mustOK(t, err)
 	gctx, giveUp := context.WithCancel(ctx)
 	defer giveUp()
+	acquires := rec.count(wire.OpAcquire)
 	go func() {
 		_, err := mw.Lock(gctx)
 		done <- err
 	}()
+	loseTurn(t, rec, acquires, mh)
 	waitForClaim(t, c, table, true)
 	giveUp()
 	if err := <-done; !errors.Is(err, context.Canceled) {

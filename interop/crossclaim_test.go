@@ -8,23 +8,28 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// A dynamutex waiter that has waited past its starvation threshold claims
-// the next turn by writing a claim attribute into the holder's record.
-// On a Java or Python holder's record that write must leave the holder
-// alone: its heartbeats go on beside the claim (its version keeps
-// changing), it still reads itself as holder (Python's state LOCKED), and
-// its release succeeds. The claim is looked for while the waiter waits:
-// a Lock call that gives up removes its claim.
+// A dynamutex waiter that has lost a turn and waited past its starvation
+// threshold claims the next turn by writing a claim attribute into the
+// holder's record. On a Java or Python holder's record that write must
+// leave the holder alone: its heartbeats go on beside the claim (its
+// version keeps changing), it still reads itself as holder (Python's state
+// LOCKED), and its release succeeds. The claim is looked for while the
+// waiter waits: a Lock call that gives up removes its claim.
+//
+// The waiter loses its turn to the client: it waits behind a killed
+// dynamutex holder that the client, which started waiting earlier, takes
+// over first, and the waiter's next read shows the client's record in
+// place of the one it was waiting on.
 func TestDynamutexClaimLeavesClientHolder(t *testing.T) {
 	for _, kind := range []Kind{Java, Python} {
 		t.Run(string(kind), func(t *testing.T) {
 			it, dx, c := crossSetup(t, kind, "-a")
-			mustOK(t, c, it.cmd(c, "acquire"))
+			taken := clientTakesOverFirst(t, it, c)
 
-			// Four heartbeats of the holder: past the threshold (a quarter
-			// of the lease), far short of a lease without a heartbeat.
+			// Past the client's takeover, a lease after the kill at most,
+			// and then four heartbeats of the client's under the claim.
 			wait := it.cmd(dx, "acquire")
-			wait.WaitMS = 4 * heartbeatMS
+			wait.WaitMS = leaseMS + 4*heartbeatMS
 			done := make(chan Reply, 1)
 			go func() {
 				r, err := dx.Call(wait, 30*time.Second+time.Duration(wait.WaitMS)*time.Millisecond)
@@ -34,6 +39,9 @@ func TestDynamutexClaimLeavesClientHolder(t *testing.T) {
 				done <- r
 			}()
 			claimed, beat := it.claimWatch(t, time.Duration(wait.WaitMS)*time.Millisecond)
+			if r := <-taken; !r.OK {
+				t.Fatalf("%s's takeover of the killed dynamutex holder: %+v", kind, r)
+			}
 			if r := <-done; r.OK || r.Class != "HeldError" || !strings.Contains(r.Error, "claimed by \""+dx.Owner) {
 				t.Fatalf("dynamutex waiting on %s's lock: %+v, want a HeldError saying it claimed the next turn", kind, r)
 			}
@@ -53,6 +61,31 @@ func TestDynamutexClaimLeavesClientHolder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clientTakesOverFirst has a second dynamutex driver take it.key and die
+// holding it, with the client c waiting for it from before the kill, and
+// returns c's blocking acquire. It returns a second after the kill: the
+// client, which saw the last version before the kill, takes the record
+// over a lease after that, at least a second before a waiter that starts
+// now could.
+func clientTakesOverFirst(t *testing.T, it lockItem, c *Driver) <-chan Reply {
+	t.Helper()
+	holder := start(t, it.h, Dynamutex, "dynamutex-b")
+	mustOK(t, holder, it.cmd(holder, "acquire"))
+	taken := make(chan Reply, 1)
+	go func() {
+		r, err := c.Call(it.cmd(c, "acquire"), time.Minute)
+		if err != nil {
+			r = Reply{Error: err.Error()}
+		}
+		taken <- r
+	}()
+	w := it.watch(t)
+	w.sawChange(t) // a heartbeat of the holder, with the client waiting
+	holder.Kill()
+	time.Sleep(time.Second)
+	return taken
 }
 
 // claimWatch polls the record for up to d and reports whether it carried a
