@@ -357,7 +357,7 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 	// A renewal in doubt (sent, never answered) may have landed: then the
 	// record is still ours, at that renewal's version.
 	cur := []string{l.version}
-	if l.round.version != "" {
+	if l.round != nil {
 		cur = append(cur, l.round.version)
 	}
 	sent := time.Now()

@@ -17,7 +17,7 @@ import (
 type schedule []*Lease
 
 func (h schedule) Len() int           { return len(h) }
-func (h schedule) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h schedule) Less(i, j int) bool { return h[i].due < h[j].due }
 func (h schedule) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].index, h[j].index = int32(i), int32(j)
@@ -52,7 +52,7 @@ func (s *Session) scheduleLocked(l *Lease, due time.Time) {
 	if s.closed || l.state.Load() != stateHeld {
 		return
 	}
-	l.due = due
+	l.due = int64(due.Sub(s.epoch))
 	if l.index >= 0 {
 		heap.Fix(&s.sched, int(l.index))
 	} else {
@@ -92,7 +92,8 @@ func (s *Session) run() {
 		s.mu.Lock()
 		now := time.Now()
 		var due []*Lease
-		for len(s.sched) > 0 && !s.sched[0].due.After(now) {
+		nowN := int64(now.Sub(s.epoch))
+		for len(s.sched) > 0 && s.sched[0].due <= nowN {
 			due = append(due, heap.Pop(&s.sched).(*Lease))
 		}
 		abandoned := s.abandoned
@@ -100,7 +101,7 @@ func (s *Session) run() {
 		s.pruneObservationsLocked(now)
 		wait := time.Hour
 		if len(s.sched) > 0 {
-			wait = s.sched[0].due.Sub(now)
+			wait = time.Duration(s.sched[0].due - nowN)
 		}
 		s.mu.Unlock()
 		s.trouble.flush(now)
@@ -148,8 +149,8 @@ func (s *Session) renew(l *Lease) {
 		return
 	}
 	sent := time.Now()
-	if l.round.version == "" {
-		l.round = renewal{version: newVersion(), first: sent}
+	if l.round == nil {
+		l.round = &renewal{version: newVersion(), first: sent}
 	}
 	l.round.attempts++
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.heartbeat)

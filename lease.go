@@ -33,12 +33,16 @@ type Lease struct {
 	version   string     // the record version we last confirmed
 	confirmed time.Time  // when the write that made that version was sent
 	lost      *LostError // set when state is stateLost
-	round     renewal
+	// round is the renewal in progress, nil between renewals: a pointer,
+	// so that a lock that is not being renewed (all of them under a
+	// session lease, and most of the time the others) does not carry one.
+	round *renewal
 
 	// due and index place the lease in the heartbeat schedule; guarded by
-	// Session.mu. index is an int32, beside writing, so that the two share
-	// a word and a Lease fits the allocator's 256-byte size class.
-	due   time.Time
+	// Session.mu. due is on the Session's monotonic clock, in nanoseconds
+	// from its epoch, and index an int32 beside writing, so that a Lease
+	// fits the allocator's 192-byte size class.
+	due   int64
 	index int32
 	// writing is set while a write of this lease is in flight; guarded by
 	// the Session's writeSlots (lockWrites).
@@ -154,7 +158,7 @@ func (l *Lease) stopDanger() {
 func (l *Lease) confirm(sent time.Time) {
 	l.version = l.round.version
 	l.confirmed = sent
-	l.round = renewal{}
+	l.round = nil
 	l.setSafeAt(sent)
 	if l == l.s.sl {
 		// A lock's danger is for good, but the Session record's must be

@@ -27,7 +27,7 @@ func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 		// send time, not its reply.
 		time.Sleep(300 * time.Millisecond)
 		renewalSent := time.Now()
-		l.round = renewal{version: "v2", first: renewalSent}
+		l.round = &renewal{version: "v2", first: renewalSent}
 		time.Sleep(80 * time.Millisecond)
 		l.confirm(renewalSent)
 		if ctx.Err() != nil {

@@ -163,7 +163,7 @@ func (s *Session) endSessionRecord(ctx context.Context, held int) {
 	}
 	l.state.Store(stateReleased)
 	cur := []string{l.version}
-	if l.round.version != "" {
+	if l.round != nil {
 		cur = append(cur, l.round.version)
 	}
 	if err := s.releaseRecord(ctx, l.id, cur, time.Time{}); err != nil {
