@@ -281,10 +281,14 @@ type heldBench struct {
 
 // inParallel calls do for each index below n from heldWorkers goroutines,
 // each taking the next index until none is left or its do returns false.
-func inParallel(n int, do func(i int) bool) {
+func inParallel(n int, do func(i int) bool) { eachOf(n, heldWorkers, do) }
+
+// eachOf calls do for each index below n from workers goroutines, each
+// taking the next index until none is left or its do returns false.
+func eachOf(n, workers int, do func(i int) bool) {
 	var wg sync.WaitGroup
 	var next atomic.Int64
-	for range heldWorkers {
+	for range workers {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 				if !do(i) {

@@ -209,23 +209,6 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// eachOf calls do for each index below n from workers goroutines, each
-// taking the next index until none is left or its do returns false.
-func eachOf(n, workers int, do func(i int) bool) {
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				if !do(i) {
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-}
-
 // BenchmarkSessionHeld holds N locks (1,000 and 10,000) in one Session for
 // ten heartbeat periods, renewed per lock (mode=per-lock) or by one
 // Session record (mode=session), and reports, over the hold:
