@@ -157,8 +157,9 @@
 // assumed (unless both declare a bound with [WithClockBound]). A holder
 // counts its safe time from the send of its last confirmed renewal, on a
 // timer apart from the heartbeat loop. A reply lost after its write landed
-// is recognised by its version and adopted. A waiter refused for longer
-// than a second claims the next turn, as sync.Mutex's starvation mode does.
+// is recognised by its version and adopted. A waiter that has seen the lock
+// pass to another and has been refused for longer than a second claims the
+// next turn, as sync.Mutex's starvation mode does.
 // Goroutines of one Session queue locally, and locks are not reentrant.
 // docs/PROTOCOL.md in the repository has the protocol in full, with the
 // proof of the clock-bound mode; docs/GUIDE.md has every option and error.
