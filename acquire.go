@@ -354,14 +354,8 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 	s.forget(l)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.lease)
 	defer cancel()
-	// A renewal in doubt (sent, never answered) may have landed: then the
-	// record is still ours, at that renewal's version.
-	cur := []string{l.version}
-	if l.round != nil {
-		cur = append(cur, l.round.version)
-	}
 	sent := time.Now()
-	err := s.releaseRecord(rctx, l.id, cur, s.epoch.Add(time.Duration(l.safeNanos())))
+	err := s.releaseRecord(rctx, l.id, l.currentVersions(), s.epoch.Add(time.Duration(l.safeNanos())))
 	var cf *conditionFailed
 	switch {
 	case err == nil:

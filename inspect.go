@@ -218,12 +218,14 @@ func (s *Session) describe(id lockID, item map[string]types.AttributeValue, rece
 // lookup's life: an Inspect, or a List.
 type sessionLookup func(key string) sessionLook
 
-// sessionLook is what a lookup found: the Session record and when this
-// Session first saw its version, whether it is gone, or nothing (failed).
+// sessionLook is what a lookup found (noteSession): the Session record, and
+// when this Session first saw its version; or that it has ended (revoked,
+// ended or gone); or nothing, when the read or the record failed.
 type sessionLook struct {
+	sr    record
 	seen  sessionSeen
-	gone  bool
-	found bool
+	ended bool
+	ok    bool
 }
 
 func (s *Session) sessionLookup(ctx context.Context) sessionLookup {
@@ -233,20 +235,10 @@ func (s *Session) sessionLookup(ctx context.Context) sessionLookup {
 			return l
 		}
 		var l sessionLook
-		out, err := s.store.get(ctx, wire.Read(s.store.item(s.store.sessionID(key))))
-		switch {
-		case err != nil:
-		case len(out.Item) == 0:
-			l.gone = true
-			s.markDead(key)
-		default:
-			if sr, derr := decodeSessionRecord(key, out.Item); derr == nil {
-				l.found = true
-				l.seen = s.seeSession(key, sr, time.Now())
-				if sr.released {
-					s.markDead(key)
-				}
-			}
+		if out, err := s.store.readSession(ctx, key); err == nil {
+			var nerr error
+			l.sr, l.seen, l.ended, nerr = s.noteSession(key, out.Item, time.Now())
+			l.ok = nerr == nil
 		}
 		cache[key] = l
 		return l
@@ -256,16 +248,15 @@ func (s *Session) sessionLookup(ctx context.Context) sessionLookup {
 // describe fills in what the Session record says of a lock it keeps.
 func (l sessionLook) describe(info *LockInfo, s *Session) {
 	switch {
-	case l.gone:
+	case !l.ok:
+	case l.ended:
 		info.SessionEnded = true
-	case l.found:
-		sr := l.seen.rec
-		info.SessionEnded = sr.released
-		info.Lease, info.LastWrite = sr.lease, sr.sent
-		if !sr.released {
-			info.Deadline = sr.deadline
-			info.pastDeadline = s.store.takeableByClock(sr)
-			info.Unchanged = time.Since(l.seen.seen)
+		if l.sr.version != "" { // revoked or ended, rather than gone
+			info.Lease, info.LastWrite = l.sr.lease, l.sr.sent
 		}
+	default:
+		info.Lease, info.LastWrite, info.Deadline = l.sr.lease, l.sr.sent, l.sr.deadline
+		info.pastDeadline = s.store.takeableByClock(l.sr)
+		info.Unchanged = time.Since(l.seen.seen)
 	}
 }

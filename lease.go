@@ -126,10 +126,7 @@ func (l *Lease) endangered() {
 // when the Session record's own safe time runs out.
 func (s *Session) endangerAll() {
 	s.mu.Lock()
-	held := make([]*Lease, 0, len(s.held))
-	for l := range s.held {
-		held = append(held, l)
-	}
+	held := s.heldLocked()
 	s.mu.Unlock()
 	for _, l := range held {
 		l.endangered()
@@ -241,6 +238,18 @@ func lostFrom(key string, token uint64, item map[string]types.AttributeValue) *L
 func (l *Lease) lockWrites() { l.s.writes.lock(&l.writing) }
 
 func (l *Lease) unlockWrites() { l.s.writes.unlock(&l.writing) }
+
+// currentVersions lists the versions l's record may be at while it is
+// still ours: the one confirmed and, while a renewal is in doubt (sent,
+// never answered), the one that renewal wrote, which may have landed.
+// Called with l.writing held.
+func (l *Lease) currentVersions() []string {
+	cur := []string{l.version}
+	if l.round != nil {
+		cur = append(cur, l.round.version)
+	}
+	return cur
+}
 
 // startDanger starts the danger timer of a lock acquired by a write sent at
 // sent, and reports whether the lease is past its safe time already: a

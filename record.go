@@ -63,6 +63,20 @@ func decodeRecord(key string, item map[string]types.AttributeValue) (record, err
 
 // decodeOwn reads a lock item written by this library alone.
 func decodeOwn(key string, item map[string]types.AttributeValue) (record, error) {
+	r, err := decodeHeld(key, item)
+	if err != nil {
+		return record{}, err
+	}
+	if r.token, err = tokenOf(item); err != nil {
+		return record{}, &RecordError{Key: key, Attribute: attrToken, Problem: err.Error()}
+	}
+	return r, nil
+}
+
+// decodeHeld reads what a lock record of the library's layout and a
+// Session record (sessionwatch.go) both carry: all but the token, which a
+// Session record has not.
+func decodeHeld(key string, item map[string]types.AttributeValue) (record, error) {
 	var r record
 	fail := func(attr, problem string) (record, error) {
 		return record{}, &RecordError{Key: key, Attribute: attr, Problem: problem}
@@ -73,9 +87,6 @@ func decodeOwn(key string, item map[string]types.AttributeValue) (record, error)
 	}
 	if r.owner, err = stringAttr(item, attrOwner); err != nil {
 		return fail(attrOwner, err.Error())
-	}
-	if r.token, err = tokenOf(item); err != nil {
-		return fail(attrToken, err.Error())
 	}
 	ms, err := numberAttr(item, attrLease)
 	if err != nil {

@@ -162,10 +162,7 @@ func (s *Session) Close(ctx context.Context) error {
 	s.once.Do(func() {
 		s.mu.Lock()
 		s.closed = true
-		leases := make([]*Lease, 0, len(s.held))
-		for l := range s.held {
-			leases = append(leases, l)
-		}
+		leases := s.heldLocked()
 		abandoned := s.abandoned
 		s.abandoned = nil
 		s.mu.Unlock()
@@ -188,6 +185,17 @@ func (s *Session) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+}
+
+// heldLocked lists the leases the Session holds. Called with s.mu, in the
+// same hold as any change (closed, revoked) that keeps grant from adding
+// one after the list was made.
+func (s *Session) heldLocked() []*Lease {
+	held := make([]*Lease, 0, len(s.held))
+	for l := range s.held {
+		held = append(held, l)
+	}
+	return held
 }
 
 // observe records the version a failed acquisition found and returns the

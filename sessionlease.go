@@ -121,10 +121,7 @@ func (l *Lease) underSession() bool { return l.s.sl != nil && l != l.s.sl }
 func (s *Session) sessionLost(le *LostError) {
 	s.mu.Lock()
 	s.revoked = true
-	held := make([]*Lease, 0, len(s.held))
-	for l := range s.held {
-		held = append(held, l)
-	}
+	held := s.heldLocked()
 	s.mu.Unlock()
 	s.log.Warn("dynamutex: session revoked; every lock it held is lost",
 		slog.String("session", s.sl.id.key), slog.String("reason", le.Reason), slog.Int("held", len(held)))
@@ -162,11 +159,7 @@ func (s *Session) endSessionRecord(ctx context.Context, held int) {
 		return
 	}
 	l.state.Store(stateReleased)
-	cur := []string{l.version}
-	if l.round != nil {
-		cur = append(cur, l.round.version)
-	}
-	if err := s.releaseRecord(ctx, l.id, cur, time.Time{}); err != nil {
+	if err := s.releaseRecord(ctx, l.id, l.currentVersions(), time.Time{}); err != nil {
 		s.log.Debug("dynamutex: could not mark the session record ended; it runs out after its lease",
 			slog.Any("error", err))
 	}

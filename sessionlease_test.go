@@ -23,6 +23,15 @@ const opSession = string(wire.OpSession)
 // isSessionKey tells a Session record's key from a lock's.
 func isSessionKey(key string) bool { return strings.HasPrefix(key, wire.SessionKeyPrefix) }
 
+// sessionOutage is f for a request on a Session record while cut is set,
+// and no fault otherwise: the Session record out of reach, the locks not.
+func sessionOutage(cut *atomic.Bool, key string, f fault) fault {
+	if cut.Load() && isSessionKey(key) {
+		return f
+	}
+	return fault{}
+}
+
 // sessionCounts counts a tap's writes on Session records and on locks.
 type sessionCounts struct{ sessionWrites, lockWrites, reads atomic.Int64 }
 
@@ -156,7 +165,7 @@ func TestSynctestSessionLeaseRevoked(t *testing.T) {
 		htr := newTap(db)
 		var cut atomic.Bool
 		htr.setFault(func(op, key string, in any) fault {
-			return fault{block: cut.Load() && isSessionKey(key)}
+			return sessionOutage(&cut, key, fault{block: true})
 		})
 		var ev sessionEvents
 		h := memSession(t, htr, dynamutex.WithOwner("holder"), dynamutex.WithSessionLease(), dynamutex.WithObserver(&ev))
@@ -341,9 +350,7 @@ func TestSynctestSessionLeaseDangerAgain(t *testing.T) {
 		ctx := context.Background()
 		tr := newTap(dynamutextest.New())
 		var cut atomic.Bool
-		tr.setFault(func(op, key string, in any) fault {
-			return fault{status: map[bool]int{true: 500}[cut.Load() && isSessionKey(key)]}
-		})
+		tr.setFault(func(op, key string, in any) fault { return sessionOutage(&cut, key, fault{status: 500}) })
 		s := memSession(t, tr, dynamutex.WithSessionLease())
 		defer s.Close(ctx)
 		first := lockedCtxOf(t, s, "k0")
@@ -397,7 +404,7 @@ func TestSynctestSessionLeaseEvents(t *testing.T) {
 			if op == opSession && dropped.CompareAndSwap(false, true) {
 				return fault{drop: true}
 			}
-			return fault{status: map[bool]int{true: 500}[cut.Load() && isSessionKey(key)]}
+			return sessionOutage(&cut, key, fault{status: 500})
 		})
 		var ev sessionEvents
 		s := memSession(t, tr, dynamutex.WithSessionLease(), dynamutex.WithObserver(&ev))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamutex/dynamutex/internal/wallclock"
@@ -20,8 +21,9 @@ import (
 // or past its clock deadline). A Session record watched unchanged for its
 // lease, or past its deadline, is revoked with one write conditioned on
 // what was seen; a Session record found released or gone is dead. A dead
-// Session never renews again, so a waiter that knows of it takes the
-// lock with a write conditioned on the lock record alone (wire.DeadHolder).
+// Session never renews again, so every acquire names the Sessions its
+// Session knows are dead (wire.AcquireArgs.Dead), and the first write on a
+// lock of one of them takes it.
 
 // sessionSeen is the first moment this Session read a version of another
 // Session's record, on its own monotonic clock, with the record.
@@ -56,9 +58,8 @@ func (s *Session) holderDead(ctx context.Context, rec record) (bool, error) {
 		return s.knownDead(rec.session), nil
 	}
 	defer s.lookedAt(rec.session, done)
-	id := s.store.sessionID(rec.session)
 	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
-	out, err := s.store.get(actx, wire.Read(s.store.item(id)))
+	out, err := s.store.readSession(actx, rec.session)
 	cancel()
 	switch {
 	case err != nil && classify(err) == kindFatal:
@@ -67,6 +68,12 @@ func (s *Session) holderDead(ctx context.Context, rec record) (bool, error) {
 		return false, nil // the next look reads again
 	}
 	return s.judgeSession(ctx, rec.session, out.Item, time.Now())
+}
+
+// readSession reads the Session record key whole, with one strongly
+// consistent GetItem.
+func (s *store) readSession(ctx context.Context, key string) (*dynamodb.GetItemOutput, error) {
+	return s.get(ctx, wire.Read(s.item(s.sessionID(key))))
 }
 
 // lookingAt registers a look at the Session record key: first is true for
@@ -178,15 +185,7 @@ func (s *Session) revoke(ctx context.Context, key string, sr record, watched boo
 // decodeSessionRecord reads a Session record: a record of the library's
 // layout without a token.
 func decodeSessionRecord(key string, item map[string]types.AttributeValue) (record, error) {
-	if _, ok := item[attrToken]; !ok {
-		withToken := make(map[string]types.AttributeValue, len(item)+1)
-		for k, v := range item {
-			withToken[k] = v
-		}
-		withToken[attrToken] = wire.N(0)
-		item = withToken
-	}
-	r, err := decodeOwn(key, item)
+	r, err := decodeHeld(key, item)
 	if err == nil && r.session != "" {
 		err = &RecordError{Key: key, Attribute: wire.AttrSession, Problem: "is set on a Session record"}
 	}
