@@ -293,8 +293,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 	delete(s.obs, m.id)
 	s.mu.Unlock()
 
-	lctx, cancel := context.WithCancelCause(ctx)
-	l := &Lease{s: s, id: m.id, ks: ks, token: token, m: m, ctx: lctx, cancel: cancel,
+	l := &Lease{s: s, id: m.id, ks: ks, token: token, m: m, parent: ctx,
 		version: version, confirmed: sent, index: -1}
 	late := l.startDanger(sent)
 
@@ -306,7 +305,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 		}
 		s.mu.Unlock()
 		l.stopDanger()
-		cancel(err)
+		l.cancel(err)
 		// Nobody else will release this record: do it now, within a lease.
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.lease)
 		defer rcancel()

@@ -19,10 +19,10 @@ type Lease struct {
 	token uint64
 	m     *Mutex // for its data (WithData), fixed when it was made
 
-	// ctx is the lock's context, which Lock returns as a lockContext:
-	// cancel ends it with a cause.
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	// parent is the context Lock was given, and end the lock context's
+	// cancellation, made on first use (lockctx.go).
+	parent context.Context
+	end    atomic.Pointer[lockEnd]
 	danger *time.Timer // fires ErrLeaseInDanger; runs apart from the heartbeat loop
 	// safeAt is when the lease reaches its safe time, on the Session's
 	// monotonic clock; read without l.writing, which a stuck renewal may hold.

@@ -17,10 +17,9 @@ func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 		const safe, lease = 400 * time.Millisecond, 500 * time.Millisecond
 		s := &Session{cfg: &config{safe: safe, lease: lease}, epoch: time.Now(),
 			log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		ctx, cancel := context.WithCancelCause(context.Background())
-		defer cancel(nil)
 		sent := time.Now()
-		l := &Lease{s: s, id: lockID{key: "k"}, cancel: cancel, index: -1}
+		l := &Lease{s: s, id: lockID{key: "k"}, parent: context.Background(), index: -1}
+		ctx := (*lockContext)(l)
 		l.danger = time.AfterFunc(time.Until(sent.Add(safe)), l.endangered)
 
 		// A renewal sent 300ms in and confirmed 80ms later counts from its
@@ -60,9 +59,8 @@ func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 func TestDangerFiresWhileRenewalIsStuck(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &Session{cfg: &config{safe: time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		ctx, cancel := context.WithCancelCause(context.Background())
-		defer cancel(nil)
-		l := &Lease{s: s, cancel: cancel, index: -1}
+		l := &Lease{s: s, parent: context.Background(), index: -1}
+		ctx := (*lockContext)(l)
 		l.danger = time.AfterFunc(time.Second, l.endangered)
 		l.lockWrites() // a renewal that never returns
 		defer l.unlockWrites()

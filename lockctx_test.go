@@ -56,3 +56,53 @@ func TestLockContextActsAsChild(t *testing.T) {
 		t.Errorf("after Unlock: Err %v, child's cause %v; want Canceled and ErrUnlocked", lctx.Err(), context.Cause(child))
 	}
 }
+
+// A lock context that nobody asked anything until the lock ended says what
+// one used all along would have said: Done closed, Err Canceled, and the
+// cause of the end, the first one given; and it ends with the caller's
+// context when that ended first, although it was made after.
+func TestLockContextUsedLate(t *testing.T) {
+	s := memSession(t, dynamutextest.New())
+	defer s.Close(context.Background())
+	ctx := context.Background()
+
+	held, err := s.NewMutex("held").Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu := s.NewMutex("late")
+	late, err := mu.Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mu.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil { // a second cause, after the first
+		t.Fatal(err)
+	}
+	<-late.Done()
+	if !errors.Is(late.Err(), context.Canceled) || !errors.Is(context.Cause(late), dynamutex.ErrUnlocked) {
+		t.Errorf("unlocked before first use: Err %v, cause %v; want Canceled and ErrUnlocked",
+			late.Err(), context.Cause(late))
+	}
+	if !errors.Is(context.Cause(held), dynamutex.ErrSessionClosed) {
+		t.Errorf("held at Close, first used after: cause %v, want ErrSessionClosed", context.Cause(held))
+	}
+
+	s2 := memSession(t, dynamutextest.New())
+	defer s2.Close(context.Background())
+	parent, cancel := context.WithCancelCause(ctx)
+	lctx, err := s2.NewMutex("k").Lock(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parentGone := errors.New("the caller's context ended")
+	cancel(parentGone)
+	child, stop := context.WithCancel(lctx) // the first use, after the parent ended
+	defer stop()
+	<-child.Done()
+	if !errors.Is(context.Cause(lctx), parentGone) || !errors.Is(context.Cause(child), parentGone) {
+		t.Errorf("parent ended before first use: cause %v, child's %v; want the parent's", context.Cause(lctx), context.Cause(child))
+	}
+}

@@ -64,7 +64,7 @@ func (s *store) sessionID(key string) lockID {
 // through transient errors until ctx ends.
 func (s *Session) startSessionLease(ctx context.Context) error {
 	key := wire.SessionKeyPrefix + uuid.NewString()
-	l := &Lease{s: s, id: s.store.sessionID(key), cancel: func(error) {}, index: -1}
+	l := &Lease{s: s, id: s.store.sessionID(key), parent: context.Background(), index: -1}
 	version := newVersion()
 	bo := s.cfg.newBackoff()
 	var first time.Time
