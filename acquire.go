@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"log/slog"
 	"time"
 
@@ -40,9 +41,9 @@ func (s *Session) lock(ctx context.Context, m *Mutex, call lockCall) (context.Co
 		}
 		return nil, err
 	}
-	lctx, err := s.acquire(ctx, m, ks, call)
+	lctx, err := s.acquire(ctx, m, call)
 	if err != nil {
-		s.unlockLocal(m.id, ks)
+		s.unlockLocal(m.id)
 		return nil, err
 	}
 	return lctx, nil
@@ -58,7 +59,7 @@ type lockCall struct {
 
 // landed describes the write that took the lock.
 type landed struct {
-	version  string
+	version  uuid.UUID
 	token    uint64
 	sent     time.Time     // when it was sent: the lease counts from here
 	latency  time.Duration // its round trip
@@ -73,9 +74,9 @@ type landed struct {
 // adopted.
 type acquisition struct {
 	m        *Mutex
-	ks       *keyState
 	call     lockCall
 	req      acquireReq
+	vid      uuid.UUID // req.version, as the Lease keeps it
 	first    time.Time // when the first write, which may be the one that landed, was sent
 	inDoubt  bool      // a write may have landed without our hearing of it
 	attempts int       // requests made, reads and claims included
@@ -121,15 +122,16 @@ type attemptResult struct {
 // conditional write, so an uncontended Lock is one request. While the lock
 // is held elsewhere, a Lock waits by reading (waitTurn) and writes again
 // only when a read shows the record free or ready to be taken over.
-func (s *Session) acquire(ctx context.Context, m *Mutex, ks *keyState, call lockCall) (context.Context, error) {
-	a := &acquisition{m: m, ks: ks, call: call, bo: s.cfg.newBackoff(),
+func (s *Session) acquire(ctx context.Context, m *Mutex, call lockCall) (context.Context, error) {
+	vid := uuid.New()
+	a := &acquisition{m: m, call: call, bo: s.cfg.newBackoff(), vid: vid,
 		wallStart: wallclock.Now().Add(-time.Since(call.start)).Truncate(time.Millisecond),
-		req:       acquireReq{id: m.id, owner: s.cfg.owner, version: newVersion(), lease: s.cfg.lease, data: m.data}}
+		req:       acquireReq{id: m.id, owner: s.cfg.owner, version: vid.String(), lease: s.cfg.lease, data: m.data}}
 	for {
 		r := s.writeAttempt(ctx, a)
 		switch r.kind {
 		case outGranted:
-			return s.grant(call.parent, m, ks, r.w)
+			return s.grant(call.parent, m, r.w)
 		case outRetry:
 			continue
 		case outFailed:
@@ -226,7 +228,7 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 	a.req.foreign = nil
 	a.attempts++
 	if err == nil {
-		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: sent,
+		return attemptResult{kind: outGranted, w: landed{version: a.vid, token: token, sent: sent,
 			latency: time.Since(sent), attempts: a.attempts, start: a.call.start, how: how}}
 	}
 	var cf *conditionFailed
@@ -260,7 +262,7 @@ func (s *Session) refused(a *acquisition, item map[string]types.AttributeValue, 
 		// An earlier write landed and its reply was lost: the lease counts
 		// from the first, the earliest it can have been sent; the latency is
 		// this request's round trip.
-		return attemptResult{kind: outGranted, w: landed{version: a.req.version, token: token, sent: a.first,
+		return attemptResult{kind: outGranted, w: landed{version: a.vid, token: token, sent: a.first,
 			latency: received.Sub(sent), attempts: a.attempts, start: a.call.start, how: AcquiredAdopted}}
 	}
 	if len(item) == 0 {
@@ -287,14 +289,13 @@ func heldBy(id lockID, rec record) *HeldError {
 
 // grant turns a landed acquisition into a Lease and a lock context, and
 // hands the lease to the heartbeat loop.
-func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (context.Context, error) {
+func (s *Session) grant(ctx context.Context, m *Mutex, w landed) (context.Context, error) {
 	version, token, sent := w.version, w.token, w.sent
 	s.mu.Lock()
 	delete(s.obs, m.id)
 	s.mu.Unlock()
 
-	l := &Lease{s: s, id: m.id, ks: ks, token: token, m: m, parent: ctx,
-		version: version, confirmed: sent, index: -1}
+	l := &Lease{m: m, token: token, parent: ctx, version: version, index: -1}
 	late := l.startDanger(sent)
 
 	s.mu.Lock()
@@ -309,7 +310,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, ks *keyState, w landed) (
 		// Nobody else will release this record: do it now, within a lease.
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.lease)
 		defer rcancel()
-		_ = s.releaseRecord(rctx, m.id, []string{version}, time.Time{})
+		_ = s.releaseRecord(rctx, m.id, []string{version.String()}, time.Time{})
 		return nil, err
 	}
 	s.held[l] = struct{}{}
@@ -354,7 +355,7 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.lease)
 	defer cancel()
 	sent := time.Now()
-	err := s.releaseRecord(rctx, l.id, l.currentVersions(), s.epoch.Add(time.Duration(l.safeNanos())))
+	err := s.releaseRecord(rctx, l.m.id, l.currentVersions(), s.epoch.Add(time.Duration(l.safeNanos())))
 	var cf *conditionFailed
 	switch {
 	case err == nil:
@@ -364,14 +365,14 @@ func (s *Session) release(ctx context.Context, l *Lease) error {
 		s.emit(ev)
 		return nil
 	case errors.As(err, &cf):
-		le := lostFrom(l.id.key, l.token, cf.item)
+		le := lostFrom(l.m.id.key, l.token, cf.item)
 		ev := l.event(EventLost)
 		ev.Err = le
 		s.log.Warn("dynamutex: lock lost before release", append(l.attrs(), slog.String("reason", le.Error()))...)
 		s.emit(ev)
 		return le
 	default:
-		err = fmt.Errorf("dynamutex: unlock %q: %w", l.id.key, err)
+		err = fmt.Errorf("dynamutex: unlock %q: %w", l.m.id.key, err)
 		s.log.Warn("dynamutex: release failed; the record expires after its lease", append(l.attrs(), slog.Any("error", err))...)
 		// The lock is given up all the same: an Observer that counts the
 		// locks held must hear of it, or it would count this one forever.

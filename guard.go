@@ -43,7 +43,7 @@ const maxGuardedItems = 99
 // until someone takes it, so Guard alone cannot refuse that Session's
 // writes: use Guards, which adds a check on the Session record.
 func (l *Lease) Guard() types.TransactWriteItem {
-	return wire.Guard(wire.GuardArgs{Item: l.s.store.item(l.id), Token: l.token, Owner: l.s.cfg.owner})
+	return wire.Guard(wire.GuardArgs{Item: l.m.s.store.item(l.m.id), Token: l.token, Owner: l.m.s.cfg.owner})
 }
 
 // Guards returns the ConditionChecks that hold while this acquisition
@@ -54,7 +54,7 @@ func (l *Lease) Guard() types.TransactWriteItem {
 func (l *Lease) Guards() []types.TransactWriteItem {
 	g := []types.TransactWriteItem{l.Guard()}
 	if l.underSession() {
-		g = append(g, wire.SessionGuard(l.s.store.item(l.s.sl.id)))
+		g = append(g, wire.SessionGuard(l.m.s.store.item(l.m.s.sl.m.id)))
 	}
 	return g
 }
@@ -90,35 +90,35 @@ func (l *Lease) GuardedWrite(ctx context.Context, items ...types.TransactWriteIt
 	all := make([]types.TransactWriteItem, 0, len(items)+len(guards))
 	all = append(all, guards...)
 	all = append(all, items...)
-	_, err := l.s.store.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: all})
+	_, err := l.m.s.store.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: all})
 	if err == nil {
 		return nil
 	}
 	var tc *types.TransactionCanceledException
 	if !errors.As(err, &tc) || len(tc.CancellationReasons) != len(all) {
-		return fmt.Errorf("dynamutex: guarded write under lock %q (token %d): %w", l.id.key, l.token, err)
+		return fmt.Errorf("dynamutex: guarded write under lock %q (token %d): %w", l.m.id.key, l.token, err)
 	}
 	for g, r := range tc.CancellationReasons[:len(guards)] {
 		if aws.ToString(r.Code) != "ConditionalCheckFailed" {
 			continue
 		}
-		le := lostFrom(l.id.key, l.token, r.Item)
+		le := lostFrom(l.m.id.key, l.token, r.Item)
 		if g == 1 {
-			le = &LostError{Key: l.id.key, Token: l.token, Reason: sessionLostError("", r.Item).Reason}
+			le = &LostError{Key: l.m.id.key, Token: l.token, Reason: sessionLostError("", r.Item).Reason}
 		}
 		if l.state.Load() == stateHeld {
 			// Cancel at once so the protected work stops now; the heartbeat's
 			// next renewal finds the same record and marks the lease lost.
 			l.cancel(le)
-			l.s.log.Warn("dynamutex: guarded write refused: lock lost",
+			l.m.s.log.Warn("dynamutex: guarded write refused: lock lost",
 				append(l.attrs(), slog.String("reason", le.Error()))...)
 		}
 		return le
 	}
 	for i, r := range tc.CancellationReasons[len(guards):] {
 		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-			return &ConditionError{Key: l.id.key, Index: i, Item: r.Item, err: err}
+			return &ConditionError{Key: l.m.id.key, Index: i, Item: r.Item, err: err}
 		}
 	}
-	return fmt.Errorf("dynamutex: guarded write under lock %q (token %d): %w", l.id.key, l.token, err)
+	return fmt.Errorf("dynamutex: guarded write under lock %q (token %d): %w", l.m.id.key, l.token, err)
 }

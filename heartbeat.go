@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"github.com/google/uuid"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -150,21 +151,21 @@ func (s *Session) renew(l *Lease) {
 	}
 	sent := time.Now()
 	if l.round == nil {
-		l.round = &renewal{version: newVersion(), first: sent}
+		l.round = &renewal{version: uuid.New(), first: sent}
 	}
 	l.round.attempts++
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.heartbeat)
-	err := s.store.replace(ctx, replaceReq{id: l.id, cur: []string{l.version}, next: l.round.version})
+	err := s.store.replace(ctx, replaceReq{id: l.m.id, cur: []string{l.version.String()}, next: l.round.version.String()})
 	cancel()
 	ev := l.event(EventRenewed)
 	ev.Latency, ev.Attempts = time.Since(sent), l.round.attempts
-	prev := l.confirmed
+	prev := l.confirmed()
 	var cf *conditionFailed
 	switch {
 	case err == nil:
 		l.confirm(sent)
 	case errors.As(err, &cf):
-		if l.s.store.versionOf(cf.item) != l.round.version {
+		if l.m.s.store.versionOf(cf.item) != l.round.version.String() {
 			l.lose(cf.item)
 			return
 		}
@@ -185,7 +186,7 @@ func (s *Session) renew(l *Lease) {
 		s.reschedule(l, time.Now().Add(l.round.bo.NextBackOff()))
 		return
 	}
-	ev.Wait = l.confirmed.Sub(prev)
+	ev.Wait = l.confirmed().Sub(prev)
 	ev.Late = ev.Attempts > 1 || ev.Wait > s.cfg.lateAfter()
 	if ev.Late {
 		s.trouble.note("dynamutex: renewed late", append(l.attrs(),
@@ -195,7 +196,7 @@ func (s *Session) renew(l *Lease) {
 		s.log.Debug("dynamutex: renewed", l.attrs()...)
 	}
 	s.emit(ev)
-	s.reschedule(l, l.confirmed.Add(s.renewEvery()))
+	s.reschedule(l, l.confirmed().Add(s.renewEvery()))
 }
 
 // renewEvery is the time from one renewal's send to the next. It is a

@@ -2,6 +2,7 @@ package dynamutex
 
 import (
 	"context"
+	"github.com/google/uuid"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -13,11 +14,10 @@ import (
 // A Lease is one acquisition of a lock. Get it from the context that Lock or
 // TryLock returned with LeaseFrom. Its methods are safe for concurrent use.
 type Lease struct {
-	s     *Session
-	id    lockID
-	ks    *keyState
+	// m is the Mutex this is an acquisition of: its Session, its key and
+	// its data (WithData) are the lease's, which keeps none of its own.
+	m     *Mutex
 	token uint64
-	m     *Mutex // for its data (WithData), fixed when it was made
 
 	// parent is the context Lock was given, and end the lock context's
 	// cancellation, made on first use (lockctx.go).
@@ -30,9 +30,11 @@ type Lease struct {
 	state    atomic.Int32
 	inDanger atomic.Bool
 
-	version   string     // the record version we last confirmed
-	confirmed time.Time  // when the write that made that version was sent
-	lost      *LostError // set when state is stateLost
+	// version is the record version we last confirmed, kept as the 16
+	// bytes of its UUID rather than its 36-character string (48 bytes of
+	// heap a held lock).
+	version uuid.UUID
+	lost    *LostError // set when state is stateLost
 	// round is the renewal in progress, nil between renewals: a pointer,
 	// so that a lock that is not being renewed (all of them under a
 	// session lease, and most of the time the others) does not carry one.
@@ -52,7 +54,7 @@ type Lease struct {
 // renewal is a renewal in progress. Its version is kept across retries so a
 // retry can recognise an earlier attempt that landed without a reply.
 type renewal struct {
-	version  string
+	version  uuid.UUID
 	first    time.Time
 	attempts int
 	bo       backoff.BackOff
@@ -81,13 +83,13 @@ func LeaseFrom(ctx context.Context) (*Lease, bool) {
 func (l *Lease) Token() uint64 { return l.token }
 
 // Key returns the lock's partition-key value.
-func (l *Lease) Key() string { return l.id.key }
+func (l *Lease) Key() string { return l.m.id.key }
 
 // SortKey returns the lock's sort-key value, or "" for a table without one.
-func (l *Lease) SortKey() string { return l.id.sort }
+func (l *Lease) SortKey() string { return l.m.id.sort }
 
 // Owner returns the owner name written in the record: the Session's owner.
-func (l *Lease) Owner() string { return l.s.cfg.owner }
+func (l *Lease) Owner() string { return l.m.s.cfg.owner }
 
 // Data returns a copy of the data stored with the lock (WithData), or nil.
 func (l *Lease) Data() []byte {
@@ -98,7 +100,7 @@ func (l *Lease) Data() []byte {
 }
 
 func (l *Lease) attrs() []any {
-	return []any{slog.String("key", l.id.key), slog.Uint64("token", l.token)}
+	return []any{slog.String("key", l.m.id.key), slog.Uint64("token", l.token)}
 }
 
 // endangered runs on the danger timer. It must not take l.writing, which a stuck
@@ -107,19 +109,19 @@ func (l *Lease) endangered() {
 	if l.state.Load() != stateHeld || !l.inDanger.CompareAndSwap(false, true) {
 		return
 	}
-	safe := l.s.cfg.safe
-	err := &DangerError{Key: l.id.key, Token: l.token, Safe: safe, Lease: l.s.cfg.lease,
-		Confirmed: l.s.epoch.Add(time.Duration(l.safeNanos()) - safe)}
+	safe := l.m.s.cfg.safe
+	err := &DangerError{Key: l.m.id.key, Token: l.token, Safe: safe, Lease: l.m.s.cfg.lease,
+		Confirmed: l.m.s.epoch.Add(time.Duration(l.safeNanos()) - safe)}
 	l.cancel(err)
-	l.s.log.Warn("dynamutex: lease in danger", l.attrs()...)
-	if l == l.s.sl {
+	l.m.s.log.Warn("dynamutex: lease in danger", l.attrs()...)
+	if l == l.m.s.sl {
 		// Each lock reports its own danger; the Session record is not one.
-		l.s.endangerAll()
+		l.m.s.endangerAll()
 		return
 	}
 	ev := l.event(EventInDanger)
 	ev.Err = err
-	l.s.emit(ev)
+	l.m.s.emit(ev)
 }
 
 // endangerAll puts every lock held under the Session's lease in danger,
@@ -138,7 +140,7 @@ func (s *Session) endangerAll() {
 // record's.
 func (l *Lease) safeNanos() int64 {
 	if l.underSession() {
-		return l.s.sl.safeAt.Load()
+		return l.m.s.sl.safeAt.Load()
 	}
 	return l.safeAt.Load()
 }
@@ -154,40 +156,45 @@ func (l *Lease) stopDanger() {
 // confirm records a write of ours that landed, sent at sent. Called with l.writing held.
 func (l *Lease) confirm(sent time.Time) {
 	l.version = l.round.version
-	l.confirmed = sent
 	l.round = nil
 	l.setSafeAt(sent)
-	if l == l.s.sl {
+	if l == l.m.s.sl {
 		// A lock's danger is for good, but the Session record's must be
 		// able to come again, for the locks taken since this renewal.
 		l.inDanger.Store(false)
 	}
-	l.danger.Reset(time.Until(sent.Add(l.s.cfg.safe)))
+	l.danger.Reset(time.Until(sent.Add(l.m.s.cfg.safe)))
+}
+
+// confirmed is when the write that made l.version was sent: the safe time
+// counts from it, so it is kept once, as safeAt.
+func (l *Lease) confirmed() time.Time {
+	return l.m.s.epoch.Add(time.Duration(l.safeAt.Load()) - l.m.s.cfg.safe)
 }
 
 // setSafeAt starts the safe time from sent, the send time of a write that
 // landed.
 func (l *Lease) setSafeAt(sent time.Time) {
-	l.safeAt.Store(int64(sent.Add(l.s.cfg.safe).Sub(l.s.epoch)))
+	l.safeAt.Store(int64(sent.Add(l.m.s.cfg.safe).Sub(l.m.s.epoch)))
 }
 
 // pastSafe reports whether the safe time has run out. It does not wait for
 // the danger timer, whose goroutine may not have run yet: after a process
 // pause every overdue timer is due at once.
 func (l *Lease) pastSafe() bool {
-	return int64(time.Since(l.s.epoch)) >= l.safeNanos()
+	return int64(time.Since(l.m.s.epoch)) >= l.safeNanos()
 }
 
 // lose marks the lease lost after a write found item in place of our record.
 // Called with l.writing held.
 func (l *Lease) lose(item map[string]types.AttributeValue) {
-	if l == l.s.sl {
-		le := sessionLostError(l.id.key, item)
+	if l == l.m.s.sl {
+		le := sessionLostError(l.m.id.key, item)
 		l.loseWith(le)
-		l.s.sessionLost(le)
+		l.m.s.sessionLost(le)
 		return
 	}
-	l.loseWith(lostFrom(l.id.key, l.token, item))
+	l.loseWith(lostFrom(l.m.id.key, l.token, item))
 }
 
 // loseWith marks the lease lost for the reason le. Called with l.writing
@@ -197,16 +204,16 @@ func (l *Lease) loseWith(le *LostError) {
 	l.state.Store(stateLost)
 	l.stopDanger()
 	l.cancel(le)
-	l.s.forget(l)
-	l.s.log.Warn("dynamutex: lock lost", append(l.attrs(), slog.String("reason", le.Error()))...)
+	l.m.s.forget(l)
+	l.m.s.log.Warn("dynamutex: lock lost", append(l.attrs(), slog.String("reason", le.Error()))...)
 	ev := l.event(EventLost)
-	if l == l.s.sl {
+	if l == l.m.s.sl {
 		// Each lock reports its own loss (sessionLost); this is the
 		// Session's.
 		ev.Kind = EventSessionRevoked
 	}
 	ev.Err = le
-	l.s.emit(ev)
+	l.m.s.emit(ev)
 }
 
 // lostFrom describes what a write of lease token found in place of our record.
@@ -235,18 +242,18 @@ func lostFrom(key string, token uint64, item map[string]types.AttributeValue) *L
 
 // lockWrites waits until no other write of l is in flight, and holds l's
 // write slot until unlockWrites.
-func (l *Lease) lockWrites() { l.s.writes.lock(&l.writing) }
+func (l *Lease) lockWrites() { l.m.s.writes.lock(&l.writing) }
 
-func (l *Lease) unlockWrites() { l.s.writes.unlock(&l.writing) }
+func (l *Lease) unlockWrites() { l.m.s.writes.unlock(&l.writing) }
 
 // currentVersions lists the versions l's record may be at while it is
 // still ours: the one confirmed and, while a renewal is in doubt (sent,
 // never answered), the one that renewal wrote, which may have landed.
 // Called with l.writing held.
 func (l *Lease) currentVersions() []string {
-	cur := []string{l.version}
+	cur := []string{l.version.String()}
 	if l.round != nil {
-		cur = append(cur, l.round.version)
+		cur = append(cur, l.round.version.String())
 	}
 	return cur
 }
@@ -263,7 +270,7 @@ func (l *Lease) startDanger(sent time.Time) (late bool) {
 		return l.pastSafe()
 	}
 	l.setSafeAt(sent)
-	wait := time.Until(sent.Add(l.s.cfg.safe))
+	wait := time.Until(sent.Add(l.m.s.cfg.safe))
 	late = wait <= 0
 	if late {
 		wait = time.Hour // a timer that never fires: endangered runs by hand

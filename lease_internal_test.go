@@ -3,6 +3,7 @@ package dynamutex
 import (
 	"context"
 	"errors"
+	"github.com/google/uuid"
 	"io"
 	"log/slog"
 	"testing"
@@ -18,7 +19,7 @@ func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 		s := &Session{cfg: &config{safe: safe, lease: lease}, epoch: time.Now(),
 			log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		sent := time.Now()
-		l := &Lease{s: s, id: lockID{key: "k"}, parent: context.Background(), index: -1}
+		l := &Lease{m: &Mutex{s: s, id: lockID{key: "k"}}, parent: context.Background(), index: -1}
 		ctx := (*lockContext)(l)
 		l.danger = time.AfterFunc(time.Until(sent.Add(safe)), l.endangered)
 
@@ -26,7 +27,8 @@ func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 		// send time, not its reply.
 		time.Sleep(300 * time.Millisecond)
 		renewalSent := time.Now()
-		l.round = &renewal{version: "v2", first: renewalSent}
+		v2 := uuid.New()
+		l.round = &renewal{version: v2, first: renewalSent}
 		time.Sleep(80 * time.Millisecond)
 		l.confirm(renewalSent)
 		if ctx.Err() != nil {
@@ -49,8 +51,8 @@ func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 			t.Fatalf("danger says confirmed %v, deadline %v; want the renewal's send %v and a lease later",
 				danger.Confirmed.Sub(sent), danger.Deadline().Sub(sent), renewalSent.Sub(sent))
 		}
-		if l.version != "v2" {
-			t.Fatalf("confirm did not adopt the round's version: %q", l.version)
+		if l.version != v2 {
+			t.Fatalf("confirm did not adopt the round's version: %v, want %v", l.version, v2)
 		}
 	})
 }
@@ -59,7 +61,7 @@ func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 func TestDangerFiresWhileRenewalIsStuck(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &Session{cfg: &config{safe: time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		l := &Lease{s: s, parent: context.Background(), index: -1}
+		l := &Lease{m: &Mutex{s: s}, parent: context.Background(), index: -1}
 		ctx := (*lockContext)(l)
 		l.danger = time.AfterFunc(time.Second, l.endangered)
 		l.lockWrites() // a renewal that never returns

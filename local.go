@@ -55,9 +55,10 @@ func (s *Session) takeOrQueue(ks *keyState, wait bool) (sem chan struct{}, took 
 
 // unlockLocal gives the key back to the next goroutine of this Session
 // that wants it, and forgets the key once nobody does.
-func (s *Session) unlockLocal(id lockID, ks *keyState) {
+func (s *Session) unlockLocal(id lockID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	ks := s.keys[id] // there while the key is held: its refs count the holder
 	if ks.sem == nil {
 		ks.held = false
 	} else {

@@ -53,7 +53,7 @@ func (c *lockContext) Value(key any) any {
 
 // String names the context as context.WithValue's would.
 func (c *lockContext) String() string {
-	return fmt.Sprintf("%v.WithValue(dynamutex.Lease{Key: %q})", c.parent, c.id.key)
+	return fmt.Sprintf("%v.WithValue(dynamutex.Lease{Key: %q})", c.parent, c.m.id.key)
 }
 
 // context returns the lock context's cancellable context, made on first

@@ -173,6 +173,6 @@ func (m *Mutex) Unlock(ctx context.Context) error {
 		return ErrNotLocked
 	}
 	err := m.s.release(ctx, l)
-	m.s.unlockLocal(l.id, l.ks)
+	m.s.unlockLocal(l.m.id)
 	return err
 }

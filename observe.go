@@ -157,5 +157,5 @@ func (s *Session) emit(ev Event) {
 
 // event starts an Event about l.
 func (l *Lease) event(kind EventKind) Event {
-	return Event{Kind: kind, Key: l.id.key, SortKey: l.id.sort, Token: l.token}
+	return Event{Kind: kind, Key: l.m.id.key, SortKey: l.m.id.sort, Token: l.token}
 }

@@ -64,8 +64,11 @@ func (s *store) sessionID(key string) lockID {
 // through transient errors until ctx ends.
 func (s *Session) startSessionLease(ctx context.Context) error {
 	key := wire.SessionKeyPrefix + uuid.NewString()
-	l := &Lease{s: s, id: s.store.sessionID(key), parent: context.Background(), index: -1}
-	version := newVersion()
+	// The Session record's Lease has a Mutex of its own, never locked,
+	// for the key and Session that every Lease takes from its Mutex.
+	l := &Lease{m: &Mutex{s: s, id: s.store.sessionID(key)}, parent: context.Background(), index: -1}
+	vid := uuid.New()
+	version := vid.String()
 	bo := s.cfg.newBackoff()
 	var first time.Time
 	for {
@@ -74,7 +77,7 @@ func (s *Session) startSessionLease(ctx context.Context) error {
 			first = sent
 		}
 		actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
-		err := s.store.createSession(actx, l.id, s.cfg.owner, version)
+		err := s.store.createSession(actx, l.m.id, s.cfg.owner, version)
 		cancel()
 		var cf *conditionFailed
 		switch {
@@ -91,7 +94,7 @@ func (s *Session) startSessionLease(ctx context.Context) error {
 			}
 			continue
 		}
-		l.version, l.confirmed = version, sent
+		l.version = vid
 		l.setSafeAt(sent)
 		l.danger = time.AfterFunc(time.Until(sent.Add(s.cfg.safe)), l.endangered)
 		s.sl, s.store.session = l, key
@@ -113,7 +116,7 @@ func (s *store) createSession(ctx context.Context, id lockID, owner, version str
 
 // underSession reports whether l is a lock held under the Session's lease,
 // rather than the Session record's own Lease or a lock renewed by itself.
-func (l *Lease) underSession() bool { return l.s.sl != nil && l != l.s.sl }
+func (l *Lease) underSession() bool { return l.m.s.sl != nil && l != l.m.s.sl }
 
 // sessionLost ends every lock the Session holds, once the Session record's
 // renewal found it revoked or gone: nobody renews them any more, and
@@ -124,11 +127,11 @@ func (s *Session) sessionLost(le *LostError) {
 	held := s.heldLocked()
 	s.mu.Unlock()
 	s.log.Warn("dynamutex: session revoked; every lock it held is lost",
-		slog.String("session", s.sl.id.key), slog.String("reason", le.Reason), slog.Int("held", len(held)))
+		slog.String("session", s.sl.m.id.key), slog.String("reason", le.Reason), slog.Int("held", len(held)))
 	for _, h := range held {
 		h.lockWrites()
 		if h.state.Load() == stateHeld {
-			h.loseWith(&LostError{Key: h.id.key, Token: h.token, Reason: le.Reason, Owner: le.Owner})
+			h.loseWith(&LostError{Key: h.m.id.key, Token: h.token, Reason: le.Reason, Owner: le.Owner})
 		}
 		h.unlockWrites()
 	}
@@ -159,7 +162,7 @@ func (s *Session) endSessionRecord(ctx context.Context, held int) {
 		return
 	}
 	l.state.Store(stateReleased)
-	if err := s.releaseRecord(ctx, l.id, l.currentVersions(), time.Time{}); err != nil {
+	if err := s.releaseRecord(ctx, l.m.id, l.currentVersions(), time.Time{}); err != nil {
 		s.log.Debug("dynamutex: could not mark the session record ended; it runs out after its lease",
 			slog.Any("error", err))
 	}
