@@ -20,8 +20,8 @@ import (
 // ctx bounds the call; the lock's context is a child of call.parent, or of
 // ctx when that is nil (LockWithin bounds the wait alone).
 func (s *Session) lock(ctx context.Context, m *Mutex, call lockCall) (context.Context, error) {
-	if m.err != nil {
-		return nil, m.err
+	if err := m.bad(); err != nil {
+		return nil, err
 	}
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
@@ -126,7 +126,7 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, call lockCall) (context
 	vid := uuid.New()
 	a := &acquisition{m: m, call: call, bo: s.cfg.newBackoff(), vid: vid,
 		wallStart: wallclock.Now().Add(-time.Since(call.start)).Truncate(time.Millisecond),
-		req:       acquireReq{id: m.id, owner: s.cfg.owner, version: vid.String(), lease: s.cfg.lease, data: m.data}}
+		req:       acquireReq{id: m.id, owner: s.cfg.owner, version: vid.String(), lease: s.cfg.lease, data: m.data()}}
 	for {
 		r := s.writeAttempt(ctx, a)
 		switch r.kind {

@@ -110,8 +110,8 @@ func (s *Session) Inspect(ctx context.Context, key string, sortKey ...string) (L
 		return LockInfo{}, fmt.Errorf("%w: Inspect takes one sort-key value at most, got %d", ErrInvalidKey, len(sortKey))
 	}
 	m := s.NewMutex(key, opts...)
-	if m.err != nil {
-		return LockInfo{}, m.err
+	if err := m.bad(); err != nil {
+		return LockInfo{}, err
 	}
 	out, err := s.store.get(ctx, wire.Read(s.store.item(m.id)))
 	if err != nil {

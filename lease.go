@@ -25,7 +25,8 @@ type Lease struct {
 	end    atomic.Pointer[lockEnd]
 	danger *time.Timer // fires ErrLeaseInDanger; runs apart from the heartbeat loop
 	// safeAt is when the lease reaches its safe time, on the Session's
-	// monotonic clock; read without l.writing, which a stuck renewal may hold.
+	// monotonic clock; read without l.writing, which a stuck renewal may
+	// hold. It also says when the write of version was sent (confirmed).
 	safeAt   atomic.Int64
 	state    atomic.Int32
 	inDanger atomic.Bool
@@ -43,7 +44,7 @@ type Lease struct {
 	// due and index place the lease in the heartbeat schedule; guarded by
 	// Session.mu. due is on the Session's monotonic clock, in nanoseconds
 	// from its epoch, and index an int32 beside writing, so that a Lease
-	// fits the allocator's 192-byte size class.
+	// fits the allocator's 112-byte size class.
 	due   int64
 	index int32
 	// writing is set while a write of this lease is in flight; guarded by
@@ -93,10 +94,10 @@ func (l *Lease) Owner() string { return l.m.s.cfg.owner }
 
 // Data returns a copy of the data stored with the lock (WithData), or nil.
 func (l *Lease) Data() []byte {
-	if l.m.data == nil {
+	if l.m.data() == nil {
 		return nil
 	}
-	return append([]byte(nil), l.m.data...)
+	return append([]byte(nil), l.m.data()...)
 }
 
 func (l *Lease) attrs() []any {

@@ -23,14 +23,47 @@ const (
 // each other locally: a waiter wakes as soon as the holder unlocks, without
 // polling DynamoDB. Create Mutexes with Session.NewMutex; a Mutex is cheap.
 type Mutex struct {
-	s       *Session
-	id      lockID // its sort is the sort-key value (WithSortKeyValue)
-	data    []byte
-	hasSort bool  // a sort-key value was given, even ""
-	err     error // bad input, reported by every method before any request
+	s     *Session
+	id    lockID      // its sort is the sort-key value (WithSortKeyValue)
+	extra *mutexExtra // nil for most Mutexes, which are 64 bytes without it
 
 	lease atomic.Pointer[Lease] // the lease held, if any (hold, letGo)
 }
+
+// mutexExtra is what few Mutexes have: data, a sort-key value given
+// explicitly, or bad input.
+type mutexExtra struct {
+	data    []byte
+	hasSort bool  // a sort-key value was given, even ""
+	err     error // bad input, reported by every method before any request
+}
+
+// more returns m's extra, made on first need.
+func (m *Mutex) more() *mutexExtra {
+	if m.extra == nil {
+		m.extra = &mutexExtra{}
+	}
+	return m.extra
+}
+
+// data is the data stored with the lock (WithData), or nil.
+func (m *Mutex) data() []byte {
+	if m.extra == nil {
+		return nil
+	}
+	return m.extra.data
+}
+
+// bad is the Mutex's bad input, reported before any request, or nil.
+func (m *Mutex) bad() error {
+	if m.extra == nil {
+		return nil
+	}
+	return m.extra.err
+}
+
+// hasSort reports whether a sort-key value was given, even "".
+func (m *Mutex) hasSort() bool { return m.extra != nil && m.extra.hasSort }
 
 // NewMutex returns a Mutex for key. Bad input (an empty key, one over
 // DynamoDB's 2048-byte limit, data too large for an item, a missing or
@@ -39,17 +72,19 @@ type Mutex struct {
 func (s *Session) NewMutex(key string, opts ...MutexOption) *Mutex {
 	m := &Mutex{s: s}
 	if s.cfg.keys.format == FormatPython {
-		m.id.sort, m.hasSort = pythonSortValue, true // python-dynamodb-lock's default
+		m.id.sort, m.more().hasSort = pythonSortValue, true // python-dynamodb-lock's default
 	}
 	for _, o := range opts {
 		if o == nil {
-			m.id, m.err = lockID{key: key}, optionError("MutexOption", "nil MutexOption in the list")
+			m.id, m.more().err = lockID{key: key}, optionError("MutexOption", "nil MutexOption in the list")
 			return m
 		}
 		o(m)
 	}
 	m.id.key = key
-	m.err = s.validate(m)
+	if err := s.validate(m); err != nil {
+		m.more().err = err
+	}
 	return m
 }
 
@@ -68,18 +103,18 @@ func (s *Session) validate(m *Mutex) error {
 	}
 	sk := s.cfg.keys.sort
 	switch {
-	case sk == "" && m.hasSort:
+	case sk == "" && m.hasSort():
 		return fmt.Errorf("%w: WithSortKeyValue given, but the Session has no sort key (see WithSortKey)", ErrInvalidKey)
-	case sk != "" && (!m.hasSort || m.id.sort == ""):
+	case sk != "" && (!m.hasSort() || m.id.sort == ""):
 		return fmt.Errorf("%w: the table has sort key %q, so the Mutex needs a non-empty WithSortKeyValue", ErrInvalidKey, sk)
 	case len(m.id.sort) > maxSortKeyBytes:
 		return fmt.Errorf("%w: sort-key value is %d bytes, DynamoDB allows %d", ErrInvalidKey, len(m.id.sort), maxSortKeyBytes)
 	case !utf8.ValidString(m.id.sort):
 		return fmt.Errorf("%w: sort-key value %q is not valid UTF-8", ErrInvalidKey, m.id.sort)
 	}
-	if room := s.dataRoom(m.id); len(m.data) > room {
+	if room := s.dataRoom(m.id); len(m.data()) > room {
 		return fmt.Errorf("%w: %d bytes of data for key %q; at most %d fit in a DynamoDB item with the lock's own attributes",
-			ErrDataTooLarge, len(m.data), key, room)
+			ErrDataTooLarge, len(m.data()), key, room)
 	}
 	return nil
 }
@@ -165,8 +200,8 @@ func (m *Mutex) TryLock(ctx context.Context) (context.Context, error) {
 // ErrLockLost if the lock had been lost: the protected work may then have
 // overlapped with another holder's. The local lock is released in every case.
 func (m *Mutex) Unlock(ctx context.Context) error {
-	if m.err != nil {
-		return m.err
+	if err := m.bad(); err != nil {
+		return err
 	}
 	l := m.letGo()
 	if l == nil {

@@ -455,14 +455,14 @@ type MutexOption func(*Mutex)
 // waiters read it through Lease.Data and HeldError. The slice is copied. It
 // must fit in a DynamoDB item (400 KB) with the lock's own attributes.
 func WithData(b []byte) MutexOption {
-	return func(m *Mutex) { m.data = append([]byte(nil), b...) }
+	return func(m *Mutex) { m.more().data = append([]byte(nil), b...) }
 }
 
 // WithSortKeyValue sets the sort-key value of the lock record, for a Session
 // configured WithSortKey. At most 1024 bytes of UTF-8, not empty. Default:
 // none, or "-" with FormatPython, as python-dynamodb-lock's default.
 func WithSortKeyValue(v string) MutexOption {
-	return func(m *Mutex) { m.id.sort = v; m.hasSort = true }
+	return func(m *Mutex) { m.id.sort = v; m.more().hasSort = true }
 }
 
 // attemptTimeout bounds one acquire or release request. Without it a request

@@ -960,7 +960,7 @@ func FuzzMutexValidate(f *testing.F) {
 		if giveSortValue {
 			opts = append(opts, WithSortKeyValue(sortValue))
 		}
-		err := s.NewMutex(key, opts...).err
+		err := s.NewMutex(key, opts...).bad()
 
 		keyOK := len(key) >= 1 && len(key) <= 2048 && utf8.ValidString(key)
 		sortOK := !giveSortValue
