@@ -30,12 +30,11 @@ func (s *Session) lock(ctx context.Context, m *Mutex, call lockCall) (context.Co
 	if call.parent == nil {
 		call.parent = ctx
 	}
-	ks, err := s.enter(m.id)
-	if err != nil {
+	if err := s.enter(m.id); err != nil {
 		return nil, err
 	}
-	if err := s.lockLocal(ctx, ks, call.wait); err != nil {
-		s.leave(m.id, ks)
+	if err := s.lockLocal(ctx, m.id, call.wait); err != nil {
+		s.leave(m.id)
 		if errors.Is(err, ErrLocked) || errors.Is(err, errWaitBound) {
 			return nil, call.waited(&HeldError{Key: m.id.key, Owner: s.cfg.owner, Local: true}, err)
 		}
@@ -295,7 +294,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, w landed) (context.Contex
 	delete(s.obs, m.id)
 	s.mu.Unlock()
 
-	l := &Lease{m: m, token: token, parent: ctx, version: version, index: -1}
+	l := &Lease{m: m, token: token, parent: ctx, version: version, index: -1, dangerIndex: -1}
 	late := l.startDanger(sent)
 
 	s.mu.Lock()
@@ -313,9 +312,12 @@ func (s *Session) grant(ctx context.Context, m *Mutex, w landed) (context.Contex
 		_ = s.releaseRecord(rctx, m.id, []string{version.String()}, time.Time{})
 		return nil, err
 	}
-	s.held[l] = struct{}{}
+	s.holdLocked(l)
 	if s.sl == nil {
 		s.scheduleLocked(l, s.firstRenewal(sent))
+		if !late {
+			s.watchDangerLocked(l, sent)
+		}
 	}
 	s.mu.Unlock()
 
@@ -326,7 +328,7 @@ func (s *Session) grant(ctx context.Context, m *Mutex, w landed) (context.Contex
 		slog.Duration("wait", ev.Wait), slog.Int("attempts", ev.Attempts))...)
 	s.emit(ev)
 	// Under a session lease, the Session record's danger timer may have
-	// fired between startDanger and the lease joining s.held, where it
+	// fired between startDanger and the lease joining the held ones, where it
 	// would have found it: look again.
 	if late || (l.underSession() && l.pastSafe()) {
 		l.endangered()

@@ -218,7 +218,12 @@ func processCPU() time.Duration {
 //   - wcu/period: the write capacity units DynamoDB Local reported for them
 //     (ReturnConsumedCapacity TOTAL), plus 1 for each write refused by its
 //     condition, whose error reply carries none; refused counts those.
-//   - heap-bytes/lock: live heap after acquiring all, less before, over N.
+//   - heap-bytes/lock: live heap after acquiring all, less before, over N;
+//     the Mutex, the Lease and the library's bookkeeping, with the lock
+//     contexts not yet used. heap-bytes/lock-ctx-used is the same once
+//     Done has been called on every lock context, which makes its
+//     cancellation (a context.WithCancelCause of the caller's context) and
+//     its done channel, as passing it to any request does.
 //   - goroutines: the most seen while holding (HTTP connections included);
 //     goroutines-base before acquiring.
 //   - cpu-s: user+system CPU of the whole process over the hold
@@ -272,6 +277,7 @@ const (
 type heldFigures struct {
 	baseGo, maxGo     int
 	heapPerLock       float64
+	heapPerLockUsed   float64 // once every lock context was used
 	acquireRate       float64
 	periods           float64
 	from, to          meterSnapshot
@@ -359,6 +365,10 @@ func (hr heldRun) holdAll(ctx context.Context) heldFigures {
 	}
 	f.acquireRate = float64(len(keys)) / time.Since(t0).Seconds()
 	f.heapPerLock = heapPerLock(base, len(keys))
+	for _, lctx := range lctxs {
+		_ = lctx.Done()
+	}
+	f.heapPerLockUsed = heapPerLock(base, len(keys))
 	f.hold(db)
 	for _, lctx := range lctxs {
 		if lctx.Err() != nil {
@@ -423,6 +433,7 @@ func (f *heldFigures) report(b *testing.B, n int, mode sessionMode) {
 	b.ReportMetric(float64(refused), "refused")
 	b.ReportMetric(float64(f.to.reads-f.from.reads), "reads")
 	b.ReportMetric(f.heapPerLock, "heap-bytes/lock")
+	b.ReportMetric(f.heapPerLockUsed, "heap-bytes/lock-ctx-used")
 	b.ReportMetric(float64(f.baseGo), "goroutines-base")
 	b.ReportMetric(float64(f.maxGo), "goroutines")
 	b.ReportMetric(f.cpu.Seconds(), "cpu-s")

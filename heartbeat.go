@@ -70,14 +70,16 @@ func (s *Session) reschedule(l *Lease, due time.Time) {
 	s.mu.Unlock()
 }
 
-// forget removes l from the schedule and the set of held leases.
+// forget removes l from the schedule, the danger timer's watch and the set
+// of held leases.
 func (s *Session) forget(l *Lease) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l.index >= 0 {
 		heap.Remove(&s.sched, int(l.index))
 	}
-	delete(s.held, l)
+	s.unwatchDangerLocked(l)
+	s.forgetHeldLocked(l)
 }
 
 // run is the Session's only long-lived goroutine. It starts renewals when they
@@ -119,24 +121,11 @@ func (s *Session) run() {
 		select {
 		case <-s.ctx.Done():
 			_ = g.Wait()
-			s.stopDangerTimers()
+			s.stopDangerTimer()
 			return
 		case <-t.C:
 		case <-s.wake:
 		}
-	}
-}
-
-// stopDangerTimers runs once the loop has stopped, so that no renewal can
-// re-arm a timer after Close.
-func (s *Session) stopDangerTimers() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for l := range s.held {
-		l.stopDanger()
-	}
-	if s.sl != nil {
-		s.sl.stopDanger()
 	}
 }
 

@@ -23,7 +23,6 @@ type Lease struct {
 	// cancellation, made on first use (lockctx.go).
 	parent context.Context
 	end    atomic.Pointer[lockEnd]
-	danger *time.Timer // fires ErrLeaseInDanger; runs apart from the heartbeat loop
 	// safeAt is when the lease reaches its safe time, on the Session's
 	// monotonic clock; read without l.writing, which a stuck renewal may
 	// hold. It also says when the write of version was sent (confirmed).
@@ -47,6 +46,9 @@ type Lease struct {
 	// fits the allocator's 112-byte size class.
 	due   int64
 	index int32
+	// dangerIndex places the lease among those the Session's danger timer
+	// watches (danger.go), -1 outside; guarded by Session.mu.
+	dangerIndex int32
 	// writing is set while a write of this lease is in flight; guarded by
 	// the Session's writeSlots (lockWrites).
 	writing bool
@@ -104,7 +106,7 @@ func (l *Lease) attrs() []any {
 	return []any{slog.String("key", l.m.id.key), slog.Uint64("token", l.token)}
 }
 
-// endangered runs on the danger timer. It must not take l.writing, which a stuck
+// endangered runs on the Session's danger timer. It must not take l.writing, which a stuck
 // renewal may hold.
 func (l *Lease) endangered() {
 	if l.state.Load() != stateHeld || !l.inDanger.CompareAndSwap(false, true) {
@@ -146,25 +148,20 @@ func (l *Lease) safeNanos() int64 {
 	return l.safeAt.Load()
 }
 
-// stopDanger stops the danger timer, which a lock held under the Session's
-// lease does not have.
-func (l *Lease) stopDanger() {
-	if l.danger != nil {
-		l.danger.Stop()
-	}
-}
+// stopDanger takes l off the danger timer's watch: a lock held under the
+// Session's lease is never on it.
+func (l *Lease) stopDanger() { l.m.s.unwatchDanger(l) }
 
 // confirm records a write of ours that landed, sent at sent. Called with l.writing held.
 func (l *Lease) confirm(sent time.Time) {
 	l.version = l.round.version
 	l.round = nil
-	l.setSafeAt(sent)
 	if l == l.m.s.sl {
 		// A lock's danger is for good, but the Session record's must be
 		// able to come again, for the locks taken since this renewal.
 		l.inDanger.Store(false)
 	}
-	l.danger.Reset(time.Until(sent.Add(l.m.s.cfg.safe)))
+	l.m.s.watchDanger(l, sent)
 }
 
 // confirmed is when the write that made l.version was sent: the safe time
@@ -259,26 +256,17 @@ func (l *Lease) currentVersions() []string {
 	return cur
 }
 
-// startDanger starts the danger timer of a lock acquired by a write sent at
-// sent, and reports whether the lease is past its safe time already: a
-// process paused between sending the write and reading its reply can be,
-// and then the caller must get a context that is cancelled on return, not
-// one a timer goroutine cancels a little later. A lock held under the
-// Session's lease has no timer of its own: its safe time is the Session
-// record's, whose timer puts every such lock in danger at once.
+// startDanger starts the safe time of a lock acquired by a write sent at
+// sent, and reports whether the lease is past it already: a process paused
+// between sending the write and reading its reply can be, and then the
+// caller must get a context that is cancelled on return, not one the
+// danger timer cancels a little later. Otherwise grant has the danger
+// timer watch it (watchDangerLocked). A lock held under the Session's lease
+// is never watched: its safe time is the Session record's, whose danger
+// puts every such lock in danger at once.
 func (l *Lease) startDanger(sent time.Time) (late bool) {
-	if l.underSession() {
-		return l.pastSafe()
+	if !l.underSession() {
+		l.setSafeAt(sent)
 	}
-	l.setSafeAt(sent)
-	wait := time.Until(sent.Add(l.m.s.cfg.safe))
-	late = wait <= 0
-	if late {
-		wait = time.Hour // a timer that never fires: endangered runs by hand
-	}
-	l.danger = time.AfterFunc(wait, l.endangered)
-	if late {
-		l.danger.Stop()
-	}
-	return late
+	return l.pastSafe()
 }

@@ -12,16 +12,17 @@ import (
 )
 
 // The danger timer fires exactly the safe time after the confirmed write was
-// sent, on its own timer, and each confirmed renewal pushes it back.
+// sent, apart from the heartbeat loop, and each confirmed renewal pushes it
+// back.
 func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const safe, lease = 400 * time.Millisecond, 500 * time.Millisecond
 		s := &Session{cfg: &config{safe: safe, lease: lease}, epoch: time.Now(),
 			log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		sent := time.Now()
-		l := &Lease{m: &Mutex{s: s, id: lockID{key: "k"}}, parent: context.Background(), index: -1}
+		l := &Lease{m: &Mutex{s: s, id: lockID{key: "k"}}, parent: context.Background(), index: -1, dangerIndex: -1}
 		ctx := (*lockContext)(l)
-		l.danger = time.AfterFunc(time.Until(sent.Add(safe)), l.endangered)
+		s.watchDanger(l, sent)
 
 		// A renewal sent 300ms in and confirmed 80ms later counts from its
 		// send time, not its reply.
@@ -60,10 +61,10 @@ func TestDangerTimerFollowsConfirmedSends(t *testing.T) {
 // Danger fires while the lease's write lock is held by a stuck renewal.
 func TestDangerFiresWhileRenewalIsStuck(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := &Session{cfg: &config{safe: time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		l := &Lease{m: &Mutex{s: s}, parent: context.Background(), index: -1}
+		s := &Session{cfg: &config{safe: time.Second}, epoch: time.Now(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		l := &Lease{m: &Mutex{s: s}, parent: context.Background(), index: -1, dangerIndex: -1}
 		ctx := (*lockContext)(l)
-		l.danger = time.AfterFunc(time.Second, l.endangered)
+		s.watchDanger(l, time.Now())
 		l.lockWrites() // a renewal that never returns
 		defer l.unlockWrites()
 		time.Sleep(time.Second)

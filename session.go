@@ -32,14 +32,20 @@ type Session struct {
 	wake     chan struct{}
 	once     sync.Once
 
-	mu        sync.Mutex
-	closed    bool
-	keys      map[lockID]*keyState
-	obs       map[lockID]observation
-	held      map[*Lease]struct{}
-	sched     schedule
-	abandoned []lockVersion
-	pruned    time.Time
+	mu     sync.Mutex
+	closed bool
+	// keys holds the local state of every key a goroutine of this Session
+	// waits for or holds, and the lease held on it (local.go).
+	keys  map[lockID]keyState
+	obs   map[lockID]observation
+	sched schedule
+	// dangers, dangerTimer and dangerStopped put leases in danger when
+	// their safe time runs out (danger.go).
+	dangers       dangers
+	dangerTimer   *time.Timer
+	dangerStopped bool
+	abandoned     []lockVersion
+	pruned        time.Time
 
 	// sl is the Lease of the Session record under WithSessionLease, nil
 	// otherwise: the one record the heartbeat loop renews, whose safe time
@@ -118,9 +124,8 @@ func NewSession(ctx context.Context, client DynamoDBAPI, table string, opts ...O
 		stop:     stop,
 		loopDone: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
-		keys:     make(map[lockID]*keyState),
+		keys:     make(map[lockID]keyState),
 		obs:      make(map[lockID]observation),
-		held:     make(map[*Lease]struct{}),
 		sessions: make(map[string]sessionSeen),
 		dead:     make(map[string]time.Time),
 		looking:  make(map[string]chan struct{}),
@@ -191,9 +196,11 @@ func (s *Session) Close(ctx context.Context) error {
 // same hold as any change (closed, revoked) that keeps grant from adding
 // one after the list was made.
 func (s *Session) heldLocked() []*Lease {
-	held := make([]*Lease, 0, len(s.held))
-	for l := range s.held {
-		held = append(held, l)
+	var held []*Lease
+	for _, ks := range s.keys {
+		if ks.lease != nil {
+			held = append(held, ks.lease)
+		}
 	}
 	return held
 }

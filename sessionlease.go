@@ -66,7 +66,7 @@ func (s *Session) startSessionLease(ctx context.Context) error {
 	key := wire.SessionKeyPrefix + uuid.NewString()
 	// The Session record's Lease has a Mutex of its own, never locked,
 	// for the key and Session that every Lease takes from its Mutex.
-	l := &Lease{m: &Mutex{s: s, id: s.store.sessionID(key)}, parent: context.Background(), index: -1}
+	l := &Lease{m: &Mutex{s: s, id: s.store.sessionID(key)}, parent: context.Background(), index: -1, dangerIndex: -1}
 	vid := uuid.New()
 	version := vid.String()
 	bo := s.cfg.newBackoff()
@@ -95,10 +95,9 @@ func (s *Session) startSessionLease(ctx context.Context) error {
 			continue
 		}
 		l.version = vid
-		l.setSafeAt(sent)
-		l.danger = time.AfterFunc(time.Until(sent.Add(s.cfg.safe)), l.endangered)
 		s.sl, s.store.session = l, key
 		s.mu.Lock()
+		s.watchDangerLocked(l, sent)
 		s.scheduleLocked(l, sent.Add(s.renewEvery()))
 		s.mu.Unlock()
 		return nil
