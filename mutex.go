@@ -27,6 +27,9 @@ type Mutex struct {
 	id      lockID // its sort is the sort-key value (WithSortKeyValue)
 	data    []byte
 	hasSort bool  // a sort-key value was given, even ""
+	// election marks an Election's own Mutex, the one whose key may begin
+	// with wire.ElectionKeyPrefix.
+	election bool
 	err     error // bad input, reported by every method before any request
 
 	lease atomic.Pointer[Lease] // the lease held, if any (hold, letGo)
@@ -65,6 +68,9 @@ func (s *Session) validate(m *Mutex) error {
 	case isSessionKey(key):
 		return fmt.Errorf("%w: key %q begins with %q, which names Session records (WithSessionLease)",
 			ErrInvalidKey, key, wire.SessionKeyPrefix)
+	case isElectionKey(key) && !m.election:
+		return fmt.Errorf("%w: key %q begins with %q, which names election records (NewElection)",
+			ErrInvalidKey, key, wire.ElectionKeyPrefix)
 	}
 	sk := s.cfg.keys.sort
 	switch {
