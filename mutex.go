@@ -26,11 +26,11 @@ type Mutex struct {
 	s       *Session
 	id      lockID // its sort is the sort-key value (WithSortKeyValue)
 	data    []byte
-	hasSort bool  // a sort-key value was given, even ""
+	hasSort bool // a sort-key value was given, even ""
 	// election marks an Election's own Mutex, the one whose key may begin
 	// with wire.ElectionKeyPrefix.
 	election bool
-	err     error // bad input, reported by every method before any request
+	err      error // bad input, reported by every method before any request
 
 	lease atomic.Pointer[Lease] // the lease held, if any (hold, letGo)
 }
