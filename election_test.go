@@ -39,6 +39,9 @@ func TestElectionCampaignProclaimResign(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok := mustLease(t, lctx).Token()
+		if li, err := s.Inspect(ctx, "dynamutex-election:jobs"); err != nil || li.Owner != "alice" || li.Token != tok {
+			t.Fatalf("Inspect of the election's record = %+v, %v", li, err)
+		}
 		if string(info.Value) != "host-a:8080" || info.Owner != "alice" || info.Token != tok || info.Seq != 0 ||
 			info.Since.After(start) || start.Sub(info.Since) > time.Second {
 			t.Fatalf("Leader = %+v, want host-a:8080 by alice, token %d, seq 0, since about %v", info, tok, start)
