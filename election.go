@@ -117,19 +117,17 @@ func (e *Election) Campaign(ctx context.Context, value []byte) (context.Context,
 		return nil, fmt.Errorf("dynamutex: election %q: Campaign while this Election leads; Resign first", e.name)
 	}
 	value = append([]byte(nil), value...)
-	var since int64
 	call := lockCall{wait: true, data: func() []byte {
-		since = wallclock.Now().UnixMilli()
+		// Set before the write: a Proclaim may follow the moment the
+		// lease is ours, before Campaign returns. No Proclaim runs in
+		// between, since this Election does not lead.
+		since := wallclock.Now().UnixMilli()
+		e.mu.Lock()
+		e.since, e.seq = since, 0
+		e.mu.Unlock()
 		return encodeEnvelope(since, 0, value)
 	}}
-	lctx, err := s.lock(ctx, e.m, call)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	e.since, e.seq = since, 0
-	e.mu.Unlock()
-	return lctx, nil
+	return s.lock(ctx, e.m, call)
 }
 
 // Resign gives up leadership: it ends the Campaign's context with

@@ -19,7 +19,8 @@ type LeaderInfo struct {
 	// greater than all earlier ones, and a Proclaim leaves it unchanged.
 	Token uint64
 	// Since is when the leadership began, by the leader's wall clock, in
-	// whole milliseconds: when it sent the write that won.
+	// whole milliseconds: when it sent the write that won (or, if that
+	// write's reply was lost, the retry that found it landed).
 	Since time.Time
 	// Seq counts the leader's Proclaims: 0 for the value it campaigned
 	// with. Within one Token it only grows.
