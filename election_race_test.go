@@ -178,6 +178,7 @@ func proclaimRace(t *testing.T) {
 	case perr == nil && !errors.Is(berr, context.Canceled):
 		t.Fatalf("candidate that lost the race = %v, want it still waiting until cancelled", berr)
 	}
+	t.Logf("takeover won: %v", bWon.Load())
 	info, err := b.NewElection("race").Leader(ctx)
 	if err != nil {
 		t.Fatal(err)

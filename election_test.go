@@ -241,3 +241,33 @@ func observeInto(ctx context.Context, e *dynamutex.Election) <-chan dynamutex.Le
 	}()
 	return ch
 }
+
+// A Session that closes ends a waiting Campaign with ErrSessionClosed,
+// and its leader's Campaign context with the same cause.
+func TestElectionSessionCloseEndsCampaigns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := dynamutextest.New()
+		a := memSession(t, db, dynamutex.WithOwner("a"))
+		b := memSession(t, db, dynamutex.WithOwner("b"))
+		lead, err := a.NewElection("svc").Campaign(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() { _, err := b.NewElection("svc").Campaign(ctx, nil); errc <- err }()
+		time.Sleep(5 * time.Second)
+		if err := b.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-errc; !errors.Is(err, dynamutex.ErrSessionClosed) {
+			t.Fatalf("waiting Campaign after its Session closed = %v, want ErrSessionClosed", err)
+		}
+		if err := a.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if cause := context.Cause(lead); !errors.Is(cause, dynamutex.ErrSessionClosed) {
+			t.Fatalf("leader's context after Close = %v, want ErrSessionClosed", cause)
+		}
+	})
+}
