@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: test local demo bench chaos chaos-clock chaos-rogue chaos-session chaos-java chaos-python fuzz fmt vet interop
+.PHONY: test local demo bench chaos chaos-clock chaos-rogue chaos-session chaos-election chaos-java chaos-python fuzz fmt vet interop
 
 ## test: the whole suite twice, with the race detector and goleak. First on
 ## the in-memory store, as plain `go test ./...` runs it with no endpoint;
@@ -60,6 +60,13 @@ chaos-rogue:
 ## Session held. Takes CHAOS_FLAGS; output in out/chaos-session/.
 chaos-session:
 	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos -session-lease -out out/chaos-session $(CHAOS_FLAGS)
+
+## chaos-election: the chaos run in election mode: every worker's goroutines
+## campaign on one election, lead with fenced writes and Proclaims, resign or
+## are killed or paused; fails on two leaders at once or a fencing violation.
+## Takes CHAOS_FLAGS; output in out/chaos-election/.
+chaos-election:
+	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos -election -out out/chaos-election $(CHAOS_FLAGS)
 
 ## chaos-java, chaos-python: mixed runs. The lock table is that client's, the
 ## dynamutex workers write its format (WithFormat), and two processes of the

@@ -54,6 +54,9 @@ type lockCall struct {
 	start  time.Time       // when the call began, for EventAcquired's Wait
 	parent context.Context // the parent of the lock's context
 	bound  time.Duration   // LockWithin's bound on the wait; 0 for none
+	// data, when set, makes the data of each write at its send: an
+	// election stamps the time its leadership would begin (election.go).
+	data func() []byte
 }
 
 // landed describes the write that took the lock.
@@ -214,6 +217,9 @@ func (s *Session) writeAttempt(ctx context.Context, a *acquisition) attemptResul
 	a.req.takeover = s.expiredVersion(id, time.Now())
 	a.req.dead = s.deadSessions()
 	a.req.staleClaim = s.staleClaim(id, time.Now())
+	if a.call.data != nil {
+		a.req.data = a.call.data()
+	}
 	sent := time.Now()
 	if a.first.IsZero() {
 		a.first = sent

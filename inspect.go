@@ -109,6 +109,9 @@ func (s *Session) Inspect(ctx context.Context, key string, sortKey ...string) (L
 	default:
 		return LockInfo{}, fmt.Errorf("%w: Inspect takes one sort-key value at most, got %d", ErrInvalidKey, len(sortKey))
 	}
+	if isElectionKey(key) {
+		opts = append(opts, func(m *Mutex) { m.more().election = true }) // an election is read as its record
+	}
 	m := s.NewMutex(key, opts...)
 	if err := m.bad(); err != nil {
 		return LockInfo{}, err

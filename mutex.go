@@ -34,8 +34,11 @@ type Mutex struct {
 // explicitly, or bad input.
 type mutexExtra struct {
 	data    []byte
-	hasSort bool  // a sort-key value was given, even ""
-	err     error // bad input, reported by every method before any request
+	hasSort bool // a sort-key value was given, even ""
+	// election marks an Election's own Mutex, the one whose key may begin
+	// with wire.ElectionKeyPrefix.
+	election bool
+	err      error // bad input, reported by every method before any request
 }
 
 // more returns m's extra, made on first need.
@@ -100,6 +103,9 @@ func (s *Session) validate(m *Mutex) error {
 	case isSessionKey(key):
 		return fmt.Errorf("%w: key %q begins with %q, which names Session records (WithSessionLease)",
 			ErrInvalidKey, key, wire.SessionKeyPrefix)
+	case isElectionKey(key) && (m.extra == nil || !m.extra.election):
+		return fmt.Errorf("%w: key %q begins with %q, which names election records (NewElection)",
+			ErrInvalidKey, key, wire.ElectionKeyPrefix)
 	}
 	sk := s.cfg.keys.sort
 	switch {

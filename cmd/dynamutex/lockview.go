@@ -75,6 +75,10 @@ type lockView struct {
 	// the Session record's.
 	Session      string `json:"session,omitempty"`
 	SessionAlive *bool  `json:"session_alive,omitempty"`
+	// Election is set for an election record (Session.NewElection): the
+	// election's name and leader, or "leader": false. Its raw data is then
+	// left out of Data.
+	Election *electionView `json:"election,omitempty"`
 
 	err       error     // the *RecordError behind Error, for the human output
 	lastWrite time.Time // LastWrite and Deadline as times, for the human output
@@ -108,6 +112,13 @@ func viewOf(info dynamutex.LockInfo) lockView {
 	}
 	if info.Client != "" && info.Token == 0 {
 		v.Token = nil // the client keeps no token: 0 would read as one
+	}
+	if ev, err := electionOf(info); err != nil {
+		v.State, v.Error, v.err = stateCorrupt, err.Error(), err
+		return v
+	} else if ev != nil {
+		v.Election = ev
+		return v
 	}
 	if len(info.Data) > 0 {
 		text, enc := encodeData(info.Data)
@@ -230,6 +241,9 @@ func roughly(d time.Duration) string {
 // dataText shows the data, cut to limit runes if limit > 0; base64 data is
 // marked as such.
 func (v lockView) dataText(limit int) string {
+	if v.Election != nil {
+		return "election " + display(v.Election.Name) + ": " + v.Election.text()
+	}
 	if v.Data == nil {
 		return "-"
 	}

@@ -128,7 +128,12 @@ func (a *app) printStatus(v lockView) {
 		if !v.deadline.IsZero() {
 			fmt.Fprintf(w, "deadline:\t%s\n", v.deadlineText(now))
 		}
-		fmt.Fprintf(w, "data:\t%s\n", v.dataText(0))
+		if v.Election != nil {
+			fmt.Fprintf(w, "election:\t%s\n", display(v.Election.Name))
+			fmt.Fprintf(w, "leader:\t%s\n", v.Election.text())
+		} else {
+			fmt.Fprintf(w, "data:\t%s\n", v.dataText(0))
+		}
 	}
 	_ = w.Flush()
 }

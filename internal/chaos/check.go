@@ -137,8 +137,10 @@ type history struct {
 	// workers' Sessions reported lost.
 	sessions map[string]*sessionChain
 	notices  []Event
-	noticed  map[string]bool // acqID: reported lost with its revoked Session
-	rep      *Report
+	// proclaims are an election run's Proclaim results (check_election.go).
+	proclaims []Event
+	noticed   map[string]bool // acqID: reported lost with its revoked Session
+	rep       *Report
 }
 
 // Check replays a run's events and reports its figures and every violation
@@ -163,6 +165,7 @@ func Check(evs []Event, p Params) *Report {
 	h.checkLosses()
 	h.checkPauses()
 	h.checkClientTurns()
+	h.checkProclaims()
 	h.rep.finish()
 	return h.rep
 }
@@ -188,6 +191,8 @@ func (h *history) load(evs []Event) {
 			h.loadClock(e)
 		case KindLostNotice:
 			h.notices = append(h.notices, e)
+		case KindProclaim:
+			h.proclaims = append(h.proclaims, e)
 		}
 	}
 	for p, from := range l.open {

@@ -106,6 +106,9 @@ type Report struct {
 	RogueViolations     int           // violations whose victim was a rogue's holder
 	StampGapMax         time.Duration // the longest a stamped request waited to be sent (SDK retries, injected latency, pauses)
 
+	// Election runs: Proclaim results, "ok" or the error's class.
+	Proclaims map[string]int
+
 	Violations     []string // the first few
 	ViolationTotal int      // all of them
 
@@ -135,7 +138,7 @@ func newReport() *Report {
 		AcquisitionsByKind: map[string]int{}, KillsByKind: map[string]int{}, PausesByKind: map[string]int{},
 		CrossHandoffs: map[string]int{}, CrossTakeovers: map[string]int{},
 		AcquisitionsByLease: map[string]int{}, KillsByLease: map[string]int{}, PausesByLease: map[string]int{},
-		LostTogetherHow: map[string]int{}}
+		LostTogetherHow: map[string]int{}, Proclaims: map[string]int{}}
 }
 
 const maxViolations = 50
@@ -192,6 +195,9 @@ func (r *Report) Write(w io.Writer) {
 	p("processes             %d (%d killed with SIGKILL, %d paused with SIGSTOP for %v in all)",
 		r.Processes, r.Kills, r.Pauses, r.PauseTotal.Round(time.Millisecond))
 	p("acquisitions          %d", r.Acquisitions)
+	if len(r.Proclaims) > 0 {
+		p("proclaims             %d: %s", sum(r.Proclaims), counts(r.Proclaims))
+	}
 	p("lock calls failed     %s", counts(r.LockFailures))
 	p("contexts ended        %s", counts(r.Cancellations))
 	p("unlock results        %s", counts(r.Releases))

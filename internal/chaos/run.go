@@ -59,6 +59,9 @@ type Config struct {
 	// Sessions, on the same keys; every other kill or pause aims at a
 	// session-lease worker, the one holding the most locks.
 	SessionLease bool
+	// Election makes an election run: every worker's goroutines campaign
+	// on one election (election.go).
+	Election bool
 }
 
 // sessionLeased reports whether the worker in slot uses a session lease.
@@ -74,7 +77,7 @@ func (c Config) WorkerFlags(w WorkerConfig) []string {
 		"-fault-rate", strconv.FormatFloat(w.Faults.Rate, 'g', -1, 64), "-fault-kinds", string(kinds),
 		"-spike", w.Faults.Spike.String(), "-seed", strconv.FormatUint(w.Seed, 10), "-events", w.Events,
 		"-clock-bound", w.Clock.Bound.String(), "-clock-offset", w.Clock.Offset.String(), "-format", w.Format.String(),
-		"-session-lease="+strconv.FormatBool(w.SessionLease))
+		"-session-lease="+strconv.FormatBool(w.SessionLease), "-election="+strconv.FormatBool(w.Election))
 }
 
 // run is the parent's state while workers run.
@@ -229,7 +232,7 @@ func (r *run) startWorker(p *proc, events string, logs *os.File) error {
 	w := WorkerConfig{Endpoint: r.cfg.Endpoint, Table: r.table, Ledger: r.ledger, Proc: p.n,
 		Goroutines: r.cfg.Goroutines, Keys: r.cfg.Keys, Lease: r.cfg.Lease, Wait: r.cfg.Wait, Hold: r.cfg.Hold,
 		Faults: r.cfg.Faults, Seed: r.cfg.Seed*1000 + uint64(p.n), Events: events, Format: r.cfg.Mixed,
-		SessionLease: r.cfg.sessionLeased(p.slot)}
+		SessionLease: r.cfg.sessionLeased(p.slot), Election: r.cfg.Election}
 	if c := r.cfg.Clock; c.Bound > 0 {
 		w.Clock = Clock{Bound: c.Bound, Offset: c.offset(p.slot, r.rng)}
 	}

@@ -46,6 +46,9 @@ type WorkerConfig struct {
 	// their own, so that a kill or pause of the process catches several
 	// locks under one Session.
 	SessionLease bool
+	// Election makes the worker's goroutines campaign on one election
+	// instead of locking keys (election.go).
+	Election bool
 }
 
 // SafeTime is the workers' safe time, which the checker needs too: the
@@ -129,7 +132,11 @@ type holder struct {
 
 func (h *holder) run(ctx context.Context) {
 	for ctx.Err() == nil {
-		h.once(ctx)
+		if h.cfg.Election {
+			h.lead(ctx)
+		} else {
+			h.once(ctx)
+		}
 		sleepCtx(ctx, time.Duration(h.rng.Int64N(int64(h.cfg.Hold)/4+1)))
 	}
 }

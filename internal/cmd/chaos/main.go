@@ -154,6 +154,9 @@ func parseFlags() *options {
 	flag.BoolVar(&cfg.SessionLease, "session-lease", false,
 		"session-lease mode: the workers in odd slots use WithSessionLease, the others per-lock Sessions, on the same keys "+
 			"(for a worker: this worker uses WithSessionLease)")
+	flag.BoolVar(&cfg.Election, "election", false,
+		"election mode: every worker's goroutines campaign on one election, lead with fenced writes and Proclaims, "+
+			"and resign (for a worker: this worker campaigns)")
 	flag.Parse()
 	cfg.Interop = chaos.DefaultInterop()
 	skewSet := false
@@ -192,6 +195,7 @@ func runWorker(ctx context.Context, o *options) int {
 	w.Clock.Bound = cfg.Clock.Bound
 	w.Format = o.w.Format
 	w.SessionLease = cfg.SessionLease
+	w.Election = cfg.Election
 	f, err := os.OpenFile(w.Events, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos worker:", err)
@@ -218,6 +222,9 @@ func runHarness(ctx context.Context, cfg chaos.Config) int {
 	if cfg.Mixed != dynamutex.FormatNative {
 		fmt.Printf("chaos: mixed with %d processes of the real %s lock client, on its table and in its format\n",
 			cfg.Clients, cfg.Mixed)
+	}
+	if cfg.Election {
+		fmt.Printf("chaos: election: every goroutine campaigns on election %q\n", chaos.ElectionName)
 	}
 	if cfg.SessionLease {
 		fmt.Println("chaos: session leases: the workers in odd slots use WithSessionLease, the others per-lock Sessions")
@@ -264,6 +271,10 @@ func validate(c chaos.Config) error {
 		// Session leases need the native format; and the checker judges a
 		// Session's revocation by observation only, not by clock.
 		return fmt.Errorf("-session-lease goes with neither -mixed nor -clock-bound")
+	}
+	if c.Election && (c.SessionLease || c.Mixed != dynamutex.FormatNative) {
+		// Elections refuse session leases and the other clients' formats.
+		return fmt.Errorf("-election goes with neither -session-lease nor -mixed")
 	}
 	for _, k := range c.Faults.Kinds {
 		if !contains(chaos.AllFaults, k) {

@@ -1,0 +1,116 @@
+package dynamutex
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/google/uuid"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
+)
+
+// Proclaim changes the leader's value without a new election: one
+// conditional write on the leader's current record version and token,
+// which renews the lease as a heartbeat does and bumps the proclamation
+// sequence, never the token, so observers see a proclamation of the same
+// leader. It waits for a renewal of the lease in flight, and the
+// heartbeat waits for it. A write whose reply was lost is recognised by
+// the version it wrote when retried, as renewals are.
+//
+// It returns ErrNotLeader if the Election does not lead, and a *LostError
+// (ErrLockLost) if leadership was lost: the record had been taken over,
+// released or changed. If ctx ends while a write's outcome is unknown,
+// Proclaim returns ctx's cause and the value may or may not have been
+// published; the lease stays sound either way (the heartbeat settles it),
+// and calling Proclaim again settles the value.
+func (e *Election) Proclaim(ctx context.Context, value []byte) error {
+	if err := e.checkValue(value); err != nil {
+		return err
+	}
+	l := e.m.lease.Load()
+	if l == nil {
+		return ErrNotLeader
+	}
+	l.lockWrites()
+	defer l.unlockWrites()
+	e.mu.Lock()
+	e.seq++
+	data := encodeEnvelope(e.since, e.seq, value)
+	e.mu.Unlock()
+	var bo backoff.BackOff
+	for {
+		done, err := e.proclaimOnce(ctx, l, data)
+		if done {
+			return err
+		}
+		if err == nil {
+			continue // a renewal landed in our place: write again at once
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("dynamutex: proclaim %q: outcome unknown: %w", e.name, context.Cause(ctx))
+		}
+		if bo == nil {
+			bo = l.m.s.renewBackoff()
+		}
+		if err := l.m.s.sleep(ctx, bo.NextBackOff()); err != nil {
+			return fmt.Errorf("dynamutex: proclaim %q: outcome unknown: %w", e.name, err)
+		}
+	}
+}
+
+// proclaimOnce makes one write of data as a renewal round of l, and
+// reports whether Proclaim is done, with what. An in-doubt renewal's round
+// is reused, so that the record has only ever one version in doubt.
+// Called with l.writing held.
+func (e *Election) proclaimOnce(ctx context.Context, l *Lease, data []byte) (bool, error) {
+	switch l.state.Load() {
+	case stateLost:
+		return true, l.lost
+	case stateReleased:
+		return true, ErrNotLeader
+	}
+	s := l.m.s
+	sent := time.Now()
+	if l.round == nil {
+		l.round = &renewal{version: uuid.New(), first: sent}
+	}
+	l.round.attempts++
+	actx, cancel := context.WithTimeout(ctx, s.cfg.heartbeat)
+	err := s.store.proclaim(actx, replaceReq{id: l.m.id, cur: []string{l.version.String()}, next: l.round.version.String()}, l.token, data)
+	cancel()
+	var cf *conditionFailed
+	switch {
+	case err == nil:
+		l.confirm(sent)
+		return true, nil
+	case errors.As(err, &cf):
+		if s.store.versionOf(cf.item) != l.round.version.String() {
+			l.lose(cf.item)
+			return true, l.lost
+		}
+		// An earlier write of this round landed unheard: ours, or a
+		// renewal's, which left the old value.
+		l.confirm(l.round.first)
+		got, _ := dataAttr(cf.item)
+		return bytes.Equal(got, data), nil
+	case classify(err) == kindFatal:
+		return true, fmt.Errorf("dynamutex: proclaim %q: %w", e.name, err)
+	}
+	return false, err
+}
+
+// proclaim makes one Proclaim write (wire.Proclaim). It fails with a
+// *conditionFailed when the record is at none of r.cur or has another
+// token.
+func (s *store) proclaim(ctx context.Context, r replaceReq, token uint64, data []byte) error {
+	_, err := s.update(ctx, wire.Proclaim(wire.ProclaimArgs{
+		ReplaceArgs: wire.ReplaceArgs{Item: s.item(r.id), Current: r.cur, Next: r.next,
+			Expires: time.Now().Add(s.expiry), Stamp: s.clock.stampNow(s.lease)},
+		Token: token, Data: data,
+	}))
+	return asConditionFailed(err)
+}
