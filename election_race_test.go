@@ -239,4 +239,10 @@ func TestElectionObserveCorruptRecord(t *testing.T) {
 	if errs != 1 || events != 0 {
 		t.Fatalf("Observe yielded %d errors and %d events, want 1 and 0", errs, events)
 	}
+	// Inspect and List report it damaged too, as they do any record they
+	// cannot read.
+	li, err := s.Inspect(ctxTimeout(t, 10*time.Second), "dynamutex-election:bad")
+	if !errors.Is(err, dynamutex.ErrCorruptRecord) || !errors.Is(li.Err, dynamutex.ErrCorruptRecord) || li.Leader != nil {
+		t.Fatalf("Inspect of an election record without an envelope = %+v, %v; want ErrCorruptRecord", li, err)
+	}
 }

@@ -39,8 +39,9 @@ func TestElectionCampaignProclaimResign(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok := mustLease(t, lctx).Token()
-		if li, err := s.Inspect(ctx, "dynamutex-election:jobs"); err != nil || li.Owner != "alice" || li.Token != tok {
-			t.Fatalf("Inspect of the election's record = %+v, %v", li, err)
+		if li, err := s.Inspect(ctx, "dynamutex-election:jobs"); err != nil || li.Owner != "alice" || li.Token != tok ||
+			li.Election != "jobs" || li.Leader == nil || string(li.Leader.Value) != "host-a:8080" || li.Leader.Token != tok {
+			t.Fatalf("Inspect of the election's record = %+v (leader %+v), %v", li, li.Leader, err)
 		}
 		if string(info.Value) != "host-a:8080" || info.Owner != "alice" || info.Token != tok || info.Seq != 0 ||
 			info.Since.After(start) || start.Sub(info.Since) > time.Second {

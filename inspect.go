@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -69,6 +70,14 @@ type LockInfo struct {
 	// revoked, ended by Close, or gone: that Session can never renew
 	// again, and the lock is free to take.
 	SessionEnded bool
+
+	// Election is the election's name for an election record
+	// (Session.NewElection), whose key is "dynamutex-election:" + name; ""
+	// for a lock. Leader is then that record's leader, as Election.Leader
+	// reads it, or nil when the record is released: nobody leads. A leader
+	// that died still shows until it is taken over.
+	Election string
+	Leader   *LeaderInfo
 
 	// Err is set for a record this library cannot read: an item neither it
 	// nor a known lock client wrote, or a damaged one. It is a *RecordError (ErrCorruptRecord), and
@@ -186,6 +195,22 @@ func (s *Session) describeItem(item map[string]types.AttributeValue, received ti
 	return s.describe(id, item, received, look)
 }
 
+// describeElection fills in the election and its leader for an election
+// record, whose leader's envelope in the data must then be readable.
+func describeElection(info *LockInfo, rec record) error {
+	name, ok := strings.CutPrefix(info.Key, wire.ElectionKeyPrefix)
+	if !ok {
+		return nil
+	}
+	info.Election = name
+	if rec.released {
+		return nil
+	}
+	li, err := leaderOf(info.Key, rec)
+	info.Leader = &li
+	return err
+}
+
 // describe decodes the record of id, received at received, and notes its
 // version as observed.
 func (s *Session) describe(id lockID, item map[string]types.AttributeValue, received time.Time, look sessionLookup) LockInfo {
@@ -200,6 +225,9 @@ func (s *Session) describe(id lockID, item map[string]types.AttributeValue, rece
 	info.LastWrite = rec.sent
 	info.ClaimedBy = rec.claim.owner
 	info.Client = rec.client
+	if err := describeElection(&info, rec); err != nil {
+		return LockInfo{Key: id.key, SortKey: id.sort, Err: err}
+	}
 	// A released record needs no watching for a takeover, but its claim
 	// does, to be seen stale.
 	o := s.observe(id, rec, received)

@@ -2,20 +2,13 @@ package main
 
 import (
 	"encoding/base64"
-	be "encoding/binary"
 	"fmt"
 	"strconv"
-	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/dynamutex/dynamutex"
 )
-
-// electionPrefix begins the key of every election record (docs/RECORD.md,
-// "Election records").
-const electionPrefix = "dynamutex-election:"
 
 // electionView is an election record as status and list show it, under
 // the "election" field of the JSON output. Its field names are an
@@ -39,31 +32,27 @@ type electionView struct {
 	ValueEncoding string  `json:"value_encoding,omitempty"`
 }
 
-// electionOf reads info as an election record, or returns nil for a lock.
-// An envelope it cannot read is reported as the record's problem.
-func electionOf(info dynamutex.LockInfo) (*electionView, error) {
-	name, ok := strings.CutPrefix(info.Key, electionPrefix)
-	if !ok {
-		return nil, nil
+// electionOf is info's election, or nil for a lock. The library reads the
+// leader from the record (LockInfo.Election, LockInfo.Leader), and reports
+// a record whose leader it cannot read as damaged (LockInfo.Err).
+func electionOf(info dynamutex.LockInfo) *electionView {
+	if info.Election == "" {
+		return nil
 	}
-	ev := &electionView{Name: name, Leader: !info.Released}
-	if info.Released {
-		return ev, nil
+	ev := &electionView{Name: info.Election}
+	l := info.Leader
+	if l == nil {
+		return ev
 	}
-	d := info.Data
-	if len(d) < 17 || d[0] != 1 {
-		return nil, fmt.Errorf("election record %q: data is not a leader envelope (%d bytes)", info.Key, len(d))
-	}
-	token, seq := info.Token, be.BigEndian.Uint64(d[9:17])
-	ev.Owner, ev.Token, ev.Seq = info.Owner, &token, &seq
-	ev.Since = formatTime(time.UnixMilli(int64(be.BigEndian.Uint64(d[1:9]))))
-	value := d[17:]
-	text, enc := string(value), "utf-8"
-	if !printable(value) {
-		text, enc = base64.StdEncoding.EncodeToString(value), "base64"
+	ev.Leader = true
+	ev.Owner, ev.Token, ev.Seq = l.Owner, &l.Token, &l.Seq
+	ev.Since = formatTime(l.Since)
+	text, enc := string(l.Value), "utf-8"
+	if !printable(l.Value) {
+		text, enc = base64.StdEncoding.EncodeToString(l.Value), "base64"
 	}
 	ev.Value, ev.ValueEncoding = &text, enc
-	return ev, nil
+	return ev
 }
 
 // printable reports whether b is UTF-8 text with no control characters.

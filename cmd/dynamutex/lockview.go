@@ -113,10 +113,7 @@ func viewOf(info dynamutex.LockInfo) lockView {
 	if info.Client != "" && info.Token == 0 {
 		v.Token = nil // the client keeps no token: 0 would read as one
 	}
-	if ev, err := electionOf(info); err != nil {
-		v.State, v.Error, v.err = stateCorrupt, err.Error(), err
-		return v
-	} else if ev != nil {
+	if ev := electionOf(info); ev != nil {
 		v.Election = ev
 		return v
 	}
