@@ -122,6 +122,14 @@
 // while the lock is held, with no timing assumption; [Lease.Guard] gives the
 // bare condition for your own transactions.
 //
+// # Leader election
+//
+// [Session.NewElection] elects one leader among the Sessions that campaign
+// under a name, on one lock record: [Election.Campaign] blocks until this
+// Session leads and returns a context that ends as a lock's does;
+// [Election.Proclaim] changes the leader's value without a new election;
+// [Election.Leader] and [Election.Observe] read who leads, and never write.
+//
 // # Inspection and observability
 //
 // [Session.Inspect] and [Session.List] tell who holds what. Every lifecycle
