@@ -175,6 +175,17 @@ func (m *meteredDB) setOnReply(f func(op, key string, err error, at time.Time)) 
 	m.mu.Unlock()
 }
 
+// reserveKeys gives every key its entry in the per-key counts now, so that
+// counting requests later grows no map: the heap measured while locks are
+// held is then the library's, not the meter's.
+func (m *meteredDB) reserveKeys(keys []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range keys {
+		m.byKey[k] = m.byKey[k]
+	}
+}
+
 // keyCount is the requests a meteredDB sent on one record.
 type keyCount struct{ reads, writes int }
 
@@ -345,6 +356,7 @@ func (hr heldRun) holdAll(ctx context.Context) heldFigures {
 	var f heldFigures
 	ms := make([]*dynamutex.Mutex, len(keys))
 	lctxs := make([]context.Context, len(keys))
+	db.reserveKeys(keys)
 	f.baseGo = quietGoroutines()
 	base := liveHeap()
 	b.StartTimer()
