@@ -3,6 +3,7 @@ package dynamutex
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -65,6 +66,9 @@ func (s *Session) validate(m *Mutex) error {
 	case isSessionKey(key):
 		return fmt.Errorf("%w: key %q begins with %q, which names Session records (WithSessionLease)",
 			ErrInvalidKey, key, wire.SessionKeyPrefix)
+	case strings.HasPrefix(key, wire.SemaphoreKeyPrefix):
+		return fmt.Errorf("%w: key %q begins with %q, which names the permits of Semaphores",
+			ErrInvalidKey, key, wire.SemaphoreKeyPrefix)
 	}
 	sk := s.cfg.keys.sort
 	switch {
