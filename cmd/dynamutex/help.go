@@ -146,6 +146,11 @@ wait for the lock says so once on stderr, with who holds it.
   --session-lease  hold the lock under a Session record, as services using
                    WithSessionLease do: one more write at the start, the same
                    renewals, and status shows the Session
+  --slots N        take one of N permits of semaphore KEY instead of lock KEY,
+                   so that at most N such runs hold one at a time across the
+                   fleet (1 to 100); each permit is held, renewed, lost and
+                   taken over from a dead holder as a lock is; --data is
+                   refused, and --no-wait tries once (busy: exit 75)
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
   --format, --partition-key, --sort-key, --sort-key-value as for every command
 
