@@ -13,16 +13,21 @@ import (
 
 // readMany reads the records of ids (at most wire.MaxBatchRead, all of
 // this table) with one strongly consistent BatchGetItem, projected as a
-// waiter's read, and returns the items found by id: an id missing from the
+// waiter's read unless full, and returns the items found by id: an id missing from the
 // map has no record. Keys that DynamoDB leaves unprocessed are read again,
 // after a short growing pause, within the same call: a caller sees every
 // key read or an error. requests counts the BatchGetItems sent.
-func (s *store) readMany(ctx context.Context, ids []lockID) (found map[lockID]map[string]types.AttributeValue, requests int, err error) {
+func (s *store) readMany(ctx context.Context, ids []lockID, full bool) (found map[lockID]map[string]types.AttributeValue, requests int, err error) {
 	items := make([]wire.Item, len(ids))
 	for i, id := range ids {
 		items[i] = s.item(id)
 	}
 	in := wire.WaitReadMany(items)
+	if full {
+		ka := in.RequestItems[s.table]
+		ka.ProjectionExpression, ka.ExpressionAttributeNames = nil, nil
+		in.RequestItems[s.table] = ka
+	}
 	found = make(map[lockID]map[string]types.AttributeValue, len(ids))
 	pause := 10 * time.Millisecond
 	for len(in.RequestItems) > 0 {

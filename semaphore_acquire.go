@@ -124,7 +124,7 @@ type view struct {
 func (sem *Semaphore) look(ctx context.Context) (view, error) {
 	s := sem.s
 	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
-	found, _, err := s.store.readMany(actx, sem.ids)
+	found, _, err := s.store.readMany(actx, sem.ids, false)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -155,5 +156,44 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// status --slots and list show a semaphore as one entry, holders out of
+// n, and run --slots --no-wait is busy when every permit is held.
+func TestSlotsStatusListBusy(t *testing.T) {
+	h := newHarness(t)
+	var holders []*holder
+	for i := range 3 {
+		ho := &holder{ready: h.path(fmt.Sprintf("r%d", i)), stop: h.path("stop")}
+		args := h.args("run", "--key", "jobs", "--slots", "3", "--", "sh", "-c", holdScript)
+		ho.proc = h.start([]string{"READY=" + ho.ready, "STOP=" + ho.stop}, args...)
+		waitFile(t, ho.ready)
+		holders = append(holders, ho)
+	}
+	r := h.exec(nil, h.args("run", "--key", "jobs", "--slots", "3", "--no-wait", "--", "true")...)
+	if r.code != exitBusy || !strings.Contains(r.stderr, `semaphore "jobs" is busy: all 3 slots held`) {
+		t.Errorf("--no-wait with every slot held: %s", r)
+	}
+	var sv semaphoreView
+	r = h.exec(nil, h.args("status", "jobs", "--slots", "3", "--json")...)
+	if err := json.Unmarshal([]byte(r.stdout), &sv); err != nil || sv.Holders != 3 || sv.Slots != 3 ||
+		len(sv.Permits) != 3 || sv.Permits[2].Limit != 3 {
+		t.Errorf("status --slots 3: %+v (%v)\n%s", sv, err, r)
+	}
+	r = h.exec(nil, h.args("list")...)
+	if !strings.Contains(r.stdout, "SEMAPHORE") || !strings.Contains(r.stdout, "3 of 3") {
+		t.Errorf("list shows no semaphore 3 of 3:\n%s", r)
+	}
+	for i, ho := range holders {
+		if i == 0 {
+			ho.release()
+		} else {
+			ho.wait()
+		}
+	}
+	r = h.exec(nil, h.args("status", "jobs", "--slots", "3")...)
+	if !strings.Contains(r.stdout, "0 of 3") {
+		t.Errorf("status after release:\n%s", r)
 	}
 }
