@@ -46,7 +46,9 @@ func (h *history) checkSemaphore() {
 }
 
 // PermitKeyOf is the key of permit i of the run's semaphore.
-func PermitKeyOf(i int) string { return wire.SemaphoreKeyPrefix + SemaphoreName + ":" + strconv.Itoa(i) }
+func PermitKeyOf(i int) string {
+	return wire.SemaphoreKeyPrefix + SemaphoreName + ":" + strconv.Itoa(i)
+}
 
 // permitIndex is the index of a permit key of the run's semaphore.
 func permitIndex(key string) (int, bool) {
