@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: test local demo bench chaos chaos-clock chaos-rogue chaos-session chaos-election chaos-java chaos-python fuzz fmt vet interop
+.PHONY: test local demo bench chaos chaos-clock chaos-rogue chaos-session chaos-election chaos-semaphore chaos-java chaos-python fuzz fmt vet interop
 
 ## test: the whole suite twice, with the race detector and goleak. First on
 ## the in-memory store, as plain `go test ./...` runs it with no endpoint;
@@ -67,6 +67,12 @@ chaos-session:
 ## Takes CHAOS_FLAGS; output in out/chaos-election/.
 chaos-election:
 	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos -election -out out/chaos-election $(CHAOS_FLAGS)
+
+## chaos-semaphore: the chaos run in semaphore mode: every goroutine takes
+## permits of one semaphore of 3 permits; fails on more than 3 holders at
+## once or any permit's fencing violation. Output in out/chaos-semaphore/.
+chaos-semaphore:
+	scripts/with-dynamodb-local.sh $(GO) run ./internal/cmd/chaos -semaphore 3 -out out/chaos-semaphore $(CHAOS_FLAGS)
 
 ## chaos-java, chaos-python: mixed runs. The lock table is that client's, the
 ## dynamutex workers write its format (WithFormat), and two processes of the

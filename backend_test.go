@@ -223,6 +223,12 @@ func (t *tap) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...
 	})
 }
 
+func (t *tap) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return tapped(ctx, t, in, func(ctx context.Context, in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
+		return t.db.BatchGetItem(ctx, in, optFns...)
+	})
+}
+
 func (t *tap) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
 	return tapped(ctx, t, in, func(ctx context.Context, in *dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {
 		return t.db.Scan(ctx, in, optFns...)

@@ -135,6 +135,10 @@ func (cc *capacityClient) Scan(ctx context.Context, in *dynamodb.ScanInput, optF
 	return cc.c.Scan(ctx, in, optFns...)
 }
 
+func (cc *capacityClient) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return cc.c.BatchGetItem(ctx, in, optFns...)
+}
+
 func (cc *capacityClient) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	return cc.c.TransactWriteItems(ctx, in, optFns...)
 }

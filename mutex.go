@@ -3,6 +3,7 @@ package dynamutex
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -106,6 +107,9 @@ func (s *Session) validate(m *Mutex) error {
 	case isElectionKey(key) && (m.extra == nil || !m.extra.election):
 		return fmt.Errorf("%w: key %q begins with %q, which names election records (NewElection)",
 			ErrInvalidKey, key, wire.ElectionKeyPrefix)
+	case strings.HasPrefix(key, wire.SemaphoreKeyPrefix):
+		return fmt.Errorf("%w: key %q begins with %q, which names the permits of Semaphores",
+			ErrInvalidKey, key, wire.SemaphoreKeyPrefix)
 	}
 	sk := s.cfg.keys.sort
 	switch {

@@ -25,6 +25,9 @@ type Store struct {
 
 	mu     sync.Mutex
 	tables map[string]*table
+	// unprocessed is how many more keys BatchGetItem leaves unprocessed
+	// (LeaveUnprocessed).
+	unprocessed int
 }
 
 // config holds the settings that Options change.

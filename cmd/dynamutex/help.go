@@ -146,6 +146,11 @@ wait for the lock says so once on stderr, with who holds it.
   --session-lease  hold the lock under a Session record, as services using
                    WithSessionLease do: one more write at the start, the same
                    renewals, and status shows the Session
+  --slots N        take one of N permits of semaphore KEY instead of lock KEY,
+                   so that at most N such runs hold one at a time across the
+                   fleet (1 to 100); each permit is held, renewed, lost and
+                   taken over from a dead holder as a lock is; --data is
+                   refused, and --no-wait tries once (busy: exit 75)
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
   --format, --partition-key, --sort-key, --sort-key-value as for every command
 
@@ -236,6 +241,11 @@ writes nothing.
                    has none; claimed_by is the owner of a waiter that claimed
                    the next turn, left out when none did
   --key KEY        the key, instead of the KEY operand (default DYNAMUTEX_KEY)
+  --slots N        KEY names a semaphore of N permits (run --slots N): show it
+                   as one entry, "holders: H of N" and one line per permit
+                   (its holder, token and the limit the holder runs with),
+                   read with one BatchGetItem; --json gives semaphore, slots,
+                   holders and permits (index, limit and the fields above)
   --clock-bound D  this machine's clock is within D of true time: a held record
                    past its deadline by this clock, less D, is free
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
@@ -266,11 +276,14 @@ Show every lock record in the table, sorted by key: state, fencing token,
 lease, last write, deadline, owner and data. Records of the Java and Python
 lock clients show the client after the owner. Records that neither dynamutex
 nor those clients wrote, or that are damaged, are listed as "corrupt" with
-what is wrong. It reads the table with
-strongly consistent scans and writes nothing.
+what is wrong. The permits of a semaphore (run --slots) are shown after
+the locks as one line each: name, holders out of n (the largest limit a
+holder runs with), and each holder's permit index, owner and token. It
+reads the table with strongly consistent scans and writes nothing.
 
   --json           print a JSON array of objects with the fields of
-                   'dynamutex status --json'
+                   'dynamutex status --json', then one object per semaphore
+                   with the fields of 'dynamutex status --slots N --json'
   --clock-bound D  as for status: records past their deadline are free
   --table, --region, --profile, --endpoint, -v, --verbose   as for every command
   --format, --partition-key, --sort-key, --sort-key-value as for every command

@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/dynamutex/dynamutex/internal/wire"
 )
 
 // listTimeout bounds the whole scan of the table.
@@ -20,7 +23,8 @@ const dataColumn = 40
 // listCommand implements `dynamutex list`: every record of the table, read
 // with strongly consistent Scan requests (Session.List), which write
 // nothing. Lock tables are small, so the records are collected and sorted
-// by key, which makes the output stable from one run to the next.
+// by key, which makes the output stable from one run to the next. The
+// permit records of a semaphore are shown as one entry after the locks.
 func (a *app) listCommand(c *common, args []string) int {
 	fs, o := listFlags(c)
 	operands, err := c.parseInterleaved("list", fs, args)
@@ -38,23 +42,43 @@ func (a *app) listCommand(c *common, args []string) int {
 		return a.fail(err)
 	}
 	defer sess.Close(ctx)
-	views := []lockView{} // JSON [] rather than null for an empty table
+	views := []lockView{}       // JSON [] rather than null for an empty table
+	data := map[string][]byte{} // of permit records, for their holders' limits
 	for info, err := range sess.List(ctx) {
 		if err != nil {
 			return a.fail(err)
 		}
 		views = append(views, viewOf(info))
+		if strings.HasPrefix(info.Key, wire.SemaphoreKeyPrefix) {
+			data[info.Key] = info.Data
+		}
+	}
+	views, sems := splitPermits(views, data)
+	if views == nil {
+		views = []lockView{}
 	}
 	slices.SortFunc(views, func(x, y lockView) int {
 		return cmp.Or(cmp.Compare(x.Key, y.Key), cmp.Compare(x.SortKey, y.SortKey))
 	})
 	if o.json {
-		if err := writeJSON(a.stdout, views); err != nil {
+		// Semaphores follow the locks, one entry each, told apart by
+		// their "semaphore" field.
+		all := make([]any, 0, len(views)+len(sems))
+		for _, v := range views {
+			all = append(all, v)
+		}
+		for _, sv := range sems {
+			all = append(all, sv)
+		}
+		if err := writeJSON(a.stdout, all); err != nil {
 			return a.fail(err)
 		}
 		return exitOK
 	}
-	a.printList(c.table, views)
+	if len(views) > 0 || len(sems) == 0 {
+		a.printList(c.table, views)
+	}
+	printSemaphores(a.stdout, sems)
 	return exitOK
 }
 

@@ -18,7 +18,7 @@ import (
 // (the holder renewed, or someone else took it) otherwise. A holder that
 // wrote within its lease, or a record without a write time, is busy at
 // once: only a holder that looks dead is worth a lease of waiting.
-func (r *runner) tryOnce(ctx context.Context, m *dynamutex.Mutex) (context.Context, error) {
+func (r *runner) tryOnce(ctx context.Context, m lockable) (context.Context, error) {
 	if r.c.isGiven("clock-bound") {
 		r.a.progress(r.c, "trying lock %q once (--no-wait, clock bound %v)", r.o.key, r.o.bound)
 	} else {

@@ -31,7 +31,10 @@ type runOptions struct {
 	// as services that use WithSessionLease do, so that the lock is taken
 	// over on the same terms as theirs.
 	sessionLease bool
-	argv         []string // CMD and its arguments
+	// slots: take one of this many permits of semaphore KEY (--slots)
+	// rather than the lock KEY; 0 for a lock.
+	slots int
+	argv  []string // CMD and its arguments
 }
 
 // runCommand implements `dynamutex run`.
@@ -75,6 +78,9 @@ func parseRun(c *common, args []string) (*runOptions, error) {
 	if err := o.checkGrace(c); err != nil {
 		return nil, err
 	}
+	if err := o.checkSlots(c); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -92,6 +98,7 @@ func runFlags(c *common) (*flag.FlagSet, *runOptions) {
 	fs.IntVar(&o.busyCode, "busy-exit-code", o.busyCode, "exit code when the lock is busy")
 	clockBoundFlag(fs, &o.bound)
 	fs.BoolVar(&o.sessionLease, "session-lease", false, "hold the lock under a Session record (WithSessionLease)")
+	fs.IntVar(&o.slots, "slots", 0, "take one of N permits of semaphore KEY, so that at most N run at once")
 	return fs, o
 }
 
@@ -142,6 +149,9 @@ func (a *app) runLocked(c *common, o *runOptions) int {
 // --wait ran out, a signal came, or err. cause is the cause of the wait
 // context, nil if it did not end.
 func (a *app) notAcquired(o *runOptions, err, cause error) int {
+	if code, ok := a.slotsBusy(o, err); ok {
+		return code
+	}
 	var held *dynamutex.HeldError
 	var sig *signalError
 	var elapsed *waitElapsed

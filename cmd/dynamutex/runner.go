@@ -31,14 +31,7 @@ type runner struct {
 // lockAndRun takes the lock, then runs CMD under it. watch is ended as soon
 // as the lock is granted or refused.
 func (r *runner) lockAndRun(ctx context.Context, watch *waitWatch) int {
-	var opts []dynamutex.MutexOption
-	if r.o.data != "" {
-		opts = append(opts, dynamutex.WithData([]byte(r.o.data)))
-	}
-	if r.c.sortKeyValue != "" {
-		opts = append(opts, dynamutex.WithSortKeyValue(r.c.sortKeyValue))
-	}
-	m := r.sess.NewMutex(r.o.key, opts...)
+	m := r.newLockable()
 	r.tally.begin()
 	lctx, err := r.acquire(ctx, m)
 	watch.end()
@@ -66,7 +59,11 @@ func (r *runner) lockAndRun(ctx context.Context, watch *waitWatch) int {
 }
 
 // acquire waits for the lock, or tries it with --no-wait (see tryOnce).
-func (r *runner) acquire(ctx context.Context, m *dynamutex.Mutex) (context.Context, error) {
+func (r *runner) acquire(ctx context.Context, m lockable) (context.Context, error) {
+	if r.o.noWait && r.o.slots > 0 {
+		r.a.progress(r.c, "trying one of %d slots of semaphore %q once (--no-wait)", r.o.slots, r.o.key)
+		return m.TryLock(ctx)
+	}
 	if r.o.noWait {
 		return r.tryOnce(ctx, m)
 	}
@@ -89,6 +86,9 @@ func (r *runner) reportAcquired(lctx context.Context) *dynamutex.Lease {
 // holder names the holder of the lock, for the message after --wait ran
 // out, or returns "" if it cannot be read.
 func (r *runner) holder() string {
+	if r.o.slots > 0 {
+		return fmt.Sprintf("all %d slots held", r.o.slots)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), inspectTimeout)
 	defer cancel()
 	info, err := r.sess.Inspect(ctx, r.o.key)
@@ -100,7 +100,7 @@ func (r *runner) holder() string {
 
 // execute runs CMD while the lock is held, releases the lock when CMD has
 // exited, and returns the exit code.
-func (r *runner) execute(lctx context.Context, m *dynamutex.Mutex) int {
+func (r *runner) execute(lctx context.Context, m lockable) int {
 	lease := r.reportAcquired(lctx)
 	env := append(os.Environ(),
 		envToken+"="+strconv.FormatUint(lease.Token(), 10),
@@ -126,7 +126,7 @@ func (r *runner) execute(lctx context.Context, m *dynamutex.Mutex) int {
 // lock lost and that had not been noticed (quiet is false): CMD then may
 // have run without exclusive access. With quiet, a lost lock has already
 // been reported, or no longer matters.
-func (r *runner) unlock(m *dynamutex.Mutex, quiet bool) bool {
+func (r *runner) unlock(m lockable, quiet bool) bool {
 	// Unlock waits at most one lease for DynamoDB and releases even after a
 	// signal, so it gets a context nothing cancels.
 	err := m.Unlock(context.Background())

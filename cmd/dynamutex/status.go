@@ -34,6 +34,9 @@ func (a *app) statusCommand(c *common, args []string) int {
 	case o.key == "":
 		return a.fail(usageError("status", "no lock key: dynamutex status KEY"))
 	}
+	if c.isGiven("slots") {
+		return a.slotsStatus(c, o)
+	}
 	v, code, err := a.inspect(c, o.key, a.clockOptions(c, o.bound, nil)...)
 	if err != nil {
 		return a.fail(err)
@@ -53,6 +56,7 @@ type statusOptions struct {
 	key   string
 	json  bool
 	bound time.Duration // --clock-bound, if given
+	slots int           // --slots: KEY names a semaphore of this many permits
 }
 
 // statusFlags returns the flag set of status and the options it fills.
@@ -61,8 +65,28 @@ func statusFlags(c *common) (*flag.FlagSet, *statusOptions) {
 	fs := c.flagSet("status")
 	fs.StringVar(&o.key, "key", "", "lock key")
 	fs.BoolVar(&o.json, "json", false, "print JSON")
+	fs.IntVar(&o.slots, "slots", 0, "KEY names a semaphore of N permits: show its holders out of N")
 	clockBoundFlag(fs, &o.bound)
 	return fs, o
+}
+
+// slotsStatus is status --slots N: the semaphore KEY as one entry.
+func (a *app) slotsStatus(c *common, o *statusOptions) int {
+	if o.slots < 1 || o.slots > maxSlots {
+		return a.fail(usageError("status", "%s must be from 1 to %d, got %d", c.source("slots"), maxSlots, o.slots))
+	}
+	sv, err := a.inspectSlots(c, o.key, o.slots, a.clockOptions(c, o.bound, nil)...)
+	if err != nil {
+		return a.fail(err)
+	}
+	if o.json {
+		if err := writeJSON(a.stdout, sv); err != nil {
+			return a.fail(err)
+		}
+		return exitOK
+	}
+	printSlots(a.stdout, sv)
+	return exitOK
 }
 
 // inspect reads the record of key and returns its view with the exit code

@@ -19,7 +19,7 @@ const waitNoticeDelay = 250 * time.Millisecond
 // --verbose, that it is waiting and for whom, if the lock was not granted
 // within waitNoticeDelay. Naming the holder costs one read (Inspect) and no
 // write, and only when the run really waits.
-func (r *runner) lockOrNotice(ctx context.Context, m *dynamutex.Mutex) (context.Context, error) {
+func (r *runner) lockOrNotice(ctx context.Context, m lockable) (context.Context, error) {
 	type locked struct {
 		ctx context.Context
 		err error
@@ -59,6 +59,12 @@ func (r *runner) lockOrNotice(ctx context.Context, m *dynamutex.Mutex) (context.
 // then about to take, or when ctx ended (a signal, --wait), which has its
 // own message.
 func (r *runner) waitingNotice(ctx context.Context) string {
+	if r.o.slots > 0 && ctx.Err() == nil {
+		return fmt.Sprintf("dynamutex: waiting for one of %d slots of semaphore %q", r.o.slots, r.o.key)
+	}
+	if r.o.slots > 0 {
+		return ""
+	}
 	ictx, cancel := context.WithTimeout(ctx, inspectTimeout)
 	defer cancel()
 	info, err := r.sess.Inspect(ictx, r.o.key)

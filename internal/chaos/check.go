@@ -18,6 +18,9 @@ type Params struct {
 	// ExpectEarly inverts the verdict for a run with a rogue clock (see
 	// Report.OK): it must show a takeover of a rogue's lock within the lease.
 	ExpectEarly bool
+	// Semaphore is the number of permits of a semaphore run, 0 otherwise:
+	// then no more than that many may hold permits at once.
+	Semaphore int
 }
 
 // acq is one acquisition, joined from the events that concern it.
@@ -166,6 +169,7 @@ func Check(evs []Event, p Params) *Report {
 	h.checkPauses()
 	h.checkClientTurns()
 	h.checkProclaims()
+	h.checkSemaphore()
 	h.rep.finish()
 	return h.rep
 }

@@ -79,6 +79,11 @@ type Report struct {
 	LostTogetherHow  map[string]int
 	SessionTakeovers int // locks taken from a dead Session without a release (also in Takeovers)
 
+	// Semaphore runs: the number of permits, and the most holders with
+	// live contexts seen at once (checkSemaphore).
+	SemaphoreLimit int
+	SemaphoreMost  int
+
 	WritesAccepted        int
 	WritesRefused         int // refused by the fence
 	WritesFailed          int // no answer from the ledger
@@ -225,6 +230,9 @@ func (r *Report) Write(w io.Writer) {
 	r.writeClocks(p)
 	r.writeKinds(p)
 	r.writeSessions(p)
+	if r.SemaphoreLimit > 0 {
+		p("semaphore             %d permits; most holders with live contexts at once: %d", r.SemaphoreLimit, r.SemaphoreMost)
+	}
 	p("violations            %d", r.ViolationTotal)
 	for _, v := range r.Violations {
 		p("  VIOLATION: %s", v)

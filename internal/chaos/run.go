@@ -62,6 +62,11 @@ type Config struct {
 	// Election makes an election run: every worker's goroutines campaign
 	// on one election (election.go).
 	Election bool
+
+	// Semaphore, when positive, makes a semaphore run: every worker
+	// goroutine takes permits of one semaphore of that many permits
+	// (WorkerConfig.Semaphore) instead of locking keys.
+	Semaphore int
 }
 
 // sessionLeased reports whether the worker in slot uses a session lease.
@@ -77,7 +82,8 @@ func (c Config) WorkerFlags(w WorkerConfig) []string {
 		"-fault-rate", strconv.FormatFloat(w.Faults.Rate, 'g', -1, 64), "-fault-kinds", string(kinds),
 		"-spike", w.Faults.Spike.String(), "-seed", strconv.FormatUint(w.Seed, 10), "-events", w.Events,
 		"-clock-bound", w.Clock.Bound.String(), "-clock-offset", w.Clock.Offset.String(), "-format", w.Format.String(),
-		"-session-lease="+strconv.FormatBool(w.SessionLease), "-election="+strconv.FormatBool(w.Election))
+		"-session-lease="+strconv.FormatBool(w.SessionLease), "-election="+strconv.FormatBool(w.Election),
+		"-semaphore", strconv.Itoa(w.Semaphore))
 }
 
 // run is the parent's state while workers run.
@@ -157,7 +163,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep := Check(evs, Params{Lease: cfg.Lease, Safe: SafeTime(cfg.Lease),
-		Stopping: stopping.UnixNano(), End: ended.UnixNano(), ExpectEarly: cfg.ExpectEarly})
+		Stopping: stopping.UnixNano(), End: ended.UnixNano(), ExpectEarly: cfg.ExpectEarly, Semaphore: cfg.Semaphore})
 	rep.Duration = ended.Sub(started)
 	rep.TornLines = torn
 	r.checkLedger(ctx, db, evs, rep)
@@ -232,7 +238,7 @@ func (r *run) startWorker(p *proc, events string, logs *os.File) error {
 	w := WorkerConfig{Endpoint: r.cfg.Endpoint, Table: r.table, Ledger: r.ledger, Proc: p.n,
 		Goroutines: r.cfg.Goroutines, Keys: r.cfg.Keys, Lease: r.cfg.Lease, Wait: r.cfg.Wait, Hold: r.cfg.Hold,
 		Faults: r.cfg.Faults, Seed: r.cfg.Seed*1000 + uint64(p.n), Events: events, Format: r.cfg.Mixed,
-		SessionLease: r.cfg.sessionLeased(p.slot), Election: r.cfg.Election}
+		SessionLease: r.cfg.sessionLeased(p.slot), Election: r.cfg.Election, Semaphore: r.cfg.Semaphore}
 	if c := r.cfg.Clock; c.Bound > 0 {
 		w.Clock = Clock{Bound: c.Bound, Offset: c.offset(p.slot, r.rng)}
 	}

@@ -49,7 +49,14 @@ type WorkerConfig struct {
 	// Election makes the worker's goroutines campaign on one election
 	// instead of locking keys (election.go).
 	Election bool
+	// Semaphore, when positive, makes the worker's goroutines take permits
+	// of the one semaphore SemaphoreName of that many permits instead of
+	// locking keys.
+	Semaphore int
 }
+
+// SemaphoreName is the semaphore of a semaphore run.
+const SemaphoreName = "chaos"
 
 // SafeTime is the workers' safe time, which the checker needs too: the
 // library's own, derived from the lease.
@@ -152,13 +159,9 @@ func (h *holder) pickKey() string {
 }
 
 func (h *holder) once(ctx context.Context) {
-	key := h.pickKey()
 	sess := h.sess.current()
-	m := sess.NewMutex(key)
-	// LockWithin bounds the wait alone: the lock's context is a child of
-	// ctx, so nothing of the worker's own ends it but its shutdown.
 	start := time.Now().UnixNano()
-	lctx, err := m.LockWithin(ctx, h.cfg.Wait)
+	key, lctx, unlock, err := h.lock(ctx, sess)
 	if err != nil {
 		h.log.Add(Event{Kind: KindLockFailed, G: h.g, Key: key, Start: start, Cause: lockFailure(err)})
 		if errors.Is(err, dynamutex.ErrSessionRevoked) {
@@ -191,8 +194,41 @@ func (h *holder) once(ctx context.Context) {
 		h.write(lctx, l, true)
 	}
 	unlocking := time.Now().UnixNano()
-	err = m.Unlock(context.Background())
+	err = unlock(context.Background())
 	h.log.Add(Event{Kind: KindReleased, G: h.g, Key: key, Token: tok, Start: unlocking, Cause: errClass(err)})
+}
+
+// lock takes a random key (LockWithin), or in a semaphore run a permit of
+// the run's semaphore, and returns the key held, its context and what
+// releases it. Either way the wait alone is bounded: the lock's context is a
+// child of ctx, so nothing of the worker's own ends it but its shutdown.
+func (h *holder) lock(ctx context.Context, sess *dynamutex.Session) (string, context.Context, func(context.Context) error, error) {
+	if h.cfg.Semaphore > 0 {
+		return h.acquirePermit(ctx, sess)
+	}
+	key := h.pickKey()
+	m := sess.NewMutex(key)
+	lctx, err := m.LockWithin(ctx, h.cfg.Wait)
+	return key, lctx, m.Unlock, err
+}
+
+// acquirePermit takes a permit of the semaphore of a semaphore run. The
+// wait is bounded by a timer that is stopped once the permit is held, so
+// that the permit's context, a child of the wait's, outlives the bound.
+func (h *holder) acquirePermit(ctx context.Context, sess *dynamutex.Session) (string, context.Context, func(context.Context) error, error) {
+	wctx, cancel := context.WithCancelCause(ctx)
+	t := time.AfterFunc(h.cfg.Wait, func() { cancel(context.DeadlineExceeded) })
+	lctx, p, err := sess.NewSemaphore(SemaphoreName, h.cfg.Semaphore).Acquire(wctx)
+	t.Stop()
+	if err != nil {
+		cancel(nil)
+		return SemaphoreName, nil, nil, err
+	}
+	release := func(ctx context.Context) error {
+		defer cancel(nil)
+		return p.Release(ctx)
+	}
+	return p.Lease().Key(), lctx, release, nil
 }
 
 // write makes, at random, a fenced or a guarded write to the ledger. It

@@ -151,6 +151,9 @@ func parseFlags() *options {
 	flag.IntVar(&cfg.Clients, "clients", 2, "with -mixed: processes of the real client alive at a time")
 	flag.DurationVar(&cfg.Refresh, "refresh", 75*time.Millisecond, "with -mixed: how often a waiting client polls the table")
 	flag.StringVar(&o.format, "format", "native", "the record format a worker writes (worker only)")
+	flag.IntVar(&cfg.Semaphore, "semaphore", 0,
+		"semaphore mode: every goroutine takes permits of one semaphore of N permits instead of locking keys; "+
+			"the checker fails on more than N holders at once (0: off)")
 	flag.BoolVar(&cfg.SessionLease, "session-lease", false,
 		"session-lease mode: the workers in odd slots use WithSessionLease, the others per-lock Sessions, on the same keys "+
 			"(for a worker: this worker uses WithSessionLease)")
@@ -182,7 +185,7 @@ func checkOnly(o *options) int {
 	}
 	end := evs[len(evs)-1].At
 	rep := chaos.Check(evs, chaos.Params{Lease: o.cfg.Lease, Safe: chaos.SafeTime(o.cfg.Lease),
-		Stopping: end, End: end, ExpectEarly: o.expect})
+		Stopping: end, End: end, ExpectEarly: o.expect, Semaphore: o.cfg.Semaphore})
 	rep.Write(os.Stdout)
 	return exitCode(rep)
 }
@@ -196,6 +199,7 @@ func runWorker(ctx context.Context, o *options) int {
 	w.Format = o.w.Format
 	w.SessionLease = cfg.SessionLease
 	w.Election = cfg.Election
+	w.Semaphore = cfg.Semaphore
 	f, err := os.OpenFile(w.Events, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos worker:", err)
@@ -225,6 +229,9 @@ func runHarness(ctx context.Context, cfg chaos.Config) int {
 	}
 	if cfg.Election {
 		fmt.Printf("chaos: election: every goroutine campaigns on election %q\n", chaos.ElectionName)
+	}
+	if cfg.Semaphore > 0 {
+		fmt.Printf("chaos: semaphore mode: every goroutine takes permits of one semaphore of %d permits\n", cfg.Semaphore)
 	}
 	if cfg.SessionLease {
 		fmt.Println("chaos: session leases: the workers in odd slots use WithSessionLease, the others per-lock Sessions")
@@ -266,6 +273,9 @@ func validate(c chaos.Config) error {
 	}
 	if err := validateMixed(c); err != nil {
 		return err
+	}
+	if c.Semaphore < 0 || c.Semaphore > 100 || c.Semaphore > 0 && c.Mixed != dynamutex.FormatNative {
+		return fmt.Errorf("-semaphore must be from 0 to 100, and goes without -mixed")
 	}
 	if c.SessionLease && (c.Mixed != dynamutex.FormatNative || c.Clock.Bound > 0) {
 		// Session leases need the native format; and the checker judges a
