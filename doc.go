@@ -130,6 +130,14 @@
 // [Election.Proclaim] changes the leader's value without a new election;
 // [Election.Leader] and [Election.Observe] read who leads, and never write.
 //
+// # Counting semaphores
+//
+// [Session.NewSemaphore] lets at most n holders across all processes hold
+// one of its permits at once. Each permit is a lock record, held, renewed,
+// fenced and taken over from a dead holder as a lock is;
+// [Semaphore.Acquire] returns a context like Lock's and a [Permit] to
+// release.
+//
 // # Inspection and observability
 //
 // [Session.Inspect] and [Session.List] tell who holds what. Every lifecycle
