@@ -32,7 +32,7 @@ func (s *store) readMany(ctx context.Context, ids []lockID, full bool) (found ma
 	pause := 10 * time.Millisecond
 	for len(in.RequestItems) > 0 {
 		if requests > 0 {
-			if err := sleepCtx(ctx, pause); err != nil {
+			if err := sleepUntil(ctx, pause, nil); err != nil {
 				return nil, requests, err
 			}
 			pause = min(2*pause, time.Second)
@@ -71,15 +71,4 @@ func (s *store) batchGet(ctx context.Context, in *dynamodb.BatchGetItemInput) (*
 	}
 	s.clock.observe(sent, md, err)
 	return out, err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }
