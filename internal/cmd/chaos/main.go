@@ -221,8 +221,8 @@ func runHarness(ctx context.Context, cfg chaos.Config) int {
 		return 2
 	}
 	cfg.Binary = self
-	fmt.Printf("chaos: %d processes × %d goroutines on %d keys for %v, lease %v, faults %.0f%%, seed %d\n",
-		cfg.Procs, cfg.Goroutines, cfg.Keys, cfg.Duration, cfg.Lease, cfg.Faults.Rate*100, cfg.Seed)
+	fmt.Printf("chaos: %d processes × %d goroutines on %s for %v, lease %v, faults %.0f%%, seed %d\n",
+		cfg.Procs, cfg.Goroutines, contended(cfg), cfg.Duration, cfg.Lease, cfg.Faults.Rate*100, cfg.Seed)
 	if cfg.Mixed != dynamutex.FormatNative {
 		fmt.Printf("chaos: mixed with %d processes of the real %s lock client, on its table and in its format\n",
 			cfg.Clients, cfg.Mixed)
@@ -360,4 +360,15 @@ func exitCode(rep *chaos.Report) int {
 		return 0
 	}
 	return 1
+}
+
+// contended names what the workers contend for, for the banner.
+func contended(cfg chaos.Config) string {
+	switch {
+	case cfg.Election:
+		return "one election"
+	case cfg.Semaphore > 0:
+		return fmt.Sprintf("one semaphore of %d permits", cfg.Semaphore)
+	}
+	return fmt.Sprintf("%d keys", cfg.Keys)
 }
