@@ -107,9 +107,11 @@ func (l *Lease) attrs() []any {
 }
 
 // endangered runs on the Session's danger timer. It must not take l.writing, which a stuck
-// renewal may hold.
+// renewal may hold. It looks at the safe time again: a renewal confirmed
+// after the timer took l off its watch has moved it, and a danger mark
+// set then would keep the Session record's next danger from coming.
 func (l *Lease) endangered() {
-	if l.state.Load() != stateHeld || !l.inDanger.CompareAndSwap(false, true) {
+	if l.state.Load() != stateHeld || !l.pastSafe() || !l.inDanger.CompareAndSwap(false, true) {
 		return
 	}
 	safe := l.m.s.cfg.safe
@@ -156,12 +158,15 @@ func (l *Lease) stopDanger() { l.m.s.unwatchDanger(l) }
 func (l *Lease) confirm(sent time.Time) {
 	l.version = l.round.version
 	l.round = nil
+	// The safe time moves first, so that a danger timer that fired just
+	// before cannot mark the Session record in danger after the mark is
+	// cleared (endangered looks at the safe time).
+	l.m.s.watchDanger(l, sent)
 	if l == l.m.s.sl {
 		// A lock's danger is for good, but the Session record's must be
 		// able to come again, for the locks taken since this renewal.
 		l.inDanger.Store(false)
 	}
-	l.m.s.watchDanger(l, sent)
 }
 
 // confirmed is when the write that made l.version was sent: the safe time
