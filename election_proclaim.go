@@ -3,12 +3,10 @@ package dynamutex
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/google/uuid"
 
 	"github.com/dynamutex/dynamutex/internal/wire"
 )
@@ -75,32 +73,25 @@ func (e *Election) proclaimOnce(ctx context.Context, l *Lease, data []byte) (boo
 	}
 	s := l.m.s
 	sent := time.Now()
-	if l.round == nil {
-		l.round = &renewal{version: uuid.New(), first: sent}
-	}
-	l.round.attempts++
+	req := l.nextAttempt(sent)
 	actx, cancel := context.WithTimeout(ctx, s.cfg.heartbeat)
-	err := s.store.proclaim(actx, replaceReq{id: l.m.id, cur: []string{l.version.String()}, next: l.round.version.String()}, l.token, data)
+	err := s.store.proclaim(actx, req, l.token, data)
 	cancel()
-	var cf *conditionFailed
+	found, failed := l.settle(err, sent)
 	switch {
-	case err == nil:
-		l.confirm(sent)
-		return true, nil
-	case errors.As(err, &cf):
-		if s.store.versionOf(cf.item) != l.round.version.String() {
-			l.lose(cf.item)
-			return true, l.lost
-		}
+	case failed && classify(err) == kindFatal:
+		return true, fmt.Errorf("dynamutex: proclaim %q: %w", e.name, err)
+	case failed:
+		return false, err
+	case l.state.Load() == stateLost:
+		return true, l.lost
+	case found != nil:
 		// An earlier write of this round landed unheard: ours, or a
 		// renewal's, which left the old value.
-		l.confirm(l.round.first)
-		got, _ := dataAttr(cf.item)
+		got, _ := dataAttr(found)
 		return bytes.Equal(got, data), nil
-	case classify(err) == kindFatal:
-		return true, fmt.Errorf("dynamutex: proclaim %q: %w", e.name, err)
 	}
-	return false, err
+	return true, nil
 }
 
 // proclaim makes one Proclaim write (wire.Proclaim). It fails with a

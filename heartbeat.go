@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"context"
 	"errors"
-	"github.com/google/uuid"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -139,29 +138,18 @@ func (s *Session) renew(l *Lease) {
 		return
 	}
 	sent := time.Now()
-	if l.round == nil {
-		l.round = &renewal{version: uuid.New(), first: sent}
-	}
-	l.round.attempts++
+	req := l.nextAttempt(sent)
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.heartbeat)
-	err := s.store.replace(ctx, replaceReq{id: l.m.id, cur: []string{l.version.String()}, next: l.round.version.String()})
+	err := s.store.replace(ctx, req)
 	cancel()
 	ev := l.event(EventRenewed)
 	ev.Latency, ev.Attempts = time.Since(sent), l.round.attempts
 	prev := l.confirmed()
-	var cf *conditionFailed
+	_, failed := l.settle(err, sent)
 	switch {
-	case err == nil:
-		l.confirm(sent)
-	case errors.As(err, &cf):
-		if l.m.s.store.versionOf(cf.item) != l.round.version.String() {
-			l.lose(cf.item)
-			return
-		}
-		// An earlier attempt of this round landed; its reply was lost. Count
-		// the lease from the earliest attempt, which is the safe side.
-		l.confirm(l.round.first)
-	default:
+	case l.state.Load() == stateLost:
+		return
+	case failed:
 		if s.ctx.Err() != nil {
 			return
 		}
@@ -169,9 +157,9 @@ func (s *Session) renew(l *Lease) {
 			l.round.bo = s.renewBackoff()
 		}
 		s.trouble.note("dynamutex: renewal failed; retrying", append(l.attrs(), slog.Any("error", err)), 0, err)
-		failed := l.event(EventRenewalFailed)
-		failed.Attempts, failed.Err = l.round.attempts, err
-		s.emit(failed)
+		fev := l.event(EventRenewalFailed)
+		fev.Attempts, fev.Err = l.round.attempts, err
+		s.emit(fev)
 		s.reschedule(l, time.Now().Add(l.round.bo.NextBackOff()))
 		return
 	}

@@ -2,13 +2,14 @@ package dynamutex
 
 import (
 	"context"
-	"github.com/google/uuid"
+	"errors"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/cenkalti/backoff/v4"
+	"github.com/google/uuid"
 )
 
 // A Lease is one acquisition of a lock. Get it from the context that Lock or
@@ -167,6 +168,43 @@ func (l *Lease) confirm(sent time.Time) {
 		// able to come again, for the locks taken since this renewal.
 		l.inDanger.Store(false)
 	}
+}
+
+// nextAttempt counts one more write of l's renewal round, sent at sent,
+// starting the round if none is under way, and returns the write that
+// moves the record to the round's version. Every attempt of a round writes
+// that one version, so that a retry recognises an earlier attempt that
+// landed without a reply (settle). The heartbeat's renewals and an
+// Election's Proclaim are such rounds. Called with l.writing held.
+func (l *Lease) nextAttempt(sent time.Time) replaceReq {
+	if l.round == nil {
+		l.round = &renewal{version: uuid.New(), first: sent}
+	}
+	l.round.attempts++
+	return replaceReq{id: l.m.id, cur: []string{l.version.String()}, next: l.round.version.String()}
+}
+
+// settle records what a write of l's round sent at sent came to. One that
+// landed confirms the round from sent. A refusal that found the round's
+// own version means an earlier attempt landed and its reply was lost: the
+// round is confirmed from its first attempt, the safe side, and found is
+// that record. Any other refusal loses the lease. failed reports an error
+// that is none of these, after which the round stays open for a retry.
+// Called with l.writing held.
+func (l *Lease) settle(err error, sent time.Time) (found map[string]types.AttributeValue, failed bool) {
+	var cf *conditionFailed
+	switch {
+	case err == nil:
+		l.confirm(sent)
+	case !errors.As(err, &cf):
+		return nil, true
+	case l.m.s.store.versionOf(cf.item) == l.round.version.String():
+		l.confirm(l.round.first)
+		return cf.item, false
+	default:
+		l.lose(cf.item)
+	}
+	return nil, false
 }
 
 // confirmed is when the write that made l.version was sent: the safe time

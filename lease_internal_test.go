@@ -3,12 +3,13 @@ package dynamutex
 import (
 	"context"
 	"errors"
-	"github.com/google/uuid"
 	"io"
 	"log/slog"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // The danger timer fires exactly the safe time after the confirmed write was
