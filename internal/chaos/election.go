@@ -41,12 +41,7 @@ func (h *holder) lead(ctx context.Context) {
 		h.log.Add(Event{Kind: KindLockFailed, G: h.g, Key: ElectionKey, Start: start, Cause: errClass(err)})
 		return
 	}
-	l, _ := dynamutex.LeaseFrom(lctx)
-	tok := l.Token()
-	h.log.Add(Event{Kind: KindAcquired, G: h.g, Key: ElectionKey, Token: tok, Start: start})
-	context.AfterFunc(lctx, func() {
-		h.log.Add(Event{Kind: KindCancelled, G: h.g, Key: ElectionKey, Token: tok, Cause: errClass(context.Cause(lctx))})
-	})
+	l, tok := h.acquired(lctx, ElectionKey, start)
 	hold := h.cfg.Hold
 	if h.rng.IntN(5) == 0 {
 		hold = h.cfg.Lease // a long term, so renewals and their faults come in it

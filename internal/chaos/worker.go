@@ -158,6 +158,19 @@ func (h *holder) pickKey() string {
 	return KeyName(h.rng.IntN(h.cfg.Keys))
 }
 
+// acquired logs that the goroutine holds key under lctx since a Lock that
+// began at start, and arranges to log the end of lctx; it returns the
+// lease and its token.
+func (h *holder) acquired(lctx context.Context, key string, start int64) (*dynamutex.Lease, uint64) {
+	l, _ := dynamutex.LeaseFrom(lctx)
+	tok := l.Token()
+	h.log.Add(Event{Kind: KindAcquired, G: h.g, Key: key, Token: tok, Start: start})
+	context.AfterFunc(lctx, func() {
+		h.log.Add(Event{Kind: KindCancelled, G: h.g, Key: key, Token: tok, Cause: errClass(context.Cause(lctx))})
+	})
+	return l, tok
+}
+
 func (h *holder) once(ctx context.Context) {
 	sess := h.sess.current()
 	start := time.Now().UnixNano()
@@ -169,12 +182,7 @@ func (h *holder) once(ctx context.Context) {
 		}
 		return
 	}
-	l, _ := dynamutex.LeaseFrom(lctx)
-	tok := l.Token()
-	h.log.Add(Event{Kind: KindAcquired, G: h.g, Key: key, Token: tok, Start: start})
-	context.AfterFunc(lctx, func() {
-		h.log.Add(Event{Kind: KindCancelled, G: h.g, Key: key, Token: tok, Cause: errClass(context.Cause(lctx))})
-	})
+	l, tok := h.acquired(lctx, key, start)
 
 	// One holder in five works for up to two leases, so renewals, and faults
 	// in them, happen while it holds.
