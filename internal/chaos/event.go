@@ -89,16 +89,17 @@ const (
 )
 
 // Lock-table operations, as the transport tells them apart: the writes as
-// package wire classifies them, and a waiter's read.
+// package wire classifies them, a waiter's read and a batch read.
 const (
-	OpAcquire = string(wire.OpAcquire)
-	OpRenew   = string(wire.OpRenew)
-	OpRelease = string(wire.OpRelease)
-	OpRead    = "read"                 // a waiter's GetItem: faults only, since a read changes nothing the checker follows
-	OpClaim   = string(wire.OpClaim)   // a starving waiter's claim of the next turn: it decides order, never exclusion
-	OpUnclaim = string(wire.OpUnclaim) // a Lock call that gave up removes its claim
-	OpSession = string(wire.OpSession) // the creation of a Session record (WithSessionLease)
-	OpOther   = string(wire.OpOther)
+	OpAcquire   = string(wire.OpAcquire)
+	OpRenew     = string(wire.OpRenew)
+	OpRelease   = string(wire.OpRelease)
+	OpRead      = "read"                 // a waiter's GetItem: faults only, since a read changes nothing the checker follows
+	OpBatchRead = "batch-read"           // a semaphore's BatchGetItem of its permits: faults only, as OpRead
+	OpClaim     = string(wire.OpClaim)   // a starving waiter's claim of the next turn: it decides order, never exclusion
+	OpUnclaim   = string(wire.OpUnclaim) // a Lock call that gave up removes its claim
+	OpSession   = string(wire.OpSession) // the creation of a Session record (WithSessionLease)
+	OpOther     = string(wire.OpOther)
 )
 
 // An Event is one line of the run's log. Times are wall-clock Unix

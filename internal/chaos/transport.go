@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,23 +32,37 @@ const (
 	FaultReset       = "reset"                  // connection reset before sending; not applied
 	FaultLostReply   = "lost-reply"             // sent and answered, then the connection resets: applied, reply lost
 	FaultLatency     = "latency"                // sent after a delay of up to Faults.Spike
+
+	// FaultUnprocessed is for a batch read of more than one key only:
+	// DynamoDB is sent a random non-empty strict subset of the keys, and
+	// the reply names the rest in UnprocessedKeys, as DynamoDB's own does
+	// when a batch meets its limits. The library must read those again.
+	FaultUnprocessed = "unprocessed"
 )
 
 // AllFaults lists every fault kind.
-var AllFaults = []string{FaultThrottling, FaultProvisioned, Fault500, Fault503, FaultTimeout, FaultReset, FaultLostReply, FaultLatency}
+var AllFaults = []string{FaultThrottling, FaultProvisioned, Fault500, Fault503, FaultTimeout, FaultReset, FaultLostReply,
+	FaultLatency, FaultUnprocessed}
 
 // Faults configures a Transport.
 type Faults struct {
-	Rate  float64       // probability that a lock-table write gets a fault
-	Kinds []string      // the kinds to choose from, uniformly; nil means AllFaults
+	// Rate is the probability that a lock-table request gets a fault, if
+	// any of Kinds applies to it.
+	Rate float64
+	// Kinds are the kinds to choose from, uniformly among those that apply
+	// to the request: FaultUnprocessed applies to a batch read of more than
+	// one key only, so writes and single reads draw from the others, and a
+	// request to which none applies gets no fault. Nil means AllFaults.
+	Kinds []string
 	Spike time.Duration // the longest FaultLatency delay
 	Seed  uint64        // seeds the random source that draws the faults
 }
 
 // Transport is an http.RoundTripper for the library's DynamoDB client. It
-// injects faults into the library's writes to one table and logs every such
-// write that DynamoDB applied, with the versions and token it carried, so the
-// checker can follow each lease's chain of writes.
+// injects faults into the library's writes to one table, its reads of it
+// (GetItem) and its batch reads that name it (BatchGetItem), and logs every
+// such write that DynamoDB applied, with the versions and token it carried,
+// so the checker can follow each lease's chain of writes.
 type Transport struct {
 	Base   http.RoundTripper
 	Table  string
@@ -137,13 +152,24 @@ func (t *Transport) SetFaults(f Faults) {
 	t.mu.Unlock()
 }
 
-func (t *Transport) pick() string {
+// pick draws the fault of one request, or none. many says the request is
+// a batch read of more than one key, the only kind FaultUnprocessed
+// applies to: leaving it out of the other requests' draw, rather than
+// drawing it and injecting nothing, keeps their fault rate at Faults.Rate.
+func (t *Transport) pick(many bool) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.rng.Float64() >= t.Faults.Rate {
 		return ""
 	}
-	return t.Faults.Kinds[t.rng.IntN(len(t.Faults.Kinds))]
+	kinds := t.Faults.Kinds
+	if !many && slices.Contains(kinds, FaultUnprocessed) {
+		kinds = slices.DeleteFunc(slices.Clone(kinds), func(k string) bool { return k == FaultUnprocessed })
+	}
+	if len(kinds) == 0 {
+		return ""
+	}
+	return kinds[t.rng.IntN(len(kinds))]
 }
 
 func (t *Transport) spike() time.Duration {
@@ -164,14 +190,17 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	target := r.Header.Get("X-Amz-Target")
+	if b, ok := t.lockBatch(target, body); ok {
+		return t.read(r, OpBatchRead, b.first, b)
+	}
 	if key, ok := t.lockRead(target, body); ok {
-		return t.read(r, key)
+		return t.read(r, OpRead, key, nil)
 	}
 	w, ok, table := parseWrite(target, body)
 	if !ok || table != t.Table {
 		return t.Base.RoundTrip(r)
 	}
-	fault := t.pick()
+	fault := t.pick(false)
 	if fault != "" {
 		t.Log.Add(Event{Kind: KindFault, Op: w.op, Key: w.key, Fault: fault})
 	}
@@ -283,15 +312,20 @@ func keyOf(key map[string]map[string]any) string {
 	return ""
 }
 
-// read sends a waiter's read through the same faults as the writes. A lost
-// reply is a reset after DynamoDB answered: for a read, just an error.
-func (t *Transport) read(r *http.Request, key string) (*http.Response, error) {
-	fault := t.pick()
+// read sends a waiter's read (op OpRead) or a batch read (OpBatchRead,
+// with b) of the lock table through the same faults as the writes, and a
+// batch of more than one key through FaultUnprocessed too. A lost reply is
+// a reset after DynamoDB answered: for a read, just an error.
+func (t *Transport) read(r *http.Request, op, key string, b *batchRead) (*http.Response, error) {
+	fault := t.pick(b != nil && len(b.keys) > 1)
 	if fault != "" {
-		t.Log.Add(Event{Kind: KindFault, Op: OpRead, Key: key, Fault: fault})
+		t.Log.Add(Event{Kind: KindFault, Op: op, Key: key, Fault: fault})
 	}
 	if resp, done, err := t.inject(r, fault); done {
 		return resp, err
+	}
+	if fault == FaultUnprocessed {
+		return t.unprocessed(r, b)
 	}
 	resp, err := t.Base.RoundTrip(r)
 	if err == nil && fault == FaultLostReply {

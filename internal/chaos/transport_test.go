@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ func TestTransportFaults(t *testing.T) {
 	}
 	r.checkReadFaults(t)
 	r.checkRetryFound(t)
+	r.checkBatchUnprocessed(t)
 }
 
 // transportCase is an injected fault and what a write meeting it must do.
@@ -189,5 +191,41 @@ func (r *faultRig) checkRetryFound(t *testing.T) {
 	}
 	if got, want := strings.Join(r.kinds(t), " "), "sent landed:token sent found:token sent refused"; got != want {
 		t.Fatalf("events %q, want %q", got, want)
+	}
+}
+
+// checkBatchUnprocessed: DynamoDB Local answers the part of a batch read
+// that the unprocessed fault sends (its body rewritten under the SDK's
+// signature), and the library's client sees those items plus the rest of
+// the keys unprocessed; reading those again gets them all.
+func (r *faultRig) checkBatchUnprocessed(t *testing.T) {
+	var keys []map[string]types.AttributeValue
+	for i := range 4 {
+		key := "batch-" + strconv.Itoa(i)
+		if err := r.write(key, "v-"+key, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: key}})
+	}
+	r.buf.Reset()
+	r.tr.SetFaults(Faults{Rate: 1, Kinds: []string{FaultUnprocessed}})
+	defer r.tr.SetFaults(Faults{})
+	in := &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+		r.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}}
+	out, err := r.c.BatchGetItem(r.ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, left := len(out.Responses[r.table]), len(out.UnprocessedKeys[r.table].Keys)
+	if got == 0 || left == 0 || got+left != len(keys) {
+		t.Fatalf("%d items and %d unprocessed of %d keys", got, left, len(keys))
+	}
+	r.tr.SetFaults(Faults{})
+	again, err := r.c.BatchGetItem(r.ctx, &dynamodb.BatchGetItemInput{RequestItems: out.UnprocessedKeys})
+	if err != nil || len(again.Responses[r.table]) != left || len(again.UnprocessedKeys) != 0 {
+		t.Fatalf("read again: %d items, %d tables unprocessed, %v", len(again.Responses[r.table]), len(again.UnprocessedKeys), err)
+	}
+	if ks := r.kinds(t); len(ks) != 1 || ks[0] != "fault:unprocessed" {
+		t.Fatalf("events %q, want one unprocessed fault", ks)
 	}
 }
