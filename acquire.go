@@ -26,7 +26,9 @@ func (s *Session) lock(ctx context.Context, m *Mutex, call lockCall) (context.Co
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	call.start = time.Now()
+	if call.start.IsZero() {
+		call.start = time.Now()
+	}
 	if call.parent == nil {
 		call.parent = ctx
 	}
@@ -57,6 +59,14 @@ type lockCall struct {
 	// data, when set, makes the data of each write at its send: an
 	// election stamps the time its leadership would begin (election.go).
 	data func() []byte
+	// version, when set, is the version every write of the call carries
+	// instead of a new one: a semaphore's waiter takes the permit it
+	// claimed with the version its claim names (semaphore_claim.go).
+	version uuid.UUID
+	// tally, when set, counts the requests of a caller that made some
+	// before this call (a semaphore's reads): the call adds its own, and
+	// EventAcquired's Attempts counts them all.
+	tally *int
 }
 
 // landed describes the write that took the lock.
@@ -125,10 +135,10 @@ type attemptResult struct {
 // is held elsewhere, a Lock waits by reading (waitTurn) and writes again
 // only when a read shows the record free or ready to be taken over.
 func (s *Session) acquire(ctx context.Context, m *Mutex, call lockCall) (context.Context, error) {
-	vid := uuid.New()
-	a := &acquisition{m: m, call: call, bo: s.cfg.newBackoff(), vid: vid,
-		wallStart: wallclock.Now().Add(-time.Since(call.start)).Truncate(time.Millisecond),
-		req:       acquireReq{id: m.id, owner: s.cfg.owner, version: vid.String(), lease: s.cfg.lease, data: m.data()}}
+	a := s.newAcquisition(m, call)
+	if call.tally != nil {
+		defer func() { *call.tally = a.attempts }()
+	}
 	for {
 		r := s.writeAttempt(ctx, a)
 		switch r.kind {
@@ -172,6 +182,20 @@ func (s *Session) acquire(ctx context.Context, m *Mutex, call lockCall) (context
 			}
 		}
 	}
+}
+
+func (s *Session) newAcquisition(m *Mutex, call lockCall) *acquisition {
+	vid := call.version
+	if vid == uuid.Nil {
+		vid = uuid.New()
+	}
+	a := &acquisition{m: m, call: call, bo: s.cfg.newBackoff(), vid: vid,
+		wallStart: wallclock.Now().Add(-time.Since(call.start)).Truncate(time.Millisecond),
+		req:       acquireReq{id: m.id, owner: s.cfg.owner, version: vid.String(), lease: s.cfg.lease, data: m.data()}}
+	if call.tally != nil {
+		a.attempts = *call.tally
+	}
+	return a
 }
 
 // takeFromDead reports whether a write should go at once to take rec from

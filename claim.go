@@ -213,16 +213,8 @@ func (s *Session) mayClaim(a *acquisition, rec record, now time.Time) bool {
 // writeClaim makes one claim write for a: a first claim, a re-assertion
 // of its own, or a takeover of a younger or stale one.
 func (s *Session) writeClaim(ctx context.Context, a *acquisition, rec record) error {
-	c := claim{version: a.req.version, owner: a.req.owner, since: a.wallStart, beat: newVersion(), lease: s.cfg.lease}
-	stale := "" // a stale claim of another call is replaced on the strength of its beat
-	if rec.claim.version != a.req.version && s.claimStale(a.m.id, rec.claim, time.Now()) {
-		stale = rec.claim.beat
-	}
-	sent := time.Now()
+	sent, err := s.sendClaim(ctx, a.m.id, claimFor{version: a.req.version, since: a.wallStart, rec: rec})
 	a.claim.sent = sent
-	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
-	err := s.store.claim(actx, claimReq{id: a.m.id, c: c, stale: stale})
-	cancel()
 	a.attempts++
 	var cf *conditionFailed
 	switch {
@@ -241,20 +233,51 @@ func (s *Session) writeClaim(ctx context.Context, a *acquisition, rec record) er
 	}
 }
 
+// claimFor is what a claim write needs to know of its claimant and of the
+// record it claims.
+type claimFor struct {
+	version string    // the claimant's acquisition version
+	since   time.Time // when the claimant began to wait, by the wall clock
+	rec     record    // the record as last read: its claim may be replaced
+}
+
+// sendClaim makes one claim write on id and returns when it was sent and
+// the store's answer: nil when it landed, a *conditionFailed when another
+// live claim stands (or the record is gone).
+func (s *Session) sendClaim(ctx context.Context, id lockID, f claimFor) (time.Time, error) {
+	c := claim{version: f.version, owner: s.cfg.owner, since: f.since, beat: newVersion(), lease: s.cfg.lease}
+	stale := "" // a stale claim of another call is replaced on the strength of its beat
+	if f.rec.claim.version != f.version && s.claimStale(id, f.rec.claim, time.Now()) {
+		stale = f.rec.claim.beat
+	}
+	sent := time.Now()
+	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
+	defer cancel()
+	return sent, s.store.claim(actx, claimReq{id: id, c: c, stale: stale})
+}
+
 // claimStands records news that a's claim, sent at sent, landed: a claim
 // that did not stand before starts the fast reads, and the first one of
 // the call is announced.
 func (s *Session) claimStands(a *acquisition, sent time.Time) {
-	a.claim.landed = sent
-	if !a.claim.standing {
+	fresh, first := a.claim.stood(sent)
+	if fresh {
 		a.poll = s.cfg.claimPoll()
 	}
-	a.claim.standing = true
-	if !a.claim.announced {
-		a.claim.announced = true
+	if first {
 		s.emit(Event{Kind: EventClaimed, Key: a.m.id.key, SortKey: a.m.id.sort,
 			Wait: time.Since(a.call.start), Attempts: a.attempts})
 	}
+}
+
+// stood records news that a claim write sent at sent landed. It reports
+// whether the claim did not stand before, when the claimant's fast reads
+// start, and whether it is the call's first, which EventClaimed announces.
+func (cs *claimState) stood(sent time.Time) (fresh, first bool) {
+	cs.landed = sent
+	fresh, first = !cs.standing, !cs.announced
+	cs.standing, cs.announced = true, true
+	return fresh, first
 }
 
 // claimStale reports whether this Session has watched c, at its present
@@ -277,6 +300,12 @@ func (s *Session) staleClaim(id lockID, now time.Time) string {
 // blockedByClaim reports whether rec's claim keeps a's write out: a live
 // claim of another Lock call.
 func (s *Session) blockedByClaim(a *acquisition, rec record, now time.Time) bool {
+	return s.claimBlocks(a.m.id, rec, a.req.version, now)
+}
+
+// claimBlocks reports whether id's record rec has a live claim that keeps
+// out every acquire write but one of its claimant's version.
+func (s *Session) claimBlocks(id lockID, rec record, version string, now time.Time) bool {
 	c := rec.claim
-	return !c.none() && c.version != a.req.version && !s.claimStale(a.m.id, c, now)
+	return !c.none() && c.version != version && !s.claimStale(id, c, now)
 }

@@ -136,7 +136,7 @@
 // one of its permits at once. Each permit is a lock record, held, renewed,
 // fenced and taken over from a dead holder as a lock is;
 // [Semaphore.Acquire] returns a context like Lock's and a [Permit] to
-// release.
+// release; its waiting is bounded by the same claims as Lock's.
 //
 // # Inspection and observability
 //

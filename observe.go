@@ -68,7 +68,9 @@ const (
 	// next turn in the record, so that no holder that re-locks at once, and
 	// no younger waiter, takes the lock before it. Wait is how long the call
 	// had waited; Attempts counts its requests so far. Token is zero. It is
-	// sent once per Lock call, at its first claim that landed.
+	// sent once per Lock call, at its first claim that landed. A starving
+	// Semaphore.Acquire sends it too, once, with the key of the permit it
+	// claimed.
 	EventClaimed
 	// EventSessionRevoked: under WithSessionLease, the Session record's
 	// renewal found it revoked by another process, or gone. Every lock the

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/google/uuid"
+
+	"github.com/dynamutex/dynamutex/internal/wallclock"
 )
 
 // Acquire blocks until it holds one of the semaphore's permits, ctx ends,
@@ -25,8 +28,13 @@ import (
 // Session record is revoked or gone (WithSessionLease). While all n are
 // held, Acquire reads all n again with one BatchGetItem per poll on Lock's
 // backoff schedule (WithBackoff), never sleeping past the moment a permit
-// it watches may be taken over. A waiter does not claim a turn: see
-// docs/SEMAPHORE.md for what bounds its wait.
+// it watches may be taken over.
+//
+// Waiting is bounded as Lock's is: an Acquire that has seen a permit pass
+// to another acquirer while it waited, and has waited longer than a second
+// (or a quarter of the lease), claims the next turn of one held permit, so
+// that holders that release and acquire again at once cannot keep it out.
+// See docs/SEMAPHORE.md.
 //
 // On error no permit is held. On success the permit is held until
 // Release, even after ctx ends.
@@ -42,6 +50,38 @@ func (sem *Semaphore) TryAcquire(ctx context.Context) (context.Context, *Permit,
 	return sem.acquire(ctx, false)
 }
 
+// semCall is the state of one Acquire or TryAcquire call across its
+// polls.
+type semCall struct {
+	sem  *Semaphore
+	wait bool // Acquire rather than TryAcquire
+	// start is when the call began, and wallStart the same by the wall
+	// clock in whole milliseconds: claims are ordered by it.
+	start, wallStart time.Time
+	// version is what every take and claim of the call writes, so that a
+	// claimant's take passes its own claim. A take whose reply was lost
+	// may land later and is released by the heartbeat loop, so the call
+	// moves to a new version after one (renew).
+	version  uuid.UUID
+	attempts int // requests made so far
+	bo       backoff.BackOff
+	tokens   []uint64 // the token of each permit at the last read; 0 if none seen
+	// turnover is set once the call has seen a permit pass to another
+	// acquirer: it has lost a turn, and may claim one.
+	turnover bool
+	claimAt  int        // the permit our claim is on, or -1
+	claim    claimState // our claim's standing, as on a Lock's
+	claimed  []bool     // the permits we sent a claim to under version
+	poll     time.Duration
+}
+
+func (sem *Semaphore) newCall(wait bool) *semCall {
+	start := time.Now()
+	return &semCall{sem: sem, wait: wait, start: start, wallStart: wallclock.Now().Truncate(time.Millisecond),
+		version: uuid.New(), bo: sem.s.cfg.newBackoff(), tokens: make([]uint64, len(sem.ids)),
+		claimAt: -1, claimed: make([]bool, len(sem.ids))}
+}
+
 func (sem *Semaphore) acquire(ctx context.Context, wait bool) (context.Context, *Permit, error) {
 	if sem.err != nil {
 		return nil, nil, sem.err
@@ -49,42 +89,84 @@ func (sem *Semaphore) acquire(ctx context.Context, wait bool) (context.Context, 
 	if ctx.Err() != nil {
 		return nil, nil, context.Cause(ctx)
 	}
-	bo := sem.s.cfg.newBackoff()
+	c := sem.newCall(wait)
 	rushed := false // the last round re-read at once after a lost write
 	for {
-		v, err := sem.look(ctx)
+		v, err := c.look(ctx)
 		if err != nil && (!wait || ctx.Err() != nil || classify(err) == kindFatal) {
-			return nil, nil, err
+			return nil, nil, c.end(err)
 		}
-		if err == nil && len(v.free) > 0 {
-			lctx, p, err := sem.take(ctx, v.free[rand.N(len(v.free))])
-			if err == nil || !retryable(ctx, err) {
-				return lctx, p, err
+		if err == nil {
+			t, again, err := c.round(ctx, v, rushed)
+			if t.p != nil || err != nil {
+				return t.ctx, t.p, err
 			}
-			if !wait && errors.Is(err, ErrLocked) {
-				return nil, nil, fmt.Errorf("%w: semaphore %q: %w", ErrNoPermit, sem.name, err)
-			} else if !wait {
-				return nil, nil, err
-			}
-			if !rushed {
+			if again {
 				rushed = true
 				continue // a lost race: the permits changed, read them again now
 			}
-		} else if !wait {
-			return nil, nil, fmt.Errorf("%w: semaphore %q: all %d permits held", ErrNoPermit, sem.name, len(sem.ids))
 		}
 		rushed = false
-		d := bo.NextBackOff()
-		if d == backoff.Stop {
-			return nil, nil, fmt.Errorf("%w: semaphore %q: the backoff policy gave up", ErrNoPermit, sem.name)
-		}
-		if err == nil {
-			d = min(d, v.until)
-		}
-		if err := sem.s.sleep(ctx, d); err != nil {
-			return nil, nil, err
+		if err := c.pause(ctx, v, err == nil); err != nil {
+			return nil, nil, c.end(err)
 		}
 	}
+}
+
+// taken is a permit taken, with its context.
+type taken struct {
+	ctx context.Context
+	p   *Permit
+}
+
+// round acts on one read of the permits: it takes a free one, or, while
+// none is, claims a turn if the call may. It returns the permit taken, or
+// the error that ends the call (after giveUp), or neither, with again set
+// when the call should read again at once.
+func (c *semCall) round(ctx context.Context, v view, rushed bool) (taken, bool, error) {
+	i, ok := c.pick(v)
+	if !ok {
+		if !c.wait {
+			return taken{}, false, c.end(fmt.Errorf("%w: semaphore %q: all %d permits held", ErrNoPermit, c.sem.name, len(c.sem.ids)))
+		}
+		if err := c.maybeClaim(ctx, v); err != nil {
+			return taken{}, false, c.end(err)
+		}
+		return taken{}, false, nil
+	}
+	lctx, p, err := c.take(ctx, i)
+	if err == nil {
+		c.took(i)
+		return taken{lctx, p}, false, nil
+	}
+	if errors.Is(err, ErrLocked) {
+		c.turnover = true // another acquirer took the permit we found free
+	} else {
+		c.renew() // the write may land later: never write its version again
+	}
+	switch {
+	case !retryable(ctx, err):
+		return taken{}, false, c.end(err)
+	case !c.wait && errors.Is(err, ErrLocked):
+		return taken{}, false, c.end(fmt.Errorf("%w: semaphore %q: %w", ErrNoPermit, c.sem.name, err))
+	case !c.wait:
+		return taken{}, false, c.end(err)
+	}
+	return taken{}, !rushed, nil
+}
+
+// pick chooses the permit to take from a read: the one our claim stands
+// on, if it is free, else one of the free ones at random.
+func (c *semCall) pick(v view) (int, bool) {
+	if len(v.free) == 0 {
+		return 0, false
+	}
+	for _, i := range v.free {
+		if i == c.claimAt && c.claim.standing {
+			return i, true
+		}
+	}
+	return v.free[rand.N(len(v.free))], true
 }
 
 // retryable reports whether an acquirer that got err from a write should
@@ -102,58 +184,14 @@ func retryable(ctx context.Context, err error) bool {
 // take makes one acquire write on permit i, as TryLock does, so that the
 // permit is held by the lock machinery itself: a Lease on the heartbeat
 // loop, local exclusion per permit key, the same conditions and takeovers.
-func (sem *Semaphore) take(ctx context.Context, i int) (context.Context, *Permit, error) {
+// The write carries the call's version, which passes the call's own claim.
+func (c *semCall) take(ctx context.Context, i int) (context.Context, *Permit, error) {
+	sem := c.sem
 	m := &Mutex{s: sem.s, id: sem.ids[i], extra: &mutexExtra{data: sem.data}}
-	lctx, err := sem.s.lock(ctx, m, lockCall{parent: ctx})
+	lctx, err := sem.s.lock(ctx, m, lockCall{parent: ctx, start: c.start, version: c.version, tally: &c.attempts})
 	if err != nil {
 		return nil, nil, err
 	}
 	l, _ := LeaseFrom(lctx)
 	return lctx, &Permit{sem: sem, m: m, index: i, lease: l}, nil
-}
-
-// view is what one read of all permits showed.
-type view struct {
-	free  []int         // the permits a write may take now
-	until time.Duration // the longest a waiter may sleep before one may be taken over
-}
-
-// look reads every permit with one BatchGetItem and says which are free,
-// recording each held permit's version as a failed Lock would, so that a
-// permit whose holder stopped renewing is taken over after its lease.
-func (sem *Semaphore) look(ctx context.Context) (view, error) {
-	s := sem.s
-	actx, cancel := context.WithTimeout(ctx, s.cfg.attemptTimeout())
-	found, _, err := s.store.readMany(actx, sem.ids, false)
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			return view{}, context.Cause(ctx)
-		}
-		return view{}, fmt.Errorf("dynamutex: semaphore %q: %w", sem.name, err)
-	}
-	received := time.Now()
-	v := view{until: time.Duration(1<<63 - 1)}
-	for i, id := range sem.ids {
-		item, ok := found[id]
-		if !ok {
-			v.free = append(v.free, i)
-			continue
-		}
-		rec, err := decodeRecord(id.key, item)
-		if err != nil {
-			return view{}, err
-		}
-		s.observe(id, rec, received)
-		dead, err := s.holderDead(ctx, rec)
-		if err != nil {
-			return view{}, err
-		}
-		if rec.released || dead || s.takeable(id, rec, time.Now()) {
-			v.free = append(v.free, i)
-			continue
-		}
-		v.until = s.capSleep(id, rec, v.until)
-	}
-	return v, nil
 }

@@ -106,19 +106,26 @@ func (s *Session) pause(ctx context.Context, a *acquisition, rec record) error {
 		held.Reason = "the backoff policy gave up"
 		return held
 	}
-	switch {
-	case a.poll > 0:
-		d = min(d, a.poll)
-		a.poll += a.poll / 2
-	case a.turnover && time.Since(a.call.start) >= s.cfg.claimAfter():
-		// A starving waiter of a lock that turns over reads often enough
-		// (every 62 to 187 ms at the defaults) to claim the next turn soon
-		// after the claimant before it took the lock: the holders that
-		// re-lock at once win only until then.
-		// Jittered, so that the starving waiters do not read in step.
-		d = min(d, s.cfg.claimAfter()/16+rand.N(s.cfg.claimAfter()/8))
-	}
+	d = s.cfg.pace(d, &a.poll, a.turnover && time.Since(a.call.start) >= s.cfg.claimAfter())
 	return s.sleep(ctx, s.capSleep(a.m.id, rec, d))
+}
+
+// pace shortens a waiter's backoff interval d: to *poll while its claim
+// stands (*poll then grows by half, up to the backoff's pace), or, for a
+// starving waiter, one that has lost a turn and may claim one, to every 62
+// to 187 ms at the defaults. That is often enough to claim the next turn
+// soon after the claimant before it took the lock: holders that re-lock at
+// once win only until then. Jittered, so that starving waiters do not read
+// in step.
+func (c *config) pace(d time.Duration, poll *time.Duration, starving bool) time.Duration {
+	switch {
+	case *poll > 0:
+		d = min(d, *poll)
+		*poll += *poll / 2
+	case starving:
+		d = min(d, c.claimAfter()/16+rand.N(c.claimAfter()/8))
+	}
+	return d
 }
 
 // capSleep shortens a backoff interval so that a waiter never sleeps past
