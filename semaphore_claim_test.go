@@ -176,8 +176,8 @@ func TestSemaphoreClaimGiveUpRemovesClaim(t *testing.T) {
 // lease, and a retake under that version would be what it releases.
 func TestSemaphoreTakeInDoubt(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		f        fault
+		name string
+		f    fault
 		// releases is how many release writes the heartbeat loop sends: one
 		// for a write that landed; for one that did not, it tries until a
 		// lease has passed, which says nothing here (-1).
