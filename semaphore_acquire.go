@@ -58,11 +58,13 @@ type semCall struct {
 	// start is when the call began, and wallStart the same by the wall
 	// clock in whole milliseconds: claims are ordered by it.
 	start, wallStart time.Time
-	// version is what every take and claim of the call writes, so that a
-	// claimant's take passes its own claim. A take whose reply was lost
-	// may land later and is released by the heartbeat loop, so the call
-	// moves to a new version after one (renew).
-	version  uuid.UUID
+	// versions[i] is what every take and claim of permit i by the call
+	// writes, so that a claimant's take passes its own claim, as a Lock
+	// call writes one version to its record in every attempt. A take
+	// whose outcome is unknown may land later and is released by the
+	// heartbeat loop, so the call moves to a new version of that permit
+	// after one (renew). uuid.Nil until first used.
+	versions []uuid.UUID
 	attempts int // requests made so far
 	bo       backoff.BackOff
 	tokens   []uint64 // the token of each permit at the last read; 0 if none seen
@@ -78,7 +80,7 @@ type semCall struct {
 func (sem *Semaphore) newCall(wait bool) *semCall {
 	start := time.Now()
 	return &semCall{sem: sem, wait: wait, start: start, wallStart: wallclock.Now().Truncate(time.Millisecond),
-		version: uuid.New(), bo: sem.s.cfg.newBackoff(), tokens: make([]uint64, len(sem.ids)),
+		versions: make([]uuid.UUID, len(sem.ids)), bo: sem.s.cfg.newBackoff(), tokens: make([]uint64, len(sem.ids)),
 		claimAt: -1, claimed: make([]bool, len(sem.ids))}
 }
 
@@ -142,7 +144,7 @@ func (c *semCall) round(ctx context.Context, v view, rushed bool) (taken, bool, 
 	if errors.Is(err, ErrLocked) {
 		c.turnover = true // another acquirer took the permit we found free
 	} else {
-		c.renew() // the write may land later: never write its version again
+		c.renew(i) // the write may land later: never write its version again
 	}
 	switch {
 	case !retryable(ctx, err):
@@ -153,6 +155,14 @@ func (c *semCall) round(ctx context.Context, v view, rushed bool) (taken, bool, 
 		return taken{}, false, c.end(err)
 	}
 	return taken{}, !rushed, nil
+}
+
+// version returns the version of the call's writes to permit i.
+func (c *semCall) version(i int) uuid.UUID {
+	if c.versions[i] == uuid.Nil {
+		c.versions[i] = uuid.New()
+	}
+	return c.versions[i]
 }
 
 // pick chooses the permit to take from a read: the one our claim stands
@@ -184,11 +194,12 @@ func retryable(ctx context.Context, err error) bool {
 // take makes one acquire write on permit i, as TryLock does, so that the
 // permit is held by the lock machinery itself: a Lease on the heartbeat
 // loop, local exclusion per permit key, the same conditions and takeovers.
-// The write carries the call's version, which passes the call's own claim.
+// The write carries the call's version of permit i, which passes the
+// call's own claim.
 func (c *semCall) take(ctx context.Context, i int) (context.Context, *Permit, error) {
 	sem := c.sem
 	m := &Mutex{s: sem.s, id: sem.ids[i], extra: &mutexExtra{data: sem.data}}
-	lctx, err := sem.s.lock(ctx, m, lockCall{parent: ctx, start: c.start, version: c.version, tally: &c.attempts})
+	lctx, err := sem.s.lock(ctx, m, lockCall{parent: ctx, start: c.start, version: c.version(i), tally: &c.attempts})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,12 +18,13 @@ import (
 // Acquire that has seen a permit pass to another acquirer and has waited
 // longer than claimAfter therefore claims the next turn of one held
 // permit: the same claim attribute, gate and rules as a Lock call's, with
-// the call's version, which its take of that permit then carries. Each
-// starving waiter claims a permit that no live claim stands on, or, when
-// every held permit is claimed, takes over the claim of a waiter that began
-// after it, so that the longest waiter always holds a claim and is served
-// at that permit's next release at the latest. A claimant takes any other
-// permit that frees up first, and its claim is then removed.
+// the version the call writes to that permit, which its take of it then
+// carries. Each starving waiter claims a permit that no live claim stands
+// on, or, when every held permit is claimed, takes over the claim of a
+// waiter that began after it, so that the longest waiter always holds a
+// claim and is served at that permit's next release at the latest. A
+// claimant takes any other permit that frees up first, and its claim is
+// then removed.
 
 // maybeClaim writes a claim when the call has lost a turn and waited long
 // enough: a first claim on a permit, or a re-assertion of its standing
@@ -52,14 +53,14 @@ func (c *semCall) maybeClaim(ctx context.Context, v view) error {
 // stands, at random, or else one claimed by a waiter that began after this
 // call; -1 if there is none.
 func (c *semCall) claimTarget(v view, now time.Time) int {
-	s, version := c.sem.s, c.version.String()
+	s := c.sem.s
 	var open, younger []int
 	for i, rec := range v.recs {
 		switch {
 		case rec == nil:
 		case rec.claim.none() || s.claimStale(c.sem.ids[i], rec.claim, now):
 			open = append(open, i)
-		case rec.claim.version != version && c.wallStart.Before(rec.claim.since):
+		case rec.claim.version != c.version(i).String() && c.wallStart.Before(rec.claim.since):
 			younger = append(younger, i)
 		}
 	}
@@ -76,7 +77,7 @@ func (c *semCall) claimTarget(v view, now time.Time) int {
 // read.
 func (c *semCall) writeClaim(ctx context.Context, i int, rec record) error {
 	s := c.sem.s
-	sent, err := s.sendClaim(ctx, c.sem.ids[i], claimFor{version: c.version.String(), since: c.wallStart, rec: rec})
+	sent, err := s.sendClaim(ctx, c.sem.ids[i], claimFor{version: c.version(i).String(), since: c.wallStart, rec: rec})
 	c.attempts++
 	c.claimed[i] = true
 	c.claimAt, c.claim.sent = i, sent
@@ -127,26 +128,34 @@ func (c *semCall) end(err error) error {
 }
 
 // dropClaims has the heartbeat loop remove every claim the call may have
-// written under its version.
+// written.
 func (c *semCall) dropClaims() {
-	for i, sent := range c.claimed {
-		if sent {
-			c.sem.s.abandonLater(lockVersion{id: c.sem.ids[i], version: c.version.String(), claim: true})
-			c.claimed[i] = false
-		}
+	for i := range c.claimed {
+		c.dropClaim(i)
 	}
 }
 
-// renew moves the call to a new version after a take whose reply was
-// lost: the heartbeat loop releases whatever that write may have taken,
-// and a later take under the same version could be what it releases. The
-// claims under the old version go too; the call claims again under the
-// new one if it still starves.
-func (c *semCall) renew() {
-	c.dropClaims()
-	c.version = uuid.New()
-	c.claimAt, c.poll = -1, 0
-	c.claim = claimState{announced: c.claim.announced}
+// dropClaim has the heartbeat loop remove the call's claim on permit i, if
+// it may have written one.
+func (c *semCall) dropClaim(i int) {
+	if c.claimed[i] {
+		c.sem.s.abandonLater(lockVersion{id: c.sem.ids[i], version: c.version(i).String(), claim: true})
+		c.claimed[i] = false
+	}
+}
+
+// renew moves the call to a new version of permit i after a take whose
+// outcome is unknown: the heartbeat loop releases whatever that write may
+// have taken, and a later take under the same version could be what it
+// releases. A claim on i under the old version goes too; the call claims
+// again under the new one if it still starves.
+func (c *semCall) renew(i int) {
+	c.dropClaim(i)
+	c.versions[i] = uuid.New()
+	if c.claimAt == i {
+		c.claimAt, c.poll = -1, 0
+		c.claim = claimState{announced: c.claim.announced}
+	}
 }
 
 // pause is a waiter's sleep before its next read: the backoff interval,

@@ -14,12 +14,12 @@ func TestSemaphoreClaimTarget(t *testing.T) {
 	s := &Session{cfg: &config{lease: time.Second}, obs: map[lockID]observation{}}
 	sem := &Semaphore{s: s, name: "jobs", ids: []lockID{{key: PermitKey("jobs", 0)}, {key: PermitKey("jobs", 1)}, {key: PermitKey("jobs", 2)}}}
 	start := time.UnixMilli(1_700_000_000_000)
-	c := &semCall{sem: sem, wallStart: start, version: uuid.New()}
+	c := &semCall{sem: sem, wallStart: start, versions: make([]uuid.UUID, 3)}
 	claimed := func(since time.Time, version string) *record {
 		return &record{claim: claim{version: version, owner: "w", since: since, beat: "b", lease: time.Second}}
 	}
 	older, younger := claimed(start.Add(-time.Second), "older"), claimed(start.Add(time.Second), "younger")
-	ours := claimed(start, c.version.String())
+	ours := claimed(start, c.version(2).String())
 	now := time.Now()
 	for _, tc := range []struct {
 		recs []*record

@@ -44,7 +44,7 @@ func (c *semCall) look(ctx context.Context) (view, error) {
 		v.recs[i] = &rec
 		s.observe(id, rec, received)
 		c.noteRecord(i, rec)
-		free, err := c.mayTake(ctx, id, rec)
+		free, err := c.mayTake(ctx, i, rec)
 		if err != nil {
 			return view{}, err
 		}
@@ -60,10 +60,10 @@ func (c *semCall) look(ctx context.Context) (view, error) {
 // mayTake reports whether a write of this call may take rec now: it is
 // released, or its holder is dead, and no other waiter's live claim keeps
 // the call out.
-func (c *semCall) mayTake(ctx context.Context, id lockID, rec record) (bool, error) {
-	s := c.sem.s
+func (c *semCall) mayTake(ctx context.Context, i int, rec record) (bool, error) {
+	s, id := c.sem.s, c.sem.ids[i]
 	now := time.Now()
-	if s.claimBlocks(id, rec, c.version.String(), now) {
+	if s.claimBlocks(id, rec, c.version(i).String(), now) {
 		return false, nil
 	}
 	dead, err := s.holderDead(ctx, rec)
@@ -84,7 +84,7 @@ func (c *semCall) noteRecord(i int, rec record) {
 	if i != c.claimAt {
 		return
 	}
-	if rec.claim.version == c.version.String() {
+	if rec.claim.version == c.version(i).String() {
 		if !c.claim.standing {
 			// A claim write whose reply was lost landed: the read is the
 			// first news of it.
