@@ -279,6 +279,11 @@ func (l *loader) tableEvent(e Event) {
 			v = &version{name: name, op: e.Op, key: e.Key, from: e.From, proc: e.Proc, session: e.Session}
 			l.versions[name] = v
 			l.order = append(l.order, v)
+		} else if v.key != e.Key {
+			// A version names one acquisition of one record: the chains
+			// this checker follows, and the library's own recognition of
+			// a lost reply, rest on it.
+			rep.violate("version %s written to two keys, %s and %s", name, v.key, e.Key)
 		}
 		at := &attempt{send: e.At, observed: e.Observed, gap: l.h.stampGap(e)}
 		v.attempts = append(v.attempts, at)

@@ -116,6 +116,15 @@ func TestCheckTokenOrder(t *testing.T) {
 	wantViolation(t, h.check(t), "tokens must grow")
 }
 
+// A version names one acquisition of one record: a version sent to a
+// second key is a violation, even if only one write landed.
+func TestCheckVersionOnTwoKeys(t *testing.T) {
+	var h hist
+	h.write(wr{proc: 1, op: OpAcquire, key: "a", version: "v1", sent: 0, answered: 1, outcome: KindRefused})
+	h.hold(held{proc: 1, key: "b", token: 10, start: 2, end: 100, version: "v1"})
+	wantViolation(t, h.check(t), "written to two keys")
+}
+
 func TestCheckTokenGrantedTwice(t *testing.T) {
 	var h hist
 	h.hold(held{proc: 1, key: "k", token: 10, start: 0, end: 100, version: "v1"})
