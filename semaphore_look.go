@@ -92,9 +92,12 @@ func (c *semCall) noteRecord(i int, rec record) {
 		}
 		return
 	}
-	// An older waiter took our claim over, or it has not landed (a write
-	// in doubt that lands later is removed when the call ends): claim
-	// afresh.
+	// An older waiter took our claim over, or it has not landed: claim
+	// afresh. Unless our last claim write is in doubt and may land yet, no
+	// claim of ours is left to remove there when the call ends.
+	if !c.claim.inDoubt {
+		c.claimed[i] = false
+	}
 	c.claim.standing, c.claim.inDoubt, c.poll = false, false, 0
 	c.claimAt = -1
 }

@@ -696,6 +696,14 @@ func (h *history) excuse(a, b *acq) string {
 	if a.cancelAt != 0 && a.cancelAt <= b.at {
 		return "cancelled (" + a.cause + ")"
 	}
+	if a.client == "" && a.cause == CauseUnlocked && a.releaseAt != 0 && a.releaseAt <= b.at {
+		// Its Unlock had begun, so its work under the lock was done, and
+		// Unlock cancels the context before it sends the release. The
+		// cancellation's event comes from a goroutine of its own
+		// (context.AfterFunc), which may run after a claimant's take that
+		// followed the release within milliseconds.
+		return "unlocking"
+	}
 	from := a.start
 	if a.sent != 0 {
 		from = a.sent

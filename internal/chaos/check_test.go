@@ -116,6 +116,35 @@ func TestCheckTokenOrder(t *testing.T) {
 	wantViolation(t, h.check(t), "tokens must grow")
 }
 
+// A holder whose Unlock had begun, and whose context then ended with
+// ErrUnlocked, is no live holder, even if the event of its context's end
+// was logged after the next holder's acquisition: Unlock cancels the
+// context before it sends the release. One whose Unlock had not begun is.
+func TestCheckOverlapWhileUnlocking(t *testing.T) {
+	for _, tc := range []struct {
+		unlock  int
+		violate bool
+	}{{unlock: 100, violate: false}, {unlock: 106, violate: true}} {
+		var h hist
+		h.write(wr{proc: 1, op: OpAcquire, key: "k", version: "v1", sent: 0, answered: 1, outcome: KindLanded, token: 10})
+		h.add(Event{Kind: KindAcquired, At: ms(2), Start: ms(0), Proc: 1, Key: "k", Token: 10})
+		h.write(wr{proc: 1, op: OpRelease, key: "k", from: "v1", version: "v1-released", sent: 101, answered: 102, outcome: KindLanded})
+		h.write(wr{proc: 2, op: OpAcquire, key: "k", version: "v2", sent: 103, answered: 104, outcome: KindLanded, token: 11})
+		h.add(Event{Kind: KindAcquired, At: ms(105), Start: ms(50), Proc: 2, Key: "k", Token: 11})
+		h.add(Event{Kind: KindCancelled, At: ms(110), Proc: 1, Key: "k", Token: 10, Cause: CauseUnlocked})
+		h.add(Event{Kind: KindReleased, At: ms(111), Start: ms(tc.unlock), Proc: 1, Key: "k", Token: 10})
+		r := h.check(t)
+		if tc.violate {
+			wantViolation(t, r, "held with a live context")
+			continue
+		}
+		wantClean(t, r)
+		if r.Overlaps["unlocking"] != 1 {
+			t.Errorf("overlaps %v, want one while unlocking", r.Overlaps)
+		}
+	}
+}
+
 // A version names one acquisition of one record: a version sent to a
 // second key is a violation, even if only one write landed.
 func TestCheckVersionOnTwoKeys(t *testing.T) {
