@@ -124,13 +124,21 @@ func LeasedRelease(a LeasedReleaseArgs) *dynamodb.UpdateItemInput {
 	u.leased("", true)
 	u.set(releaseClause)
 	u.names["#r"], u.values[":true"] = AttrReleased, boolean(true)
-	conds := make([]string, len(a.Current))
-	for i, v := range a.Current {
+	return u.input(a.Item, u.atLockVersion(a.Current))
+}
+
+// atLockVersion is the condition that a record held under a session lease
+// is still at one of the lock versions current: it carries no version
+// (a per-lock writer that took it would have written one), and its lock
+// version is one of them.
+func (u *update) atLockVersion(current []string) string {
+	conds := make([]string, len(current))
+	for i, v := range current {
 		p := ValCurrent + strings.Repeat("x", i)
 		conds[i] = "#lv = " + p
 		u.values[p] = S(v)
 	}
-	return u.input(a.Item, "attribute_not_exists(#v) AND ("+strings.Join(conds, " OR ")+")")
+	return "attribute_not_exists(#v) AND (" + strings.Join(conds, " OR ") + ")"
 }
 
 // SessionCreateArgs are the values of the write that creates a Session
