@@ -110,9 +110,6 @@ func (e *Election) Campaign(ctx context.Context, value []byte) (context.Context,
 		return nil, err
 	}
 	s := e.m.s
-	if s.cfg.sessionLease {
-		return nil, optionError("WithSessionLease", "elections cannot run under a session lease; use a Session without it")
-	}
 	if e.m.lease.Load() != nil {
 		return nil, fmt.Errorf("dynamutex: election %q: Campaign while this Election leads; Resign first", e.name)
 	}

@@ -132,7 +132,15 @@ func (o *observer) poll(ctx context.Context) (LeaderEvent, bool, error) {
 		o.seen = now
 	}
 	o.rec = rec
-	if now.Sub(o.seen) >= rec.lease || s.store.takeableByClock(rec) {
+	lapsed := now.Sub(o.seen) >= rec.lease || s.store.takeableByClock(rec)
+	if rec.session != "" {
+		// Held under a session lease: the record never changes while
+		// its leader lives, and lapses with the Session record.
+		if lapsed, err = o.sessionLapsed(ctx, rec.session); err != nil {
+			return LeaderEvent{}, false, err
+		}
+	}
+	if lapsed {
 		return o.noLeader()
 	}
 	info, err := leaderOf(o.e.m.id.key, rec)
@@ -162,6 +170,12 @@ func (o *observer) noLeader() (LeaderEvent, bool, error) {
 // watched leader can lapse, as a waiter's does.
 func (o *observer) capSleep(d time.Duration) time.Duration {
 	if o.rec.version == "" || o.none {
+		return d
+	}
+	if o.rec.session != "" {
+		if until, ok := o.e.m.s.untilSessionDue(o.rec.session); ok && until > 0 {
+			d = min(d, until)
+		}
 		return d
 	}
 	if until := time.Until(o.seen.Add(o.rec.lease)); until > 0 {

@@ -94,14 +94,20 @@ func (e *Election) proclaimOnce(ctx context.Context, l *Lease, data []byte) (boo
 	return true, nil
 }
 
-// proclaim makes one Proclaim write (wire.Proclaim). It fails with a
-// *conditionFailed when the record is at none of r.cur or has another
-// token.
+// proclaim makes one Proclaim write: wire.Proclaim, or under a session
+// lease wire.LeasedProclaim, whose r.cur and r.next are lock versions. It
+// fails with a *conditionFailed when the record is at none of r.cur or has
+// another token (or, under a session lease, names another Session).
 func (s *store) proclaim(ctx context.Context, r replaceReq, token uint64, data []byte) error {
-	_, err := s.update(ctx, wire.Proclaim(wire.ProclaimArgs{
+	in := wire.Proclaim(wire.ProclaimArgs{
 		ReplaceArgs: wire.ReplaceArgs{Item: s.item(r.id), Current: r.cur, Next: r.next,
 			Expires: time.Now().Add(s.expiry), Stamp: s.clock.stampNow(s.lease)},
 		Token: token, Data: data,
-	}))
+	})
+	if s.session != "" {
+		in = wire.LeasedProclaim(wire.LeasedProclaimArgs{Item: s.item(r.id), Session: s.session, Current: r.cur,
+			Next: r.next, SentMS: s.clock.stampNow(0).Sent, Token: token, Data: data})
+	}
+	_, err := s.update(ctx, in)
 	return asConditionFailed(err)
 }

@@ -159,6 +159,11 @@ func (l *Lease) stopDanger() { l.m.s.unwatchDanger(l) }
 func (l *Lease) confirm(sent time.Time) {
 	l.version = l.round.version
 	l.round = nil
+	if l.underSession() {
+		// A Proclaim under a session lease: the record's safe time is
+		// the Session record's, which the write did not move.
+		return
+	}
 	// The safe time moves first, so that a danger timer that fired just
 	// before cannot mark the Session record in danger after the mark is
 	// cleared (endangered looks at the safe time).
