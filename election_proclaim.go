@@ -19,12 +19,21 @@ import (
 // heartbeat waits for it. A write whose reply was lost is recognised by
 // the version it wrote when retried, as renewals are.
 //
+// Under WithSessionLease, where the Session record's renewals keep the
+// record, Proclaim renews nothing: its one write sets the data and a
+// fresh lock version, conditioned on the record's lock version, Session
+// and token, and a lost reply is recognised by that lock version. It is
+// not conditioned on the Session record: a leader whose Session was
+// revoked may still proclaim until someone takes the record (its Campaign
+// context has been in danger since before the revocation).
+//
 // It returns ErrNotLeader if the Election does not lead, and a *LostError
 // (ErrLockLost) if leadership was lost: the record had been taken over,
-// released or changed. If ctx ends while a write's outcome is unknown,
-// Proclaim returns ctx's cause and the value may or may not have been
-// published; the lease stays sound either way (the heartbeat settles it),
-// and calling Proclaim again settles the value.
+// released or changed, or the Session revoked. If ctx ends while a write's
+// outcome is unknown, Proclaim returns ctx's cause and the value may or
+// may not have been published; the lease stays sound either way (the
+// heartbeat settles it; under a session lease Resign and the next Proclaim
+// do), and calling Proclaim again settles the value.
 func (e *Election) Proclaim(ctx context.Context, value []byte) error {
 	if err := e.checkValue(value); err != nil {
 		return err

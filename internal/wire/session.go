@@ -30,7 +30,8 @@ const (
 	// partition-key value of the Session record whose lease keeps it.
 	AttrSession = "session"
 	// AttrLockVersion is the version of a lock record held under a session
-	// lease: fresh at its acquire and its release, unchanged in between.
+	// lease: fresh at its acquire and its release, and, for an election
+	// record, at each Proclaim (LeasedProclaim); unchanged otherwise.
 	// It has a name of its own, and such a record has no AttrVersion, so
 	// that a release before session leases, whose every write that takes
 	// a lock is conditioned on AttrVersion, refuses the record as damaged
