@@ -38,7 +38,8 @@ type Lease struct {
 	lost    *LostError // set when state is stateLost
 	// round is the renewal in progress, nil between renewals: a pointer,
 	// so that a lock that is not being renewed (all of them under a
-	// session lease, and most of the time the others) does not carry one.
+	// session lease but an election's during a Proclaim, and most of the
+	// time the others) does not carry one.
 	round *renewal
 
 	// due and index place the lease in the heartbeat schedule; guarded by
