@@ -99,20 +99,20 @@ func (e *Election) checkValue(value []byte) error {
 // nothing is left behind: a write whose reply was lost, and a claim, are
 // released by the Session in the background.
 //
+// Under WithSessionLease the record is held under the Session's lease, as
+// every lock of that Session is: leading costs no write of its own, and
+// the leadership falls into danger, and is lost, with the Session record.
+// A candidate takes it over once the leader's Session is revoked (watched
+// unchanged for its lease, or past its deadline) or gone.
+//
 // A Campaign on a closed or revoked Session fails at once with
-// ErrSessionClosed or ErrSessionRevoked. Elections cannot run under
-// WithSessionLease: Proclaim rewrites the record's own version, which a
-// lock held under a session lease does not have; Campaign returns an
-// *OptionError then. A second Campaign while this Election leads returns
-// an error at once.
+// ErrSessionClosed or ErrSessionRevoked. A second Campaign while this
+// Election leads returns an error at once.
 func (e *Election) Campaign(ctx context.Context, value []byte) (context.Context, error) {
 	if err := e.checkValue(value); err != nil {
 		return nil, err
 	}
 	s := e.m.s
-	if s.cfg.sessionLease {
-		return nil, optionError("WithSessionLease", "elections cannot run under a session lease; use a Session without it")
-	}
 	if e.m.lease.Load() != nil {
 		return nil, fmt.Errorf("dynamutex: election %q: Campaign while this Election leads; Resign first", e.name)
 	}

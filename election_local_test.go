@@ -13,8 +13,10 @@ import (
 
 // Against DynamoDB Local: a leader whose process dies (its requests stop
 // reaching DynamoDB; its Session is never closed in time) is replaced by
-// watching, and, with clock bounds, by clock; an observer sees the old
-// leader, the lapse or the change, and the new leader.
+// watching, and, with clock bounds, by clock, with per-lock leases and
+// under session leases (the candidate revokes the leader's Session); an
+// observer sees the old leader, the lapse or the change, and the new
+// leader.
 func TestElectionFailoverLocal(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -22,6 +24,8 @@ func TestElectionFailoverLocal(t *testing.T) {
 	}{
 		{"watching", nil},
 		{"clock", []dynamutex.Option{dynamutex.WithClockBound(testBound)}},
+		{"session watching", []dynamutex.Option{dynamutex.WithSessionLease()}},
+		{"session clock", []dynamutex.Option{dynamutex.WithSessionLease(), dynamutex.WithClockBound(testBound)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			client := localdb.Client(localdb.Endpoint(t), localdb.Transport(), localdb.NoRetries)
@@ -31,6 +35,8 @@ func TestElectionFailoverLocal(t *testing.T) {
 			a := newSession(t, dying, table, append([]dynamutex.Option{dynamutex.WithOwner("a")}, tc.opts...)...)
 			b := newSession(t, client, table, append([]dynamutex.Option{dynamutex.WithOwner("b")}, tc.opts...)...)
 			watcher := newTap(client)
+			var watcherCounts sessionCounts // a session-leased watcher renews its own Session record
+			watcher.setFault(watcherCounts.fault)
 			w := newSession(t, watcher, table, tc.opts...)
 
 			actx, err := a.NewElection("svc").Campaign(ctx, []byte("a"))
@@ -64,8 +70,8 @@ func TestElectionFailoverLocal(t *testing.T) {
 			if len(saw) > 2 || len(saw) == 2 && saw[0].Kind != dynamutex.LeaderNone {
 				t.Fatalf("observer saw %+v between a and b, want at most one no-leader event", saw)
 			}
-			if n := watcher.byOperation()["UpdateItem"]; n != 0 {
-				t.Errorf("the observer wrote %d times", n)
+			if n := watcherCounts.lockWrites.Load(); n != 0 {
+				t.Errorf("the observer wrote %d times to a lock or election record", n)
 			}
 			stop()
 			for range events {

@@ -21,8 +21,10 @@ const (
 	LeaderProclaimed
 	// LeaderNone: nobody leads. The record is absent or released, or its
 	// leader lapsed: Observe watched its record unchanged for its lease,
-	// or, under WithClockBound, its deadline passed. A lapsed leader's own
-	// Campaign context has ended by then (its safe time ran out first).
+	// or, under WithClockBound, its deadline passed; for a leader under
+	// WithSessionLease, the same of its Session record, or that record is
+	// revoked or gone. A lapsed leader's own Campaign context has ended by
+	// then (its safe time ran out first).
 	LeaderNone
 )
 
@@ -56,6 +58,11 @@ type LeaderEvent struct {
 // when leadership lapsed in between, and reads that changed nothing
 // report nothing. Observe never writes: it takes no lock over, revokes
 // nothing, claims nothing.
+//
+// A leader that campaigned under WithSessionLease leaves its record
+// unchanged while it lives, so Observe watches that leader's Session
+// record instead, as a waiting Campaign does: one more read when it first
+// meets the Session, and then about one a lease.
 //
 // The iteration ends, yielding nothing more, when ctx ends, the Session
 // closes or the loop breaks. A transient request failure is retried
@@ -132,7 +139,15 @@ func (o *observer) poll(ctx context.Context) (LeaderEvent, bool, error) {
 		o.seen = now
 	}
 	o.rec = rec
-	if now.Sub(o.seen) >= rec.lease || s.store.takeableByClock(rec) {
+	lapsed := now.Sub(o.seen) >= rec.lease || s.store.takeableByClock(rec)
+	if rec.session != "" {
+		// Held under a session lease: the record never changes while
+		// its leader lives, and lapses with the Session record.
+		if lapsed, err = o.sessionLapsed(ctx, rec.session); err != nil {
+			return LeaderEvent{}, false, err
+		}
+	}
+	if lapsed {
 		return o.noLeader()
 	}
 	info, err := leaderOf(o.e.m.id.key, rec)
@@ -162,6 +177,12 @@ func (o *observer) noLeader() (LeaderEvent, bool, error) {
 // watched leader can lapse, as a waiter's does.
 func (o *observer) capSleep(d time.Duration) time.Duration {
 	if o.rec.version == "" || o.none {
+		return d
+	}
+	if o.rec.session != "" {
+		if until, ok := o.e.m.s.untilSessionDue(o.rec.session); ok && until > 0 {
+			d = min(d, until)
+		}
 		return d
 	}
 	if until := time.Until(o.seen.Add(o.rec.lease)); until > 0 {

@@ -19,12 +19,21 @@ import (
 // heartbeat waits for it. A write whose reply was lost is recognised by
 // the version it wrote when retried, as renewals are.
 //
+// Under WithSessionLease, where the Session record's renewals keep the
+// record, Proclaim renews nothing: its one write sets the data and a
+// fresh lock version, conditioned on the record's lock version, Session
+// and token, and a lost reply is recognised by that lock version. It is
+// not conditioned on the Session record: a leader whose Session was
+// revoked may still proclaim until someone takes the record (its Campaign
+// context has been in danger since before the revocation).
+//
 // It returns ErrNotLeader if the Election does not lead, and a *LostError
 // (ErrLockLost) if leadership was lost: the record had been taken over,
-// released or changed. If ctx ends while a write's outcome is unknown,
-// Proclaim returns ctx's cause and the value may or may not have been
-// published; the lease stays sound either way (the heartbeat settles it),
-// and calling Proclaim again settles the value.
+// released or changed, or the Session revoked. If ctx ends while a write's
+// outcome is unknown, Proclaim returns ctx's cause and the value may or
+// may not have been published; the lease stays sound either way (the
+// heartbeat settles it; under a session lease Resign and the next Proclaim
+// do), and calling Proclaim again settles the value.
 func (e *Election) Proclaim(ctx context.Context, value []byte) error {
 	if err := e.checkValue(value); err != nil {
 		return err
@@ -94,14 +103,20 @@ func (e *Election) proclaimOnce(ctx context.Context, l *Lease, data []byte) (boo
 	return true, nil
 }
 
-// proclaim makes one Proclaim write (wire.Proclaim). It fails with a
-// *conditionFailed when the record is at none of r.cur or has another
-// token.
+// proclaim makes one Proclaim write: wire.Proclaim, or under a session
+// lease wire.LeasedProclaim, whose r.cur and r.next are lock versions. It
+// fails with a *conditionFailed when the record is at none of r.cur or has
+// another token (or, under a session lease, names another Session).
 func (s *store) proclaim(ctx context.Context, r replaceReq, token uint64, data []byte) error {
-	_, err := s.update(ctx, wire.Proclaim(wire.ProclaimArgs{
+	in := wire.Proclaim(wire.ProclaimArgs{
 		ReplaceArgs: wire.ReplaceArgs{Item: s.item(r.id), Current: r.cur, Next: r.next,
 			Expires: time.Now().Add(s.expiry), Stamp: s.clock.stampNow(s.lease)},
 		Token: token, Data: data,
-	}))
+	})
+	if s.session != "" {
+		in = wire.LeasedProclaim(wire.LeasedProclaimArgs{Item: s.item(r.id), Session: s.session, Current: r.cur,
+			Next: r.next, SentMS: s.clock.stampNow(0).Sent, Token: token, Data: data})
+	}
+	_, err := s.update(ctx, in)
 	return asConditionFailed(err)
 }

@@ -38,7 +38,8 @@ type Lease struct {
 	lost    *LostError // set when state is stateLost
 	// round is the renewal in progress, nil between renewals: a pointer,
 	// so that a lock that is not being renewed (all of them under a
-	// session lease, and most of the time the others) does not carry one.
+	// session lease but an election's during a Proclaim, and most of the
+	// time the others) does not carry one.
 	round *renewal
 
 	// due and index place the lease in the heartbeat schedule; guarded by
@@ -159,6 +160,11 @@ func (l *Lease) stopDanger() { l.m.s.unwatchDanger(l) }
 func (l *Lease) confirm(sent time.Time) {
 	l.version = l.round.version
 	l.round = nil
+	if l.underSession() {
+		// A Proclaim under a session lease: the record's safe time is
+		// the Session record's, which the write did not move.
+		return
+	}
 	// The safe time moves first, so that a danger timer that fired just
 	// before cannot mark the Session record in danger after the mark is
 	// cleared (endangered looks at the safe time).

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,8 +18,11 @@ import (
 // rules judge it unchanged: two leaders at once is an overlap of two
 // acquisitions of that record beyond what the lease allows, and every
 // ledger write is fenced by the leadership's token. A Proclaim is, on the
-// wire, a renewal that also writes data (wire.Proclaim), and the checker
-// follows it in the record's chain of versions as one.
+// wire, a renewal that also writes data (wire.Proclaim, or under a session
+// lease wire.LeasedProclaim, which moves the lock version), and the
+// checker follows it in the record's chain of versions as one. With
+// -session-lease the session-lease workers hold the record under their
+// Session's lease, and the Session checks judge its takeovers.
 
 // ElectionName is the name of the run's one election.
 const ElectionName = "chaos"
@@ -39,6 +43,9 @@ func (h *holder) lead(ctx context.Context) {
 	lctx, err := e.Campaign(ctx, []byte(fmt.Sprintf("proc-%d/g-%d", h.cfg.Proc, h.g)))
 	if err != nil {
 		h.log.Add(Event{Kind: KindLockFailed, G: h.g, Key: ElectionKey, Start: start, Cause: errClass(err)})
+		if errors.Is(err, dynamutex.ErrSessionRevoked) {
+			_, _ = h.sess.replace(ctx, sess) // fails only once the worker stops
+		}
 		return
 	}
 	l, tok := h.acquired(lctx, ElectionKey, start)

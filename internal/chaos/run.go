@@ -434,7 +434,8 @@ func (r *run) chaos(ctx context.Context, deadline time.Time) {
 // writing can be taken over early, and the run must show that it is. In a
 // session-lease run every other one aims at a session-lease worker and
 // waits, for up to three leases, until one holds two locks or more, so
-// that its Session loses several together.
+// that its Session loses several together; in an election run, where a
+// process holds the election's record alone, until one leads.
 func (r *run) pickHolder(pause bool) *proc {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -445,7 +446,7 @@ func (r *run) pickHolder(pause bool) *proc {
 	}
 	leased := r.cfg.SessionLease && *turn%2 == 0
 	need := 1
-	if leased && r.cfg.Goroutines > 1 {
+	if leased && r.cfg.Goroutines > 1 && !r.cfg.Election {
 		if r.aimFrom.IsZero() {
 			r.aimFrom = time.Now()
 		}

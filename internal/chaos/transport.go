@@ -123,8 +123,8 @@ func parseWrite(target string, body []byte) (write, bool, string) {
 	}
 	// The version placeholders are the same whether the version goes to
 	// the version attribute or, for a lock held under a session lease, to
-	// its lock version: an acquire writes :v, a release :nv, and a
-	// Session record's creation, renewals and revocation :nv.
+	// its lock version: an acquire writes :v, a release or a Proclaim
+	// :nv, and a Session record's creation, renewals and revocation :nv.
 	switch w.op {
 	case OpAcquire:
 		w.version = s(in.Values[wire.ValVersion])

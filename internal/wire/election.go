@@ -2,6 +2,7 @@ package wire
 
 import (
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -50,4 +51,35 @@ func Proclaim(a ProclaimArgs) *dynamodb.UpdateItemInput {
 	in.ExpressionAttributeValues[":d"] = &types.AttributeValueMemberB{Value: a.Data}
 	in.ExpressionAttributeValues[":t"] = N(a.Token)
 	return in
+}
+
+// LeasedProclaimArgs are the values of one proclamation of a leader that
+// holds its election record under a session lease.
+type LeasedProclaimArgs struct {
+	Item    Item
+	Session string   // the partition-key value of the leader's Session record
+	Current []string // the lock versions the record may be at for it still to be the leader's
+	Next    string   // the lock version the write sets: fresh at every proclamation
+	SentMS  uint64   // the writer's wall clock at send (AttrSent)
+	Token   uint64   // the leader's token: the write keeps it
+	Data    []byte   // the new envelope
+}
+
+// LeasedProclaim builds the conditional write that sets the data of an
+// election record held under a session lease, if the record still names
+// a.Session, is at one of a.Current and carries a.Token. It renews
+// nothing (the Session record's renewals keep the record), sets no TTL,
+// as no write of a held record under a session lease does, and writes a
+// fresh lock version, so that a retry recognises an earlier attempt that
+// landed without a reply. It classifies as OpRenew: to the lock protocol
+// it is one, a move of the holder's record from one version to the next.
+// It fails with the record (ALL_OLD) otherwise.
+func LeasedProclaim(a LeasedProclaimArgs) *dynamodb.UpdateItemInput {
+	u := Native.newUpdate(Stamp{Sent: a.SentMS}, ValNext, a.Next, time.Time{})
+	u.leased("", false)
+	u.set("#d = :d")
+	u.names["#d"], u.names["#t"], u.names["#ss"] = AttrData, AttrToken, AttrSession
+	u.values[":d"] = &types.AttributeValueMemberB{Value: a.Data}
+	u.values[":t"], u.values[":ss"] = N(a.Token), S(a.Session)
+	return u.input(a.Item, u.atLockVersion(a.Current)+" AND #ss = :ss AND #t = :t")
 }

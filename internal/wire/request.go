@@ -30,9 +30,10 @@ const (
 	tokenClause   = "#t = if_not_exists(#t, :seed) + :one" // only an acquire seeds the token
 	nextClause    = "#v = " + ValNext                      // a renewal or release writes ValNext
 	releaseClause = "#r = :true"                           // and only a release marks the record released
-	// A release of a record held under a session lease writes its lock
-	// version instead, and only a Session record's creation, of the
-	// writes without a token, marks a record not released.
+	// A release of a record held under a session lease, and a Proclaim
+	// of an election record held so, write its lock version instead, and
+	// only a Session record's creation, of the writes without a token,
+	// marks a record not released.
 	leasedNextClause = "#lv = " + ValNext
 	createClause     = "#r = :f"
 	claimUpdate      = "SET #c = :claim"
@@ -458,7 +459,9 @@ func ClassifyUpdate(update string) Op {
 		return OpSession
 	case strings.Contains(update, nextClause) && strings.Contains(update, releaseClause):
 		return OpRelease
-	case strings.Contains(update, nextClause):
+	case strings.Contains(update, nextClause), strings.Contains(update, leasedNextClause):
+		// A write that moves a record held under a session lease to a
+		// new lock version without releasing it is a Proclaim.
 		return OpRenew
 	}
 	return OpOther

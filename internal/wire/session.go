@@ -30,7 +30,8 @@ const (
 	// partition-key value of the Session record whose lease keeps it.
 	AttrSession = "session"
 	// AttrLockVersion is the version of a lock record held under a session
-	// lease: fresh at its acquire and its release, unchanged in between.
+	// lease: fresh at its acquire and its release, and, for an election
+	// record, at each Proclaim (LeasedProclaim); unchanged otherwise.
 	// It has a name of its own, and such a record has no AttrVersion, so
 	// that a release before session leases, whose every write that takes
 	// a lock is conditioned on AttrVersion, refuses the record as damaged
@@ -124,13 +125,21 @@ func LeasedRelease(a LeasedReleaseArgs) *dynamodb.UpdateItemInput {
 	u.leased("", true)
 	u.set(releaseClause)
 	u.names["#r"], u.values[":true"] = AttrReleased, boolean(true)
-	conds := make([]string, len(a.Current))
-	for i, v := range a.Current {
+	return u.input(a.Item, u.atLockVersion(a.Current))
+}
+
+// atLockVersion is the condition that a record held under a session lease
+// is still at one of the lock versions current: it carries no version
+// (a per-lock writer that took it would have written one), and its lock
+// version is one of them.
+func (u *update) atLockVersion(current []string) string {
+	conds := make([]string, len(current))
+	for i, v := range current {
 		p := ValCurrent + strings.Repeat("x", i)
 		conds[i] = "#lv = " + p
 		u.values[p] = S(v)
 	}
-	return u.input(a.Item, "attribute_not_exists(#v) AND ("+strings.Join(conds, " OR ")+")")
+	return "attribute_not_exists(#v) AND (" + strings.Join(conds, " OR ") + ")"
 }
 
 // SessionCreateArgs are the values of the write that creates a Session

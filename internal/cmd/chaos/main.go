@@ -282,9 +282,9 @@ func validate(c chaos.Config) error {
 		// Session's revocation by observation only, not by clock.
 		return fmt.Errorf("-session-lease goes with neither -mixed nor -clock-bound")
 	}
-	if c.Election && (c.SessionLease || c.Mixed != dynamutex.FormatNative) {
-		// Elections refuse session leases and the other clients' formats.
-		return fmt.Errorf("-election goes with neither -session-lease nor -mixed")
+	if c.Election && c.Mixed != dynamutex.FormatNative {
+		// The other clients have no elections.
+		return fmt.Errorf("-election goes without -mixed")
 	}
 	for _, k := range c.Faults.Kinds {
 		if !contains(chaos.AllFaults, k) {

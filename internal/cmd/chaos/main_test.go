@@ -20,6 +20,11 @@ func TestValidate(t *testing.T) {
 	if err := validate(good); err != nil {
 		t.Fatalf("good config: %v", err)
 	}
+	leasedElection := good
+	leasedElection.Election, leasedElection.SessionLease = true, true
+	if err := validate(leasedElection); err != nil {
+		t.Errorf("an election run with session leases: %v", err)
+	}
 	for name, c := range map[string]struct {
 		mutate func(*chaos.Config)
 		want   string
