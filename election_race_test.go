@@ -125,24 +125,7 @@ func TestElectionProclaimRacesTakeover(t *testing.T) {
 
 func proclaimRace(t *testing.T) {
 	ctx := context.Background()
-	db := dynamutextest.New()
-	memSession(t, db).Close(ctx) // creates the table
-	leaderTap := newTap(db)
-	a, err := dynamutex.NewSession(ctx, leaderTap, "locks", dynamutex.WithOwner("a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(ctx)
-	b, err := dynamutex.NewSession(ctx, db, "locks", dynamutex.WithOwner("b"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close(ctx)
-	ae := a.NewElection("race")
-	actx, err := ae.Campaign(ctx, []byte("a"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaderTap, b, ae, actx := raceRig(t)
 	// Plain renewals fail; the Proclaim's write (it carries data) goes.
 	leaderTap.setFault(func(op, _ string, in any) fault {
 		if u, ok := in.(*dynamodb.UpdateItemInput); ok && op == opRenew && u.ExpressionAttributeValues[":d"] == nil {
@@ -245,4 +228,31 @@ func TestElectionObserveCorruptRecord(t *testing.T) {
 	if !errors.Is(err, dynamutex.ErrCorruptRecord) || !errors.Is(li.Err, dynamutex.ErrCorruptRecord) || li.Leader != nil {
 		t.Fatalf("Inspect of an election record without an envelope = %+v, %v; want ErrCorruptRecord", li, err)
 	}
+}
+
+// raceRig opens, on one in-memory table, a leader "a" whose requests go
+// through the returned tap and which leads election "race", and a
+// candidate "b". Both Sessions close when the test ends.
+func raceRig(t *testing.T, aOpts ...dynamutex.Option) (*tap, *dynamutex.Session, *dynamutex.Election, context.Context) {
+	t.Helper()
+	ctx := context.Background()
+	db := dynamutextest.New()
+	memSession(t, db).Close(ctx) // creates the table
+	leaderTap := newTap(db)
+	a, err := dynamutex.NewSession(ctx, leaderTap, "locks", append([]dynamutex.Option{dynamutex.WithOwner("a")}, aOpts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close(ctx) })
+	b, err := dynamutex.NewSession(ctx, db, "locks", dynamutex.WithOwner("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(ctx) })
+	ae := a.NewElection("race")
+	actx, err := ae.Campaign(ctx, []byte("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaderTap, b, ae, actx
 }

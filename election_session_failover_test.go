@@ -163,24 +163,7 @@ func TestElectionSessionLeaseProclaimRacesTakeover(t *testing.T) {
 // candidate may first revoke the leader's Session.
 func leasedProclaimRace(t *testing.T, at time.Duration) {
 	ctx := context.Background()
-	db := dynamutextest.New()
-	memSession(t, db).Close(ctx) // creates the table
-	leaderTap := newTap(db)
-	a, err := dynamutex.NewSession(ctx, leaderTap, "locks", dynamutex.WithOwner("a"), dynamutex.WithSessionLease())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(ctx)
-	b, err := dynamutex.NewSession(ctx, db, "locks", dynamutex.WithOwner("b"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close(ctx)
-	ae := a.NewElection("race")
-	actx, err := ae.Campaign(ctx, []byte("a"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaderTap, b, ae, actx := raceRig(t, dynamutex.WithSessionLease())
 	var proclaims atomic.Int64
 	defer leaderTap.setFault(nil) // so that a's Close can end its Session record
 	leaderTap.setFault(func(op, key string, in any) fault {
