@@ -80,12 +80,7 @@ func (s *Store) batchTable(name string, ka types.KeysAndAttributes, out *dynamod
 		if it == nil {
 			continue
 		}
-		if proj != nil {
-			it = project(it, proj)
-		} else {
-			it = cloneItem(it)
-		}
-		out.Responses[name] = append(out.Responses[name], it)
+		out.Responses[name] = append(out.Responses[name], shaped(it, proj))
 	}
 	return nil
 }

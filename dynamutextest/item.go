@@ -162,10 +162,7 @@ func (s *Store) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...fun
 		if it == nil {
 			return &dynamodb.GetItemOutput{}, nil
 		}
-		if proj != nil {
-			return &dynamodb.GetItemOutput{Item: project(it, proj)}, nil
-		}
-		return &dynamodb.GetItemOutput{Item: cloneItem(it)}, nil
+		return &dynamodb.GetItemOutput{Item: shaped(it, proj)}, nil
 	})
 }
 

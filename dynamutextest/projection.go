@@ -24,6 +24,15 @@ func project(it item, paths []docPath) item {
 	return out
 }
 
+// shaped returns the copy of it that a read gives its caller: the parts
+// that paths name, or all of it when the read has no projection.
+func shaped(it item, paths []docPath) item {
+	if paths != nil {
+		return project(it, paths)
+	}
+	return cloneItem(it)
+}
+
 // projNode collects the projected parts of one value.
 type projNode struct {
 	leaf   types.AttributeValue

@@ -182,10 +182,7 @@ func (q *scanQuery) run() *dynamodb.ScanOutput {
 
 // shape returns the copy of it that the caller gets.
 func (q *scanQuery) shape(it item) item {
-	if q.projection != nil {
-		return project(it, q.projection)
-	}
-	return cloneItem(it)
+	return shaped(it, q.projection)
 }
 
 // segmentOf assigns an item to a parallel-scan segment by a hash of its
