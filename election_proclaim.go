@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/dynamutex/dynamutex/internal/wire"
@@ -108,14 +109,16 @@ func (e *Election) proclaimOnce(ctx context.Context, l *Lease, data []byte) (boo
 // fails with a *conditionFailed when the record is at none of r.cur or has
 // another token (or, under a session lease, names another Session).
 func (s *store) proclaim(ctx context.Context, r replaceReq, token uint64, data []byte) error {
-	in := wire.Proclaim(wire.ProclaimArgs{
-		ReplaceArgs: wire.ReplaceArgs{Item: s.item(r.id), Current: r.cur, Next: r.next,
-			Expires: time.Now().Add(s.expiry), Stamp: s.clock.stampNow(s.lease)},
-		Token: token, Data: data,
-	})
+	var in *dynamodb.UpdateItemInput
 	if s.session != "" {
 		in = wire.LeasedProclaim(wire.LeasedProclaimArgs{Item: s.item(r.id), Session: s.session, Current: r.cur,
 			Next: r.next, SentMS: s.clock.stampNow(0).Sent, Token: token, Data: data})
+	} else {
+		in = wire.Proclaim(wire.ProclaimArgs{
+			ReplaceArgs: wire.ReplaceArgs{Item: s.item(r.id), Current: r.cur, Next: r.next,
+				Expires: time.Now().Add(s.expiry), Stamp: s.clock.stampNow(s.lease)},
+			Token: token, Data: data,
+		})
 	}
 	_, err := s.update(ctx, in)
 	return asConditionFailed(err)

@@ -73,7 +73,7 @@ type semCall struct {
 	turnover bool
 	claimAt  int        // the permit our claim is on, or -1
 	claim    claimState // our claim's standing, as on a Lock's
-	claimed  []bool     // the permits we sent a claim to under version
+	claimed  []bool     // the permits we sent a claim to, under their version, that may stand
 	poll     time.Duration
 }
 
@@ -123,7 +123,7 @@ type taken struct {
 
 // round acts on one read of the permits: it takes a free one, or, while
 // none is, claims a turn if the call may. It returns the permit taken, or
-// the error that ends the call (after giveUp), or neither, with again set
+// the error that ends the call (after end), or neither, with again set
 // when the call should read again at once.
 func (c *semCall) round(ctx context.Context, v view, rushed bool) (taken, bool, error) {
 	i, ok := c.pick(v)
