@@ -179,17 +179,5 @@ func (o *observer) capSleep(d time.Duration) time.Duration {
 	if o.rec.version == "" || o.none {
 		return d
 	}
-	if o.rec.session != "" {
-		if until, ok := o.e.m.s.untilSessionDue(o.rec.session); ok && until > 0 {
-			d = min(d, until)
-		}
-		return d
-	}
-	if until := time.Until(o.seen.Add(o.rec.lease)); until > 0 {
-		d = min(d, until)
-	}
-	if until := o.e.m.s.store.untilClockTakeover(o.rec); until > 0 {
-		d = min(d, until)
-	}
-	return d
+	return o.e.m.s.capSleepFor(o.rec, observation{version: o.rec.version, seen: o.seen, lease: o.rec.lease}, d)
 }

@@ -133,6 +133,14 @@ func (c *config) pace(d time.Duration, poll *time.Duration, starving bool) time.
 // already past does not shorten it: a waiter that sleeps then is held back
 // by another waiter's claim, and must not read in a tight loop.
 func (s *Session) capSleep(id lockID, rec record, d time.Duration) time.Duration {
+	o, _ := s.observation(id)
+	return s.capSleepFor(rec, o, d)
+}
+
+// capSleepFor is capSleep by the observation o of rec's key, the zero
+// observation if there is none: this Session's, or that of a watcher that
+// keeps its own, Election.Observe.
+func (s *Session) capSleepFor(rec record, o observation, d time.Duration) time.Duration {
 	if rec.session != "" {
 		// Held under a session lease: the Session record decides.
 		if until, ok := s.untilSessionDue(rec.session); ok && until > 0 {
@@ -140,7 +148,7 @@ func (s *Session) capSleep(id lockID, rec record, d time.Duration) time.Duration
 		}
 		return d
 	}
-	if o, ok := s.observation(id); ok && o.version == rec.version {
+	if o.version == rec.version { // the zero observation's zero seen caps nothing
 		if until := time.Until(o.seen.Add(o.lease)); until > 0 {
 			d = min(d, until)
 		}
