@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -42,32 +41,15 @@ func (h *holder) lead(ctx context.Context) {
 	start := time.Now().UnixNano()
 	lctx, err := e.Campaign(ctx, []byte(fmt.Sprintf("proc-%d/g-%d", h.cfg.Proc, h.g)))
 	if err != nil {
-		h.log.Add(Event{Kind: KindLockFailed, G: h.g, Key: ElectionKey, Start: start, Cause: errClass(err)})
-		if errors.Is(err, dynamutex.ErrSessionRevoked) {
-			_, _ = h.sess.replace(ctx, sess) // fails only once the worker stops
-		}
+		h.failed(ctx, sess, Event{Key: ElectionKey, Start: start, Cause: errClass(err)}, err)
 		return
 	}
-	l, tok := h.acquired(lctx, ElectionKey, start)
-	hold := h.cfg.Hold
-	if h.rng.IntN(5) == 0 {
-		hold = h.cfg.Lease // a long term, so renewals and their faults come in it
-	}
-	for n := 1 + h.rng.IntN(4); n > 0; n-- {
-		h.write(lctx, l, false)
-		if h.rng.IntN(2) == 0 {
-			h.proclaim(e, tok, n)
-		}
-		if n > 1 && !sleepCtx(lctx, time.Duration(h.rng.Int64N(int64(hold)+1))) {
-			break
-		}
-	}
-	if c := errClass(context.Cause(lctx)); c == CauseDanger || c == CauseLost {
-		h.write(lctx, l, true) // a leader told too late, mid-write: the fence must refuse it
-	}
-	resigning := time.Now().UnixNano()
-	err = e.Resign(context.Background())
-	h.log.Add(Event{Kind: KindReleased, G: h.g, Key: ElectionKey, Token: tok, Start: resigning, Cause: errClass(err)})
+	h.serve(term{key: ElectionKey, lctx: lctx, start: start, release: e.Resign, most: 4,
+		between: func(tok uint64, n int) {
+			if h.rng.IntN(2) == 0 {
+				h.proclaim(e, tok, n)
+			}
+		}})
 }
 
 // proclaim publishes a new value of the leadership tok and logs the outcome.

@@ -176,34 +176,62 @@ func (h *holder) once(ctx context.Context) {
 	start := time.Now().UnixNano()
 	key, lctx, unlock, err := h.lock(ctx, sess)
 	if err != nil {
-		h.log.Add(Event{Kind: KindLockFailed, G: h.g, Key: key, Start: start, Cause: lockFailure(err)})
-		if errors.Is(err, dynamutex.ErrSessionRevoked) {
-			_, _ = h.sess.replace(ctx, sess) // fails only once the worker stops
-		}
+		h.failed(ctx, sess, Event{Key: key, Start: start, Cause: lockFailure(err)}, err)
 		return
 	}
-	l, tok := h.acquired(lctx, key, start)
+	h.serve(term{key: key, lctx: lctx, start: start, release: unlock, most: 3})
+}
 
+// failed logs a Lock (or Campaign) that failed, and replaces a Session
+// found revoked, as a service would.
+func (h *holder) failed(ctx context.Context, sess *dynamutex.Session, e Event, err error) {
+	e.Kind, e.G = KindLockFailed, h.g
+	h.log.Add(e)
+	if errors.Is(err, dynamutex.ErrSessionRevoked) {
+		_, _ = h.sess.replace(ctx, sess) // fails only once the worker stops
+	}
+}
+
+// term is one hold of a goroutine: a lock, a permit or a leadership.
+type term struct {
+	key     string
+	lctx    context.Context
+	start   int64                       // when the Lock (or Campaign) began
+	release func(context.Context) error // Unlock, Release or Resign
+	most    int                         // the most fenced writes to make
+	// between, if set, runs after each write, with the token held and
+	// the writes left (n, this one included): an election's Proclaim.
+	between func(tok uint64, n int)
+}
+
+// serve works under t: one to t.most fenced writes with pauses between
+// them, then, if the lock's context ended in danger or loss, one more
+// write, then the release, and logs it.
+func (h *holder) serve(t term) {
+	l, tok := h.acquired(t.lctx, t.key, t.start)
 	// One holder in five works for up to two leases, so renewals, and faults
 	// in them, happen while it holds.
 	hold := h.cfg.Hold
 	if h.rng.IntN(5) == 0 {
 		hold = h.cfg.Lease
 	}
-	for n := 1 + h.rng.IntN(3); n > 0; n-- {
-		h.write(lctx, l, false)
-		if n > 1 && !sleepCtx(lctx, time.Duration(h.rng.Int64N(int64(hold)+1))) {
+	for n := 1 + h.rng.IntN(t.most); n > 0; n-- {
+		h.write(t.lctx, l, false)
+		if t.between != nil {
+			t.between(tok, n)
+		}
+		if n > 1 && !sleepCtx(t.lctx, time.Duration(h.rng.Int64N(int64(hold)+1))) {
 			break
 		}
 	}
 	// A holder told it is in danger or lost may already be mid-write; make
 	// that write, as such a holder would, and let the fence refuse it.
-	if c := errClass(context.Cause(lctx)); c == CauseDanger || c == CauseLost {
-		h.write(lctx, l, true)
+	if c := errClass(context.Cause(t.lctx)); c == CauseDanger || c == CauseLost {
+		h.write(t.lctx, l, true)
 	}
-	unlocking := time.Now().UnixNano()
-	err = unlock(context.Background())
-	h.log.Add(Event{Kind: KindReleased, G: h.g, Key: key, Token: tok, Start: unlocking, Cause: errClass(err)})
+	releasing := time.Now().UnixNano()
+	err := t.release(context.Background())
+	h.log.Add(Event{Kind: KindReleased, G: h.g, Key: t.key, Token: tok, Start: releasing, Cause: errClass(err)})
 }
 
 // lock takes a random key (LockWithin), or in a semaphore run a permit of
