@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/dynamutex/dynamutex/internal/wire"
@@ -78,7 +77,7 @@ type permitData struct {
 
 // PermitKey is the partition-key value of permit i of semaphore name.
 func PermitKey(name string, i int) string {
-	return wire.SemaphoreKeyPrefix + name + ":" + strconv.Itoa(i)
+	return wire.PermitKey(name, i)
 }
 
 func (s *Session) validateSemaphore(name string, n int) error {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -105,14 +104,11 @@ func splitPermits(views []lockView, data map[string][]byte) ([]lockView, []semap
 	var locks []lockView
 	byName := map[string]*semaphoreView{}
 	for _, v := range views {
-		rest, ok := strings.CutPrefix(v.Key, wire.SemaphoreKeyPrefix)
-		cut := strings.LastIndexByte(rest, ':')
-		i, err := strconv.Atoi(rest[cut+1:])
-		if !ok || cut < 0 || err != nil {
+		name, i, ok := wire.ParsePermitKey(v.Key)
+		if !ok {
 			locks = append(locks, v)
 			continue
 		}
-		name := rest[:cut]
 		sv := byName[name]
 		if sv == nil {
 			sv = &semaphoreView{Semaphore: name}

@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/dynamutex/dynamutex/internal/wire"
@@ -47,15 +46,11 @@ func (h *history) checkSemaphore() {
 
 // PermitKeyOf is the key of permit i of the run's semaphore.
 func PermitKeyOf(i int) string {
-	return wire.SemaphoreKeyPrefix + SemaphoreName + ":" + strconv.Itoa(i)
+	return wire.PermitKey(SemaphoreName, i)
 }
 
 // permitIndex is the index of a permit key of the run's semaphore.
 func permitIndex(key string) (int, bool) {
-	rest, ok := strings.CutPrefix(key, wire.SemaphoreKeyPrefix+SemaphoreName+":")
-	if !ok {
-		return 0, false
-	}
-	i, err := strconv.Atoi(rest)
-	return i, err == nil && i >= 0
+	name, i, ok := wire.ParsePermitKey(key)
+	return i, ok && name == SemaphoreName
 }

@@ -1,6 +1,9 @@
 package wire
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -11,6 +14,28 @@ import (
 // SemaphoreKeyPrefix + name + ":" + i. User keys may not begin with it, so
 // that a Mutex never takes a permit behind the semaphore's back.
 const SemaphoreKeyPrefix = "dynamutex-semaphore:"
+
+// PermitKey is the partition-key value of permit i of semaphore name.
+func PermitKey(name string, i int) string {
+	return SemaphoreKeyPrefix + name + ":" + strconv.Itoa(i)
+}
+
+// ParsePermitKey splits a permit key into its semaphore's name and its
+// index, and reports whether key is one: the prefix, a name, a colon and
+// an index of 0 or more. The index follows the last colon, so a name may
+// hold colons.
+func ParsePermitKey(key string) (name string, i int, ok bool) {
+	rest, ok := strings.CutPrefix(key, SemaphoreKeyPrefix)
+	cut := strings.LastIndexByte(rest, ':')
+	if !ok || cut < 0 {
+		return "", 0, false
+	}
+	i, err := strconv.Atoi(rest[cut+1:])
+	if err != nil || i < 0 {
+		return "", 0, false
+	}
+	return rest[:cut], i, true
+}
 
 // MaxBatchRead is how many keys one BatchGetItem may read.
 const MaxBatchRead = 100
