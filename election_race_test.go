@@ -176,14 +176,7 @@ func proclaimRace(t *testing.T) {
 func TestElectionFailedCampaignLeavesNothing(t *testing.T) {
 	c, _, s := setup(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var acquires atomic.Int32
-	c.setFault(func(op, _ string, _ any) fault {
-		if op != opAcquire {
-			return fault{}
-		}
-		n := acquires.Add(1)
-		return fault{drop: n == 1, block: n > 1}
-	})
+	c.setFault(landUnheardThenHang())
 	e := s.NewElection("gone")
 	errc := make(chan error, 1)
 	go func() { _, err := e.Campaign(ctx, []byte("x")); errc <- err }()

@@ -194,20 +194,25 @@ func TestReleaseWaitsForRenewalInFlight(t *testing.T) {
 	}
 }
 
-// A Lock abandoned while its write is in doubt leaves no held record behind.
-func TestInDoubtAcquisitionIsReleased(t *testing.T) {
-	c, table, sess := setup(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	// The first acquire lands unheard; later ones hang, so that no retry
-	// can adopt the landed write before the caller gives up.
+// landUnheardThenHang is a fault for the acquire writes: the first lands
+// and its reply is lost, later ones hang until their context ends, so
+// that no retry can adopt the landed write before the caller gives up.
+func landUnheardThenHang() func(op, key string, in any) fault {
 	var acquires atomic.Int32
-	c.setFault(func(op, _ string, _ any) fault {
+	return func(op, _ string, _ any) fault {
 		if op != opAcquire {
 			return fault{}
 		}
 		n := acquires.Add(1)
 		return fault{drop: n == 1, block: n > 1}
-	})
+	}
+}
+
+// A Lock abandoned while its write is in doubt leaves no held record behind.
+func TestInDoubtAcquisitionIsReleased(t *testing.T) {
+	c, table, sess := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	c.setFault(landUnheardThenHang())
 	errc := make(chan error, 1)
 	go func() { _, err := sess.NewMutex("doubt").Lock(ctx); errc <- err }()
 	// The request is counted before it is sent: cancelling on the count
