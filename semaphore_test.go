@@ -346,20 +346,6 @@ func TestSemaphoreBadInput(t *testing.T) {
 	})
 }
 
-// memSessionOn opens a Session on its own table of db, in the bubble.
-func memSessionOn(t *testing.T, db dynamutex.DynamoDBAPI, table string, opts ...dynamutex.Option) *dynamutex.Session {
-	t.Helper()
-	ctx := context.Background()
-	if err := dynamutex.CreateTable(ctx, db, table); err != nil {
-		t.Fatal(err)
-	}
-	s, err := dynamutex.NewSession(ctx, db, table, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // Contending goroutines of several Sessions never hold more than n
 // permits at once, and each gets one.
 func TestSemaphoreContention(t *testing.T) {

@@ -19,15 +19,22 @@ import (
 // goroutine of the bubble is blocked, so the timing claims of the package
 // documentation can be asserted exactly, without waiting for them.
 
-// memSession opens a Session with default options on a fresh in-memory
-// table. It must be called inside the bubble.
+// memSession opens a Session with opts on a fresh table "locks" of db. It
+// must be called inside the bubble.
 func memSession(t *testing.T, db dynamutex.DynamoDBAPI, opts ...dynamutex.Option) *dynamutex.Session {
 	t.Helper()
+	return memSessionOn(t, db, "locks", opts...)
+}
+
+// memSessionOn opens a Session with opts on a fresh table of db, table.
+// It must be called inside the bubble.
+func memSessionOn(t *testing.T, db dynamutex.DynamoDBAPI, table string, opts ...dynamutex.Option) *dynamutex.Session {
+	t.Helper()
 	ctx := context.Background()
-	if err := dynamutex.CreateTable(ctx, db, "locks"); err != nil {
+	if err := dynamutex.CreateTable(ctx, db, table); err != nil {
 		t.Fatal(err)
 	}
-	s, err := dynamutex.NewSession(ctx, db, "locks", opts...)
+	s, err := dynamutex.NewSession(ctx, db, table, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
